@@ -1,0 +1,141 @@
+// Turning a connection string, or an endpoint plus an Entra ID credential, into a table service we can
+// send raw requests to. Authentication (Shared Key, SAS, bearer token with the right scope for
+// Storage or Cosmos) is the SDK's own pipeline; the request and response bodies are ours.
+import { AzureNamedKeyCredential, AzureSASCredential, TableServiceClient } from "@azure/data-tables";
+import type { TokenCredential } from "@azure/core-auth";
+
+export type ServiceKind = "table" | "cosmos";
+export type KindSetting = "auto" | ServiceKind;
+
+export interface SideConfig {
+  /** A Storage or Cosmos connection string (account key or SAS), or `UseDevelopmentStorage=true`. */
+  connectionString?: string;
+  /** The table endpoint, e.g. `https://acct.table.core.windows.net`, used with `credential`. */
+  endpoint?: string;
+  credential?: TokenCredential;
+  kind?: KindSetting;
+}
+
+export class ConnectionError extends Error {}
+
+const DEV_ACCOUNT = "devstoreaccount1";
+// Azurite's published development key: not a secret.
+const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface ConnectionParts {
+  url: string;
+  accountName: string;
+  accountKey?: string;
+  sas?: string;
+}
+
+/** Parse `Key=Value;…` (keys case-insensitive, values may contain `=`). */
+export function parseConnectionString(cs: string, side = "connection string"): ConnectionParts {
+  const fields = new Map<string, string>();
+  for (const part of cs.split(";")) {
+    const trimmed = part.trim();
+    if (!trimmed) continue;
+    const eq = trimmed.indexOf("=");
+    if (eq <= 0) throw new ConnectionError(`The ${side} has a part without "=" (expected Key=Value pairs).`);
+    fields.set(trimmed.slice(0, eq).trim().toLowerCase(), trimmed.slice(eq + 1).trim());
+  }
+  if ((fields.get("usedevelopmentstorage") ?? "").toLowerCase() === "true") {
+    const proxy = fields.get("developmentstorageproxyuri");
+    const base = proxy ? proxy.replace(/\/+$/, "") : "http://127.0.0.1";
+    return { url: `${base}:10002/${DEV_ACCOUNT}`, accountName: DEV_ACCOUNT, accountKey: DEV_KEY };
+  }
+  const accountName = fields.get("accountname");
+  const accountKey = fields.get("accountkey");
+  const sas = fields.get("sharedaccesssignature");
+  let url = fields.get("tableendpoint");
+  if (!url) {
+    if (!accountName) {
+      throw new ConnectionError(`The ${side} has neither TableEndpoint nor AccountName.`);
+    }
+    const protocol = fields.get("defaultendpointsprotocol") ?? "https";
+    const suffix = fields.get("endpointsuffix") ?? "core.windows.net";
+    url = `${protocol}://${accountName}.table.${suffix}`;
+  }
+  url = normalizeEndpoint(url);
+  if (!accountKey && !sas) {
+    throw new ConnectionError(`The ${side} has neither AccountKey nor SharedAccessSignature.`);
+  }
+  const name = accountName ?? accountNameFromUrl(url);
+  if (accountKey && !name) throw new ConnectionError(`The ${side} has an AccountKey but no AccountName.`);
+  return { url, accountName: name ?? "", accountKey, sas };
+}
+
+/** Strip a trailing slash and the default port so URLs we build are canonical. */
+export function normalizeEndpoint(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConnectionError(`"${url}" is not a valid endpoint URL.`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new ConnectionError(`"${url}" must start with https://.`);
+  }
+  const path = parsed.pathname.replace(/\/+$/, "");
+  return `${parsed.protocol}//${parsed.host}${path}`;
+}
+
+function accountNameFromUrl(url: string): string | undefined {
+  const u = new URL(url);
+  const path = u.pathname.split("/").filter(Boolean);
+  if (/^(\d+\.){3}\d+$/.test(u.hostname) || u.hostname === "localhost") return path[0];
+  return u.hostname.split(".")[0];
+}
+
+/** Cosmos DB for Table lives on `*.table.cosmos.azure.com` (and sovereign-cloud equivalents). */
+export function isCosmosUrl(url: string): boolean {
+  const host = new URL(url).hostname.toLowerCase();
+  return /\.table\.cosmos\./.test(host) || host.includes("cosmosdb") || host.endsWith(".documents.azure.com");
+}
+
+export function resolveKind(url: string, setting: KindSetting | undefined): ServiceKind {
+  if (setting === "cosmos" || setting === "table") return setting;
+  return isCosmosUrl(url) ? "cosmos" : "table";
+}
+
+export interface ServiceClientInfo {
+  url: string;
+  accountName: string;
+  kind: ServiceKind;
+  client: TableServiceClient;
+  /** Secret fragments of this side, for masking in logs and error messages. */
+  secrets: string[];
+}
+
+export function createServiceClient(side: SideConfig, label: string): ServiceClientInfo {
+  const allowInsecureConnection = true; // http:// is refused for non-loopback hosts by config validation
+  if (side.connectionString) {
+    const parts = parseConnectionString(side.connectionString, `${label} connection string`);
+    const secrets = [side.connectionString, parts.accountKey, parts.sas].filter((s): s is string => !!s);
+    if (parts.sas) {
+      const sas = parts.sas.replace(/^\?/, "");
+      const sig = /(?:^|&)sig=([^&]+)/.exec(sas)?.[1];
+      if (sig) secrets.push(sig, decodeURIComponent(sig));
+    }
+    const client = parts.accountKey
+      ? new TableServiceClient(parts.url, new AzureNamedKeyCredential(parts.accountName, parts.accountKey), {
+          allowInsecureConnection,
+        })
+      : new TableServiceClient(parts.url, new AzureSASCredential(parts.sas ?? ""), { allowInsecureConnection });
+    return {
+      url: parts.url,
+      accountName: parts.accountName,
+      kind: resolveKind(parts.url, side.kind),
+      client,
+      secrets,
+    };
+  }
+  if (side.endpoint && side.credential) {
+    const url = normalizeEndpoint(side.endpoint);
+    const client = new TableServiceClient(url, side.credential, { allowInsecureConnection });
+    return { url, accountName: accountNameFromUrl(url) ?? "", kind: resolveKind(url, side.kind), client, secrets: [] };
+  }
+  throw new ConnectionError(
+    `No ${label} connection: give a ${label} connection string, or a ${label} endpoint with an Entra ID credential.`,
+  );
+}

@@ -1,0 +1,216 @@
+// Entities with their exact wire types, and the JSON we write for them.
+//
+// We never let a value pass through a JS number: Doubles keep their literal text, Int64 stays a
+// string, DateTime keeps all 7 fractional digits. What we write is built here, not by the SDK's
+// serializer, because the SDK sends a whole-number Double as the string "1.0" and Cosmos was reported
+// to store an annotated bare `1` as Int32.
+import { RawNumber, parseRawJson, type RawJson } from "./raw-json.js";
+
+export type EdmType =
+  | "Edm.String"
+  | "Edm.Int32"
+  | "Edm.Int64"
+  | "Edm.Double"
+  | "Edm.Boolean"
+  | "Edm.DateTime"
+  | "Edm.Guid"
+  | "Edm.Binary";
+
+const EDM_TYPES = new Set<string>([
+  "Edm.String",
+  "Edm.Int32",
+  "Edm.Int64",
+  "Edm.Double",
+  "Edm.Boolean",
+  "Edm.DateTime",
+  "Edm.Guid",
+  "Edm.Binary",
+]);
+
+/**
+ * A property value as it travels. `value` is the JSON string's content for strings, Int64, DateTime,
+ * Guid and Binary; the number literal's text for Int32 and finite Doubles; `NaN`, `Infinity` or
+ * `-Infinity` for non-finite Doubles; a boolean for Boolean.
+ */
+export interface WireValue {
+  type: EdmType;
+  value: string | boolean;
+}
+
+export interface WireEntity {
+  partitionKey: string;
+  rowKey: string;
+  /** Custom properties in wire order (PartitionKey, RowKey, Timestamp and odata.* excluded). */
+  properties: Map<string, WireValue>;
+  /** The server's Timestamp, 7 fractional digits, when it was read from a service. */
+  timestamp?: string;
+  /** The server's ETag (`odata.etag`), when it was read from a service. */
+  etag?: string;
+}
+
+export class EntityFormatError extends Error {}
+
+const NON_FINITE = new Set(["NaN", "Infinity", "-Infinity"]);
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+function typeOfUnannotated(value: RawJson): EdmType | undefined {
+  if (typeof value === "string") return "Edm.String";
+  if (typeof value === "boolean") return "Edm.Boolean";
+  if (value instanceof RawNumber) {
+    if (/[.eE]/.test(value.raw)) return "Edm.Double";
+    const n = Number(value.raw);
+    // An unannotated integer beyond Int32 is not something Table Storage sends; keep it exact as Int64.
+    return n >= INT32_MIN && n <= INT32_MAX ? "Edm.Int32" : "Edm.Int64";
+  }
+  return undefined; // null, arrays, objects: not table property values
+}
+
+/** Turn one parsed entity object from a query response into a WireEntity. */
+export function entityFromRaw(obj: Map<string, RawJson>): WireEntity {
+  const annotations = new Map<string, string>();
+  for (const [key, value] of obj) {
+    if (key.endsWith("@odata.type") && typeof value === "string") {
+      annotations.set(key.slice(0, -"@odata.type".length), value);
+    }
+  }
+  let partitionKey: string | undefined;
+  let rowKey: string | undefined;
+  let timestamp: string | undefined;
+  let etag: string | undefined;
+  const properties = new Map<string, WireValue>();
+  for (const [key, value] of obj) {
+    if (key === "PartitionKey") {
+      partitionKey = String(value);
+      continue;
+    }
+    if (key === "RowKey") {
+      rowKey = String(value);
+      continue;
+    }
+    if (key === "Timestamp") {
+      if (typeof value === "string") timestamp = value;
+      continue;
+    }
+    if (key === "odata.etag") {
+      if (typeof value === "string") etag = value;
+      continue;
+    }
+    if (key.startsWith("odata.") || key.endsWith("@odata.type")) continue;
+    if (value === null || value === undefined) continue;
+    const annotated = annotations.get(key);
+    let type: EdmType | undefined;
+    if (annotated !== undefined) {
+      if (!EDM_TYPES.has(annotated)) throw new EntityFormatError(`property ${key} has unknown type ${annotated}`);
+      type = annotated as EdmType;
+    } else {
+      type = typeOfUnannotated(value);
+    }
+    if (type === undefined) throw new EntityFormatError(`property ${key} has a value that is not a table type`);
+    let v: string | boolean;
+    if (value instanceof RawNumber) v = value.raw;
+    else if (typeof value === "boolean") v = type === "Edm.Boolean" ? value : String(value);
+    else if (typeof value === "string") v = value;
+    else throw new EntityFormatError(`property ${key} has a value that is not a table type`);
+    properties.set(key, { type, value: v });
+  }
+  if (partitionKey === undefined || rowKey === undefined) {
+    throw new EntityFormatError("an entity without PartitionKey or RowKey");
+  }
+  return { partitionKey, rowKey, properties, timestamp, etag };
+}
+
+/** Parse a query response body (`{"value":[…]}`) into entities with exact types. */
+export function parseEntityPage(body: string): WireEntity[] {
+  const parsed = parseRawJson(body);
+  if (!(parsed instanceof Map)) throw new EntityFormatError("a query response that is not a JSON object");
+  const value = parsed.get("value");
+  if (value === undefined) {
+    // A single-entity GET returns the entity itself.
+    return parsed.has("PartitionKey") ? [entityFromRaw(parsed)] : [];
+  }
+  if (!Array.isArray(value)) throw new EntityFormatError("a query response whose value is not an array");
+  return value.map((item) => {
+    if (!(item instanceof Map)) throw new EntityFormatError("a query result that is not an object");
+    return entityFromRaw(item);
+  });
+}
+
+/** The JSON number literal we write for a finite Double: always with a decimal point or exponent. */
+export function doubleLiteral(raw: string): string {
+  return /[.eE]/.test(raw) ? raw : `${raw}.0`;
+}
+
+function valueJson(name: string, v: WireValue): string {
+  const key = JSON.stringify(name);
+  switch (v.type) {
+    case "Edm.String":
+      return `${key}:${JSON.stringify(String(v.value))}`;
+    case "Edm.Boolean":
+      return `${key}:${v.value === true || v.value === "true" ? "true" : "false"}`;
+    case "Edm.Int32":
+      return `${key}:${String(v.value)}`;
+    case "Edm.Double": {
+      const raw = String(v.value);
+      const annotation = JSON.stringify(`${name}@odata.type`) + ':"Edm.Double"';
+      return NON_FINITE.has(raw)
+        ? `${annotation},${key}:${JSON.stringify(raw)}`
+        : `${annotation},${key}:${doubleLiteral(raw)}`;
+    }
+    default:
+      return `${JSON.stringify(`${name}@odata.type`)}:${JSON.stringify(v.type)},${key}:${JSON.stringify(String(v.value))}`;
+  }
+}
+
+/** The request body for an insert/update of this entity. */
+export function entityJson(entity: WireEntity): string {
+  let out = `{"PartitionKey":${JSON.stringify(entity.partitionKey)},"RowKey":${JSON.stringify(entity.rowKey)}`;
+  for (const [name, v] of entity.properties) out += "," + valueJson(name, v);
+  return out + "}";
+}
+
+/** Typed equality at wire level: same type, same value (Doubles compared as numbers, -0 ≠ 0, NaN = NaN). */
+export function wireValuesEqual(a: WireValue, b: WireValue): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case "Edm.Double": {
+      const x = String(a.value);
+      const y = String(b.value);
+      if (NON_FINITE.has(x) || NON_FINITE.has(y)) return x === y;
+      return Object.is(Number(x), Number(y));
+    }
+    case "Edm.Int32":
+      return Number(a.value) === Number(b.value);
+    case "Edm.Int64":
+      return BigInt(String(a.value)) === BigInt(String(b.value));
+    case "Edm.Guid":
+      return String(a.value).toLowerCase() === String(b.value).toLowerCase();
+    case "Edm.DateTime":
+      return normalizeDateTime(String(a.value)) === normalizeDateTime(String(b.value));
+    default:
+      return a.value === b.value;
+  }
+}
+
+/** `2024-01-01T00:00:00Z` and `2024-01-01T00:00:00.0000000Z` are the same instant. */
+export function normalizeDateTime(s: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?Z$/.exec(s);
+  if (!m) return s;
+  return `${m[1]}.${(m[2] ?? "").padEnd(7, "0")}Z`;
+}
+
+/** Names of the properties whose presence, type or value differ between two entities. */
+export function differingProperties(a: WireEntity, b: WireEntity): string[] {
+  const names: string[] = [];
+  for (const [name, va] of a.properties) {
+    const vb = b.properties.get(name);
+    if (!vb || !wireValuesEqual(va, vb)) names.push(name);
+  }
+  for (const name of b.properties.keys()) if (!a.properties.has(name)) names.push(name);
+  return names;
+}
+
+/** Bytes of the entity's JSON body: what the transaction size limits count. */
+export function entityBytes(entity: WireEntity): number {
+  return Buffer.byteLength(entityJson(entity));
+}

@@ -1,0 +1,214 @@
+// Raw requests through the SDK's authenticating pipeline, with our own retry rules.
+//
+// The SDK's retry policy does not retry a 429 without a retry header and gives up after 3 tries; a
+// migration that runs unattended for hours needs to wait out throttling and transient faults, yet
+// fail in bounded time when a host is simply unreachable.
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineRequest,
+  type HttpClient,
+  type Pipeline,
+} from "@azure/core-rest-pipeline";
+import type { ServiceClientInfo, ServiceKind } from "./connection.js";
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface RetryOptions {
+  /** Retries after the first attempt for throttling and transient server errors. */
+  maxRetries: number;
+  /** Retries for connection-level failures (refused, reset, time-out, DNS). */
+  maxNetworkRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A request that has not answered in this time is aborted and retried. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = {
+  maxRetries: 12,
+  maxNetworkRetries: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  requestTimeoutMs: 120_000,
+};
+
+export interface RequestSpec {
+  method: "GET" | "POST" | "PUT" | "MERGE" | "DELETE" | "PATCH";
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Return false for a response that arrived incomplete (e.g. truncated JSON): it is retried. */
+  isComplete?: (res: HttpResponse) => boolean;
+}
+
+export interface HttpStats {
+  requests: number;
+  throttled: number;
+  retries: number;
+}
+
+/** A failure that no retry could get past: the host never answered properly. */
+export class NetworkError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN"]);
+
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUS.has(status);
+}
+
+/** The delay a response asks for, in ms: `x-ms-retry-after-ms`, `retry-after-ms`, or `Retry-After`. */
+export function retryAfterMs(headers: Record<string, string>, now = Date.now()): number | undefined {
+  for (const name of ["x-ms-retry-after-ms", "retry-after-ms"]) {
+    const v = headers[name];
+    if (v !== undefined && v.trim() !== "" && Number.isFinite(Number(v))) return Math.max(0, Number(v));
+  }
+  const ra = headers["retry-after"];
+  if (ra !== undefined && ra.trim() !== "") {
+    if (Number.isFinite(Number(ra))) return Math.max(0, Number(ra) * 1000);
+    const at = Date.parse(ra);
+    if (Number.isFinite(at)) return Math.max(0, at - now);
+  }
+  return undefined;
+}
+
+export function backoffMs(attempt: number, opts: RetryOptions): number {
+  const exp = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** attempt);
+  return Math.round(exp / 2 + (Math.random() * exp) / 2);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
+  if (typeof e?.code === "string") return e.code;
+  if (typeof e?.cause?.code === "string") return e.cause.code;
+  if (e?.name === "AbortError") return "ETIMEDOUT";
+  return undefined;
+}
+
+export class TableHttp {
+  readonly url: string;
+  readonly kind: ServiceKind;
+  readonly stats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
+  private readonly pipeline: Pipeline;
+  private readonly httpClient: HttpClient = createDefaultHttpClient();
+
+  constructor(
+    info: Pick<ServiceClientInfo, "url" | "kind" | "client">,
+    private readonly retry: RetryOptions = DEFAULT_RETRY,
+    private readonly signal?: AbortSignal,
+  ) {
+    this.url = info.url;
+    this.kind = info.kind;
+    this.pipeline = info.client.pipeline;
+    // We own retries (see above); the SDK's would multiply with ours.
+    this.pipeline.removePolicy({ name: "defaultRetryPolicy" });
+  }
+
+  async send(spec: RequestSpec): Promise<HttpResponse> {
+    let attempt = 0;
+    let networkAttempt = 0;
+    for (;;) {
+      let res: HttpResponse | undefined;
+      let failure: unknown;
+      try {
+        res = await this.once(spec);
+      } catch (err) {
+        failure = err;
+      }
+      if (this.signal?.aborted) throw new NetworkError("the run was cancelled", "ABORTED");
+      if (res) {
+        const complete = res.status >= 300 || !spec.isComplete || spec.isComplete(res);
+        if (res.status === 429) this.stats.throttled++;
+        if (complete && !isRetryableStatus(res.status)) return res;
+        if (attempt >= this.retry.maxRetries) return res;
+        const hinted = retryAfterMs(res.headers);
+        const delay = hinted ?? backoffMs(attempt, this.retry);
+        attempt++;
+        this.stats.retries++;
+        await sleep(Math.min(delay, this.retry.maxDelayMs * 2), this.signal);
+        continue;
+      }
+      const code = errorCode(failure);
+      const message = failure instanceof Error ? failure.message : String(failure);
+      const limit = code && DNS_CODES.has(code) ? 1 : this.retry.maxNetworkRetries;
+      if (networkAttempt >= limit) {
+        throw new NetworkError(`${code ?? "network error"}: ${message}`, code);
+      }
+      networkAttempt++;
+      this.stats.retries++;
+      await sleep(backoffMs(networkAttempt, this.retry), this.signal);
+    }
+  }
+
+  private async once(spec: RequestSpec): Promise<HttpResponse> {
+    this.stats.requests++;
+    const request = createPipelineRequest({
+      url: spec.url,
+      method: spec.method as "GET",
+      body: spec.body,
+      headers: createHttpHeaders({
+        DataServiceVersion: "3.0",
+        MaxDataServiceVersion: "3.0;NetFx",
+        "x-ms-version": "2019-02-02",
+        ...spec.headers,
+      }),
+      timeout: this.retry.requestTimeoutMs,
+      allowInsecureConnection: true,
+      abortSignal: this.signal,
+    });
+    const response = await this.pipeline.sendRequest(this.httpClient, request);
+    return {
+      status: response.status,
+      headers: response.headers.toJSON({ preserveCase: false }),
+      body: response.bodyAsText ?? "",
+    };
+  }
+}
+
+/** The service's error message from an OData JSON or XML error body, without request ids. */
+export function serviceMessage(res: HttpResponse): { code?: string; message: string } {
+  const body = res.body ?? "";
+  try {
+    const parsed = JSON.parse(body) as { "odata.error"?: { code?: string; message?: { value?: string } } };
+    const err = parsed["odata.error"];
+    if (err) return { code: err.code, message: cleanMessage(err.message?.value ?? err.code ?? "") };
+  } catch {
+    /* not JSON */
+  }
+  const code = /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? res.headers["x-ms-error-code"];
+  const msg = /<Message>([^<]*)<\/Message>/.exec(body)?.[1];
+  return { code, message: cleanMessage(msg ?? code ?? `HTTP ${res.status}`) };
+}
+
+function cleanMessage(s: string): string {
+  return s
+    .replace(/\s*RequestId:[\s\S]*$/, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}

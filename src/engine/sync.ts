@@ -1,0 +1,224 @@
+// One run: for each table, read pages from the source, transform, and write transactions to the
+// destination, reading ahead while earlier transactions are still in flight.
+import { createServiceClient, type SideConfig, type ServiceKind } from "./connection.js";
+import { ServiceError, TableMissingError } from "./errors.js";
+import { DEFAULT_RETRY, TableHttp, type RetryOptions } from "./http.js";
+import { TableReader, type Continuation } from "./reader.js";
+import { totals, type RunTotals, type TableResult } from "./result.js";
+import { createTransformer, TransformError, type Rename } from "./transform.js";
+import { operationFor, TableWriter, type WriteMode } from "./writer.js";
+
+export interface TableSpec {
+  source: string;
+  destination: string;
+}
+
+export interface EngineConfig {
+  source: SideConfig;
+  destination: SideConfig;
+  tables: TableSpec[];
+  writeMode: WriteMode;
+  propertyRenames: Rename[];
+  /** An extra OData filter for every table (ANDed with a backfill's watermark filter by the caller). */
+  queryFilter?: string;
+  /** Transactions in flight per table. */
+  concurrency: number;
+  /** Create destination tables that do not exist. */
+  createTables: boolean;
+  /** Read and count only; write nothing. */
+  dryRun: boolean;
+  /** Failures kept per table for the report (all are counted). */
+  maxFailuresKept: number;
+  retry?: Partial<RetryOptions>;
+}
+
+export interface Progress {
+  table: string;
+  read: number;
+  written: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface TablePlan {
+  /** The OData filter for this table's scan; undefined reads everything. */
+  filter?: string;
+  continuation?: Continuation;
+}
+
+export interface RunHooks {
+  /** Decide the filter for a table (watermarks live outside the engine). Return null to skip the table. */
+  plan?(spec: TableSpec): Promise<TablePlan | null> | TablePlan | null;
+  onTableStart?(spec: TableSpec, plan: TablePlan): void;
+  /** Called when a table is done, before the next starts: the place to save per-table state. */
+  onTableEnd?(result: TableResult): Promise<void> | void;
+  onProgress?(progress: Progress): void;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  tables: TableResult[];
+  totals: RunTotals;
+  sourceKind: ServiceKind;
+  destinationKind: ServiceKind;
+}
+
+export interface Connected {
+  source: TableHttp;
+  destination: TableHttp;
+  secrets: string[];
+}
+
+export function connect(config: Pick<EngineConfig, "source" | "destination" | "retry">, signal?: AbortSignal): Connected {
+  const retry = { ...DEFAULT_RETRY, ...config.retry };
+  const src = createServiceClient(config.source, "source");
+  const dst = createServiceClient(config.destination, "destination");
+  return {
+    source: new TableHttp(src, retry, signal),
+    destination: new TableHttp(dst, retry, signal),
+    secrets: [...src.secrets, ...dst.secrets],
+  };
+}
+
+/** Create the table unless it exists. */
+export async function ensureTable(http: TableHttp, table: string): Promise<void> {
+  const res = await http.send({
+    method: "POST",
+    url: `${http.url}/Tables`,
+    headers: { "Content-Type": "application/json", Accept: "application/json;odata=nometadata", Prefer: "return-no-content" },
+    body: JSON.stringify({ TableName: table }),
+  });
+  if (res.status === 409 || (res.status >= 200 && res.status < 300)) return;
+  throw ServiceError.from(res, `Creating destination table ${table}`);
+}
+
+export function emptyResult(spec: TableSpec, filter?: string): TableResult {
+  return {
+    source: spec.source,
+    destination: spec.destination,
+    filter,
+    read: 0,
+    written: 0,
+    skipped: 0,
+    failed: 0,
+    conflicts: 0,
+    transactions: 0,
+    durationMs: 0,
+    failures: [],
+    throttled: 0,
+    retries: 0,
+  };
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof ServiceError || err instanceof TransformError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export async function copyTable(
+  conn: Connected,
+  config: EngineConfig,
+  spec: TableSpec,
+  plan: TablePlan,
+  hooks: RunHooks = {},
+): Promise<TableResult> {
+  const started = Date.now();
+  const result = emptyResult(spec, plan.filter);
+  const srcStats = { ...conn.source.stats };
+  const dstStats = { ...conn.destination.stats };
+  const reader = new TableReader(conn.source, spec.source, { filter: plan.filter, continuation: plan.continuation });
+  const transformer = createTransformer({
+    renames: config.propertyRenames,
+    destinationKind: conn.destination.kind,
+    sourceTable: spec.source,
+  });
+  const writer = new TableWriter(conn.destination, spec.destination, {
+    concurrency: config.concurrency,
+    maxFailuresKept: config.maxFailuresKept,
+    sortedSource: conn.source.kind === "table",
+  });
+  const kind = operationFor(config.writeMode);
+  const report = () =>
+    hooks.onProgress?.({
+      table: spec.source,
+      read: result.read,
+      written: writer.counters.written,
+      skipped: writer.counters.skipped,
+      failed: writer.counters.failed + result.failed,
+    });
+  try {
+    if (config.createTables && !config.dryRun) await ensureTable(conn.destination, spec.destination);
+    for await (const page of reader.pages()) {
+      if (!result.sourceClockAtStart && reader.serverClock) result.sourceClockAtStart = reader.serverClock.toISOString();
+      for (const entity of page.entities) {
+        result.read++;
+        let out;
+        try {
+          out = transformer.apply(entity);
+        } catch (err) {
+          result.failed++;
+          if (result.failures.length < config.maxFailuresKept) {
+            result.failures.push({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, message: describeError(err) });
+          }
+          continue;
+        }
+        if (!config.dryRun) await writer.add(kind, out);
+      }
+      report();
+      if (hooks.signal?.aborted) throw new Error("the run was cancelled");
+    }
+    if (!result.sourceClockAtStart && reader.serverClock) result.sourceClockAtStart = reader.serverClock.toISOString();
+  } catch (err) {
+    result.error = err instanceof TableMissingError ? err.message : describeError(err);
+  }
+  const counters = await writer.flush();
+  result.written = counters.written;
+  result.skipped = counters.skipped;
+  result.conflicts = counters.conflicts;
+  result.transactions = counters.transactions;
+  result.failed += counters.failed;
+  for (const f of counters.failures) {
+    if (result.failures.length < config.maxFailuresKept) result.failures.push(f);
+  }
+  result.durationMs = Date.now() - started;
+  result.throttled = conn.destination.stats.throttled - dstStats.throttled + conn.source.stats.throttled - srcStats.throttled;
+  result.retries = conn.destination.stats.retries - dstStats.retries + conn.source.stats.retries - srcStats.retries;
+  report();
+  return result;
+}
+
+/** Copy every table of the config. A failure in one table never stops the others. */
+export async function runSync(config: EngineConfig, hooks: RunHooks = {}): Promise<RunResult> {
+  const started = Date.now();
+  const conn = connect(config, hooks.signal);
+  const results: TableResult[] = [];
+  for (const spec of config.tables) {
+    const plan = hooks.plan ? await hooks.plan(spec) : { filter: config.queryFilter };
+    if (plan === null) continue;
+    hooks.onTableStart?.(spec, plan);
+    const result = await copyTable(conn, config, spec, plan, hooks);
+    results.push(result);
+    await hooks.onTableEnd?.(result);
+    if (hooks.signal?.aborted) break;
+  }
+  return {
+    tables: results,
+    totals: totals(results, Date.now() - started),
+    sourceKind: conn.source.kind,
+    destinationKind: conn.destination.kind,
+  };
+}
+
+/** AND two OData filters, either of which may be absent. */
+export function andFilters(...filters: (string | undefined)[]): string | undefined {
+  const present = filters.map((f) => f?.trim()).filter((f): f is string => !!f);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) return present[0];
+  return present.map((f) => `(${f})`).join(" and ");
+}
+
+/** The backfill filter: `Timestamp ge datetime'…'` on the source's clock. */
+export function sinceFilter(since: Date): string {
+  return `Timestamp ge datetime'${since.toISOString()}'`;
+}

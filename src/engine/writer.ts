@@ -1,0 +1,232 @@
+// Writing entities as entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB (2 MB on
+// Cosmos), several in flight. A transaction the service rejects because of one entity is split so
+// the others land and that one is reported; one failure never stops other partitions.
+import { buildBatch, operationBytes, parseBatchResponse, type Operation, type OperationKind } from "./batch.js";
+import type { WireEntity } from "./edm.js";
+import { serviceMessage, type TableHttp } from "./http.js";
+import type { ServiceKind } from "./connection.js";
+
+export type WriteMode = "replace" | "merge" | "insert";
+
+export const MAX_OPERATIONS = 100;
+/** Table Storage: 4 MiB per transaction; Cosmos: 2 MB. A margin covers the outer multipart framing. */
+export function maxTransactionBytes(kind: ServiceKind): number {
+  return kind === "cosmos" ? 2_000_000 - 16_384 : 4 * 1024 * 1024 - 16_384;
+}
+
+export function operationFor(mode: WriteMode): OperationKind {
+  return mode === "insert" ? "insert" : mode === "merge" ? "upsert-merge" : "upsert-replace";
+}
+
+export interface WriteFailure {
+  partitionKey: string;
+  rowKey: string;
+  status?: number;
+  code?: string;
+  message: string;
+}
+
+export interface WriteCounters {
+  written: number;
+  skipped: number;
+  failed: number;
+  conflicts: number;
+  transactions: number;
+  failures: WriteFailure[];
+}
+
+/** How to count an operation the service refused: `skipped` (insert of an existing entity), `conflict`, or `failed`. */
+export type RejectionVerdict = "skipped" | "conflict" | "failed";
+
+export interface WriterOptions {
+  concurrency: number;
+  maxFailuresKept: number;
+  /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
+  sortedSource: boolean;
+  /** Most entities waiting in partial transactions before the largest are sent anyway. */
+  maxBuffered?: number;
+  maxOperations?: number;
+  maxBytes?: number;
+  classifyRejection?: (op: Operation, status: number, code: string | undefined) => RejectionVerdict;
+  /** Called for each operation that landed, with the ETag the service returned. */
+  onLanded?: (op: Operation, etag: string | undefined) => void;
+  onConflict?: (op: Operation, status: number, message: string) => void;
+}
+
+interface Buffer_ {
+  ops: Operation[];
+  bytes: number;
+  keys: Set<string>;
+}
+
+const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_CHANGESET_RETRIES = 5;
+
+export function defaultClassify(op: Operation, status: number, code: string | undefined): RejectionVerdict {
+  if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists")) return "skipped";
+  if ((op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") && status === 412) {
+    return "conflict";
+  }
+  if (op.kind === "delete" && status === 404) return "skipped";
+  return "failed";
+}
+
+export class TableWriter {
+  readonly counters: WriteCounters = { written: 0, skipped: 0, failed: 0, conflicts: 0, transactions: 0, failures: [] };
+  private readonly buffers = new Map<string, Buffer_>();
+  private buffered = 0;
+  private lastPartition: string | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly maxOps: number;
+  private readonly maxBytes: number;
+  private readonly maxBuffered: number;
+  private readonly classify: NonNullable<WriterOptions["classifyRejection"]>;
+  private readonly url: string;
+
+  constructor(
+    private readonly http: TableHttp,
+    readonly table: string,
+    private readonly opts: WriterOptions,
+  ) {
+    this.maxOps = opts.maxOperations ?? MAX_OPERATIONS;
+    this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
+    this.maxBuffered = opts.maxBuffered ?? Math.max(2_000, opts.concurrency * this.maxOps);
+    this.classify = opts.classifyRejection ?? defaultClassify;
+    this.url = `${http.url}/${table}`;
+  }
+
+  /** Queue one operation; resolves once the writer has room for more (backpressure on the reader). */
+  async add(kind: OperationKind, entity: WireEntity, ifMatch?: string): Promise<void> {
+    const op: Operation = { kind, entity, ifMatch };
+    const bytes = operationBytes(this.url, op);
+    const pk = entity.partitionKey;
+    if (this.opts.sortedSource && this.lastPartition !== undefined && this.lastPartition !== pk) {
+      await this.dispatch(this.lastPartition);
+    }
+    this.lastPartition = pk;
+    let buf = this.buffers.get(pk);
+    if (buf && (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(entity.rowKey))) {
+      await this.dispatch(pk);
+      buf = undefined;
+    }
+    if (!buf) {
+      buf = { ops: [], bytes: 0, keys: new Set() };
+      this.buffers.set(pk, buf);
+    }
+    buf.ops.push(op);
+    buf.bytes += bytes;
+    buf.keys.add(entity.rowKey);
+    this.buffered++;
+    if (buf.ops.length >= this.maxOps) await this.dispatch(pk);
+    if (this.buffered > this.maxBuffered) {
+      // Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions.
+      const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
+      for (const [key] of fullest) {
+        if (this.buffered <= this.maxBuffered / 2) break;
+        await this.dispatch(key);
+      }
+    }
+  }
+
+  /** Send everything buffered and wait for every transaction to finish. */
+  async flush(): Promise<WriteCounters> {
+    for (const key of [...this.buffers.keys()]) await this.dispatch(key);
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    return this.counters;
+  }
+
+  private async dispatch(pk: string): Promise<void> {
+    const buf = this.buffers.get(pk);
+    if (!buf) return;
+    this.buffers.delete(pk);
+    this.buffered -= buf.ops.length;
+    while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
+    const p: Promise<void> = this.submit(buf.ops, 0).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  private fail(ops: Operation[], message: string, status?: number, code?: string): void {
+    for (const op of ops) {
+      this.counters.failed++;
+      if (this.counters.failures.length < this.opts.maxFailuresKept) {
+        this.counters.failures.push({
+          partitionKey: op.entity.partitionKey,
+          rowKey: op.entity.rowKey,
+          status,
+          code,
+          message,
+        });
+      }
+    }
+  }
+
+  private reject(op: Operation, status: number, code: string | undefined, message: string): void {
+    const verdict = this.classify(op, status, code);
+    if (verdict === "skipped") this.counters.skipped++;
+    else if (verdict === "conflict") {
+      this.counters.conflicts++;
+      this.opts.onConflict?.(op, status, message);
+    } else this.fail([op], message, status, code);
+  }
+
+  private async submit(ops: Operation[], changesetRetries: number): Promise<void> {
+    if (ops.length === 0) return;
+    const batch = buildBatch(this.url, ops);
+    this.counters.transactions++;
+    let res;
+    try {
+      res = await this.http.send({
+        method: "POST",
+        url: `${this.http.url}/$batch`,
+        headers: { "Content-Type": batch.contentType, Accept: "application/json;odata=minimalmetadata" },
+        body: batch.body,
+      });
+    } catch (err) {
+      this.fail(ops, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (res.status !== 202) {
+      const { code, message } = serviceMessage(res);
+      if (ops.length > 1 && res.status >= 400 && res.status < 500 && res.status !== 404 && res.status !== 403) {
+        // The whole request was refused (e.g. too large): halve until the culprit stands alone.
+        await this.split(ops, changesetRetries);
+        return;
+      }
+      if (ops.length === 1 && res.status >= 400 && res.status < 500) {
+        this.reject(ops[0], res.status, code, message);
+        return;
+      }
+      this.fail(ops, `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
+      return;
+    }
+    const outcome = parseBatchResponse(res.body, ops.length);
+    if (outcome.ok) {
+      this.counters.written += ops.length;
+      if (this.opts.onLanded) ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
+      return;
+    }
+    const status = outcome.status ?? 0;
+    if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
+      await new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
+      await this.submit(ops, changesetRetries + 1);
+      return;
+    }
+    const i = outcome.failedIndex;
+    if (i !== undefined && !RETRYABLE_IN_CHANGESET.has(status)) {
+      this.reject(ops[i], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+      await this.submit([...ops.slice(0, i), ...ops.slice(i + 1)], changesetRetries);
+      return;
+    }
+    if (ops.length > 1) {
+      await this.split(ops, changesetRetries);
+      return;
+    }
+    this.reject(ops[0], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+  }
+
+  private async split(ops: Operation[], retries: number): Promise<void> {
+    const mid = Math.ceil(ops.length / 2);
+    await this.submit(ops.slice(0, mid), retries);
+    await this.submit(ops.slice(mid), retries);
+  }
+}
