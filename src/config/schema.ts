@@ -1,0 +1,234 @@
+// One validated configuration for every door (action inputs, CLI flags, .env, dmt settings files).
+// Each failure is one sentence naming the input and the fix.
+import { z } from "zod";
+import type { Rename } from "../engine/transform.js";
+import type { TableSpec } from "../engine/sync.js";
+
+export const MODES = ["full-sync", "backfill"] as const;
+export type Mode = (typeof MODES)[number];
+export const WRITE_MODES = ["replace", "merge", "insert"] as const;
+export const KINDS = ["auto", "cosmos", "table"] as const;
+export const STATE_STORES = ["cache", "variable", "file"] as const;
+
+/** The inputs as strings, the way both doors receive them (names are the action's input names). */
+export interface RawInputs {
+  mode?: string;
+  tables?: string;
+  "source-connection-string"?: string;
+  "destination-connection-string"?: string;
+  "source-endpoint"?: string;
+  "destination-endpoint"?: string;
+  "client-id"?: string;
+  "tenant-id"?: string;
+  "source-kind"?: string;
+  "destination-kind"?: string;
+  "write-mode"?: string;
+  "property-renames"?: string;
+  "query-filter"?: string;
+  "state-store"?: string;
+  "state-key"?: string;
+  "github-token"?: string;
+  since?: string;
+  "overlap-seconds"?: string;
+  concurrency?: string;
+  "dry-run"?: string;
+  "create-tables"?: string;
+  "max-failures-reported"?: string;
+}
+
+export class ConfigError extends Error {}
+
+/** Azure table names: 3–63 letters and digits, starting with a letter; `tables` is reserved. */
+export const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+/** Property names follow C# identifier rules (letters, digits, underscore; not starting with a digit). */
+export const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function parseTables(value: string | undefined): TableSpec[] {
+  const items = splitList(value);
+  if (items.length === 0) {
+    throw new ConfigError("Input 'tables' is empty: give table names separated by commas, e.g. 'orders,users:users2'.");
+  }
+  const specs = items.map((item) => {
+    const parts = item.split(":").map((s) => s.trim());
+    if (parts.length > 2 || parts.some((p) => p === "")) {
+      throw new ConfigError(
+        `Input 'tables' has '${item}', which is not 'name' or 'source:destination'; write e.g. 'users:users2'.`,
+      );
+    }
+    for (const name of parts) {
+      if (!TABLE_NAME.test(name) || name.toLowerCase() === "tables") {
+        throw new ConfigError(
+          `Input 'tables' has '${name}', which is not a valid table name (3–63 letters or digits, starting with a letter).`,
+        );
+      }
+    }
+    return { source: parts[0], destination: parts[1] ?? parts[0] };
+  });
+  const seen = new Map<string, string>();
+  for (const s of specs) {
+    const key = s.destination.toLowerCase();
+    if (seen.has(key)) {
+      throw new ConfigError(
+        `Input 'tables' sends both '${seen.get(key)}' and '${s.source}' to destination '${s.destination}'; give each a different destination.`,
+      );
+    }
+    seen.set(key, s.source);
+  }
+  return specs;
+}
+
+export function parseRenames(value: string | undefined): Rename[] {
+  const renames = splitList(value).map((item) => {
+    const parts = item.split(":").map((s) => s.trim());
+    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+      throw new ConfigError(`Input 'property-renames' has '${item}', which is not 'from:to'; write e.g. 'id:entityId'.`);
+    }
+    for (const name of parts) {
+      if (!PROPERTY_NAME.test(name)) {
+        throw new ConfigError(`Input 'property-renames' has '${name}', which is not a valid property name.`);
+      }
+    }
+    return { from: parts[0], to: parts[1] };
+  });
+  const froms = new Set<string>();
+  for (const r of renames) {
+    if (froms.has(r.from)) throw new ConfigError(`Input 'property-renames' renames '${r.from}' twice; keep one.`);
+    froms.add(r.from);
+  }
+  return renames;
+}
+
+function oneOf<T extends readonly string[]>(input: string, values: T, raw: string | undefined, fallback: T[number]) {
+  const v = (raw ?? "").trim().toLowerCase();
+  if (v === "") return fallback;
+  if (!(values as readonly string[]).includes(v)) {
+    throw new ConfigError(`Input '${input}' is '${raw}'; use one of: ${values.join(", ")}.`);
+  }
+  return v as T[number];
+}
+
+function bool(input: string, raw: string | undefined, fallback: boolean): boolean {
+  const v = (raw ?? "").trim().toLowerCase();
+  if (v === "") return fallback;
+  if (["true", "yes", "1", "on"].includes(v)) return true;
+  if (["false", "no", "0", "off"].includes(v)) return false;
+  throw new ConfigError(`Input '${input}' is '${raw}'; use true or false.`);
+}
+
+function int(input: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  const v = (raw ?? "").trim();
+  if (v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`Input '${input}' is '${raw}'; use a whole number from ${min} to ${max}.`);
+  }
+  return n;
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?Z$/;
+
+export function parseSince(raw: string | undefined, now = new Date()): Date | undefined {
+  const v = (raw ?? "").trim();
+  if (v === "") return undefined;
+  const ms = ISO_UTC.test(v) ? Date.parse(v.replace(/(\.\d{3})\d+Z$/, "$1Z")) : NaN;
+  if (!Number.isFinite(ms)) {
+    throw new ConfigError(`Input 'since' is '${raw}'; use an ISO-8601 UTC time such as 2024-05-01T12:00:00Z.`);
+  }
+  // A day of slack: the runner's clock may be wrong, the source's is what counts.
+  if (ms > now.getTime() + 24 * 3600_000) {
+    throw new ConfigError(`Input 'since' is '${raw}', which lies in the future; use a past UTC time.`);
+  }
+  return new Date(ms);
+}
+
+const endpointSchema = z.string().trim().url();
+
+function endpoint(input: string, raw: string | undefined): string | undefined {
+  const v = (raw ?? "").trim();
+  if (v === "") return undefined;
+  if (!endpointSchema.safeParse(v).success) {
+    throw new ConfigError(`Input '${input}' is not a URL; use e.g. https://account.table.core.windows.net.`);
+  }
+  const u = new URL(v);
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname) || u.hostname.startsWith("127.");
+  if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) {
+    throw new ConfigError(`Input '${input}' must use https:// (plain http is allowed only for a local emulator).`);
+  }
+  return v;
+}
+
+export interface SideInputs {
+  connectionString?: string;
+  endpoint?: string;
+  kind: (typeof KINDS)[number];
+}
+
+export interface SyncConfig {
+  mode: Mode;
+  tables: TableSpec[];
+  source: SideInputs;
+  destination: SideInputs;
+  auth: { clientId?: string; tenantId?: string };
+  writeMode: (typeof WRITE_MODES)[number];
+  propertyRenames: Rename[];
+  queryFilter?: string;
+  stateStore: (typeof STATE_STORES)[number];
+  /** Cache key prefix, variable name, or file path — depending on the store. */
+  stateKey: string;
+  githubToken?: string;
+  since?: Date;
+  overlapSeconds: number;
+  concurrency: number;
+  dryRun: boolean;
+  createTables: boolean;
+  maxFailuresKept: number;
+}
+
+function side(label: "source" | "destination", raw: RawInputs): SideInputs {
+  const connectionString = raw[`${label}-connection-string`]?.trim() || undefined;
+  const ep = endpoint(`${label}-endpoint`, raw[`${label}-endpoint`]);
+  if (connectionString && ep) {
+    throw new ConfigError(
+      `Both '${label}-connection-string' and '${label}-endpoint' are set; keep one (the endpoint uses Entra ID).`,
+    );
+  }
+  if (!connectionString && !ep) {
+    throw new ConfigError(`Neither '${label}-connection-string' nor '${label}-endpoint' is set; give one of them.`);
+  }
+  return { connectionString, endpoint: ep, kind: oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto") };
+}
+
+/** Validate raw inputs into one SyncConfig, or throw a ConfigError naming the input and the fix. */
+export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
+  const modeRaw = (raw.mode ?? "").trim();
+  if (modeRaw === "") throw new ConfigError(`Input 'mode' is required; use one of: ${MODES.join(", ")}.`);
+  const mode = oneOf("mode", MODES, modeRaw, "full-sync");
+  const stateStore = oneOf("state-store", STATE_STORES, raw["state-store"], "cache");
+  const defaultKey = stateStore === "file" ? ".table-sync/state.json" : "table-sync";
+  return {
+    mode,
+    tables: parseTables(raw.tables),
+    source: side("source", raw),
+    destination: side("destination", raw),
+    auth: { clientId: raw["client-id"]?.trim() || undefined, tenantId: raw["tenant-id"]?.trim() || undefined },
+    writeMode: oneOf("write-mode", WRITE_MODES, raw["write-mode"], "replace"),
+    propertyRenames: parseRenames(raw["property-renames"]),
+    queryFilter: raw["query-filter"]?.trim() || undefined,
+    stateStore,
+    stateKey: raw["state-key"]?.trim() || defaultKey,
+    githubToken: raw["github-token"]?.trim() || undefined,
+    since: parseSince(raw.since, now),
+    overlapSeconds: int("overlap-seconds", raw["overlap-seconds"], 120, 0, 86_400),
+    concurrency: int("concurrency", raw.concurrency, 8, 1, 256),
+    dryRun: bool("dry-run", raw["dry-run"], false),
+    createTables: bool("create-tables", raw["create-tables"], true),
+    maxFailuresKept: int("max-failures-reported", raw["max-failures-reported"], 50, 0, 10_000),
+  };
+}
