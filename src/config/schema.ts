@@ -34,6 +34,7 @@ export interface RawInputs {
   "dry-run"?: string;
   "create-tables"?: string;
   "max-failures-reported"?: string;
+  "config-file"?: string;
 }
 
 export class ConfigError extends Error {}
@@ -211,7 +212,8 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
   if (modeRaw === "") throw new ConfigError(`Input 'mode' is required; use one of: ${MODES.join(", ")}.`);
   const mode = oneOf("mode", MODES, modeRaw, "full-sync");
   const stateStore = oneOf("state-store", STATE_STORES, raw["state-store"], "cache");
-  const defaultKey = stateStore === "file" ? ".table-sync/state.json" : "table-sync";
+  const defaultKey =
+    stateStore === "file" ? ".table-sync/state.json" : stateStore === "variable" ? "TABLE_SYNC_STATE" : "table-sync";
   return {
     mode,
     tables: parseTables(raw.tables),

@@ -3,6 +3,7 @@
 // Storage or Cosmos) is the SDK's own pipeline; the request and response bodies are ours.
 import { AzureNamedKeyCredential, AzureSASCredential, TableServiceClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
+import { secretsOf } from "./redact.js";
 
 export type ServiceKind = "table" | "cosmos";
 export type KindSetting = "auto" | ServiceKind;
@@ -111,12 +112,7 @@ export function createServiceClient(side: SideConfig, label: string): ServiceCli
   const allowInsecureConnection = true; // http:// is refused for non-loopback hosts by config validation
   if (side.connectionString) {
     const parts = parseConnectionString(side.connectionString, `${label} connection string`);
-    const secrets = [side.connectionString, parts.accountKey, parts.sas].filter((s): s is string => !!s);
-    if (parts.sas) {
-      const sas = parts.sas.replace(/^\?/, "");
-      const sig = /(?:^|&)sig=([^&]+)/.exec(sas)?.[1];
-      if (sig) secrets.push(sig, decodeURIComponent(sig));
-    }
+    const secrets = secretsOf(side.connectionString);
     const client = parts.accountKey
       ? new TableServiceClient(parts.url, new AzureNamedKeyCredential(parts.accountName, parts.accountKey), {
           allowInsecureConnection,
