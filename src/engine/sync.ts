@@ -194,7 +194,16 @@ export async function runSync(config: EngineConfig, hooks: RunHooks = {}): Promi
   const conn = connect(config, hooks.signal);
   const results: TableResult[] = [];
   for (const spec of config.tables) {
-    const plan = hooks.plan ? await hooks.plan(spec) : { filter: config.queryFilter };
+    let plan: TablePlan | null;
+    try {
+      plan = hooks.plan ? await hooks.plan(spec) : { filter: config.queryFilter };
+    } catch (err) {
+      // A table that cannot be planned (e.g. a backfill without a watermark) fails alone.
+      const result = { ...emptyResult(spec), error: describeError(err) };
+      results.push(result);
+      await hooks.onTableEnd?.(result);
+      continue;
+    }
     if (plan === null) continue;
     hooks.onTableStart?.(spec, plan);
     const result = await copyTable(conn, config, spec, plan, hooks);

@@ -206,6 +206,11 @@ export class TableWriter {
       return;
     }
     const status = outcome.status ?? 0;
+    if (outcome.code === "TableNotFound") {
+      // Every operation would fail the same way: fail them together, not one request per entity.
+      this.fail(ops, `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`, status, outcome.code);
+      return;
+    }
     if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
       await new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
       await this.submit(ops, changesetRetries + 1);

@@ -1,0 +1,255 @@
+// The state document: per table pair, the watermark (the source server's clock when the last successful scan
+// began) and what the last successful run did. Versioned, compact JSON, validated on every load: a corrupt or
+// foreign document is an error, never an empty state. Everything here is pure; the stores do the I/O.
+import { z } from "zod";
+import type { TableResult } from "../engine/result.js";
+
+/** Marks the document as ours, so a foreign JSON file or variable is refused rather than overwritten. */
+export const STATE_FORMAT = "azure-table-sync/state";
+export const STATE_VERSION = 1;
+/**
+ * The largest serialized state any store accepts, in UTF-8 bytes: a repository variable holds at most 48 KB,
+ * and we count KB as 1,000 bytes to stay clear of the limit whichever way GitHub counts it.
+ */
+export const MAX_STATE_BYTES = 48_000;
+
+/** A state problem the user must act on: one sentence, no stack needed. */
+export class StateError extends Error {
+  override name = "StateError";
+}
+
+/** `backfill` found neither a stored watermark nor `since` for a table. */
+export class MissingWatermarkError extends StateError {
+  override name = "MissingWatermarkError";
+  constructor(readonly tableKey: string) {
+    super(
+      `No watermark is stored for table ${describeKey(tableKey)}, so a backfill does not know where to start: ` +
+        `run 'full-sync' first, or set 'since' to the UTC time from which changes should be copied.`,
+    );
+  }
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$/;
+const isoUtc = z.string().refine((s) => ISO_UTC.test(s) && Number.isFinite(Date.parse(s)), {
+  message: "expected an ISO-8601 UTC time such as 2024-05-01T12:00:00.000Z",
+});
+const count = z.number().int().nonnegative();
+
+const RunSummarySchema = z.looseObject({
+  /** `full-sync`, `backfill`, … */
+  mode: z.string().min(1),
+  /** When the run finished (informational; never used to pick a filter). */
+  at: isoUtc,
+  read: count,
+  written: count,
+  skipped: count,
+});
+
+const CheckpointSchema = z.looseObject({
+  /** Where the interrupted scan resumes (the reader's `Continuation`). */
+  continuation: z.object({ nextPartitionKey: z.string(), nextRowKey: z.string().optional() }),
+  /** The source clock when the interrupted scan began: the watermark the scan earns once it completes. */
+  sourceClockAtStart: isoUtc,
+  mode: z.string().min(1),
+  read: count,
+  at: isoUtc,
+});
+
+const TableStateSchema = z.looseObject({
+  /** The source server's clock when the last successful scan began. */
+  watermark: isoUtc.optional(),
+  lastSuccess: RunSummarySchema.optional(),
+  /** When the app's endpoint moved to the destination (a later mode records it). */
+  switchedAt: isoUtc.optional(),
+  /** A full sync's resume point (a later issue fills it). */
+  checkpoint: CheckpointSchema.optional(),
+  /** Partition-key boundaries for parallel scans (a later issue fills them). */
+  shardKeys: z.array(z.string()).optional(),
+});
+
+const StateSchema = z.looseObject({
+  format: z.literal(STATE_FORMAT),
+  version: z.literal(STATE_VERSION),
+  tables: z.record(z.string().min(1), TableStateSchema),
+});
+
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+export type TableState = z.infer<typeof TableStateSchema>;
+export type State = z.infer<typeof StateSchema>;
+
+/** What `advanceWatermark` needs to know about the run besides the table's result. */
+export interface RunInfo {
+  mode: string;
+  /** When the table finished (informational). Defaults to the source clock at start plus the table's duration. */
+  finishedAt?: Date | string;
+  /** A dry run wrote nothing, so it must not move anything. */
+  dryRun?: boolean;
+}
+
+const ARROW = "→";
+
+/** The state's key for a table pair: `source→destination`. */
+export function tableKey(spec: { source: string; destination: string }): string {
+  return `${spec.source}${ARROW}${spec.destination}`;
+}
+
+/** The table pair of a key made by `tableKey`. */
+export function parseTableKey(key: string): { source: string; destination: string } {
+  const i = key.indexOf(ARROW);
+  return i < 0
+    ? { source: key, destination: key }
+    : { source: key.slice(0, i), destination: key.slice(i + 1) };
+}
+
+function describeKey(key: string): string {
+  const { source, destination } = parseTableKey(key);
+  return source === destination ? `'${source}'` : `'${source}' → '${destination}'`;
+}
+
+export function emptyState(): State {
+  return { format: STATE_FORMAT, version: STATE_VERSION, tables: {} };
+}
+
+export function watermarkOf(state: State | undefined, key: string): string | undefined {
+  return state?.tables[key]?.watermark;
+}
+
+function toIso(value: Date | string, what: string): string {
+  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new StateError(`${what} '${String(value)}' is not a valid time.`);
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The state after one table's run. The watermark moves only when the run read the table completely and wrote
+ * every entity (zero failed, no table error), only forwards, and only to the source server's clock at the start
+ * of the scan (`result.sourceClockAtStart`, or the stored checkpoint's clock if earlier: a resumed scan began when
+ * the checkpointed one did) — never the runner's clock. Returns the same object when nothing
+ * changes (a failed table, a dry run, a successful run without a source clock).
+ */
+export function advanceWatermark(state: State, key: string, result: TableResult, run: RunInfo): State {
+  if (run.dryRun) return state;
+  if (result.error || result.failed !== 0) return state;
+  if (!result.sourceClockAtStart) return state;
+  const clock = toIso(result.sourceClockAtStart, "The source clock");
+  const previous = state.tables[key] ?? {};
+  // A scan resumed from a checkpoint began when the checkpointed scan began: take the earlier clock.
+  const began = earlier(clock, previous.checkpoint?.sourceClockAtStart);
+  const watermark = later(began, previous.watermark);
+  const at = run.finishedAt
+    ? toIso(run.finishedAt, "The finish time")
+    : new Date(Date.parse(clock) + Math.max(0, result.durationMs)).toISOString();
+  const next: TableState = {
+    ...previous,
+    watermark,
+    lastSuccess: { mode: run.mode, at, read: result.read, written: result.written, skipped: result.skipped },
+  };
+  // A completed scan supersedes any resume point it came from.
+  delete next.checkpoint;
+  return { ...state, tables: { ...state.tables, [key]: next } };
+}
+
+function earlier(a: string, b: string | undefined): string {
+  return b !== undefined && Date.parse(b) < Date.parse(a) ? b : a;
+}
+
+function later(a: string, b: string | undefined): string {
+  return b !== undefined && Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+/**
+ * The oldest watermark among the given tables (ISO UTC), or undefined when any of them has none: until every
+ * table has been synced once, there is no time up to which "everything" is copied.
+ */
+export function oldestWatermark(
+  state: State | undefined,
+  tables: Array<string | { source: string; destination: string }>,
+): string | undefined {
+  if (!state || tables.length === 0) return undefined;
+  let oldest: string | undefined;
+  for (const t of tables) {
+    const w = watermarkOf(state, typeof t === "string" ? t : tableKey(t));
+    if (!w) return undefined;
+    if (!oldest || Date.parse(w) < Date.parse(oldest)) oldest = w;
+  }
+  return oldest;
+}
+
+/**
+ * Where a backfill's `Timestamp ge` filter starts: (`since` ?? the stored watermark) − overlap. Throws
+ * `MissingWatermarkError` when neither exists: never a silent full copy, never a silent no-op.
+ */
+export function backfillStart(
+  state: State | undefined,
+  key: string,
+  since: Date | string | undefined,
+  overlapSeconds: number,
+): Date {
+  if (!Number.isFinite(overlapSeconds) || overlapSeconds < 0) {
+    throw new StateError(`The overlap must be zero or more seconds, not ${overlapSeconds}.`);
+  }
+  const base = since !== undefined ? toIso(since, "'since'") : watermarkOf(state, key);
+  if (!base) throw new MissingWatermarkError(key);
+  return new Date(Date.parse(base) - overlapSeconds * 1000);
+}
+
+/** Compact JSON for a store; throws when it would not fit the 48 KB a repository variable holds. */
+export function serializeState(state: State): string {
+  const checked = StateSchema.safeParse(state);
+  if (!checked.success) {
+    throw new StateError(`Refusing to save an invalid state: ${formatIssues(checked.error)}.`);
+  }
+  const text = JSON.stringify(checked.data);
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_STATE_BYTES) {
+    throw new StateError(
+      `The state is ${bytes} bytes, more than the ${MAX_STATE_BYTES} bytes a state may hold ` +
+        `(${Object.keys(state.tables).length} tables); split the tables over several state keys.`,
+    );
+  }
+  return text;
+}
+
+/** Parse and validate a stored state. `where` names the store in the error ("the file x", "the variable Y"). */
+export function parseState(text: string, where: string): State {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new StateError(
+      `The state in ${where} is not valid JSON (${(err as Error).message}); fix or delete it, then run 'full-sync'.`,
+    );
+  }
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const o = json as Record<string, unknown>;
+    if (o.format === STATE_FORMAT && typeof o.version === "number" && o.version > STATE_VERSION) {
+      throw new StateError(
+        `The state in ${where} has version ${o.version}, written by a newer azure-table-sync; ` +
+          `use that version or newer (this one reads version ${STATE_VERSION}).`,
+      );
+    }
+    if (o.format !== STATE_FORMAT) {
+      throw new StateError(
+        `The state in ${where} is not an azure-table-sync state (no "format": "${STATE_FORMAT}"); ` +
+          `point the state store at its own location instead of overwriting someone else's data.`,
+      );
+    }
+  } else {
+    throw new StateError(`The state in ${where} is not an azure-table-sync state (not a JSON object).`);
+  }
+  const parsed = StateSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new StateError(
+      `The state in ${where} is damaged: ${formatIssues(parsed.error)}; fix or delete it, then run 'full-sync'.`,
+    );
+  }
+  return parsed.data;
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
+    .join("; ");
+}
