@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { buildConfig, parseRenames, parseSince, parseTables } from "../../src/config/schema.js";
+
+const ok = {
+  mode: "full-sync",
+  tables: "orders, users:users2\ncarts",
+  "source-connection-string": "UseDevelopmentStorage=true",
+  "destination-connection-string": "UseDevelopmentStorage=true",
+};
+
+describe("config", () => {
+  it("builds one typed config with defaults", () => {
+    const c = buildConfig(ok);
+    expect(c.tables).toEqual([
+      { source: "orders", destination: "orders" },
+      { source: "users", destination: "users2" },
+      { source: "carts", destination: "carts" },
+    ]);
+    expect(c).toMatchObject({ writeMode: "replace", overlapSeconds: 120, concurrency: 8, stateStore: "cache", stateKey: "table-sync" });
+    expect(buildConfig({ ...ok, "state-store": "file" }).stateKey).toBe(".table-sync/state.json");
+    expect(buildConfig({ ...ok, "state-store": "variable" }).stateKey).toBe("TABLE_SYNC_STATE");
+  });
+
+  it.each([
+    [{ mode: "" }, "Input 'mode' is required"],
+    [{ mode: "sync" }, "Input 'mode' is 'sync'; use one of: full-sync, backfill."],
+    [{ tables: " , " }, "Input 'tables' is empty"],
+    [{ tables: "a:b:c" }, "Input 'tables' has 'a:b:c', which is not 'name' or 'source:destination'"],
+    [{ tables: "1abc" }, "Input 'tables' has '1abc', which is not a valid table name"],
+    [{ tables: "abc:dst,xyz:dst" }, "sends both 'abc' and 'xyz' to destination 'dst'"],
+    [{ "write-mode": "upsert" }, "Input 'write-mode' is 'upsert'"],
+    [{ "property-renames": "id" }, "Input 'property-renames' has 'id', which is not 'from:to'"],
+    [{ "source-endpoint": "https://a.table.core.windows.net" }, "Both 'source-connection-string' and 'source-endpoint' are set"],
+    [{ "destination-connection-string": "" }, "Neither 'destination-connection-string' nor 'destination-endpoint' is set"],
+    [{ "overlap-seconds": "-5" }, "Input 'overlap-seconds' is '-5'"],
+    [{ concurrency: "0" }, "Input 'concurrency' is '0'"],
+    [{ since: "yesterday" }, "Input 'since' is 'yesterday'; use an ISO-8601 UTC time"],
+  ])("refuses %j with one sentence", (patch, message) => {
+    expect(() => buildConfig({ ...ok, ...patch })).toThrow(message);
+  });
+
+  it("refuses plain http endpoints except loopback", () => {
+    const base = { ...ok, "source-connection-string": "" };
+    expect(() => buildConfig({ ...base, "source-endpoint": "http://acct.table.core.windows.net" })).toThrow(
+      "Input 'source-endpoint' must use https://",
+    );
+    expect(buildConfig({ ...base, "source-endpoint": "http://127.0.0.1:10002/devstoreaccount1" }).source.endpoint).toBe(
+      "http://127.0.0.1:10002/devstoreaccount1",
+    );
+  });
+
+  it("parses lists and times", () => {
+    expect(parseRenames("id:entityId, etag:entityEtag")).toEqual([
+      { from: "id", to: "entityId" },
+      { from: "etag", to: "entityEtag" },
+    ]);
+    expect(parseTables("a1b")).toEqual([{ source: "a1b", destination: "a1b" }]);
+    expect(parseSince("2024-05-01T12:00:00.1234567Z")?.toISOString()).toBe("2024-05-01T12:00:00.123Z");
+    expect(() => parseSince("2999-01-01T00:00:00Z")).toThrow("lies in the future");
+  });
+});
