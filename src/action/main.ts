@@ -7,7 +7,14 @@ import { redact, secretsOf } from "../engine/redact.js";
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
 import { runSync, type EngineConfig, type TableSpec } from "../engine/sync.js";
 import { planTable } from "../engine/plan.js";
-import { advanceWatermark, emptyState, oldestWatermark, StateError, tableKey, type State } from "../state/state.js";
+import {
+  advanceWatermark,
+  emptyState,
+  oldestWatermark,
+  StateError,
+  tableKey,
+  type State,
+} from "../state/state.js";
 import type { StateStore } from "../state/store.js";
 import { createStateStore } from "./stores.js";
 import { createCredential } from "./credentials.js";
@@ -95,7 +102,9 @@ export async function run(deps: RunDeps = {}): Promise<void> {
         const now = Date.now();
         if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
         lastProgress = now;
-        core.info(`${p.table}: ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`);
+        core.info(
+          `${p.table}: ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`,
+        );
       },
       onTableEnd: async (r: TableResult) => {
         const key = tableKey(r);
@@ -106,9 +115,12 @@ export async function run(deps: RunDeps = {}): Promise<void> {
         );
         if (r.error) core.error(clean(`Table ${r.source}: ${r.error}`), { title: `table-sync: ${r.source}` });
         for (const f of r.failures.slice(0, 10)) {
-          core.error(clean(`Table ${r.source}, PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${f.message}`), {
-            title: `table-sync: entity not written`,
-          });
+          core.error(
+            clean(`Table ${r.source}, PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${f.message}`),
+            {
+              title: `table-sync: entity not written`,
+            },
+          );
         }
         if (config.dryRun) {
           report.watermarkAfter = before;

@@ -26,7 +26,9 @@ export function seconds(ms: number): string {
 
 /** Markdown table cells must not break the row. */
 export function cell(s: string | number | undefined): string {
-  return String(s ?? "").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return String(s ?? "")
+    .replace(/\|/g, "\\|")
+    .replace(/\r?\n/g, " ");
 }
 
 export function buildSummary(input: SummaryInput): string {
@@ -52,7 +54,9 @@ export function buildSummary(input: SummaryInput): string {
     lines.push("", "### Tables that did not complete", "");
     for (const t of errors) lines.push(`- **${cell(t.result.source)}**: ${cell(t.result.error)}`);
   }
-  const failures = input.tables.flatMap((t) => t.result.failures.map((f) => ({ table: t.result.source, ...f })));
+  const failures = input.tables.flatMap((t) =>
+    t.result.failures.map((f) => ({ table: t.result.source, ...f })),
+  );
   if (failures.length) {
     const total = input.tables.reduce((n, t) => n + t.result.failed, 0);
     lines.push("", `### First failures (${Math.min(failures.length, MAX_FAILURE_ROWS)} of ${total})`, "");

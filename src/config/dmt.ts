@@ -35,7 +35,12 @@ const file = z
 type Settings = z.infer<typeof settings>;
 
 /** dmt's WriteMode: Create (its default) inserts only; Replace and Merge upsert. */
-const WRITE_MODES: Record<string, string> = { create: "insert", replace: "replace", merge: "merge", upsert: "replace" };
+const WRITE_MODES: Record<string, string> = {
+  create: "insert",
+  replace: "replace",
+  merge: "merge",
+  upsert: "replace",
+};
 
 /** A Timestamp clause the seed's scripts template in; our watermark replaces it. */
 const TIMESTAMP_ONLY = /^\s*Timestamp\s+(ge|gt)\s+datetime\s*'[^']*'\s*$/i;
@@ -94,7 +99,8 @@ export function dmtToInputs(json: unknown, path = "config-file"): DmtResult {
   for (const op of ops) {
     const source = merged(f.SourceSettings, op.SourceSettings);
     const sink = merged(f.SinkSettings, op.SinkSettings);
-    if (!source.Table) throw new ConfigError(`Input 'config-file' ('${path}') has an operation without SourceSettings.Table.`);
+    if (!source.Table)
+      throw new ConfigError(`Input 'config-file' ('${path}') has an operation without SourceSettings.Table.`);
     const dest = sink.Table ?? source.Table;
     tables.push(dest === source.Table ? source.Table : `${source.Table}:${dest}`);
     sources.push(source);
@@ -112,13 +118,22 @@ export function dmtToInputs(json: unknown, path = "config-file"): DmtResult {
   const inputs: RawInputs = { tables: tables.join(",") };
   const src = sources[0];
   const snk = sinks[0];
-  same(sources.map((s) => s.ConnectionString ?? ""), "source ConnectionString");
-  same(sinks.map((s) => s.ConnectionString ?? ""), "sink ConnectionString");
+  same(
+    sources.map((s) => s.ConnectionString ?? ""),
+    "source ConnectionString",
+  );
+  same(
+    sinks.map((s) => s.ConnectionString ?? ""),
+    "sink ConnectionString",
+  );
   if (src.UseRbacAuth) inputs["source-endpoint"] = src.AccountEndpoint;
   else if (src.ConnectionString) inputs["source-connection-string"] = src.ConnectionString;
   if (snk.UseRbacAuth) inputs["destination-endpoint"] = snk.AccountEndpoint;
   else if (snk.ConnectionString) inputs["destination-connection-string"] = snk.ConnectionString;
-  let filter = same(sources.map((s) => s.QueryFilter ?? ""), "QueryFilter");
+  let filter = same(
+    sources.map((s) => s.QueryFilter ?? ""),
+    "QueryFilter",
+  );
   if (filter && TIMESTAMP_ONLY.test(filter)) {
     notices.push(
       `The config file's QueryFilter '${filter}' is a Timestamp watermark; it is ignored because table-sync keeps its own watermark per table.`,
@@ -126,23 +141,36 @@ export function dmtToInputs(json: unknown, path = "config-file"): DmtResult {
     filter = "";
   }
   if (filter) inputs["query-filter"] = filter;
-  const writeMode = same(sinks.map((s) => s.WriteMode ?? ""), "WriteMode");
+  const writeMode = same(
+    sinks.map((s) => s.WriteMode ?? ""),
+    "WriteMode",
+  );
   if (writeMode) {
     const mapped = WRITE_MODES[writeMode.toLowerCase()];
     if (!mapped) {
-      throw new ConfigError(`Input 'config-file' ('${path}') has WriteMode '${writeMode}'; use Create, Replace or Merge.`);
+      throw new ConfigError(
+        `Input 'config-file' ('${path}') has WriteMode '${writeMode}'; use Create, Replace or Merge.`,
+      );
     }
     inputs["write-mode"] = mapped;
   } else {
     // dmt's default is Create; say so, because a re-run would then skip every existing entity.
     inputs["write-mode"] = "insert";
-    notices.push("The config file sets no WriteMode; dmt's default Create is used (existing entities are skipped).");
+    notices.push(
+      "The config file sets no WriteMode; dmt's default Create is used (existing entities are skipped).",
+    );
   }
-  const renames = same(sinks.map((s) => s.PropertyRenames ?? []), "PropertyRenames");
-  if (renames && renames.length) inputs["property-renames"] = renames.map((r) => `${r.From}:${r.To}`).join(",");
+  const renames = same(
+    sinks.map((s) => s.PropertyRenames ?? []),
+    "PropertyRenames",
+  );
+  if (renames && renames.length)
+    inputs["property-renames"] = renames.map((r) => `${r.From}:${r.To}`).join(",");
   if (snk.MaxConcurrentEntityWrites !== undefined) {
     // dmt counts single-entity writes; we count 100-entity transactions, so the number does not carry over.
-    notices.push("The config file's MaxConcurrentEntityWrites is ignored; set the 'concurrency' input (transactions in flight).");
+    notices.push(
+      "The config file's MaxConcurrentEntityWrites is ignored; set the 'concurrency' input (transactions in flight).",
+    );
   }
   return { inputs, notices };
 }

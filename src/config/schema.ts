@@ -54,7 +54,9 @@ function splitList(value: string | undefined): string[] {
 export function parseTables(value: string | undefined): TableSpec[] {
   const items = splitList(value);
   if (items.length === 0) {
-    throw new ConfigError("Input 'tables' is empty: give table names separated by commas, e.g. 'orders,users:users2'.");
+    throw new ConfigError(
+      "Input 'tables' is empty: give table names separated by commas, e.g. 'orders,users:users2'.",
+    );
   }
   const specs = items.map((item) => {
     const parts = item.split(":").map((s) => s.trim());
@@ -89,7 +91,9 @@ export function parseRenames(value: string | undefined): Rename[] {
   const renames = splitList(value).map((item) => {
     const parts = item.split(":").map((s) => s.trim());
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
-      throw new ConfigError(`Input 'property-renames' has '${item}', which is not 'from:to'; write e.g. 'id:entityId'.`);
+      throw new ConfigError(
+        `Input 'property-renames' has '${item}', which is not 'from:to'; write e.g. 'id:entityId'.`,
+      );
     }
     for (const name of parts) {
       if (!PROPERTY_NAME.test(name)) {
@@ -100,13 +104,19 @@ export function parseRenames(value: string | undefined): Rename[] {
   });
   const froms = new Set<string>();
   for (const r of renames) {
-    if (froms.has(r.from)) throw new ConfigError(`Input 'property-renames' renames '${r.from}' twice; keep one.`);
+    if (froms.has(r.from))
+      throw new ConfigError(`Input 'property-renames' renames '${r.from}' twice; keep one.`);
     froms.add(r.from);
   }
   return renames;
 }
 
-function oneOf<T extends readonly string[]>(input: string, values: T, raw: string | undefined, fallback: T[number]) {
+function oneOf<T extends readonly string[]>(
+  input: string,
+  values: T,
+  raw: string | undefined,
+  fallback: T[number],
+) {
   const v = (raw ?? "").trim().toLowerCase();
   if (v === "") return fallback;
   if (!(values as readonly string[]).includes(v)) {
@@ -140,7 +150,9 @@ export function parseSince(raw: string | undefined, now = new Date()): Date | un
   if (v === "") return undefined;
   const ms = ISO_UTC.test(v) ? Date.parse(v.replace(/(\.\d{3})\d+Z$/, "$1Z")) : NaN;
   if (!Number.isFinite(ms)) {
-    throw new ConfigError(`Input 'since' is '${raw}'; use an ISO-8601 UTC time such as 2024-05-01T12:00:00Z.`);
+    throw new ConfigError(
+      `Input 'since' is '${raw}'; use an ISO-8601 UTC time such as 2024-05-01T12:00:00Z.`,
+    );
   }
   // A day of slack: the runner's clock may be wrong, the source's is what counts.
   if (ms > now.getTime() + 24 * 3600_000) {
@@ -160,7 +172,9 @@ function endpoint(input: string, raw: string | undefined): string | undefined {
   const u = new URL(v);
   const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname) || u.hostname.startsWith("127.");
   if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) {
-    throw new ConfigError(`Input '${input}' must use https:// (plain http is allowed only for a local emulator).`);
+    throw new ConfigError(
+      `Input '${input}' must use https:// (plain http is allowed only for a local emulator).`,
+    );
   }
   return v;
 }
@@ -201,9 +215,15 @@ function side(label: "source" | "destination", raw: RawInputs): SideInputs {
     );
   }
   if (!connectionString && !ep) {
-    throw new ConfigError(`Neither '${label}-connection-string' nor '${label}-endpoint' is set; give one of them.`);
+    throw new ConfigError(
+      `Neither '${label}-connection-string' nor '${label}-endpoint' is set; give one of them.`,
+    );
   }
-  return { connectionString, endpoint: ep, kind: oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto") };
+  return {
+    connectionString,
+    endpoint: ep,
+    kind: oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto"),
+  };
 }
 
 /** Validate raw inputs into one SyncConfig, or throw a ConfigError naming the input and the fix. */
@@ -213,13 +233,20 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
   const mode = oneOf("mode", MODES, modeRaw, "full-sync");
   const stateStore = oneOf("state-store", STATE_STORES, raw["state-store"], "cache");
   const defaultKey =
-    stateStore === "file" ? ".table-sync/state.json" : stateStore === "variable" ? "TABLE_SYNC_STATE" : "table-sync";
+    stateStore === "file"
+      ? ".table-sync/state.json"
+      : stateStore === "variable"
+        ? "TABLE_SYNC_STATE"
+        : "table-sync";
   return {
     mode,
     tables: parseTables(raw.tables),
     source: side("source", raw),
     destination: side("destination", raw),
-    auth: { clientId: raw["client-id"]?.trim() || undefined, tenantId: raw["tenant-id"]?.trim() || undefined },
+    auth: {
+      clientId: raw["client-id"]?.trim() || undefined,
+      tenantId: raw["tenant-id"]?.trim() || undefined,
+    },
     writeMode: oneOf("write-mode", WRITE_MODES, raw["write-mode"], "replace"),
     propertyRenames: parseRenames(raw["property-renames"]),
     queryFilter: raw["query-filter"]?.trim() || undefined,

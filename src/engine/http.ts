@@ -103,12 +103,41 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+const CREDENTIAL_ERRORS = new Set([
+  "CredentialUnavailableError",
+  "AuthenticationError",
+  "AggregateAuthenticationError",
+]);
+
+function isCredentialError(err: unknown): boolean {
+  return err instanceof Error && CREDENTIAL_ERRORS.has(err.name);
+}
+
+/** Connection-level failures worth another try; anything else thrown before a response is deterministic. */
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "REQUEST_SEND_ERROR",
+]);
+
 function errorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
-  if (typeof e?.code === "string") return e.code;
+  // core-rest-pipeline wraps socket errors as REQUEST_SEND_ERROR with the socket's code as the cause.
   if (typeof e?.cause?.code === "string") return e.cause.code;
+  if (typeof e?.code === "string") return e.code;
   if (e?.name === "AbortError") return "ETIMEDOUT";
   return undefined;
+}
+
+function isNetworkError(code: string | undefined): boolean {
+  return code !== undefined && (NETWORK_CODES.has(code) || code.startsWith("UND_ERR"));
 }
 
 export class TableHttp {
@@ -154,8 +183,17 @@ export class TableHttp {
         await sleep(Math.min(delay, this.retry.maxDelayMs * 2), this.signal);
         continue;
       }
+      if (isCredentialError(failure)) {
+        // Signing in failed: retrying will not help, and the user needs one clear sentence.
+        const first = (failure instanceof Error ? failure.message : String(failure)).split("\n")[0].trim();
+        throw new NetworkError(
+          `Signing in with Entra ID failed (${first}); check client-id/tenant-id, the federated credential or azure/login.`,
+          "AUTHENTICATION",
+        );
+      }
       const code = errorCode(failure);
       const message = failure instanceof Error ? failure.message : String(failure);
+      if (!isNetworkError(code)) throw new NetworkError(message.split("\n")[0].trim(), code);
       const limit = code && DNS_CODES.has(code) ? 1 : this.retry.maxNetworkRetries;
       if (networkAttempt >= limit) {
         throw new NetworkError(`${code ?? "network error"}: ${message}`, code);

@@ -87,13 +87,17 @@ describe("bundled action with GitHub state stores", () => {
     expect(full.code, full.stdout).toBe(0);
     const v1 = api.variable("octo/migrate", `SYNC_${t.toUpperCase()}`);
     expect(v1).toBeDefined();
-    const wm1 = (JSON.parse(v1!.value) as { tables: Record<string, { watermark: string }> }).tables[`${t}→${t}`].watermark;
+    const wm1 = (JSON.parse(v1!.value) as { tables: Record<string, { watermark: string }> }).tables[
+      `${t}→${t}`
+    ].watermark;
     expect(wm1).toBe(full.outputs["last-sync-utc"]);
     await new Promise((r) => setTimeout(r, 1_100));
     const back = await runAction({ mode: "backfill", ...inputs }, { env });
     expect(back.code, back.stdout).toBe(0);
     const v2 = api.variable("octo/migrate", `SYNC_${t.toUpperCase()}`);
-    const wm2 = (JSON.parse(v2!.value) as { tables: Record<string, { watermark: string }> }).tables[`${t}→${t}`].watermark;
+    const wm2 = (JSON.parse(v2!.value) as { tables: Record<string, { watermark: string }> }).tables[
+      `${t}→${t}`
+    ].watermark;
     expect(Date.parse(wm2)).toBeGreaterThan(Date.parse(wm1));
     for (const r of [full, back]) {
       const printed = (r.stdout + r.stderr + r.summary).replace(/::add-mask::.*\n/g, "");

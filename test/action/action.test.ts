@@ -37,7 +37,9 @@ function readState(workspace: string) {
 }
 
 function entities(n: number, pk = "p", version = 1) {
-  return Array.from({ length: n }, (_, i) => simpleEntity(pk, `r${String(i).padStart(5, "0")}`, { v: version, i }));
+  return Array.from({ length: n }, (_, i) =>
+    simpleEntity(pk, `r${String(i).padStart(5, "0")}`, { v: version, i }),
+  );
 }
 
 describe("bundled action", () => {
@@ -78,7 +80,10 @@ describe("bundled action", () => {
     expect(full.code).toBe(0);
     await new Promise((r) => setTimeout(r, 2_100));
     await seedEntities(src(), t, entities(7, "z", 1));
-    const back = await runAction({ mode: "backfill", ...base(t, { "overlap-seconds": "0" }) }, { workspace: full.workspace });
+    const back = await runAction(
+      { mode: "backfill", ...base(t, { "overlap-seconds": "0" }) },
+      { workspace: full.workspace },
+    );
     expect(back.code, back.stdout).toBe(0);
     expect(back.outputs["entities-read"]).toBe("7");
     await expectExact(t);
@@ -174,7 +179,9 @@ describe("bundled action", () => {
     expect(state.tables[`${good2}→${good2}`].watermark).toBeDefined();
     expect(state.tables[`${bad}→${bad}`]?.watermark).toBeUndefined();
     expect(r.outputs["entities-failed"]).toBe("1");
-    expect(r.stdout).toContain("property 'id' is reserved by Cosmos DB for Table; add the rename 'id:entityId'");
+    expect(r.stdout).toContain(
+      "property 'id' is reserved by Cosmos DB for Table; add the rename 'id:entityId'",
+    );
     expect(r.summary).toContain("zz");
     await expectExact(good1);
     await expectExact(good2);
@@ -213,7 +220,12 @@ describe("bundled action", () => {
     };
     writeFileSync(join(r0.workspace, "migrationsettings.json"), JSON.stringify(settings));
     const r = await runAction(
-      { mode: "full-sync", "config-file": "migrationsettings.json", "state-store": "file", "destination-kind": "cosmos" },
+      {
+        mode: "full-sync",
+        "config-file": "migrationsettings.json",
+        "state-store": "file",
+        "destination-kind": "cosmos",
+      },
       { workspace: r0.workspace },
     );
     expect(r.code, r.stdout).toBe(0);
@@ -229,6 +241,8 @@ describe("bundled action", () => {
     const t = uniqueTable("bad");
     const r = await runAction({ mode: "full-sync", ...base(t, { "write-mode": "upsert" }) });
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain("::error::Input 'write-mode' is 'upsert'; use one of: replace, merge, insert.");
+    expect(r.stdout).toContain(
+      "::error::Input 'write-mode' is 'upsert'; use one of: replace, merge, insert.",
+    );
   });
 });

@@ -37,7 +37,9 @@ describe("credentials", () => {
       expect(a).not.toBe(b);
       expect(requests).toHaveLength(2);
       for (const req of requests) {
-        expect(new URL(req.url ?? "", "http://x").searchParams.get("audience")).toBe("api://AzureADTokenExchange");
+        expect(new URL(req.url ?? "", "http://x").searchParams.get("audience")).toBe(
+          "api://AzureADTokenExchange",
+        );
         expect(req.headers.authorization).toBe("Bearer request-token");
       }
     } finally {

@@ -43,8 +43,17 @@ describe("dmt migrationsettings.json", () => {
     const { inputs } = dmtToInputs({
       Source: "azuretableapi",
       Sink: "AzureTableAPI",
-      SourceSettings: { UseRbacAuth: true, AccountEndpoint: "https://a.table.core.windows.net", Table: "t1", QueryFilter: "PartitionKey eq 'WI'" },
-      SinkSettings: { UseRbacAuth: true, AccountEndpoint: "https://b.table.cosmos.azure.com", WriteMode: "Create" },
+      SourceSettings: {
+        UseRbacAuth: true,
+        AccountEndpoint: "https://a.table.core.windows.net",
+        Table: "t1",
+        QueryFilter: "PartitionKey eq 'WI'",
+      },
+      SinkSettings: {
+        UseRbacAuth: true,
+        AccountEndpoint: "https://b.table.cosmos.azure.com",
+        WriteMode: "Create",
+      },
     });
     expect(inputs).toMatchObject({
       tables: "t1",
@@ -56,10 +65,12 @@ describe("dmt migrationsettings.json", () => {
   });
 
   it("refuses other extensions, a missing file and invalid JSON with one sentence naming config-file", () => {
-    expect(() => dmtToInputs({ Source: "JSON", Sink: "AzureTableAPI", SourceSettings: { Table: "a" } })).toThrow(
-      /Input 'config-file' .* has Source 'JSON'; only AzureTableAPI is supported/,
+    expect(() =>
+      dmtToInputs({ Source: "JSON", Sink: "AzureTableAPI", SourceSettings: { Table: "a" } }),
+    ).toThrow(/Input 'config-file' .* has Source 'JSON'; only AzureTableAPI is supported/);
+    expect(() => readDmtFile("/nonexistent/migrationsettings.json")).toThrow(
+      /Input 'config-file' names .* cannot be read/,
     );
-    expect(() => readDmtFile("/nonexistent/migrationsettings.json")).toThrow(/Input 'config-file' names .* cannot be read/);
     const dir = mkdtempSync(join(tmpdir(), "dmt-"));
     writeFileSync(join(dir, "bad.json"), "{ not json");
     expect(() => readDmtFile(join(dir, "bad.json"))).toThrow(/Input 'config-file' .* is not valid JSON/);

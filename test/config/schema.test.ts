@@ -16,7 +16,13 @@ describe("config", () => {
       { source: "users", destination: "users2" },
       { source: "carts", destination: "carts" },
     ]);
-    expect(c).toMatchObject({ writeMode: "replace", overlapSeconds: 120, concurrency: 8, stateStore: "cache", stateKey: "table-sync" });
+    expect(c).toMatchObject({
+      writeMode: "replace",
+      overlapSeconds: 120,
+      concurrency: 8,
+      stateStore: "cache",
+      stateKey: "table-sync",
+    });
     expect(buildConfig({ ...ok, "state-store": "file" }).stateKey).toBe(".table-sync/state.json");
     expect(buildConfig({ ...ok, "state-store": "variable" }).stateKey).toBe("TABLE_SYNC_STATE");
   });
@@ -30,8 +36,14 @@ describe("config", () => {
     [{ tables: "abc:dst,xyz:dst" }, "sends both 'abc' and 'xyz' to destination 'dst'"],
     [{ "write-mode": "upsert" }, "Input 'write-mode' is 'upsert'"],
     [{ "property-renames": "id" }, "Input 'property-renames' has 'id', which is not 'from:to'"],
-    [{ "source-endpoint": "https://a.table.core.windows.net" }, "Both 'source-connection-string' and 'source-endpoint' are set"],
-    [{ "destination-connection-string": "" }, "Neither 'destination-connection-string' nor 'destination-endpoint' is set"],
+    [
+      { "source-endpoint": "https://a.table.core.windows.net" },
+      "Both 'source-connection-string' and 'source-endpoint' are set",
+    ],
+    [
+      { "destination-connection-string": "" },
+      "Neither 'destination-connection-string' nor 'destination-endpoint' is set",
+    ],
     [{ "overlap-seconds": "-5" }, "Input 'overlap-seconds' is '-5'"],
     [{ concurrency: "0" }, "Input 'concurrency' is '0'"],
     [{ since: "yesterday" }, "Input 'since' is 'yesterday'; use an ISO-8601 UTC time"],
@@ -44,9 +56,9 @@ describe("config", () => {
     expect(() => buildConfig({ ...base, "source-endpoint": "http://acct.table.core.windows.net" })).toThrow(
       "Input 'source-endpoint' must use https://",
     );
-    expect(buildConfig({ ...base, "source-endpoint": "http://127.0.0.1:10002/devstoreaccount1" }).source.endpoint).toBe(
-      "http://127.0.0.1:10002/devstoreaccount1",
-    );
+    expect(
+      buildConfig({ ...base, "source-endpoint": "http://127.0.0.1:10002/devstoreaccount1" }).source.endpoint,
+    ).toBe("http://127.0.0.1:10002/devstoreaccount1");
   });
 
   it("parses lists and times", () => {

@@ -1,0 +1,372 @@
+// The CLI as a function: argv and environment in, lines on stdout/stderr and an exit code out, so the
+// tests run it in-process. One validated SyncConfig (src/config/schema.ts) drives one engine run.
+import type { TokenCredential } from "@azure/core-auth";
+import { ConfigError, buildConfig, type RawInputs, type SyncConfig } from "../config/schema.js";
+import {
+  ConnectionError,
+  isCosmosUrl,
+  normalizeEndpoint,
+  parseConnectionString,
+  type SideConfig,
+} from "../engine/connection.js";
+import type { RetryOptions } from "../engine/http.js";
+import { planTable } from "../engine/plan.js";
+import {
+  runSync,
+  type EngineConfig,
+  type Progress,
+  type RunHooks,
+  type RunResult,
+  type TableSpec,
+} from "../engine/sync.js";
+import { HELP, cliMessage, parseCliArgs } from "./args.js";
+import { readEnvFile } from "./env-file.js";
+import { FileStateStore } from "../state/file-store.js";
+import type { StateStore } from "../state/store.js";
+import { advanceWatermark, emptyState, StateError, tableKey, type State } from "../state/state.js";
+import { Masker, connectionStringSecrets } from "./mask.js";
+import { formatSummary, isoSeconds, nextSince, progressLine, tableDoneLine } from "./report.js";
+
+export interface Output {
+  write(chunk: string): unknown;
+}
+
+export interface CliIO {
+  stdout: Output;
+  stderr: Output;
+}
+
+/** Where secrets may come from besides flags (flags win over the environment, the environment over .env). */
+export const SECRET_ENV = {
+  source: "SOURCE_CONNECTION_STRING",
+  destination: "DESTINATION_CONNECTION_STRING",
+} as const;
+
+export interface CliDeps {
+  /** Where `.env` is looked for; defaults to the process's working directory. */
+  cwd?: string;
+  /** Aborted on Ctrl+C: the run stops after the current page and still prints its summary. */
+  signal?: AbortSignal;
+  /** Milliseconds between progress lines; overrides --progress-seconds (tests use a few ms). */
+  progressIntervalMs?: number;
+  /** The Entra ID credential for endpoints; defaults to DefaultAzureCredential. */
+  credential?: (auth: SyncConfig["auth"]) => TokenCredential | Promise<TokenCredential>;
+  /** The store behind --state-file; defaults to the JSON file at that path. */
+  openState?: (config: SyncConfig) => StateStore;
+  /** Engine retry settings (tests shorten them). */
+  retry?: Partial<RetryOptions>;
+  now?: () => Date;
+}
+
+/** Signing in with Entra ID failed before anything was read: not a usage error, but nothing to copy either. */
+export class SignInError extends Error {}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_CANCELLED = 130;
+
+type Side = "source" | "destination";
+const SIDES: Side[] = ["source", "destination"];
+
+interface Origins {
+  source?: string;
+  destination?: string;
+}
+
+/** Fill each side's connection string from the environment or .env, unless a flag set that side. */
+function applySecretSources(
+  raw: RawInputs,
+  flags: Set<string>,
+  env: NodeJS.ProcessEnv,
+  dotenv: () => Record<string, string>,
+): Origins {
+  const origins: Origins = {};
+  for (const side of SIDES) {
+    if (flags.has(`${side}-connection-string`)) {
+      origins[side] = `--${side}-connection-string`;
+      continue;
+    }
+    if (flags.has(`${side}-endpoint`)) continue;
+    const name = SECRET_ENV[side];
+    const fromEnv = env[name]?.trim();
+    if (fromEnv) {
+      raw[`${side}-connection-string`] = fromEnv;
+      origins[side] = `the environment variable ${name}`;
+      continue;
+    }
+    const fromFile = dotenv()[name]?.trim();
+    if (fromFile) {
+      raw[`${side}-connection-string`] = fromFile;
+      origins[side] = `${name} in .env`;
+    }
+  }
+  return origins;
+}
+
+function sideUrl(side: SyncConfig["source"]): string {
+  if (side.connectionString) return parseConnectionString(side.connectionString).url;
+  return normalizeEndpoint(side.endpoint ?? "");
+}
+
+async function defaultCredential(auth: SyncConfig["auth"]): Promise<TokenCredential> {
+  // Loaded only when an endpoint is used: connection-string runs and --help stay quick.
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  return new DefaultAzureCredential({
+    ...(auth.tenantId ? { tenantId: auth.tenantId } : {}),
+    ...(auth.clientId
+      ? { managedIdentityClientId: auth.clientId, workloadIdentityClientId: auth.clientId }
+      : {}),
+  });
+}
+
+/** The engine's view of a validated config; endpoints get the (one, shared) Entra ID credential. */
+export async function engineConfig(
+  config: SyncConfig,
+  deps: Pick<CliDeps, "credential" | "retry"> = {},
+): Promise<EngineConfig> {
+  let credential: Promise<TokenCredential> | undefined;
+  const sideConfig = async (side: SyncConfig["source"]): Promise<SideConfig> => {
+    if (side.connectionString) return { connectionString: side.connectionString, kind: side.kind };
+    credential ??= Promise.resolve((deps.credential ?? defaultCredential)(config.auth));
+    return { endpoint: side.endpoint, credential: await credential, kind: side.kind };
+  };
+  return {
+    source: await sideConfig(config.source),
+    destination: await sideConfig(config.destination),
+    tables: config.tables,
+    writeMode: config.writeMode,
+    propertyRenames: config.propertyRenames,
+    queryFilter: config.queryFilter,
+    concurrency: config.concurrency,
+    createTables: config.createTables,
+    dryRun: config.dryRun,
+    maxFailuresKept: config.maxFailuresKept,
+    ...(deps.retry ? { retry: deps.retry } : {}),
+  };
+}
+
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIO,
+  deps: CliDeps = {},
+): Promise<number> {
+  const masker = new Masker();
+  const print = (stream: Output, text: string) => stream.write(masker.mask(text));
+  const out = (text: string) => print(io.stdout, text);
+  const err = (text: string) => print(io.stderr, text);
+  let store: StateStore | undefined;
+  try {
+    // Mask anything that looks like a secret in the raw arguments before anything can be printed.
+    for (const [i, arg] of argv.entries()) {
+      if (/connection-string/.test(arg))
+        masker.add(...connectionStringSecrets(arg.split("=").slice(1).join("=") || argv[i + 1]));
+    }
+    for (const side of SIDES) masker.add(...connectionStringSecrets(env[SECRET_ENV[side]]));
+
+    const parsed = parseCliArgs(argv);
+    if (parsed.kind === "help") {
+      out(HELP);
+      return EXIT_OK;
+    }
+    const { raw, flags, options, command } = parsed;
+    let dotenvCache: Record<string, string> | undefined;
+    const dotenv = () => {
+      dotenvCache ??= readEnvFile(deps.cwd ?? process.cwd());
+      for (const side of SIDES) masker.add(...connectionStringSecrets(dotenvCache[SECRET_ENV[side]]));
+      return dotenvCache;
+    };
+    const origins = applySecretSources(raw, flags, env, dotenv);
+    for (const side of SIDES) masker.add(...connectionStringSecrets(raw[`${side}-connection-string`]));
+
+    const now = deps.now?.() ?? new Date();
+    let config: SyncConfig;
+    try {
+      config = buildConfig(raw, now);
+    } catch (e) {
+      if (e instanceof ConfigError && /Neither '(source|destination)-connection-string'/.test(e.message)) {
+        const side = /Neither '(source|destination)/.exec(e.message)?.[1] as Side;
+        throw new ConfigError(
+          `No ${side} given; set ${SECRET_ENV[side]} (environment or .env), or pass --${side}-connection-string or --${side}-endpoint.`,
+        );
+      }
+      throw e;
+    }
+    if (command === "full-sync" && config.since) {
+      throw new ConfigError(
+        `Option --since is for backfill only; drop it for a full sync, or run 'table-sync backfill'.`,
+      );
+    }
+    for (const side of SIDES) {
+      const cs = config[side].connectionString;
+      if (!cs) continue;
+      try {
+        parseConnectionString(cs, `${side} connection string`);
+      } catch (e) {
+        if (!(e instanceof ConnectionError)) throw e;
+        throw new ConfigError(
+          `${e.message.replace(/\.$/, "")} (it came from ${origins[side] ?? "the command line"}).`,
+        );
+      }
+    }
+    if (flags.has("state-file")) {
+      store = deps.openState ? deps.openState(config) : new FileStateStore(config.stateKey);
+    }
+    const state: State | undefined = store ? ((await store.load()) ?? emptyState()) : undefined;
+    if (command === "backfill" && !store && !config.since) {
+      throw new ConfigError(
+        `A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`,
+      );
+    }
+    const engine = await engineConfig(config, deps);
+    await checkSignIn(engine, deps.signal);
+
+    return await run(config, engine, state, store, {
+      out,
+      err,
+      deps,
+      json: options.json,
+      progressSeconds: options.progressSeconds,
+    });
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof ConnectionError || e instanceof StateError) {
+      err(`table-sync: ${cliMessage(oneLine(e.message))}\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof SignInError) {
+      err(`table-sync: ${e.message}\n`);
+      return EXIT_FAILED;
+    }
+    err(`table-sync: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+/**
+ * Get a token for each endpoint before the run: a missing `az login` then fails at once, in one clear
+ * message, instead of once per table after the engine's network retries.
+ */
+async function checkSignIn(engine: EngineConfig, signal?: AbortSignal): Promise<void> {
+  for (const side of SIDES) {
+    const { credential, endpoint } = engine[side];
+    if (!credential || !endpoint) continue;
+    const url = normalizeEndpoint(endpoint);
+    const scope = isCosmosUrl(url)
+      ? "https://cosmos.azure.com/.default"
+      : "https://storage.azure.com/.default";
+    let failure: string | undefined;
+    try {
+      const token = await credential.getToken(scope, { abortSignal: signal });
+      if (!token) failure = "no token was returned";
+    } catch (e) {
+      failure = e instanceof Error ? e.message : String(e);
+    }
+    if (failure !== undefined) {
+      const details = failure
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !/^ChainedTokenCredential authentication failed\.?$/.test(l))
+        .map((l) => `  ${l}`)
+        .join("\n");
+      throw new SignInError(
+        `Signing in for the ${side} endpoint ${url} failed: sign in with 'az login', use a managed or workload ` +
+          `identity (AZURE_CLIENT_ID, AZURE_TENANT_ID…), or pass --${side}-connection-string instead.` +
+          (details ? `\n${details}` : ""),
+      );
+    }
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
+
+interface RunContext {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  deps: CliDeps;
+  json: boolean;
+  progressSeconds?: number;
+}
+
+async function run(
+  config: SyncConfig,
+  engine: EngineConfig,
+  initialState: State | undefined,
+  store: StateStore | undefined,
+  ctx: RunContext,
+): Promise<number> {
+  const { err, deps } = ctx;
+  let state = initialState;
+  const command = config.mode;
+  const tables = config.tables.length;
+  err(
+    `${command}: ${tables} ${tables === 1 ? "table" : "tables"} from ${sideUrl(config.source)} to ${sideUrl(config.destination)}` +
+      `${config.dryRun ? " (dry run: nothing is written)" : ""}.\n`,
+  );
+
+  let current: { spec: TableSpec; started: number; progress: Progress } | undefined;
+  const intervalMs = deps.progressIntervalMs ?? (ctx.progressSeconds ?? 5) * 1000;
+  const timer =
+    intervalMs > 0
+      ? setInterval(() => {
+          if (current) err(progressLine(current.progress, Date.now() - current.started) + "\n");
+        }, intervalMs)
+      : undefined;
+
+  const hooks: RunHooks = {
+    signal: deps.signal,
+    // The same rules as the action: (since ?? watermark) − overlap; a table without either fails alone.
+    plan: (spec) => planTable(config, state, spec),
+    onTableStart: (spec, plan) => {
+      current = {
+        spec,
+        started: Date.now(),
+        progress: { table: spec.source, read: 0, written: 0, skipped: 0, failed: 0 },
+      };
+      err(`[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`);
+    },
+    onProgress: (p) => {
+      if (current) current.progress = p;
+    },
+    onTableEnd: async (result) => {
+      current = undefined;
+      err(tableDoneLine(result) + "\n");
+      if (!store || !state || config.dryRun) return;
+      // Saved after each table that moved, so a failure later keeps this table's progress.
+      const next = advanceWatermark(state, tableKey(result), result, { mode: config.mode });
+      if (next !== state) {
+        state = next;
+        await store.save(state);
+      }
+    },
+  };
+
+  let result: RunResult;
+  try {
+    result = await runSync(engine, hooks);
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+
+  const cancelled = deps.signal?.aborted ?? false;
+  const summary = formatSummary(result, {
+    command,
+    dryRun: config.dryRun,
+    overlapSeconds: config.overlapSeconds,
+    cancelled,
+  });
+  if (ctx.json) {
+    const since = cancelled || config.dryRun ? undefined : nextSince(result);
+    ctx.out(
+      JSON.stringify({ command, ...result, ...(since ? { nextSince: isoSeconds(since) } : {}) }, null, 2) +
+        "\n",
+    );
+    err("\n" + summary);
+  } else {
+    ctx.out("\n" + summary);
+  }
+  if (cancelled) return EXIT_CANCELLED;
+  return result.totals.failed > 0 || result.totals.tablesFailed > 0 ? EXIT_FAILED : EXIT_OK;
+}

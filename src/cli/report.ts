@@ -1,0 +1,175 @@
+// What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
+import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
+import type { Progress, RunResult } from "../engine/sync.js";
+
+export function num(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export function duration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+}
+
+/** `2024-05-01T12:00:00.000Z` → `2024-05-01T12:00:00Z` (a whole second, as the server's Date header gives). */
+export function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.000Z$/, "Z");
+}
+
+export function tableLabel(r: { source: string; destination: string }): string {
+  return r.source === r.destination ? r.source : `${r.source} → ${r.destination}`;
+}
+
+export function progressLine(p: Progress, elapsedMs: number): string {
+  const parts = [`${num(p.read)} read`, `${num(p.written)} written`];
+  if (p.skipped) parts.push(`${num(p.skipped)} skipped`);
+  if (p.failed) parts.push(`${num(p.failed)} failed`);
+  parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`, `${duration(elapsedMs)} elapsed`);
+  return `[${p.table}] ${parts.join(", ")}`;
+}
+
+export function tableDoneLine(r: TableResult): string {
+  const status = r.error ? "stopped" : r.failed ? "done with failures" : "done";
+  return (
+    `[${r.source}] ${status}: ${num(r.read)} read, ${num(r.written)} written` +
+    (r.skipped ? `, ${num(r.skipped)} skipped` : "") +
+    (r.failed ? `, ${num(r.failed)} failed` : "") +
+    ` in ${duration(r.durationMs)}` +
+    (r.error ? ` — ${r.error.split("\n")[0]}` : "")
+  );
+}
+
+/**
+ * The --since for the next backfill: the earliest source clock at which a table's scan began, less the
+ * overlap. Only when every table completed without failures (otherwise a rerun is the next step).
+ */
+/** The earliest source clock at which a table's scan began: the watermark the next backfill starts from. */
+export function nextSince(result: RunResult): Date | undefined {
+  if (result.tables.length === 0 || !result.tables.every(tableSucceeded)) return undefined;
+  let earliest: number | undefined;
+  for (const t of result.tables) {
+    const ms = Date.parse(t.sourceClockAtStart ?? "");
+    if (!Number.isFinite(ms)) return undefined;
+    earliest = earliest === undefined ? ms : Math.min(earliest, ms);
+  }
+  return earliest === undefined ? undefined : new Date(earliest);
+}
+
+function pad(cells: string[][], rightAlign: boolean[]): string[] {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((row) => [...row[i]].length)));
+  return cells.map((row) =>
+    row
+      .map((c, i) => {
+        const fill = " ".repeat(widths[i] - [...c].length);
+        return rightAlign[i] ? fill + c : c + fill;
+      })
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+export interface SummaryOptions {
+  command: string;
+  dryRun: boolean;
+  overlapSeconds: number;
+  cancelled?: boolean;
+}
+
+export function formatSummary(result: RunResult, opts: SummaryOptions): string {
+  const t = result.totals;
+  const lines: string[] = [];
+  const failedTables = result.tables.filter((r) => !tableSucceeded(r));
+  const verdict = opts.cancelled
+    ? "cancelled"
+    : failedTables.length === 0
+      ? opts.dryRun
+        ? "finished (dry run: nothing written)"
+        : "finished"
+      : `finished with failures in ${failedTables.length} of ${t.tables} ${t.tables === 1 ? "table" : "tables"}`;
+  lines.push(
+    `${opts.command} ${verdict}: ${t.tables} ${t.tables === 1 ? "table" : "tables"}, ${num(t.read)} read, ` +
+      `${num(t.written)} written, ${num(t.skipped)} skipped, ${num(t.failed)} failed in ${duration(t.durationMs)} ` +
+      `(${num(entitiesPerSecond(t.read, t.durationMs))} entities/s).`,
+  );
+  if (result.tables.length === 0) return lines.join("\n") + "\n";
+
+  const filters = new Set(result.tables.map((r) => r.filter ?? ""));
+  if (filters.size === 1 && [...filters][0] !== "") lines.push(`Filter: ${[...filters][0]}`);
+
+  const header = [
+    "Table",
+    "Read",
+    "Written",
+    "Skipped",
+    "Failed",
+    "Duration",
+    "Entities/s",
+    "Source clock at start",
+  ];
+  const rows = result.tables.map((r) => [
+    tableLabel(r),
+    num(r.read),
+    num(r.written),
+    num(r.skipped),
+    num(r.failed),
+    duration(r.durationMs),
+    num(entitiesPerSecond(r.read, r.durationMs)),
+    r.sourceClockAtStart ?? "—",
+  ]);
+  lines.push(
+    "",
+    ...pad([header, ...rows], [false, true, true, true, true, true, true, false]).map((l) => `  ${l}`),
+  );
+
+  for (const r of result.tables) {
+    if (filters.size > 1 && r.filter) lines.push(`  ${r.source}: filter ${r.filter}`);
+  }
+  for (const r of result.tables) {
+    if (r.error) {
+      const [first, ...more] = r.error.trimEnd().split("\n");
+      lines.push(
+        "",
+        `${r.source}: the table did not complete: ${first}`,
+        ...more.map((l) => `  ${l.trim()}`),
+      );
+    }
+    if (r.failed) {
+      const shown = r.failures.length;
+      lines.push(
+        "",
+        `${r.source}: ${num(r.failed)} ${r.failed === 1 ? "entity" : "entities"} failed` +
+          (shown === 0 ? "." : shown < r.failed ? `; the first ${shown}:` : ":"),
+      );
+      for (const f of r.failures) {
+        const where = `PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': `;
+        // Transform errors already name the table and keys; don't say it twice.
+        const message = f.message.startsWith(`Table ${r.source}, ${where}`)
+          ? f.message.slice(`Table ${r.source}, ${where}`.length)
+          : f.message;
+        const status = f.status && !message.includes(`HTTP ${f.status}`) ? ` (HTTP ${f.status})` : "";
+        lines.push(`  ${where}${message}${status}`);
+      }
+    }
+  }
+  if (result.tables.some((r) => r.throttled > 0)) {
+    const throttled = result.tables.reduce((s, r) => s + r.throttled, 0);
+    lines.push("", `The services throttled ${num(throttled)} requests (HTTP 429); they were retried.`);
+  }
+
+  const since = opts.cancelled || opts.dryRun ? undefined : nextSince(result);
+  if (since) {
+    lines.push(
+      "",
+      `Next backfill: table-sync backfill --since ${isoSeconds(since)} … ` +
+        `(the source clock when this run began; the backfill re-reads ${opts.overlapSeconds} s before it).`,
+    );
+  } else if (failedTables.length > 0 && !opts.cancelled) {
+    lines.push(
+      "",
+      `Fix the cause and run the same command again for the failed ${failedTables.length === 1 ? "table" : "tables"}.`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
