@@ -2,6 +2,8 @@
 // Seeds two tables with every EDM type, runs a full sync and a backfill through the real CLI, and
 // checks that the destination equals the source at wire level. Exit 0 on success.
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { differingProperties, type WireEntity, type WireValue } from "../src/engine/edm.js";
@@ -102,6 +104,7 @@ async function demo(): Promise<void> {
 
   step(1, "Start two Azurite table servers: one plays Azure Table Storage, the other the destination.");
   const servers = await Promise.all([startAzurite(), startAzurite()]);
+  const stateFile = join(mkdtempSync(join(tmpdir(), "table-sync-demo-")), "state.json");
   const [source, destination] = servers;
   try {
     say(`   source      ${source.endpoint}`);
@@ -124,18 +127,16 @@ async function demo(): Promise<void> {
 
     step(3, "Full sync through the CLI (connection strings come from environment variables).");
     const full = await tableSync(
-      ["full-sync", "--tables", TABLES, "--progress-seconds", "1", "--json"],
+      ["full-sync", "--tables", TABLES, "--state-file", stateFile, "--progress-seconds", "1", "--json"],
       source,
       destination,
     );
     const clocks = full.tables.map((t) => t.sourceClockAtStart).filter((c): c is string => !!c);
     if (clocks.length !== full.tables.length) throw new Error("the full sync reported no source clock");
     const since = clocks.sort()[0].replace(/\.000Z$/, "Z");
-    say(`   The full sync began at ${since} by the source's clock: the next backfill starts there.`);
     say(
-      "   (The CLI's own suggestion subtracts a 120 s safety overlap for writes in flight; the demo uses the",
+      `   The full sync began at ${since} by the source's clock; each table's watermark is in ${stateFile}.`,
     );
-    say("   exact clock so you can see that only the changes are read.)");
 
     step(4, "Meanwhile the application keeps writing to the source.");
     const updatedOrders = Array.from({ length: 40 }, (_, k) => {
@@ -158,9 +159,22 @@ async function demo(): Promise<void> {
       `   Updated ${updatedOrders.length} orders, added ${newDevices.length} devices, updated ${updatedDevices.length} devices.`,
     );
 
-    step(5, `Backfill through the CLI: only entities with Timestamp ≥ ${since}.`);
+    step(5, `Backfill through the CLI from the stored watermarks: only entities with Timestamp ≥ ${since}.`);
+    say("   (The demo sets --overlap-seconds 0 so you see exactly the changes; real runs keep the default");
+    say("   120 s overlap, which re-reads writes that were in flight when the watermark was taken.)");
     const back = await tableSync(
-      ["backfill", "--tables", TABLES, "--since", since, "--progress-seconds", "1", "--json"],
+      [
+        "backfill",
+        "--tables",
+        TABLES,
+        "--state-file",
+        stateFile,
+        "--overlap-seconds",
+        "0",
+        "--progress-seconds",
+        "1",
+        "--json",
+      ],
       source,
       destination,
     );
