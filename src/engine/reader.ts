@@ -28,6 +28,8 @@ export function tableUrl(http: TableHttp, table: string): string {
 export class TableReader {
   /** The source server's clock when the scan began (the first response's `Date` header). */
   serverClock?: Date;
+  /** The source server's clock at the latest response. */
+  lastServerClock?: Date;
   pagesRead = 0;
 
   constructor(
@@ -64,10 +66,12 @@ export class TableReader {
       throw new TableMissingError(`Table ${this.table} does not exist on the source.`, 404, "TableNotFound");
     }
     if (res.status >= 300) throw ServiceError.from(res, `Reading table ${this.table}`);
-    if (entities === undefined) throw new ServiceError(`Reading table ${this.table}: the response was incomplete.`, res.status);
-    if (!this.serverClock) {
-      const date = Date.parse(res.headers["date"] ?? "");
-      if (Number.isFinite(date)) this.serverClock = new Date(date);
+    if (entities === undefined)
+      throw new ServiceError(`Reading table ${this.table}: the response was incomplete.`, res.status);
+    const date = Date.parse(res.headers["date"] ?? "");
+    if (Number.isFinite(date)) {
+      this.serverClock ??= new Date(date);
+      this.lastServerClock = new Date(date);
     }
     this.pagesRead++;
     const npk = res.headers["x-ms-continuation-nextpartitionkey"];

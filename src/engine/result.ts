@@ -17,6 +17,10 @@ export interface TableResult {
   sourceClockAtStart?: string;
   /** The first failures (up to the configured number); `failed` counts all of them. */
   failures: WriteFailure[];
+  /** After the switch: entities the app changed on the destination, left alone (first N kept). */
+  conflictDetails: { partitionKey: string; rowKey: string; message: string }[];
+  /** The source clock when the scan ended (the `Date` of its last response): the lag's reference. */
+  sourceClockAtEnd?: string;
   /** A table-level error (missing table, refused credential, …): the table did not complete. */
   error?: string;
   /** Requests answered 429 and retries made, for rate reporting. */
@@ -40,7 +44,16 @@ export interface RunTotals {
 }
 
 export function totals(results: TableResult[], durationMs: number): RunTotals {
-  const t: RunTotals = { tables: results.length, read: 0, written: 0, skipped: 0, failed: 0, conflicts: 0, tablesFailed: 0, durationMs };
+  const t: RunTotals = {
+    tables: results.length,
+    read: 0,
+    written: 0,
+    skipped: 0,
+    failed: 0,
+    conflicts: 0,
+    tablesFailed: 0,
+    durationMs,
+  };
   for (const r of results) {
     t.read += r.read;
     t.written += r.written;

@@ -7,6 +7,14 @@ import { TableReader, type Continuation } from "./reader.js";
 import { totals, type RunTotals, type TableResult } from "./result.js";
 import { createTransformer, TransformError, type Rename } from "./transform.js";
 import { operationFor, TableWriter, type WriteMode } from "./writer.js";
+import {
+  classifyGuarded,
+  decide,
+  ourWriteId,
+  readDestinationEntity,
+  type SwitchGuard,
+} from "./post-switch.js";
+import type { WireEntity } from "./edm.js";
 
 export interface TableSpec {
   source: string;
@@ -44,6 +52,8 @@ export interface TablePlan {
   /** The OData filter for this table's scan; undefined reads everything. */
   filter?: string;
   continuation?: Continuation;
+  /** After the switch: read the destination first and never overwrite the app's writes. */
+  guard?: SwitchGuard;
 }
 
 export interface RunHooks {
@@ -69,7 +79,10 @@ export interface Connected {
   secrets: string[];
 }
 
-export function connect(config: Pick<EngineConfig, "source" | "destination" | "retry">, signal?: AbortSignal): Connected {
+export function connect(
+  config: Pick<EngineConfig, "source" | "destination" | "retry">,
+  signal?: AbortSignal,
+): Connected {
   const retry = { ...DEFAULT_RETRY, ...config.retry };
   const src = createServiceClient(config.source, "source");
   const dst = createServiceClient(config.destination, "destination");
@@ -85,7 +98,11 @@ export async function ensureTable(http: TableHttp, table: string): Promise<void>
   const res = await http.send({
     method: "POST",
     url: `${http.url}/Tables`,
-    headers: { "Content-Type": "application/json", Accept: "application/json;odata=nometadata", Prefer: "return-no-content" },
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json;odata=nometadata",
+      Prefer: "return-no-content",
+    },
     body: JSON.stringify({ TableName: table }),
   });
   if (res.status === 409 || (res.status >= 200 && res.status < 300)) return;
@@ -105,6 +122,7 @@ export function emptyResult(spec: TableSpec, filter?: string): TableResult {
     transactions: 0,
     durationMs: 0,
     failures: [],
+    conflictDetails: [],
     throttled: 0,
     retries: 0,
   };
@@ -127,17 +145,54 @@ export async function copyTable(
   const result = emptyResult(spec, plan.filter);
   const srcStats = { ...conn.source.stats };
   const dstStats = { ...conn.destination.stats };
-  const reader = new TableReader(conn.source, spec.source, { filter: plan.filter, continuation: plan.continuation });
+  const reader = new TableReader(conn.source, spec.source, {
+    filter: plan.filter,
+    continuation: plan.continuation,
+  });
   const transformer = createTransformer({
     renames: config.propertyRenames,
     destinationKind: conn.destination.kind,
     sourceTable: spec.source,
   });
+  const guard = plan.guard;
   const writer = new TableWriter(conn.destination, spec.destination, {
     concurrency: config.concurrency,
     maxFailuresKept: config.maxFailuresKept,
     sortedSource: conn.source.kind === "table",
+    ...(guard && {
+      classifyRejection: classifyGuarded,
+      onConflict: (op, status, message) =>
+        conflict(op.entity, `the destination changed while we wrote it (HTTP ${status}: ${message})`),
+      onLanded: (op, etag) => {
+        if (etag) guard.ours.add(ourWriteId(op.entity.partitionKey, op.entity.rowKey, etag));
+      },
+    }),
   });
+  const conflict = (e: WireEntity, message: string) => {
+    if (result.conflictDetails.length < config.maxFailuresKept) {
+      result.conflictDetails.push({ partitionKey: e.partitionKey, rowKey: e.rowKey, message });
+    }
+  };
+  let guardConflicts = 0;
+  let guardSkipped = 0;
+  /** Post-switch: read each destination entity first, then write only what the app has not changed. */
+  const writeGuarded = async (g: SwitchGuard, entities: WireEntity[]) => {
+    const width = Math.max(4, config.concurrency * 4);
+    for (let i = 0; i < entities.length; i += width) {
+      const chunk = entities.slice(i, i + width);
+      const current = await Promise.all(
+        chunk.map((e) => readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey)),
+      );
+      for (let j = 0; j < chunk.length; j++) {
+        const d = decide(g, config.writeMode, current[j]);
+        if (d.conflict) {
+          guardConflicts++;
+          conflict(chunk[j], d.conflict);
+        } else if (d.op) await writer.add(d.op.kind, chunk[j], d.op.ifMatch);
+        else guardSkipped++;
+      }
+    }
+  };
   const kind = operationFor(config.writeMode);
   const report = () =>
     hooks.onProgress?.({
@@ -150,7 +205,9 @@ export async function copyTable(
   try {
     if (config.createTables && !config.dryRun) await ensureTable(conn.destination, spec.destination);
     for await (const page of reader.pages()) {
-      if (!result.sourceClockAtStart && reader.serverClock) result.sourceClockAtStart = reader.serverClock.toISOString();
+      if (!result.sourceClockAtStart && reader.serverClock)
+        result.sourceClockAtStart = reader.serverClock.toISOString();
+      const guarded: WireEntity[] = [];
       for (const entity of page.entities) {
         result.read++;
         let out;
@@ -159,31 +216,42 @@ export async function copyTable(
         } catch (err) {
           result.failed++;
           if (result.failures.length < config.maxFailuresKept) {
-            result.failures.push({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, message: describeError(err) });
+            result.failures.push({
+              partitionKey: entity.partitionKey,
+              rowKey: entity.rowKey,
+              message: describeError(err),
+            });
           }
           continue;
         }
-        if (!config.dryRun) await writer.add(kind, out);
+        if (config.dryRun) continue;
+        if (guard) guarded.push(out);
+        else await writer.add(kind, out);
       }
+      if (guard && guarded.length) await writeGuarded(guard, guarded);
       report();
       if (hooks.signal?.aborted) throw new Error("the run was cancelled");
     }
-    if (!result.sourceClockAtStart && reader.serverClock) result.sourceClockAtStart = reader.serverClock.toISOString();
+    if (!result.sourceClockAtStart && reader.serverClock)
+      result.sourceClockAtStart = reader.serverClock.toISOString();
   } catch (err) {
     result.error = err instanceof TableMissingError ? err.message : describeError(err);
   }
   const counters = await writer.flush();
   result.written = counters.written;
-  result.skipped = counters.skipped;
-  result.conflicts = counters.conflicts;
+  result.skipped = counters.skipped + guardSkipped;
+  result.conflicts = counters.conflicts + guardConflicts;
+  if (reader.lastServerClock) result.sourceClockAtEnd = reader.lastServerClock.toISOString();
   result.transactions = counters.transactions;
   result.failed += counters.failed;
   for (const f of counters.failures) {
     if (result.failures.length < config.maxFailuresKept) result.failures.push(f);
   }
   result.durationMs = Date.now() - started;
-  result.throttled = conn.destination.stats.throttled - dstStats.throttled + conn.source.stats.throttled - srcStats.throttled;
-  result.retries = conn.destination.stats.retries - dstStats.retries + conn.source.stats.retries - srcStats.retries;
+  result.throttled =
+    conn.destination.stats.throttled - dstStats.throttled + conn.source.stats.throttled - srcStats.throttled;
+  result.retries =
+    conn.destination.stats.retries - dstStats.retries + conn.source.stats.retries - srcStats.retries;
   report();
   return result;
 }

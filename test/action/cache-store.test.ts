@@ -42,6 +42,7 @@ function result(source: string, clock: string, extra: Partial<TableResult> = {})
     durationMs: 1000,
     sourceClockAtStart: clock,
     failures: [],
+    conflictDetails: [],
     throttled: 0,
     retries: 0,
     ...extra,

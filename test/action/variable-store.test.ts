@@ -24,6 +24,7 @@ function stateAt(clock: string, base: State = emptyState(), table = "orders"): S
     durationMs: 10,
     sourceClockAtStart: clock,
     failures: [],
+    conflictDetails: [],
     throttled: 0,
     retries: 0,
   };

@@ -39,6 +39,7 @@ function result(source: string, clock: string): TableResult {
     durationMs: 5,
     sourceClockAtStart: clock,
     failures: [],
+    conflictDetails: [],
     throttled: 0,
     retries: 0,
   };

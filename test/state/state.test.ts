@@ -33,6 +33,7 @@ function result(overrides: Partial<TableResult> = {}): TableResult {
     durationMs: 2000,
     sourceClockAtStart: "2024-05-01T12:00:00.000Z",
     failures: [],
+    conflictDetails: [],
     throttled: 0,
     retries: 0,
     ...overrides,
