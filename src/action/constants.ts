@@ -23,6 +23,12 @@ export enum Inputs {
   CreateTables = "create-tables",
   ConfigFile = "config-file",
   MaxFailuresReported = "max-failures-reported",
+  Sample = "sample",
+  Repair = "repair",
+  DeleteExtra = "delete-extra",
+  FailOnDifference = "fail-on-difference",
+  ReportPath = "report-path",
+  Conflict = "conflict",
 }
 
 export enum Outputs {
@@ -31,6 +37,13 @@ export enum Outputs {
   EntitiesWritten = "entities-written",
   EntitiesFailed = "entities-failed",
   ResultJson = "result-json",
+  LagSeconds = "lag-seconds",
+  ChangedEntities = "changed-entities",
+  InSync = "in-sync",
+  Differences = "differences",
+  ReportPath = "report-path",
+  Ready = "ready",
+  SwitchedAt = "switched-at",
 }
 
 /** The audience GitHub's OIDC token is issued for when it is exchanged with Entra ID. */

@@ -1,20 +1,14 @@
 // The job summary: one row per table and the first failures. Built as Markdown so it is testable
 // without the runner, then written once through core.summary.
-import { entitiesPerSecond, type TableResult } from "../engine/result.js";
-
-export interface TableReport {
-  result: TableResult;
-  watermarkBefore?: string;
-  watermarkAfter?: string;
-  /** Why the watermark did or did not move, in a few words. */
-  note?: string;
-}
+import { entitiesPerSecond } from "../engine/result.js";
+import type { TableReport } from "../engine/migrate.js";
 
 export interface SummaryInput {
   mode: string;
   dryRun: boolean;
   tables: TableReport[];
   notices: string[];
+  lagSeconds?: number;
   stateDescription?: string;
 }
 
@@ -37,6 +31,13 @@ export function buildSummary(input: SummaryInput): string {
   const icon = failed ? "❌" : "✅";
   lines.push(`## ${icon} table-sync ${input.mode}${input.dryRun ? " (dry run: nothing written)" : ""}`, "");
   for (const n of input.notices) lines.push(`> ${cell(n)}`, "");
+  if (input.lagSeconds !== undefined) {
+    const changed = input.tables.reduce((n, t) => n + t.result.read, 0);
+    lines.push(
+      `**Lag:** the destination trails the source by about ${input.lagSeconds} s (source clock); ${changed} entities changed in the window.`,
+      "",
+    );
+  }
   lines.push(
     "| table | read | written | skipped | failed | duration | entities/s | watermark before → after |",
     "|---|---:|---:|---:|---:|---:|---:|---|",
@@ -63,6 +64,20 @@ export function buildSummary(input: SummaryInput): string {
     lines.push("| table | PartitionKey | RowKey | error |", "|---|---|---|---|");
     for (const f of failures.slice(0, MAX_FAILURE_ROWS)) {
       lines.push(`| ${cell(f.table)} | ${cell(f.partitionKey)} | ${cell(f.rowKey)} | ${cell(f.message)} |`);
+    }
+  }
+  const conflicts = input.tables.flatMap((t) => t.result.conflictDetails.map((c) => ({ table: t.result.source, ...c })));
+  if (conflicts.length) {
+    const total = input.tables.reduce((n, t) => n + t.result.conflicts, 0);
+    lines.push("", `### Conflicts kept safe (${Math.min(conflicts.length, MAX_FAILURE_ROWS)} of ${total})`, "");
+    lines.push(
+      "The app changed these entities on the destination after the switch; the source's older version was not written.",
+      "",
+      "| table | PartitionKey | RowKey | why |",
+      "|---|---|---|---|",
+    );
+    for (const c of conflicts.slice(0, MAX_FAILURE_ROWS)) {
+      lines.push(`| ${cell(c.table)} | ${cell(c.partitionKey)} | ${cell(c.rowKey)} | ${cell(c.message)} |`);
     }
   }
   if (input.stateDescription) lines.push("", `State: ${cell(input.stateDescription)}`);

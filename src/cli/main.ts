@@ -10,20 +10,20 @@ import {
   type SideConfig,
 } from "../engine/connection.js";
 import type { RetryOptions } from "../engine/http.js";
-import { planTable } from "../engine/plan.js";
 import {
   runSync,
   type EngineConfig,
   type Progress,
   type RunHooks,
-  type RunResult,
   type TableSpec,
 } from "../engine/sync.js";
 import { HELP, cliMessage, parseCliArgs } from "./args.js";
+import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
 import { FileStateStore } from "../state/file-store.js";
 import type { StateStore } from "../state/store.js";
-import { advanceWatermark, emptyState, StateError, tableKey, type State } from "../state/state.js";
+import { StateError } from "../state/state.js";
+import { runCopy, type MigrationResult } from "../engine/migrate.js";
 import { Masker, connectionStringSecrets } from "./mask.js";
 import { formatSummary, isoSeconds, nextSince, progressLine, tableDoneLine } from "./report.js";
 
@@ -213,7 +213,6 @@ export async function main(
     if (flags.has("state-file")) {
       store = deps.openState ? deps.openState(config) : new FileStateStore(config.stateKey);
     }
-    const state: State | undefined = store ? ((await store.load()) ?? emptyState()) : undefined;
     if (command === "backfill" && !store && !config.since) {
       throw new ConfigError(
         `A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`,
@@ -222,7 +221,7 @@ export async function main(
     const engine = await engineConfig(config, deps);
     await checkSignIn(engine, deps.signal);
 
-    return await run(config, engine, state, store, {
+    return await run(config, engine, store, {
       out,
       err,
       deps,
@@ -293,12 +292,10 @@ interface RunContext {
 async function run(
   config: SyncConfig,
   engine: EngineConfig,
-  initialState: State | undefined,
   store: StateStore | undefined,
   ctx: RunContext,
 ): Promise<number> {
   const { err, deps } = ctx;
-  let state = initialState;
   const command = config.mode;
   const tables = config.tables.length;
   err(
@@ -315,40 +312,43 @@ async function run(
         }, intervalMs)
       : undefined;
 
-  const hooks: RunHooks = {
-    signal: deps.signal,
-    // The same rules as the action: (since ?? watermark) − overlap; a table without either fails alone.
-    plan: (spec) => planTable(config, state, spec),
-    onTableStart: (spec, plan) => {
-      current = {
-        spec,
-        started: Date.now(),
-        progress: { table: spec.source, read: 0, written: 0, skipped: 0, failed: 0 },
-      };
-      err(`[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`);
-    },
-    onProgress: (p) => {
-      if (current) current.progress = p;
-    },
-    onTableEnd: async (result) => {
-      current = undefined;
-      err(tableDoneLine(result) + "\n");
-      if (!store || !state || config.dryRun) return;
-      // Saved after each table that moved, so a failure later keeps this table's progress.
-      const next = advanceWatermark(state, tableKey(result), result, { mode: config.mode });
-      if (next !== state) {
-        state = next;
-        await store.save(state);
-      }
-    },
-  };
-
-  let result: RunResult;
+  let migration: MigrationResult;
   try {
-    result = await runSync(engine, hooks);
+    // The same step as the action: the same plan, watermark and post-switch rules.
+    migration = await runCopy(
+      config,
+      { store, source: engine.source, destination: engine.destination, retry: engine.retry },
+      {
+        signal: deps.signal,
+        onTableStart: (spec, plan) => {
+          current = {
+            spec,
+            started: Date.now(),
+            progress: { table: spec.source, read: 0, written: 0, skipped: 0, failed: 0 },
+          };
+          err(`[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`);
+          if (plan.guard) {
+            err(`[${spec.source}] switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.\n`);
+          }
+        },
+        onProgress: (p) => {
+          if (current) current.progress = p;
+        },
+        onTableEnd: (report) => {
+          current = undefined;
+          err(tableDoneLine(report.result) + "\n");
+        },
+      },
+    );
   } finally {
     if (timer) clearInterval(timer);
   }
+  const result: RunResult = {
+    tables: migration.tables.map((r) => r.result),
+    totals: migration.totals,
+    lagSeconds: migration.lagSeconds,
+    changedEntities: migration.changedEntities,
+  };
 
   const cancelled = deps.signal?.aborted ?? false;
   const summary = formatSummary(result, {

@@ -1,6 +1,15 @@
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
-import type { Progress, RunResult } from "../engine/sync.js";
+import type { Progress } from "../engine/sync.js";
+import type { RunTotals } from "../engine/result.js";
+
+/** What the CLI reports: every table's result and the totals (plus a backfill's lag). */
+export interface RunResult {
+  tables: TableResult[];
+  totals: RunTotals;
+  lagSeconds?: number;
+  changedEntities?: number;
+}
 
 export function num(n: number): string {
   return n.toLocaleString("en-US");

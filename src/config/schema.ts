@@ -4,11 +4,12 @@ import { z } from "zod";
 import type { Rename } from "../engine/transform.js";
 import type { TableSpec } from "../engine/sync.js";
 
-export const MODES = ["full-sync", "backfill"] as const;
+export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight"] as const;
 export type Mode = (typeof MODES)[number];
 export const WRITE_MODES = ["replace", "merge", "insert"] as const;
 export const KINDS = ["auto", "cosmos", "table"] as const;
 export const STATE_STORES = ["cache", "variable", "file"] as const;
+export const CONFLICT_POLICIES = ["skip", "source-wins"] as const;
 
 /** The inputs as strings, the way both doors receive them (names are the action's input names). */
 export interface RawInputs {
@@ -35,6 +36,12 @@ export interface RawInputs {
   "create-tables"?: string;
   "max-failures-reported"?: string;
   "config-file"?: string;
+  sample?: string;
+  repair?: string;
+  "delete-extra"?: string;
+  "fail-on-difference"?: string;
+  "report-path"?: string;
+  conflict?: string;
 }
 
 export class ConfigError extends Error {}
@@ -204,6 +211,23 @@ export interface SyncConfig {
   dryRun: boolean;
   createTables: boolean;
   maxFailuresKept: number;
+  /** verify/switch: the fraction of source entities checked (1 = every entity). */
+  sample: number;
+  repair: boolean;
+  deleteExtra: boolean;
+  failOnDifference: boolean;
+  reportPath?: string;
+  conflict: (typeof CONFLICT_POLICIES)[number];
+}
+
+function fraction(input: string, raw: string | undefined, fallback: number): number {
+  const v = (raw ?? "").trim();
+  if (v === "") return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) {
+    throw new ConfigError(`Input '${input}' is '${raw}'; use a fraction greater than 0 and at most 1 (e.g. 0.01).`);
+  }
+  return n;
 }
 
 function side(label: "source" | "destination", raw: RawInputs): SideInputs {
@@ -259,5 +283,11 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
     dryRun: bool("dry-run", raw["dry-run"], false),
     createTables: bool("create-tables", raw["create-tables"], true),
     maxFailuresKept: int("max-failures-reported", raw["max-failures-reported"], 50, 0, 10_000),
+    sample: fraction("sample", raw.sample, 1),
+    repair: bool("repair", raw.repair, false),
+    deleteExtra: bool("delete-extra", raw["delete-extra"], false),
+    failOnDifference: bool("fail-on-difference", raw["fail-on-difference"], true),
+    reportPath: raw["report-path"]?.trim() || undefined,
+    conflict: oneOf("conflict", CONFLICT_POLICIES, raw.conflict, "skip"),
   };
 }

@@ -1,6 +1,9 @@
-// Per table: what to read. A full sync reads everything; a backfill reads what changed since the
-// table's watermark minus the overlap (or since `since`), on the source server's clock.
-import { backfillStart, tableKey, type State } from "../state/state.js";
+// Per table: what to read, and how to write. A full sync reads everything; a backfill reads what
+// changed since the table's watermark minus the overlap (or since `since`), on the source server's
+// clock. Once a switch is recorded, every copy reads the destination first and keeps the app's writes.
+import { backfillStart, StateError, tableKey, type State } from "../state/state.js";
+import type { ServiceKind } from "./connection.js";
+import type { ConflictPolicy, SwitchGuard } from "./post-switch.js";
 import { andFilters, sinceFilter, type TablePlan, type TableSpec } from "./sync.js";
 
 export interface PlanInputs {
@@ -8,11 +11,33 @@ export interface PlanInputs {
   queryFilter?: string;
   since?: Date;
   overlapSeconds: number;
+  conflict?: ConflictPolicy;
+}
+
+export interface PlanContext {
+  sourceKind: ServiceKind;
 }
 
 /** Throws MissingWatermarkError for a backfill with neither a stored watermark nor `since`. */
-export function planTable(config: PlanInputs, state: State | undefined, spec: TableSpec): TablePlan {
-  if (config.mode !== "backfill") return { filter: config.queryFilter };
-  const from = backfillStart(state, tableKey(spec), config.since, config.overlapSeconds);
-  return { filter: andFilters(sinceFilter(from), config.queryFilter) };
+export function planTable(
+  config: PlanInputs,
+  state: State | undefined,
+  spec: TableSpec,
+  ctx: PlanContext = { sourceKind: "table" },
+): TablePlan {
+  const key = tableKey(spec);
+  const stored = state?.tables[key];
+  const switchedAt = stored?.switchedAt;
+  const ours = stored?.postSwitchWrites ?? [];
+  const guard: SwitchGuard | undefined = switchedAt
+    ? { switchedAt, ours: new Set(ours), policy: config.conflict ?? "skip" }
+    : undefined;
+  if (config.mode !== "backfill") return { filter: config.queryFilter, guard };
+  if (ctx.sourceKind === "cosmos") {
+    throw new StateError(
+      `Table ${spec.source}: a backfill cannot read from Cosmos DB for Table, which silently returns no rows for Timestamp filters; use mode 'full-sync', or 'verify' with 'repair: true'.`,
+    );
+  }
+  const from = backfillStart(state, key, config.since, config.overlapSeconds);
+  return { filter: andFilters(sinceFilter(from), config.queryFilter), guard };
 }

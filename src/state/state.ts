@@ -63,6 +63,8 @@ const TableStateSchema = z.looseObject({
   switchedAt: isoUtc.optional(),
   /** A full sync's resume point (a later issue fills it). */
   checkpoint: CheckpointSchema.optional(),
+  /** Ids of our own writes after the switch, so a later backfill does not take them for the app's. */
+  postSwitchWrites: z.array(z.string()).optional(),
   /** Partition-key boundaries for parallel scans (a later issue fills them). */
   shardKeys: z.array(z.string()).optional(),
 });

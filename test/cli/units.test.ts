@@ -7,7 +7,7 @@ import { parseEnvFile } from "../../src/cli/env-file.js";
 import { Masker, connectionStringSecrets } from "../../src/cli/mask.js";
 import { engineConfig } from "../../src/cli/main.js";
 import { duration, formatSummary, nextSince, progressLine } from "../../src/cli/report.js";
-import type { RunResult } from "../../src/engine/sync.js";
+import type { RunResult } from "../../src/cli/report.js";
 import { emptyResult } from "../../src/engine/sync.js";
 import { totals } from "../../src/engine/result.js";
 
@@ -208,8 +208,6 @@ describe("report", () => {
     const result: RunResult = {
       tables,
       totals: totals(tables, 2100),
-      sourceKind: "table",
-      destinationKind: "cosmos",
     };
     const text = formatSummary(result, { command: "full-sync", dryRun: false, overlapSeconds: 120 });
     expect(text).toContain("full-sync finished with failures in 1 of 1 table");
@@ -228,8 +226,6 @@ describe("report", () => {
     const result: RunResult = {
       tables,
       totals: totals(tables, 4000),
-      sourceKind: "table",
-      destinationKind: "table",
     };
     expect(nextSince(result)?.toISOString()).toBe("2024-05-01T11:00:00.000Z");
     expect(formatSummary(result, { command: "full-sync", dryRun: false, overlapSeconds: 60 })).toContain(
