@@ -6,13 +6,23 @@ import { mergeInputs, readDmtFile } from "../config/dmt.js";
 import { ConnectionError } from "../engine/connection.js";
 import { redact, secretsOf } from "../engine/redact.js";
 import { entitiesPerSecond } from "../engine/result.js";
-import { runCopy, type MigrationDeps, type MigrationResult } from "../engine/migrate.js";
+import {
+  runCopy,
+  runPreflight,
+  runSwitch,
+  runVerify,
+  writeCheckReport,
+  type CheckResult,
+  type MigrationDeps,
+  type MigrationResult,
+} from "../engine/migrate.js";
+import { join, resolve } from "node:path";
 import { StateError } from "../state/state.js";
 import type { StateStore } from "../state/store.js";
 import { createStateStore } from "./stores.js";
 import { createCredential } from "./credentials.js";
 import { Inputs, Outputs } from "./constants.js";
-import { buildSummary } from "./summary.js";
+import { buildCheckSummary, buildSummary } from "./summary.js";
 
 const PROGRESS_INTERVAL_MS = 10_000;
 
@@ -58,7 +68,8 @@ function setOutputs(result: MigrationResult): void {
   core.setOutput(Outputs.EntitiesWritten, String(result.totals.written));
   core.setOutput(Outputs.EntitiesFailed, String(result.totals.failed));
   if (result.lagSeconds !== undefined) core.setOutput(Outputs.LagSeconds, String(result.lagSeconds));
-  if (result.changedEntities !== undefined) core.setOutput(Outputs.ChangedEntities, String(result.changedEntities));
+  if (result.changedEntities !== undefined)
+    core.setOutput(Outputs.ChangedEntities, String(result.changedEntities));
 }
 
 function resultJson(result: MigrationResult): string {
@@ -97,6 +108,10 @@ export async function run(deps: RunDeps = {}): Promise<void> {
     const store = deps.store ?? createStateStore(config, env, notices);
     for (const n of notices) core.notice(clean(n));
 
+    if (config.mode === "verify" || config.mode === "switch" || config.mode === "preflight") {
+      await runCheck(config, { store, ...sides(config) }, env, notices, clean);
+      return;
+    }
     let lastProgress = 0;
     let groupOpen = false;
     const result = await runCopy(
@@ -104,17 +119,22 @@ export async function run(deps: RunDeps = {}): Promise<void> {
       { store, ...sides(config) },
       {
         onTableStart: (spec, plan) => {
-          core.startGroup(`${spec.source}${spec.destination !== spec.source ? ` → ${spec.destination}` : ""}`);
+          core.startGroup(
+            `${spec.source}${spec.destination !== spec.source ? ` → ${spec.destination}` : ""}`,
+          );
           groupOpen = true;
           core.info(plan.filter ? `Filter: ${plan.filter}` : "Reading the whole table.");
-          if (plan.guard) core.info(`Switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.`);
+          if (plan.guard)
+            core.info(`Switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.`);
           lastProgress = Date.now();
         },
         onProgress: (p) => {
           const now = Date.now();
           if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
           lastProgress = now;
-          core.info(`${p.table}: ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`);
+          core.info(
+            `${p.table}: ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`,
+          );
         },
         onTableEnd: (report) => {
           const r = report.result;
@@ -123,16 +143,27 @@ export async function run(deps: RunDeps = {}): Promise<void> {
               `${r.read} read, ${r.written} written, ${r.skipped} skipped, ${r.failed} failed in ${(r.durationMs / 1000).toFixed(1)} s (${entitiesPerSecond(r.read, r.durationMs)}/s).`,
             );
           }
-          if (r.error) core.error(clean(`Table ${r.source}: ${r.error}`), { title: `table-sync: ${r.source}` });
+          if (r.error)
+            core.error(clean(`Table ${r.source}: ${r.error}`), { title: `table-sync: ${r.source}` });
           for (const f of r.failures.slice(0, 10)) {
-            core.error(clean(`Table ${r.source}, PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${f.message}`), {
-              title: "table-sync: entity not written",
-            });
+            core.error(
+              clean(
+                `Table ${r.source}, PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${f.message}`,
+              ),
+              {
+                title: "table-sync: entity not written",
+              },
+            );
           }
           for (const c of r.conflictDetails.slice(0, 10)) {
-            core.warning(clean(`Table ${r.source}, PartitionKey '${c.partitionKey}', RowKey '${c.rowKey}': ${c.message}`), {
-              title: "table-sync: conflict kept",
-            });
+            core.warning(
+              clean(
+                `Table ${r.source}, PartitionKey '${c.partitionKey}', RowKey '${c.rowKey}': ${c.message}`,
+              ),
+              {
+                title: "table-sync: conflict kept",
+              },
+            );
           }
           if (groupOpen) core.endGroup();
           groupOpen = false;
@@ -161,6 +192,65 @@ export async function run(deps: RunDeps = {}): Promise<void> {
     const known = err instanceof ConfigError || err instanceof StateError || err instanceof ConnectionError;
     core.setFailed(clean(known ? err.message : describe(err)));
   }
+}
+
+async function runCheck(
+  config: SyncConfig,
+  deps: MigrationDeps,
+  env: NodeJS.ProcessEnv,
+  notices: string[],
+  clean: (s: string) => string,
+): Promise<void> {
+  let lastProgress = 0;
+  const events = {
+    onTableStart: (spec: { source: string; destination: string }, what: string) => {
+      core.startGroup(
+        `${what}: ${spec.source}${spec.destination !== spec.source ? ` → ${spec.destination}` : ""}`,
+      );
+      lastProgress = Date.now();
+    },
+    onTableEnd: () => core.endGroup(),
+    onProgress: (text: string) => {
+      if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = Date.now();
+      core.info(text);
+    },
+  };
+  const result: CheckResult =
+    config.mode === "verify"
+      ? await runVerify(config, deps, events)
+      : config.mode === "switch"
+        ? await runSwitch(config, deps, events)
+        : await runPreflight(config, deps, events);
+  result.notices.unshift(...notices);
+  const reportPath = resolve(config.reportPath ?? join(env.RUNNER_TEMP || ".", "table-sync-report.json"));
+  await writeCheckReport(reportPath, JSON.parse(clean(JSON.stringify(result))) as CheckResult);
+  core.setOutput(Outputs.ReportPath, reportPath);
+  if (result.mode !== "preflight") {
+    core.setOutput(Outputs.InSync, String(result.inSync ?? false));
+    core.setOutput(Outputs.Differences, String(result.differences ?? 0));
+  }
+  if (result.mode === "switch") {
+    core.setOutput(Outputs.Ready, String(result.ready ?? false));
+    core.setOutput(Outputs.SwitchedAt, result.switchedAt ?? "");
+  }
+  core.setOutput(Outputs.ResultJson, clean(JSON.stringify(result)));
+  for (const v of result.verify) {
+    for (const d of v.differentSamples.slice(0, 10)) {
+      core.warning(
+        clean(
+          `Table ${v.source}, PartitionKey '${d.partitionKey}', RowKey '${d.rowKey}' differs in ${d.properties.join(", ")}.`,
+        ),
+        {
+          title: "table-sync: different",
+        },
+      );
+    }
+  }
+  for (const p of result.preflight)
+    for (const b of p.blocking) core.error(clean(b), { title: `table-sync preflight: ${p.table}` });
+  await core.summary.addRaw(clean(buildCheckSummary(result, reportPath))).write();
+  if (!result.ok) core.setFailed(clean(result.failure ?? `${result.mode} failed.`));
 }
 
 function describe(err: unknown): string {

@@ -1,7 +1,7 @@
 // The job summary: one row per table and the first failures. Built as Markdown so it is testable
 // without the runner, then written once through core.summary.
 import { entitiesPerSecond } from "../engine/result.js";
-import type { TableReport } from "../engine/migrate.js";
+import type { CheckResult, TableReport } from "../engine/migrate.js";
 
 export interface SummaryInput {
   mode: string;
@@ -66,10 +66,16 @@ export function buildSummary(input: SummaryInput): string {
       lines.push(`| ${cell(f.table)} | ${cell(f.partitionKey)} | ${cell(f.rowKey)} | ${cell(f.message)} |`);
     }
   }
-  const conflicts = input.tables.flatMap((t) => t.result.conflictDetails.map((c) => ({ table: t.result.source, ...c })));
+  const conflicts = input.tables.flatMap((t) =>
+    t.result.conflictDetails.map((c) => ({ table: t.result.source, ...c })),
+  );
   if (conflicts.length) {
     const total = input.tables.reduce((n, t) => n + t.result.conflicts, 0);
-    lines.push("", `### Conflicts kept safe (${Math.min(conflicts.length, MAX_FAILURE_ROWS)} of ${total})`, "");
+    lines.push(
+      "",
+      `### Conflicts kept safe (${Math.min(conflicts.length, MAX_FAILURE_ROWS)} of ${total})`,
+      "",
+    );
     lines.push(
       "The app changed these entities on the destination after the switch; the source's older version was not written.",
       "",
@@ -81,5 +87,98 @@ export function buildSummary(input: SummaryInput): string {
     }
   }
   if (input.stateDescription) lines.push("", `State: ${cell(input.stateDescription)}`);
+  return lines.join("\n") + "\n";
+}
+
+/** The job summary of verify, switch and preflight. */
+export function buildCheckSummary(result: CheckResult, reportPath?: string): string {
+  const lines: string[] = [];
+  const icon = result.ok ? "✅" : "❌";
+  const title =
+    result.mode === "switch"
+      ? result.ready
+        ? `switch: ready, switched-at ${result.switchedAt}`
+        : "switch: not ready"
+      : result.mode === "verify"
+        ? result.inSync
+          ? "verify: in sync"
+          : `verify: ${result.differences} differences`
+        : result.ok
+          ? "preflight: a full sync can start"
+          : "preflight: a full sync would fail";
+  lines.push(`## ${icon} table-sync ${title}`, "");
+  for (const n of result.notices) lines.push(`> ${cell(n)}`, "");
+  if (result.failure) lines.push(`**${cell(result.failure)}**`, "");
+  if (result.backfill) {
+    const t = result.backfill.totals;
+    lines.push(
+      `Final backfill: ${t.read} read, ${t.written} written, ${t.failed} failed, ${t.conflicts} conflicts.`,
+      "",
+    );
+  }
+  if (result.verify.length) {
+    lines.push(
+      "| table | checked | source | destination | missing | extra | different | untransformable | repaired | deleted | in sync |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    );
+    for (const v of result.verify) {
+      const name = v.source === v.destination ? v.source : `${v.source} → ${v.destination}`;
+      lines.push(
+        `| ${cell(name)}${v.sampled ? ` (sample ${v.sampleFraction})` : ""} | ${v.checked} | ${v.sourceCount} | ${v.destinationCount ?? "—"} | ${v.missing} | ${v.extra ?? "—"} | ${v.different} | ${v.untransformable} | ${v.repair?.copied ?? "—"} | ${v.repair?.deleted ?? "—"} | ${v.error ? "⚠️ error" : v.inSync ? "yes" : "no"} |`,
+      );
+    }
+    const rows: string[] = [];
+    for (const v of result.verify) {
+      for (const m of v.missingSamples)
+        rows.push(`| ${cell(v.source)} | missing | ${cell(m.partitionKey)} | ${cell(m.rowKey)} | |`);
+      for (const m of v.extraSamples)
+        rows.push(`| ${cell(v.source)} | extra | ${cell(m.partitionKey)} | ${cell(m.rowKey)} | |`);
+      for (const d of v.differentSamples) {
+        rows.push(
+          `| ${cell(v.source)} | different | ${cell(d.partitionKey)} | ${cell(d.rowKey)} | ${cell(d.properties.join(", "))} |`,
+        );
+      }
+      for (const u of v.untransformableSamples) {
+        rows.push(
+          `| ${cell(v.source)} | untransformable | ${cell(u.partitionKey)} | ${cell(u.rowKey)} | ${cell(u.message)} |`,
+        );
+      }
+      for (const n of v.notes) lines.push("", `> ${cell(v.source)}: ${cell(n)}`);
+      if (v.error) lines.push("", `> ${cell(v.source)}: ${cell(v.error)}`);
+    }
+    if (rows.length) {
+      lines.push(
+        "",
+        "### First differences",
+        "",
+        "| table | kind | PartitionKey | RowKey | properties |",
+        "|---|---|---|---|---|",
+      );
+      lines.push(...rows.slice(0, MAX_FAILURE_ROWS));
+    }
+  }
+  if (result.preflight.length) {
+    lines.push(
+      "| table | entities | partitions | largest partition | largest entity | reserved names | bad keys | over 2 MB | scan rate | full sync at least |",
+      "|---|---:|---:|---|---|---|---:|---:|---:|---:|",
+    );
+    for (const p of result.preflight) {
+      const lp = p.largestPartition
+        ? `${cell(p.largestPartition.partitionKey)} (${p.largestPartition.entities})`
+        : "—";
+      const le = p.largestEntity ? `${p.largestEntity.bytes} B` : "—";
+      const reserved =
+        p.reservedProperties.map((r) => `${r.name}${r.renamedTo ? ` → ${r.renamedTo}` : " ⚠️"}`).join(", ") ||
+        "—";
+      lines.push(
+        `| ${cell(p.table)} | ${p.entities} | ${p.partitions} | ${lp} | ${le} | ${cell(reserved)} | ${p.badKeys} | ${p.oversized} | ${p.scanEntitiesPerSecond}/s | ${seconds(p.fullSyncAtLeastMs)} |`,
+      );
+    }
+    const blocking = result.preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
+    const warnings = result.preflight.flatMap((p) => p.warnings);
+    if (blocking.length) lines.push("", "### Blocking", "", ...blocking.map((b) => `- ${cell(b)}`));
+    if (warnings.length) lines.push("", "### Worth knowing", "", ...warnings.map((w) => `- ${cell(w)}`));
+  }
+  if (reportPath) lines.push("", `Report: \`${cell(reportPath)}\``);
   return lines.join("\n") + "\n";
 }

@@ -1,5 +1,7 @@
 // One migration step, whatever door it came through: load the state, plan each table, run, move the
 // watermarks by the rules, save after each table. The action and the CLI only present the result.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { SyncConfig } from "../config/schema.js";
 import {
   advanceWatermark,
@@ -14,7 +16,18 @@ import type { SideConfig } from "./connection.js";
 import { planTable } from "./plan.js";
 import { MAX_OUR_WRITES } from "./post-switch.js";
 import { tableSucceeded, totals, type RunTotals, type TableResult } from "./result.js";
-import { runSync, type EngineConfig, type Progress, type TablePlan, type TableSpec } from "./sync.js";
+import {
+  connect,
+  runSync,
+  type Connected,
+  type EngineConfig,
+  type Progress,
+  type TablePlan,
+  type TableSpec,
+} from "./sync.js";
+import { verifyTable, type VerifyResult } from "./verify.js";
+import { preflightTable, type PreflightResult } from "./preflight.js";
+import { serverClock } from "./post-switch.js";
 
 export interface TableReport {
   result: TableResult;
@@ -116,7 +129,10 @@ export async function runCopy(
         if (ours && ours.length) {
           // Our own post-switch writes, so the next backfill does not take them for the app's.
           const table = next.tables[key] ?? {};
-          next = { ...next, tables: { ...next.tables, [key]: { ...table, postSwitchWrites: ours.slice(-MAX_OUR_WRITES) } } };
+          next = {
+            ...next,
+            tables: { ...next.tables, [key]: { ...table, postSwitchWrites: ours.slice(-MAX_OUR_WRITES) } },
+          };
         }
         report.watermarkAfter = next.tables[key]?.watermark;
         if (!tableSucceeded(r)) report.note = "kept: the table did not complete";
@@ -153,4 +169,245 @@ export async function runCopy(
     result.failure = `${t.failed} entities failed and ${t.tablesFailed} of ${t.tables} tables did not complete; their watermarks were not advanced.`;
   }
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify, switch, preflight
+
+export interface CheckResult {
+  mode: "verify" | "switch" | "preflight";
+  verify: VerifyResult[];
+  preflight: PreflightResult[];
+  /** The final backfill of a switch. */
+  backfill?: MigrationResult;
+  inSync?: boolean;
+  /** Missing + extra + different + untransformable, over all tables. */
+  differences?: number;
+  ready?: boolean;
+  switchedAt?: string;
+  notices: string[];
+  ok: boolean;
+  failure?: string;
+  durationMs: number;
+}
+
+export interface CheckEvents {
+  onTableStart?(spec: TableSpec, what: string): void;
+  onTableEnd?(spec: TableSpec): void;
+  onProgress?(text: string): void;
+  signal?: AbortSignal;
+}
+
+export function differencesOf(v: VerifyResult): number {
+  return v.missing + (v.extra ?? 0) + v.different + v.untransformable;
+}
+
+async function verifyAll(
+  config: SyncConfig,
+  conn: Connected,
+  events: CheckEvents,
+  opts: { repair: boolean; deleteExtra: boolean },
+): Promise<VerifyResult[]> {
+  const results: VerifyResult[] = [];
+  for (const spec of config.tables) {
+    events.onTableStart?.(spec, config.sample < 1 ? `verify (sample ${config.sample})` : "verify");
+    const r = await verifyTable(conn, spec, {
+      renames: config.propertyRenames,
+      sample: config.sample < 1 ? config.sample : undefined,
+      repair: opts.repair,
+      deleteExtra: opts.deleteExtra,
+      concurrency: config.concurrency,
+      maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 200)),
+      signal: events.signal,
+      onProgress: (p) =>
+        events.onProgress?.(
+          `${p.table}: ${p.phase}, ${p.source} source / ${p.destination} destination entities`,
+        ),
+    });
+    results.push(r);
+    events.onTableEnd?.(spec);
+  }
+  return results;
+}
+
+export async function runVerify(
+  config: SyncConfig,
+  deps: MigrationDeps,
+  events: CheckEvents = {},
+): Promise<CheckResult> {
+  const started = Date.now();
+  const state = deps.store ? await deps.store.load() : undefined;
+  if (config.deleteExtra && !config.repair) {
+    throw new StateError("Input 'delete-extra' only works with 'repair: true'; set both, or neither.");
+  }
+  if (config.deleteExtra) {
+    const switched = config.tables.find((t) => state?.tables[tableKey(t)]?.switchedAt);
+    if (switched) {
+      throw new StateError(
+        `delete-extra is refused for table ${switched.source}: a switch was recorded at ${state?.tables[tableKey(switched)]?.switchedAt}, so an entity only the destination holds is probably a new write by the app; run verify with repair but without delete-extra.`,
+      );
+    }
+  }
+  const conn = connect(engineConfigOf(config, deps), events.signal);
+  const verify = await verifyAll(config, conn, events, {
+    repair: config.repair,
+    deleteExtra: config.deleteExtra,
+  });
+  const differences = verify.reduce((n, v) => n + differencesOf(v), 0);
+  const inSync = verify.every((v) => v.inSync && !v.error);
+  const repaired = config.repair && verify.every((v) => !v.error && (v.inSync || v.repair?.complete));
+  const errors = verify.filter((v) => v.error);
+  const ok = errors.length === 0 && (inSync || repaired || !config.failOnDifference);
+  return {
+    mode: "verify",
+    verify,
+    preflight: [],
+    inSync,
+    differences,
+    notices: [],
+    ok,
+    failure: ok
+      ? undefined
+      : errors.length
+        ? `${errors.length} of ${verify.length} tables could not be verified: ${errors[0].error}`
+        : `The destination differs from the source in ${differences} entities; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
+    durationMs: Date.now() - started,
+  };
+}
+
+export async function runSwitch(
+  config: SyncConfig,
+  deps: MigrationDeps,
+  events: CheckEvents = {},
+): Promise<CheckResult> {
+  const started = Date.now();
+  const store = deps.store;
+  if (!store) {
+    throw new StateError(
+      "Mode 'switch' records switched-at in the state: give a state store (the CLI: --state-file).",
+    );
+  }
+  let state: State = (await store.load()) ?? emptyState();
+  const already = config.tables.map((t) => state.tables[tableKey(t)]?.switchedAt);
+  if (already.every((a) => a)) {
+    const at = already.sort()[0];
+    return {
+      mode: "switch",
+      verify: [],
+      preflight: [],
+      ready: true,
+      switchedAt: at,
+      notices: [
+        `The switch was already recorded at ${at}; nothing was changed. Backfills keep the app's writes on the destination.`,
+      ],
+      ok: true,
+      durationMs: Date.now() - started,
+    };
+  }
+  // 1. A final backfill: everything the source changed until now.
+  const backfill = await runCopy({ ...config, mode: "backfill" }, deps, {
+    signal: events.signal,
+    onTableStart: (spec) => events.onTableStart?.(spec, "final backfill"),
+    onTableEnd: (r) => events.onTableEnd?.(r.result),
+  });
+  if (!backfill.ok) {
+    return {
+      mode: "switch",
+      verify: [],
+      preflight: [],
+      backfill,
+      ready: false,
+      notices: [],
+      ok: false,
+      failure: `Not ready to switch: the final backfill failed (${backfill.failure}).`,
+      durationMs: Date.now() - started,
+    };
+  }
+  // 2. Verify (full, or a sample): the destination must hold what the source holds.
+  const conn = connect(engineConfigOf(config, deps), events.signal);
+  const verify = await verifyAll(config, conn, events, { repair: false, deleteExtra: false });
+  const differences = verify.reduce((n, v) => n + differencesOf(v), 0);
+  const inSync = verify.every((v) => v.inSync && !v.error);
+  if (!inSync) {
+    return {
+      mode: "switch",
+      verify,
+      preflight: [],
+      backfill,
+      inSync,
+      differences,
+      ready: false,
+      notices: [],
+      ok: false,
+      failure: `Not ready to switch: the destination differs from the source in ${differences} entities (or a table could not be verified); run verify with 'repair: true', then switch again.`,
+      durationMs: Date.now() - started,
+    };
+  }
+  // 3. Record switched-at on the destination's clock: the clock its Timestamps are compared with later.
+  // Its Timestamps (and the Date header) have 1 s resolution, and a write in the switch's second counts
+  // as the app's: wait past the second of our own last write first, so none of ours looks like theirs.
+  await new Promise((r) => setTimeout(r, 1_100));
+  const at = (await serverClock(conn.destination)).toISOString();
+  state = (await store.load()) ?? state;
+  const tables = { ...state.tables };
+  for (const spec of config.tables) {
+    const key = tableKey(spec);
+    tables[key] = { ...tables[key], switchedAt: tables[key]?.switchedAt ?? at };
+  }
+  state = { ...state, tables };
+  await store.save(state);
+  return {
+    mode: "switch",
+    verify,
+    preflight: [],
+    backfill,
+    inSync,
+    differences,
+    ready: true,
+    switchedAt: at,
+    notices: [],
+    ok: true,
+    durationMs: Date.now() - started,
+  };
+}
+
+export async function runPreflight(
+  config: SyncConfig,
+  deps: MigrationDeps,
+  events: CheckEvents = {},
+): Promise<CheckResult> {
+  const started = Date.now();
+  const conn = connect(engineConfigOf(config, deps), events.signal);
+  const preflight: PreflightResult[] = [];
+  for (const spec of config.tables) {
+    events.onTableStart?.(spec, "preflight");
+    preflight.push(
+      await preflightTable(conn.source, spec.source, {
+        destinationKind: conn.destination.kind,
+        renames: config.propertyRenames,
+        maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 50)),
+        signal: events.signal,
+        onProgress: (n) => events.onProgress?.(`${spec.source}: ${n} entities scanned`),
+      }),
+    );
+    events.onTableEnd?.(spec);
+  }
+  const blocking = preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
+  return {
+    mode: "preflight",
+    verify: [],
+    preflight,
+    notices: [],
+    ok: blocking.length === 0,
+    failure: blocking.length
+      ? `A full sync would fail: ${blocking[0]}${blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : ""}`
+      : undefined,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** The JSON report of verify, switch and preflight, for tools and for the record. */
+export async function writeCheckReport(path: string, result: CheckResult): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, JSON.stringify({ generatedBy: "azure-table-sync", ...result }, null, 2) + "\n");
 }

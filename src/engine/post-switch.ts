@@ -5,7 +5,7 @@
 // read (`If-Match`), so an app write landing between our read and our write is a conflict too (412).
 import { createHash } from "node:crypto";
 import { keyUrl, type Operation } from "./batch.js";
-import { parseEntityPage, type WireEntity } from "./edm.js";
+import { differingProperties, parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError } from "./errors.js";
 import type { TableHttp } from "./http.js";
 import type { RejectionVerdict, WriteMode } from "./writer.js";
@@ -63,8 +63,15 @@ export interface GuardDecision {
 }
 
 /** Decide what to do with one source entity given what the destination holds now. */
-export function decide(guard: SwitchGuard, mode: WriteMode, current: WireEntity | undefined): GuardDecision {
+export function decide(
+  guard: SwitchGuard,
+  mode: WriteMode,
+  current: WireEntity | undefined,
+  wanted?: WireEntity,
+): GuardDecision {
   if (!current) return { op: { kind: "insert" } };
+  // Already what the source holds (e.g. re-read in the overlap window): nothing to write, no conflict.
+  if (wanted && differingProperties(wanted, current).length === 0) return {};
   const changedAt = Date.parse(current.timestamp ?? "");
   const switchedAt = Date.parse(guard.switchedAt);
   const ours =

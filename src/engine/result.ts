@@ -19,6 +19,8 @@ export interface TableResult {
   failures: WriteFailure[];
   /** After the switch: entities the app changed on the destination, left alone (first N kept). */
   conflictDetails: { partitionKey: string; rowKey: string; message: string }[];
+  /** After the switch: ids of every post-switch write of ours (see post-switch.ts), for the state. */
+  ourWrites?: string[];
   /** The source clock when the scan ended (the `Date` of its last response): the lag's reference. */
   sourceClockAtEnd?: string;
   /** A table-level error (missing table, refused credential, …): the table did not complete. */

@@ -58,7 +58,7 @@ export interface TablePlan {
 
 export interface RunHooks {
   /** Decide the filter for a table (watermarks live outside the engine). Return null to skip the table. */
-  plan?(spec: TableSpec): Promise<TablePlan | null> | TablePlan | null;
+  plan?(spec: TableSpec, ctx: { sourceKind: ServiceKind }): Promise<TablePlan | null> | TablePlan | null;
   onTableStart?(spec: TableSpec, plan: TablePlan): void;
   /** Called when a table is done, before the next starts: the place to save per-table state. */
   onTableEnd?(result: TableResult): Promise<void> | void;
@@ -184,7 +184,7 @@ export async function copyTable(
         chunk.map((e) => readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey)),
       );
       for (let j = 0; j < chunk.length; j++) {
-        const d = decide(g, config.writeMode, current[j]);
+        const d = decide(g, config.writeMode, current[j], chunk[j]);
         if (d.conflict) {
           guardConflicts++;
           conflict(chunk[j], d.conflict);
@@ -242,6 +242,7 @@ export async function copyTable(
   result.skipped = counters.skipped + guardSkipped;
   result.conflicts = counters.conflicts + guardConflicts;
   if (reader.lastServerClock) result.sourceClockAtEnd = reader.lastServerClock.toISOString();
+  if (guard) result.ourWrites = [...guard.ours];
   result.transactions = counters.transactions;
   result.failed += counters.failed;
   for (const f of counters.failures) {
@@ -264,7 +265,9 @@ export async function runSync(config: EngineConfig, hooks: RunHooks = {}): Promi
   for (const spec of config.tables) {
     let plan: TablePlan | null;
     try {
-      plan = hooks.plan ? await hooks.plan(spec) : { filter: config.queryFilter };
+      plan = hooks.plan
+        ? await hooks.plan(spec, { sourceKind: conn.source.kind })
+        : { filter: config.queryFilter };
     } catch (err) {
       // A table that cannot be planned (e.g. a backfill without a watermark) fails alone.
       const result = { ...emptyResult(spec), error: describeError(err) };

@@ -1,0 +1,169 @@
+// Repair after a verify: copy the entities the destination lacks or holds differently (upsert replace,
+// renamed as the sync renames them), and delete the ones that no longer exist in the source.
+//
+// Every candidate is re-read from the source by a point read just before it is acted on, so an entity
+// that changed or vanished since the verify's scan is copied as it is now, or left alone. A delete
+// goes out only when the source still lacks the entity. (Refusing `deleteExtra` once a switch is
+// recorded is the caller's job: after the switch a destination-only entity is probably the app's.)
+// Point reads make repair cheap for a few differences; when most of a table is missing, a full sync
+// is faster.
+import { keyUrl } from "./batch.js";
+import { parseEntityPage, type WireEntity } from "./edm.js";
+import { ServiceError } from "./errors.js";
+import type { TableHttp } from "./http.js";
+import { SerialQueue, TaskPool } from "./pool.js";
+import { describeError, ensureTable, type TableSpec } from "./sync.js";
+import type { Transformer } from "./transform.js";
+import { TableWriter, type WriteFailure } from "./writer.js";
+
+export interface EntityKey {
+  partitionKey: string;
+  rowKey: string;
+}
+
+export interface RepairResult {
+  /** Missing or different entities written from the source (upsert replace). */
+  copied: number;
+  /** Destination-only entities deleted (only with `deleteExtra`). */
+  deleted: number;
+  /**
+   * Candidates left alone because the source changed since the scan: a missing/different entity no
+   * longer in the source, or an extra entity that the source now holds (a later backfill copies it).
+   */
+  skipped: number;
+  failed: number;
+  /** The first failures (up to the kept number); `failed` counts all of them. */
+  failures: WriteFailure[];
+  /** No failure: every difference found was repaired or had resolved itself. */
+  complete: boolean;
+}
+
+/** One entity by its keys, or undefined when it does not exist (404). */
+export async function readEntity(
+  http: TableHttp,
+  table: string,
+  key: EntityKey,
+  side: "source" | "destination",
+): Promise<WireEntity | undefined> {
+  const res = await http.send({
+    method: "GET",
+    url: keyUrl(`${http.url}/${table}`, key.partitionKey, key.rowKey),
+    headers: { Accept: "application/json;odata=minimalmetadata" },
+  });
+  if (res.status === 404) return undefined;
+  if (res.status >= 300) throw ServiceError.from(res, `Reading an entity of ${side} table ${table}`);
+  const [entity] = parseEntityPage(res.body);
+  return entity;
+}
+
+export interface RepairerOptions {
+  /** Point reads and transactions in flight. */
+  concurrency: number;
+  maxFailuresKept: number;
+}
+
+/** Takes repair work one entity at a time (with backpressure) and writes it in transactions. */
+export class Repairer {
+  readonly result: RepairResult = {
+    copied: 0,
+    deleted: 0,
+    skipped: 0,
+    failed: 0,
+    failures: [],
+    complete: true,
+  };
+  private readonly writer: TableWriter;
+  private readonly queue = new SerialQueue();
+  private readonly pool: TaskPool;
+  private tableReady: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: TableHttp,
+    private readonly destination: TableHttp,
+    private readonly spec: TableSpec,
+    private readonly transformer: Transformer,
+    private readonly opts: RepairerOptions,
+  ) {
+    this.pool = new TaskPool(opts.concurrency);
+    this.writer = new TableWriter(destination, spec.destination, {
+      concurrency: opts.concurrency,
+      maxFailuresKept: opts.maxFailuresKept,
+      sortedSource: false,
+      onLanded: (op) => {
+        if (op.kind === "delete") this.result.deleted++;
+        else this.result.copied++;
+      },
+    });
+  }
+
+  /** The destination table must exist before we write to it (verify may have found it missing). */
+  createTableFirst(): void {
+    this.tableReady ??= ensureTable(this.destination, this.spec.destination);
+  }
+
+  /** Copy the source entity with these keys (re-read now), or the source entity given. */
+  async copy(key: EntityKey, current?: WireEntity): Promise<void> {
+    await this.pool.run(async () => {
+      const entity = current ?? (await readEntity(this.source, this.spec.source, key, "source"));
+      if (!entity) {
+        this.result.skipped++;
+        return;
+      }
+      let out: WireEntity;
+      try {
+        out = this.transformer.apply(entity);
+      } catch (err) {
+        this.fail(key, describeError(err));
+        return;
+      }
+      await this.write(() => this.writer.add("upsert-replace", out));
+    });
+  }
+
+  /** Delete the destination entity with these keys, unless the source holds it (again). */
+  async remove(key: EntityKey): Promise<void> {
+    await this.pool.run(async () => {
+      if (await readEntity(this.source, this.spec.source, key, "source")) {
+        this.result.skipped++;
+        return;
+      }
+      const tombstone: WireEntity = {
+        partitionKey: key.partitionKey,
+        rowKey: key.rowKey,
+        properties: new Map(),
+      };
+      await this.write(() => this.writer.add("delete", tombstone, "*"));
+    });
+  }
+
+  private async write(step: () => Promise<void>): Promise<void> {
+    if (this.tableReady) await this.tableReady;
+    await this.queue.push(step);
+  }
+
+  private fail(key: EntityKey, message: string): void {
+    this.result.failed++;
+    if (this.result.failures.length < this.opts.maxFailuresKept)
+      this.result.failures.push({ ...key, message });
+  }
+
+  /** Wait for every read and transaction; the counts are final afterwards. */
+  async finish(): Promise<RepairResult> {
+    let error: unknown;
+    try {
+      await this.pool.drain();
+    } catch (err) {
+      error = err;
+    }
+    await this.queue.push(async () => undefined);
+    const counters = await this.writer.flush();
+    this.result.skipped += counters.skipped;
+    this.result.failed += counters.failed;
+    for (const f of counters.failures) {
+      if (this.result.failures.length < this.opts.maxFailuresKept) this.result.failures.push(f);
+    }
+    this.result.complete = this.result.failed === 0 && error === undefined;
+    if (error !== undefined) throw error;
+    return this.result;
+  }
+}
