@@ -23,10 +23,24 @@ const INPUT_FLAGS = [
   "dry-run",
   "create-tables",
   "max-failures-reported",
+  "sample",
+  "repair",
+  "delete-extra",
+  "fail-on-difference",
+  "report-path",
+  "conflict",
 ] as const satisfies readonly (keyof RawInputs)[];
 
 /** Flags that may be given bare (`--dry-run`), negated (`--no-dry-run`) or with a value (`--dry-run false`). */
-const SWITCHES = new Set(["dry-run", "create-tables", "json", "help"]);
+const SWITCHES = new Set([
+  "dry-run",
+  "create-tables",
+  "json",
+  "help",
+  "repair",
+  "delete-extra",
+  "fail-on-difference",
+]);
 const BOOLEAN_WORDS = new Set(["true", "false", "yes", "no", "1", "0", "on", "off"]);
 
 const OPTIONS = {
@@ -199,13 +213,20 @@ export const HELP = `table-sync — copy Azure Table Storage tables to Azure Cos
 table account) with exact types, for a zero-downtime migration.
 
 Usage:
-  table-sync full-sync --tables <list> [options]
-  table-sync backfill  --tables <list> --since <ISO-8601 UTC> [options]
+  table-sync full-sync --tables <list> [--state-file <path>] [options]
+  table-sync backfill  --tables <list> (--state-file <path> | --since <ISO-8601 UTC>) [options]
+  table-sync verify    --tables <list> [--sample 0.01] [--repair [--delete-extra]] [options]
+  table-sync switch    --tables <list> --state-file <path> [--sample 0.01] [options]
+  table-sync preflight --tables <list> [--destination-kind cosmos] [--property-renames …]
 
 Commands:
-  full-sync   Copy every entity of each table (step 1 of a migration).
-  backfill    Copy only entities inserted or changed since a time: Timestamp ge datetime'<since>'
-              (steps 2 and 4: repeat until the switch, and once more after it).
+  full-sync   Copy every entity of each table (step 1 of a migration); records a watermark per table.
+  backfill    Copy only entities inserted or changed since the watermark (or --since), less the overlap:
+              Timestamp ge datetime'…' (steps 2 and 4: repeat until the switch, and once more after it).
+              After a recorded switch it never overwrites what the app wrote on the destination.
+  verify      Compare every entity (or a --sample) of source and destination: missing, extra, different.
+  switch      A final backfill, a verify, then records switched-at (destination clock) in the state.
+  preflight   Read the source only: sizes, reserved names, keys Cosmos refuses, a time estimate.
 
 Connections (for each side give a connection string OR an endpoint):
   --source-connection-string <cs>       Account key or SAS connection string, or UseDevelopmentStorage=true.
@@ -234,6 +255,15 @@ How to write:
   --dry-run                       Read and count only; write nothing.
   --max-failures-reported <n>     Failed entities listed per table (default 50; all are counted).
 
+Verify and switch:
+  --sample <fraction>             Check this fraction of the source entities (default 1: all of them).
+  --repair                        verify: copy missing and different entities from the source.
+  --delete-extra                  verify --repair: delete destination entities the source no longer has
+                                  (refused once a switch is recorded).
+  --no-fail-on-difference         verify: exit 0 even when the tables differ.
+  --report-path <path>            Where the JSON report goes (default ./table-sync-report.json).
+  --conflict skip|source-wins     After the switch: keep the app's write (default) or overwrite it.
+
 Output:
   --progress-seconds <s>          Seconds between progress lines on stderr (default 5; 0 turns them off).
   --json                          Print the result as JSON on stdout (the summary then goes to stderr).
@@ -241,7 +271,8 @@ Output:
   --overlap-seconds <s>           How far before a stored watermark a backfill re-reads (default 120).
   -h, --help                      Show this help.
 
-Exit status: 0 when every entity of every table was copied, 1 when an entity or a table failed,
+Exit status: 0 when every entity of every table was copied (verify: in sync; switch: ready; preflight:
+nothing blocks a full sync), 1 when an entity or a table failed or the check did not pass,
 2 for a usage or configuration error.
 
 Examples:

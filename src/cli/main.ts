@@ -10,22 +10,24 @@ import {
   type SideConfig,
 } from "../engine/connection.js";
 import type { RetryOptions } from "../engine/http.js";
-import {
-  runSync,
-  type EngineConfig,
-  type Progress,
-  type RunHooks,
-  type TableSpec,
-} from "../engine/sync.js";
+import { runSync, type EngineConfig, type Progress, type RunHooks, type TableSpec } from "../engine/sync.js";
 import { HELP, cliMessage, parseCliArgs } from "./args.js";
 import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
 import { FileStateStore } from "../state/file-store.js";
 import type { StateStore } from "../state/store.js";
 import { StateError } from "../state/state.js";
-import { runCopy, type MigrationResult } from "../engine/migrate.js";
+import {
+  runCopy,
+  runPreflight,
+  runSwitch,
+  runVerify,
+  writeCheckReport,
+  type MigrationResult,
+} from "../engine/migrate.js";
+import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";
-import { formatSummary, isoSeconds, nextSince, progressLine, tableDoneLine } from "./report.js";
+import { formatCheck, formatSummary, isoSeconds, nextSince, progressLine, tableDoneLine } from "./report.js";
 
 export interface Output {
   write(chunk: string): unknown;
@@ -221,6 +223,24 @@ export async function main(
     const engine = await engineConfig(config, deps);
     await checkSignIn(engine, deps.signal);
 
+    if (command === "verify" || command === "switch" || command === "preflight") {
+      const deps2 = { store, source: engine.source, destination: engine.destination, retry: engine.retry };
+      const events = {
+        signal: deps.signal,
+        onTableStart: (spec: TableSpec, what: string) => err(`[${spec.source}] ${what}…\n`),
+      };
+      const result =
+        command === "verify"
+          ? await runVerify(config, deps2, events)
+          : command === "switch"
+            ? await runSwitch(config, deps2, events)
+            : await runPreflight(config, deps2, events);
+      const reportPath = resolve(deps.cwd ?? process.cwd(), config.reportPath ?? "table-sync-report.json");
+      await writeCheckReport(reportPath, result);
+      if (options.json) out(JSON.stringify(result, null, 2) + "\n");
+      (options.json ? err : out)("\n" + formatCheck(result, reportPath));
+      return result.ok ? EXIT_OK : EXIT_FAILED;
+    }
     return await run(config, engine, store, {
       out,
       err,
@@ -326,9 +346,13 @@ async function run(
             started: Date.now(),
             progress: { table: spec.source, read: 0, written: 0, skipped: 0, failed: 0 },
           };
-          err(`[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`);
+          err(
+            `[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`,
+          );
           if (plan.guard) {
-            err(`[${spec.source}] switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.\n`);
+            err(
+              `[${spec.source}] switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.\n`,
+            );
           }
         },
         onProgress: (p) => {

@@ -1,6 +1,7 @@
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
 import type { Progress } from "../engine/sync.js";
+import type { CheckResult } from "../engine/migrate.js";
 import type { RunTotals } from "../engine/result.js";
 
 /** What the CLI reports: every table's result and the totals (plus a backfill's lag). */
@@ -180,5 +181,98 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
       `Fix the cause and run the same command again for the failed ${failedTables.length === 1 ? "table" : "tables"}.`,
     );
   }
+  return lines.join("\n") + "\n";
+}
+
+/** The text report of verify, switch and preflight. */
+export function formatCheck(result: CheckResult, reportPath: string): string {
+  const lines: string[] = [];
+  if (result.backfill) {
+    const t = result.backfill.totals;
+    lines.push(
+      `Final backfill: ${num(t.read)} read, ${num(t.written)} written, ${num(t.failed)} failed, ${num(t.conflicts)} conflicts.`,
+    );
+  }
+  if (result.verify.length) {
+    const header = [
+      "Table",
+      "Checked",
+      "Source",
+      "Destination",
+      "Missing",
+      "Extra",
+      "Different",
+      "Repaired",
+      "In sync",
+    ];
+    const rows = result.verify.map((v) => [
+      v.source === v.destination ? v.source : `${v.source} → ${v.destination}`,
+      num(v.checked),
+      num(v.sourceCount),
+      v.destinationCount === null ? "—" : num(v.destinationCount),
+      num(v.missing),
+      v.extra === null ? "—" : num(v.extra),
+      num(v.different + v.untransformable),
+      v.repair ? `${num(v.repair.copied)}+${num(v.repair.deleted)} deleted` : "—",
+      v.error ? "error" : v.inSync ? "yes" : "no",
+    ]);
+    lines.push(
+      "",
+      ...pad([header, ...rows], [false, true, true, true, true, true, true, true, false]).map(
+        (l) => `  ${l}`,
+      ),
+    );
+    for (const v of result.verify) {
+      for (const m of v.missingSamples)
+        lines.push(`  ${v.source}: missing PartitionKey '${m.partitionKey}', RowKey '${m.rowKey}'`);
+      for (const m of v.extraSamples)
+        lines.push(`  ${v.source}: extra PartitionKey '${m.partitionKey}', RowKey '${m.rowKey}'`);
+      for (const d of v.differentSamples) {
+        lines.push(
+          `  ${v.source}: different PartitionKey '${d.partitionKey}', RowKey '${d.rowKey}': ${d.properties.join(", ")}`,
+        );
+      }
+      for (const u of v.untransformableSamples) {
+        lines.push(`  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${u.message}`);
+      }
+      for (const n of v.notes) lines.push(`  ${v.source}: ${n}`);
+      if (v.error) lines.push(`  ${v.source}: ${v.error}`);
+    }
+  }
+  for (const p of result.preflight) {
+    lines.push(
+      "",
+      `${p.table}: ${num(p.entities)} entities in ${num(p.partitions)} partitions; ` +
+        `largest partition ${p.largestPartition ? `'${p.largestPartition.partitionKey}' (${num(p.largestPartition.entities)})` : "—"}; ` +
+        `largest entity ${p.largestEntity ? `${num(p.largestEntity.bytes)} bytes` : "—"}; ` +
+        `scanned at ${num(p.scanEntitiesPerSecond)} entities/s, so a full sync takes at least ${duration(p.fullSyncAtLeastMs)}.`,
+    );
+    for (const r of p.reservedProperties) {
+      lines.push(
+        `  reserved property '${r.name}' in ${num(r.entities)} entities${r.renamedTo ? ` → renamed to '${r.renamedTo}'` : ""}`,
+      );
+    }
+    if (p.badKeys) lines.push(`  ${num(p.badKeys)} keys the destination refuses`);
+    if (p.oversized) lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
+    for (const b of p.blocking) lines.push(`  BLOCKING: ${b}`);
+    for (const w of p.warnings) lines.push(`  note: ${w}`);
+    if (p.error) lines.push(`  ${p.error}`);
+  }
+  const verdict =
+    result.mode === "switch"
+      ? result.ready
+        ? `switch: ready; switched-at ${result.switchedAt} recorded (destination clock).`
+        : "switch: not ready."
+      : result.mode === "verify"
+        ? result.inSync
+          ? "verify: in sync."
+          : `verify: ${num(result.differences ?? 0)} differences.`
+        : result.ok
+          ? "preflight: nothing blocks a full sync."
+          : "preflight: a full sync would fail.";
+  lines.push("", verdict);
+  for (const n of result.notices) lines.push(n);
+  if (result.failure) lines.push(result.failure);
+  lines.push(`Report: ${reportPath}`);
   return lines.join("\n") + "\n";
 }
