@@ -10,7 +10,7 @@ import {
   type SideConfig,
 } from "../engine/connection.js";
 import type { RetryOptions } from "../engine/http.js";
-import { runSync, type EngineConfig, type Progress, type RunHooks, type TableSpec } from "../engine/sync.js";
+import type { EngineConfig, Progress, TableSpec } from "../engine/sync.js";
 import { HELP, cliMessage, parseCliArgs } from "./args.js";
 import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
