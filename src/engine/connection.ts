@@ -106,6 +106,8 @@ export interface ServiceClientInfo {
   client: TableServiceClient;
   /** Secret fragments of this side, for masking in logs and error messages. */
   secrets: string[];
+  /** "source" or "destination": named in connection errors. */
+  label: string;
 }
 
 export function createServiceClient(side: SideConfig, label: string): ServiceClientInfo {
@@ -117,19 +119,29 @@ export function createServiceClient(side: SideConfig, label: string): ServiceCli
       ? new TableServiceClient(parts.url, new AzureNamedKeyCredential(parts.accountName, parts.accountKey), {
           allowInsecureConnection,
         })
-      : new TableServiceClient(parts.url, new AzureSASCredential(parts.sas ?? ""), { allowInsecureConnection });
+      : new TableServiceClient(parts.url, new AzureSASCredential(parts.sas ?? ""), {
+          allowInsecureConnection,
+        });
     return {
       url: parts.url,
       accountName: parts.accountName,
       kind: resolveKind(parts.url, side.kind),
       client,
       secrets,
+      label,
     };
   }
   if (side.endpoint && side.credential) {
     const url = normalizeEndpoint(side.endpoint);
     const client = new TableServiceClient(url, side.credential, { allowInsecureConnection });
-    return { url, accountName: accountNameFromUrl(url) ?? "", kind: resolveKind(url, side.kind), client, secrets: [] };
+    return {
+      url,
+      accountName: accountNameFromUrl(url) ?? "",
+      kind: resolveKind(url, side.kind),
+      client,
+      secrets: [],
+      label,
+    };
   }
   throw new ConnectionError(
     `No ${label} connection: give a ${label} connection string, or a ${label} endpoint with an Entra ID credential.`,

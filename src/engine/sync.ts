@@ -109,6 +109,23 @@ export async function ensureTable(http: TableHttp, table: string): Promise<void>
   throw ServiceError.from(res, `Creating destination table ${table}`);
 }
 
+/** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
+export async function requireTable(http: TableHttp, table: string): Promise<void> {
+  const res = await http.send({
+    method: "GET",
+    url: `${http.url}/Tables('${table}')`,
+    headers: { Accept: "application/json;odata=nometadata" },
+  });
+  if (res.status === 404) {
+    throw new ServiceError(
+      `Destination table ${table} does not exist and create-tables is off; create it (with enough throughput) or set create-tables to true.`,
+      404,
+      "TableNotFound",
+    );
+  }
+  if (res.status >= 300) throw ServiceError.from(res, `Checking destination table ${table}`);
+}
+
 export function emptyResult(spec: TableSpec, filter?: string): TableResult {
   return {
     source: spec.source,
@@ -203,8 +220,14 @@ export async function copyTable(
       failed: writer.counters.failed + result.failed,
     });
   try {
-    if (config.createTables && !config.dryRun) await ensureTable(conn.destination, spec.destination);
+    let destinationReady = config.dryRun;
     for await (const page of reader.pages()) {
+      // Only once the source answered: a missing source table must not leave an empty destination table.
+      if (!destinationReady) {
+        if (config.createTables) await ensureTable(conn.destination, spec.destination);
+        else await requireTable(conn.destination, spec.destination);
+        destinationReady = true;
+      }
       if (!result.sourceClockAtStart && reader.serverClock)
         result.sourceClockAtStart = reader.serverClock.toISOString();
       const guarded: WireEntity[] = [];

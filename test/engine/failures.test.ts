@@ -1,3 +1,4 @@
+import { tableSucceeded } from "../../src/engine/result.js";
 // One entity the service refuses fails alone; a table that cannot be reached or written fails with a
 // clear message while the others complete.
 import { describe, expect, inject, it } from "vitest";
@@ -8,6 +9,7 @@ import { key, rawDifferences, rawEntities, syncConfig } from "../support/sync.js
 import {
   byKey,
   createTable,
+  httpFor,
   insertRaw,
   readAll,
   seedEntities,
@@ -116,7 +118,20 @@ describe("a bad entity", () => {
 });
 
 describe("an unusable table", () => {
-  it("a missing destination table (create-tables off) fails its entities in one request per transaction", async () => {
+  it("a missing source table fails alone and leaves no empty table on the destination", async () => {
+    const missing = uniqueTable("noSrc");
+    const result = await runSync(syncConfig(src, dst, [missing]));
+    expect(result.tables[0].error).toBe(`Table ${missing} does not exist on the source.`);
+    const http = httpFor(dst);
+    const res = await http.send({
+      method: "GET",
+      url: `${http.url}/Tables('${missing}')`,
+      headers: { Accept: "application/json" },
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it("a missing destination table (create-tables off) fails the table with one clear error, before any write", async () => {
     const table = uniqueTable("noDest");
     await seedEntities(
       src,
@@ -125,10 +140,11 @@ describe("an unusable table", () => {
     );
     const result = await runSync(syncConfig(src, dst, [table], { createTables: false }));
     const t = result.tables[0];
-    expect(t).toMatchObject({ read: 150, written: 0, failed: 150, transactions: 2 });
-    expect(t.failures[0]).toMatchObject({ status: 404, code: "TableNotFound" });
-    expect(t.failures[0].message).toContain(table);
-    expect(t.failures[0].message).toContain("does not exist");
+    expect(t).toMatchObject({ written: 0, transactions: 0 });
+    expect(t.error).toBe(
+      `Destination table ${table} does not exist and create-tables is off; create it (with enough throughput) or set create-tables to true.`,
+    );
+    expect(tableSucceeded(t)).toBe(false);
   });
 
   it("a refused destination credential fails the table with a clear error; the others complete", async () => {
