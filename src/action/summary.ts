@@ -102,7 +102,9 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string): str
       : result.mode === "verify"
         ? result.inSync
           ? "verify: in sync"
-          : `verify: ${result.differences} differences`
+          : result.repaired
+            ? `verify: ${result.differences} difference(s) found and repaired`
+            : `verify: ${result.differences} difference(s)`
         : result.ok
           ? "preflight: a full sync can start"
           : "preflight: a full sync would fail";

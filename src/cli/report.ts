@@ -46,6 +46,7 @@ export function tableDoneLine(r: TableResult): string {
     `[${r.source}] ${status}: ${num(r.read)} read, ${num(r.written)} written` +
     (r.skipped ? `, ${num(r.skipped)} skipped` : "") +
     (r.failed ? `, ${num(r.failed)} failed` : "") +
+    (r.conflicts ? `, ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe` : "") +
     ` in ${duration(r.durationMs)}` +
     (r.error ? ` — ${r.error.split("\n")[0]}` : "")
   );
@@ -163,6 +164,21 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
       }
     }
   }
+  for (const r of result.tables) {
+    if (!r.conflicts) continue;
+    lines.push(
+      "",
+      `${r.source}: ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe — the app changed ${r.conflicts === 1 ? "it" : "them"} on the destination after the switch; the source's version was not written:`,
+    );
+    for (const c of r.conflictDetails)
+      lines.push(`  PartitionKey '${c.partitionKey}', RowKey '${c.rowKey}': ${c.message}`);
+  }
+  if (result.lagSeconds !== undefined) {
+    lines.push(
+      "",
+      `Lag: the destination trails the source by about ${num(result.lagSeconds)} s (source clock); ${num(result.changedEntities ?? 0)} entities changed in the window.`,
+    );
+  }
   if (result.tables.some((r) => r.throttled > 0)) {
     const throttled = result.tables.reduce((s, r) => s + r.throttled, 0);
     lines.push("", `The services throttled ${num(throttled)} requests (HTTP 429); they were retried.`);
@@ -266,7 +282,9 @@ export function formatCheck(result: CheckResult, reportPath: string): string {
       : result.mode === "verify"
         ? result.inSync
           ? "verify: in sync."
-          : `verify: ${num(result.differences ?? 0)} differences.`
+          : result.repaired
+            ? `verify: ${plural(result.differences ?? 0, "difference")} found and repaired; the tables are now in sync.`
+            : `verify: ${plural(result.differences ?? 0, "difference")}.`
         : result.ok
           ? "preflight: nothing blocks a full sync."
           : "preflight: a full sync would fail.";
@@ -275,4 +293,8 @@ export function formatCheck(result: CheckResult, reportPath: string): string {
   if (result.failure) lines.push(result.failure);
   lines.push(`Report: ${reportPath}`);
   return lines.join("\n") + "\n";
+}
+
+function plural(n: number, word: string): string {
+  return `${num(n)} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -181,8 +181,10 @@ export interface CheckResult {
   /** The final backfill of a switch. */
   backfill?: MigrationResult;
   inSync?: boolean;
-  /** Missing + extra + different + untransformable, over all tables. */
+  /** Missing + extra + different + untransformable, over all tables (before any repair). */
   differences?: number;
+  /** verify with repair: every difference found was repaired, so the tables are now in sync. */
+  repaired?: boolean;
   ready?: boolean;
   switchedAt?: string;
   notices: string[];
@@ -264,13 +266,14 @@ export async function runVerify(
     preflight: [],
     inSync,
     differences,
+    repaired: !inSync && repaired,
     notices: [],
     ok,
     failure: ok
       ? undefined
       : errors.length
         ? `${errors.length} of ${verify.length} tables could not be verified: ${errors[0].error}`
-        : `The destination differs from the source in ${differences} entities; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
+        : `The destination differs from the source in ${differences} ${differences === 1 ? "entity" : "entities"}; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
     durationMs: Date.now() - started,
   };
 }
