@@ -187,6 +187,15 @@ export async function main(
     try {
       config = buildConfig(raw, now);
     } catch (e) {
+      const bad =
+        e instanceof ConfigError ? /^Input '(source|destination)-connection-string'/.exec(e.message) : null;
+      if (bad && origins[bad[1] as Side]) {
+        // Say where the bad string came from, since it may not be on the command line at all.
+        const side = bad[1] as Side;
+        throw new ConfigError(
+          (e as ConfigError).message.replace(bad[0], `The ${side} connection string (from ${origins[side]})`),
+        );
+      }
       if (e instanceof ConfigError && /Neither '(source|destination)-connection-string'/.test(e.message)) {
         const side = /Neither '(source|destination)/.exec(e.message)?.[1] as Side;
         throw new ConfigError(
@@ -204,7 +213,7 @@ export async function main(
       const cs = config[side].connectionString;
       if (!cs) continue;
       try {
-        parseConnectionString(cs, `${side} connection string`);
+        parseConnectionString(cs, `Input '${side}-connection-string'`);
       } catch (e) {
         if (!(e instanceof ConnectionError)) throw e;
         throw new ConfigError(

@@ -1,6 +1,7 @@
 // One validated configuration for every door (action inputs, CLI flags, .env, dmt settings files).
 // Each failure is one sentence naming the input and the fix.
 import { z } from "zod";
+import { parseConnectionString } from "../engine/connection.js";
 import type { Rename } from "../engine/transform.js";
 import type { TableSpec } from "../engine/sync.js";
 
@@ -225,7 +226,9 @@ function fraction(input: string, raw: string | undefined, fallback: number): num
   if (v === "") return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || n > 1) {
-    throw new ConfigError(`Input '${input}' is '${raw}'; use a fraction greater than 0 and at most 1 (e.g. 0.01).`);
+    throw new ConfigError(
+      `Input '${input}' is '${raw}'; use a fraction greater than 0 and at most 1 (e.g. 0.01).`,
+    );
   }
   return n;
 }
@@ -242,6 +245,13 @@ function side(label: "source" | "destination", raw: RawInputs): SideInputs {
     throw new ConfigError(
       `Neither '${label}-connection-string' nor '${label}-endpoint' is set; give one of them.`,
     );
+  }
+  if (connectionString) {
+    try {
+      parseConnectionString(connectionString, `Input '${label}-connection-string'`);
+    } catch (err) {
+      throw new ConfigError(err instanceof Error ? err.message : String(err));
+    }
   }
   return {
     connectionString,

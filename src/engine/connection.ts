@@ -31,13 +31,15 @@ export interface ConnectionParts {
 }
 
 /** Parse `Key=Value;…` (keys case-insensitive, values may contain `=`). */
-export function parseConnectionString(cs: string, side = "connection string"): ConnectionParts {
+/** `who` starts the sentence: "Input 'source-connection-string'" or "The source connection string". */
+export function parseConnectionString(cs: string, who = "The connection string"): ConnectionParts {
   const fields = new Map<string, string>();
   for (const part of cs.split(";")) {
     const trimmed = part.trim();
     if (!trimmed) continue;
     const eq = trimmed.indexOf("=");
-    if (eq <= 0) throw new ConnectionError(`The ${side} has a part without "=" (expected Key=Value pairs).`);
+    if (eq <= 0)
+      throw new ConnectionError(`${who} has a part without "=" (expected Key=Value pairs separated by ';').`);
     fields.set(trimmed.slice(0, eq).trim().toLowerCase(), trimmed.slice(eq + 1).trim());
   }
   if ((fields.get("usedevelopmentstorage") ?? "").toLowerCase() === "true") {
@@ -51,31 +53,48 @@ export function parseConnectionString(cs: string, side = "connection string"): C
   let url = fields.get("tableendpoint");
   if (!url) {
     if (!accountName) {
-      throw new ConnectionError(`The ${side} has neither TableEndpoint nor AccountName.`);
+      throw new ConnectionError(
+        `${who} has neither TableEndpoint nor AccountName; copy the whole connection string from the portal.`,
+      );
     }
     const protocol = fields.get("defaultendpointsprotocol") ?? "https";
     const suffix = fields.get("endpointsuffix") ?? "core.windows.net";
     url = `${protocol}://${accountName}.table.${suffix}`;
   }
-  url = normalizeEndpoint(url);
+  url = normalizeEndpoint(url, who);
   if (!accountKey && !sas) {
-    throw new ConnectionError(`The ${side} has neither AccountKey nor SharedAccessSignature.`);
+    throw new ConnectionError(
+      `${who} has neither AccountKey nor SharedAccessSignature; copy the whole connection string from the portal (Access keys or Shared access signature).`,
+    );
+  }
+  if (accountKey && !/^[A-Za-z0-9+/]+={0,2}$/.test(accountKey)) {
+    throw new ConnectionError(
+      `${who} has an AccountKey that is not base64 (cut short, or with extra characters); copy the key again from the portal.`,
+    );
+  }
+  const host = new URL(url).hostname;
+  if (url.startsWith("http:") && !isLoopback(host)) {
+    throw new ConnectionError(
+      `${who} points at http://${host}; use https:// (plain http is allowed only for a local emulator).`,
+    );
   }
   const name = accountName ?? accountNameFromUrl(url);
-  if (accountKey && !name) throw new ConnectionError(`The ${side} has an AccountKey but no AccountName.`);
+  if (accountKey && !name) throw new ConnectionError(`${who} has an AccountKey but no AccountName.`);
   return { url, accountName: name ?? "", accountKey, sas };
 }
 
 /** Strip a trailing slash and the default port so URLs we build are canonical. */
-export function normalizeEndpoint(url: string): string {
+export function normalizeEndpoint(url: string, who = "The endpoint"): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConnectionError(`"${url}" is not a valid endpoint URL.`);
+    throw new ConnectionError(
+      `${who} has a TableEndpoint that is not a URL; use e.g. https://account.table.core.windows.net.`,
+    );
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw new ConnectionError(`"${url}" must start with https://.`);
+    throw new ConnectionError(`${who} has a TableEndpoint that does not start with https://.`);
   }
   const path = parsed.pathname.replace(/\/+$/, "");
   return `${parsed.protocol}//${parsed.host}${path}`;
@@ -86,6 +105,10 @@ function accountNameFromUrl(url: string): string | undefined {
   const path = u.pathname.split("/").filter(Boolean);
   if (/^(\d+\.){3}\d+$/.test(u.hostname) || u.hostname === "localhost") return path[0];
   return u.hostname.split(".")[0];
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "[::1]" || host === "::1" || /^127\./.test(host);
 }
 
 /** Cosmos DB for Table lives on `*.table.cosmos.azure.com` (and sovereign-cloud equivalents). */
@@ -113,7 +136,7 @@ export interface ServiceClientInfo {
 export function createServiceClient(side: SideConfig, label: string): ServiceClientInfo {
   const allowInsecureConnection = true; // http:// is refused for non-loopback hosts by config validation
   if (side.connectionString) {
-    const parts = parseConnectionString(side.connectionString, `${label} connection string`);
+    const parts = parseConnectionString(side.connectionString, `The ${label} connection string`);
     const secrets = secretsOf(side.connectionString);
     const client = parts.accountKey
       ? new TableServiceClient(parts.url, new AzureNamedKeyCredential(parts.accountName, parts.accountKey), {

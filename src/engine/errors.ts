@@ -10,16 +10,22 @@ export class ServiceError extends Error {
     super(message);
   }
 
-  static from(res: HttpResponse, what: string): ServiceError {
+  /** `side` ("source"/"destination") lets a refusal say whose credential was rejected. */
+  static from(res: HttpResponse, what: string, side?: string): ServiceError {
     const { code, message } = serviceMessage(res);
     if (res.status === 403 || res.status === 401) {
+      const whose = side ? `the key, SAS or identity for the ${side} account` : "the key, SAS or identity";
       return new ServiceError(
-        `${what} was refused (HTTP ${res.status}${code ? ` ${code}` : ""}): the credential was rejected or lacks permission — check the key, SAS or role assignment. ${message}`,
+        `${what} was refused (HTTP ${res.status}${code ? ` ${code}` : ""}): ${whose} was rejected or lacks permission; check the connection string or the role assignment (it can take up to 30 minutes to apply).`,
         res.status,
         code,
       );
     }
-    return new ServiceError(`${what} failed (HTTP ${res.status}${code ? ` ${code}` : ""}): ${message}`, res.status, code);
+    return new ServiceError(
+      `${what} failed (HTTP ${res.status}${code ? ` ${code}` : ""}): ${message}`,
+      res.status,
+      code,
+    );
   }
 }
 

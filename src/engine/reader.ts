@@ -1,7 +1,7 @@
 // Paging through a table with exact wire types, one page fetched ahead of the consumer.
 import { parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError, TableMissingError } from "./errors.js";
-import type { HttpResponse, TableHttp } from "./http.js";
+import { serviceMessage, type HttpResponse, type TableHttp } from "./http.js";
 
 export interface Continuation {
   nextPartitionKey: string;
@@ -65,7 +65,15 @@ export class TableReader {
     if (res.status === 404) {
       throw new TableMissingError(`Table ${this.table} does not exist on the source.`, 404, "TableNotFound");
     }
-    if (res.status >= 300) throw ServiceError.from(res, `Reading table ${this.table}`);
+    if (res.status === 400 && this.opts.filter) {
+      const { code, message } = serviceMessage(res);
+      throw new ServiceError(
+        `The ${this.http.label} rejected the filter "${this.opts.filter}" for table ${this.table} (HTTP 400${code ? ` ${code}` : ""}: ${message}); check the 'query-filter' input, which is ANDed with the watermark filter.`,
+        400,
+        code,
+      );
+    }
+    if (res.status >= 300) throw ServiceError.from(res, `Reading table ${this.table}`, this.http.label);
     if (entities === undefined)
       throw new ServiceError(`Reading table ${this.table}: the response was incomplete.`, res.status);
     const date = Date.parse(res.headers["date"] ?? "");

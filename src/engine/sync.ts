@@ -106,7 +106,7 @@ export async function ensureTable(http: TableHttp, table: string): Promise<void>
     body: JSON.stringify({ TableName: table }),
   });
   if (res.status === 409 || (res.status >= 200 && res.status < 300)) return;
-  throw ServiceError.from(res, `Creating destination table ${table}`);
+  throw ServiceError.from(res, `Creating destination table ${table}`, http.label);
 }
 
 /** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
@@ -123,7 +123,7 @@ export async function requireTable(http: TableHttp, table: string): Promise<void
       "TableNotFound",
     );
   }
-  if (res.status >= 300) throw ServiceError.from(res, `Checking destination table ${table}`);
+  if (res.status >= 300) throw ServiceError.from(res, `Checking destination table ${table}`, http.label);
 }
 
 export function emptyResult(spec: TableSpec, filter?: string): TableResult {

@@ -342,7 +342,7 @@ describe("table-sync CLI", () => {
       SOURCE_CONNECTION_STRING: badKey,
     });
     expect(expectOneSentence(run1)).toBe(
-      "The source connection string has neither TableEndpoint nor AccountName (it came from the environment variable SOURCE_CONNECTION_STRING).",
+      "The source connection string (from the environment variable SOURCE_CONNECTION_STRING) has neither TableEndpoint nor AccountName; copy the whole connection string from the portal.",
     );
     expectNoSecrets(run1, key, badKey);
 
