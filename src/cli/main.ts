@@ -18,6 +18,7 @@ import { FileStateStore } from "../state/file-store.js";
 import type { StateStore } from "../state/store.js";
 import { StateError } from "../state/state.js";
 import {
+  engineConfigOf,
   runCopy,
   runPreflight,
   runSwitch,
@@ -133,19 +134,11 @@ export async function engineConfig(
     credential ??= Promise.resolve((deps.credential ?? defaultCredential)(config.auth));
     return { endpoint: side.endpoint, credential: await credential, kind: side.kind };
   };
-  return {
+  return engineConfigOf(config, {
     source: await sideConfig(config.source),
     destination: await sideConfig(config.destination),
-    tables: config.tables,
-    writeMode: config.writeMode,
-    propertyRenames: config.propertyRenames,
-    queryFilter: config.queryFilter,
-    concurrency: config.concurrency,
-    createTables: config.createTables,
-    dryRun: config.dryRun,
-    maxFailuresKept: config.maxFailuresKept,
-    ...(deps.retry ? { retry: deps.retry } : {}),
-  };
+    retry: deps.retry,
+  });
 }
 
 export async function main(

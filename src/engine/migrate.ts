@@ -284,6 +284,17 @@ export async function runSwitch(
   events: CheckEvents = {},
 ): Promise<CheckResult> {
   const started = Date.now();
+  const done = (
+    fields: Omit<CheckResult, "mode" | "preflight" | "durationMs" | "notices" | "verify"> &
+      Partial<CheckResult>,
+  ): CheckResult => ({
+    mode: "switch",
+    verify: [],
+    preflight: [],
+    notices: [],
+    durationMs: Date.now() - started,
+    ...fields,
+  });
   const store = deps.store;
   if (!store) {
     throw new StateError(
@@ -294,18 +305,14 @@ export async function runSwitch(
   const already = config.tables.map((t) => state.tables[tableKey(t)]?.switchedAt);
   if (already.every((a) => a)) {
     const at = already.sort()[0];
-    return {
-      mode: "switch",
-      verify: [],
-      preflight: [],
+    return done({
       ready: true,
       switchedAt: at,
       notices: [
         `The switch was already recorded at ${at}; nothing was changed. Backfills keep the app's writes on the destination.`,
       ],
       ok: true,
-      durationMs: Date.now() - started,
-    };
+    });
   }
   // 1. A final backfill: everything the source changed until now.
   const backfill = await runCopy({ ...config, mode: "backfill" }, deps, {
@@ -314,17 +321,12 @@ export async function runSwitch(
     onTableEnd: (r) => events.onTableEnd?.(r.result),
   });
   if (!backfill.ok) {
-    return {
-      mode: "switch",
-      verify: [],
-      preflight: [],
+    return done({
       backfill,
       ready: false,
-      notices: [],
       ok: false,
       failure: `Not ready to switch: the final backfill failed (${backfill.failure}).`,
-      durationMs: Date.now() - started,
-    };
+    });
   }
   // 2. Verify (full, or a sample): the destination must hold what the source holds.
   const conn = connect(engineConfigOf(config, deps), events.signal);
@@ -332,19 +334,15 @@ export async function runSwitch(
   const differences = verify.reduce((n, v) => n + differencesOf(v), 0);
   const inSync = verify.every((v) => v.inSync && !v.error);
   if (!inSync) {
-    return {
-      mode: "switch",
+    return done({
       verify,
-      preflight: [],
       backfill,
       inSync,
       differences,
       ready: false,
-      notices: [],
       ok: false,
       failure: `Not ready to switch: the destination differs from the source in ${differences} entities (or a table could not be verified); run verify with 'repair: true', then switch again.`,
-      durationMs: Date.now() - started,
-    };
+    });
   }
   // 3. Record switched-at on the destination's clock: the clock its Timestamps are compared with later.
   // Its Timestamps (and the Date header) have 1 s resolution, and a write in the switch's second counts
@@ -359,19 +357,7 @@ export async function runSwitch(
   }
   state = { ...state, tables };
   await store.save(state);
-  return {
-    mode: "switch",
-    verify,
-    preflight: [],
-    backfill,
-    inSync,
-    differences,
-    ready: true,
-    switchedAt: at,
-    notices: [],
-    ok: true,
-    durationMs: Date.now() - started,
-  };
+  return done({ verify, backfill, inSync, differences, ready: true, switchedAt: at, ok: true });
 }
 
 export async function runPreflight(
