@@ -178,6 +178,8 @@ class TableVerifier {
   private readonly repairer: Repairer | undefined;
   private differentNamed = 0;
   private splits = 0;
+  /** Set when one side's scan failed: the other stops at its next page. */
+  private stopped = false;
   private dir = "";
 
   constructor(
@@ -256,10 +258,17 @@ class TableVerifier {
     onEntity: (e: WireEntity) => Promise<void> | void,
   ): Promise<void> {
     const reader = new TableReader(http, table);
-    for await (const page of reader.pages()) {
-      for (const entity of page.entities) await onEntity(entity);
-      if (this.opts.signal?.aborted) throw cancelled();
-      this.progress("scan");
+    try {
+      for await (const page of reader.pages()) {
+        for (const entity of page.entities) await onEntity(entity);
+        if (this.opts.signal?.aborted) throw cancelled();
+        if (this.stopped) return;
+        this.progress("scan");
+      }
+    } catch (err) {
+      // The other side's scan need not run on for nothing (a missing destination table is no failure).
+      if (!(http === this.destination && err instanceof TableMissingError)) this.stopped = true;
+      throw err;
     }
   }
 
