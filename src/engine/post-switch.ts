@@ -4,8 +4,9 @@
 // post-switch writes) is a *conflict* and is left alone. Everything else is written with the ETag we
 // read (`If-Match`), so an app write landing between our read and our write is a conflict too (412).
 import { createHash } from "node:crypto";
-import { keyUrl, type Operation } from "./batch.js";
-import { differingProperties, parseEntityPage, type WireEntity } from "./edm.js";
+import type { Operation } from "./batch.js";
+import { readEntity } from "./repair.js";
+import { differingProperties, type WireEntity } from "./edm.js";
 import { ServiceError } from "./errors.js";
 import type { TableHttp } from "./http.js";
 import type { RejectionVerdict, WriteMode } from "./writer.js";
@@ -38,22 +39,13 @@ export function ourWriteId(partitionKey: string, rowKey: string, etag: string): 
 }
 
 /** The destination entity, or undefined when it does not exist. */
-export async function readDestinationEntity(
+export function readDestinationEntity(
   http: TableHttp,
   table: string,
   partitionKey: string,
   rowKey: string,
 ): Promise<WireEntity | undefined> {
-  const res = await http.send({
-    method: "GET",
-    url: keyUrl(`${http.url}/${table}`, partitionKey, rowKey),
-    headers: { Accept: "application/json;odata=minimalmetadata" },
-  });
-  if (res.status === 404) return undefined;
-  if (res.status >= 300) throw ServiceError.from(res, `Reading destination entity in table ${table}`);
-  const [entity] = parseEntityPage(res.body);
-  if (entity && !entity.etag && res.headers["etag"]) entity.etag = res.headers["etag"];
-  return entity;
+  return readEntity(http, table, { partitionKey, rowKey }, "destination");
 }
 
 export interface GuardDecision {

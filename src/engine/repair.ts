@@ -51,8 +51,10 @@ export async function readEntity(
     headers: { Accept: "application/json;odata=minimalmetadata" },
   });
   if (res.status === 404) return undefined;
-  if (res.status >= 300) throw ServiceError.from(res, `Reading an entity of ${side} table ${table}`);
+  if (res.status >= 300) throw ServiceError.from(res, `Reading an entity of ${side} table ${table}`, side);
   const [entity] = parseEntityPage(res.body);
+  // The ETag comes in the body (odata.etag) and the header; a post-switch write matches on it.
+  if (entity && !entity.etag && res.headers["etag"]) entity.etag = res.headers["etag"];
   return entity;
 }
 
