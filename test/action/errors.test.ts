@@ -209,4 +209,44 @@ describe("runtime failures explained", () => {
     expect(r.stdout).toContain("check the 'query-filter' input");
     expect(await tableExists(dst(), t)).toBe(false);
   });
+
+  it("an unreachable host fails in bounded time, naming the side and host", async () => {
+    const t = uniqueTable("down");
+    const started = Date.now();
+    const r = await runAction({
+      mode: "full-sync",
+      tables: t,
+      "source-connection-string": `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=a2V5;TableEndpoint=http://127.0.0.1:9/${AZURITE_ACCOUNT};`,
+      "destination-connection-string": dst(),
+      "state-store": "file",
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("Could not reach the source at 127.0.0.1:9 after 6 tries (ECONNREFUSED");
+    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(await tableExists(dst(), t)).toBe(false);
+  });
+
+  it("a destination that rejects an entity: reported with its keys, the others land, watermark kept", async () => {
+    const t = uniqueTable("rej");
+    await seedEntities(src(), t, [
+      simpleEntity("p", "ok1", { v: 1 }),
+      simpleEntity("p", "bad", { Id: "x" }),
+      simpleEntity("p", "ok2", { v: 2 }),
+    ]);
+    const r = await runAction({
+      mode: "full-sync",
+      tables: t,
+      "source-connection-string": src(),
+      "destination-connection-string": dst(),
+      "destination-kind": "cosmos",
+      "state-store": "file",
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `Table ${t}, PartitionKey 'p', RowKey 'bad': property 'Id' is reserved by Cosmos DB for Table; add the rename 'Id:entityId' to property-renames.`,
+    );
+    expect(r.outputs["entities-written"]).toBe("2");
+    expect(r.outputs["entities-failed"]).toBe("1");
+    expect(r.outputs["last-sync-utc"]).toBe("");
+  });
 });
