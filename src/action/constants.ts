@@ -18,6 +18,7 @@ export enum Inputs {
   GithubToken = "github-token",
   Since = "since",
   OverlapSeconds = "overlap-seconds",
+  CheckpointSeconds = "checkpoint-seconds",
   Concurrency = "concurrency",
   DryRun = "dry-run",
   CreateTables = "create-tables",

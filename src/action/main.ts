@@ -60,6 +60,8 @@ export interface RunDeps {
   /** Tests hand in a store; the action builds one from its inputs. */
   store?: StateStore;
   env?: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM (cancel, time-out): the copy stops after the current page and checkpoints. */
+  signal?: AbortSignal;
 }
 
 function setOutputs(result: MigrationResult): void {
@@ -118,6 +120,10 @@ export async function run(deps: RunDeps = {}): Promise<void> {
       config,
       { store, ...sides(config) },
       {
+        signal: deps.signal,
+        onNotice: (text) => core.info(clean(text)),
+        onCheckpoint: (spec, cp) =>
+          core.debug(`${spec.source}: checkpoint at ${cp.continuation.nextPartitionKey} (${cp.read} read)`),
         onTableStart: (spec, plan) => {
           core.startGroup(
             `${spec.source}${spec.destination !== spec.source ? ` → ${spec.destination}` : ""}`,

@@ -19,6 +19,7 @@ const INPUT_FLAGS = [
   "query-filter",
   "since",
   "overlap-seconds",
+  "checkpoint-seconds",
   "concurrency",
   "dry-run",
   "create-tables",
@@ -269,6 +270,8 @@ Output:
   --json                          Print the result as JSON on stdout (the summary then goes to stderr).
   --state-file <path>             Keep per-table watermarks in this JSON file (full-sync records, backfill reads).
   --overlap-seconds <s>           How far before a stored watermark a backfill re-reads (default 120).
+  --checkpoint-seconds <s>        full-sync with --state-file: save a resume point every s seconds (default
+                                  60) and on Ctrl+C/SIGTERM; the next full-sync resumes from it.
   -h, --help                      Show this help.
 
 Exit status: 0 when every entity of every table was copied (verify: in sync; switch: ready; preflight:

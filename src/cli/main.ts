@@ -56,6 +56,8 @@ export interface CliDeps {
   credential?: (auth: SyncConfig["auth"]) => TokenCredential | Promise<TokenCredential>;
   /** The store behind --state-file; defaults to the JSON file at that path. */
   openState?: (config: SyncConfig) => StateStore;
+  /** Milliseconds between full-sync checkpoints; overrides --checkpoint-seconds (tests use a few ms). */
+  checkpointIntervalMs?: number;
   /** Engine retry settings (tests shorten them). */
   retry?: Partial<RetryOptions>;
   now?: () => Date;
@@ -339,9 +341,16 @@ async function run(
     // The same step as the action: the same plan, watermark and post-switch rules.
     migration = await runCopy(
       config,
-      { store, source: engine.source, destination: engine.destination, retry: engine.retry },
+      {
+        store,
+        source: engine.source,
+        destination: engine.destination,
+        retry: engine.retry,
+        checkpointIntervalMs: deps.checkpointIntervalMs,
+      },
       {
         signal: deps.signal,
+        onNotice: (text) => err(text + "\n"),
         onTableStart: (spec, plan) => {
           current = {
             spec,
@@ -393,6 +402,9 @@ async function run(
   } else {
     ctx.out("\n" + summary);
   }
-  if (cancelled) return EXIT_CANCELLED;
+  if (cancelled) {
+    if (migration.failure) err(`table-sync: ${migration.failure}\n`);
+    return EXIT_CANCELLED;
+  }
   return result.totals.failed > 0 || result.totals.tablesFailed > 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -32,6 +32,7 @@ export interface RawInputs {
   "github-token"?: string;
   since?: string;
   "overlap-seconds"?: string;
+  "checkpoint-seconds"?: string;
   concurrency?: string;
   "dry-run"?: string;
   "create-tables"?: string;
@@ -208,6 +209,8 @@ export interface SyncConfig {
   githubToken?: string;
   since?: Date;
   overlapSeconds: number;
+  /** full-sync: seconds between checkpoints (resume points) in the state store. */
+  checkpointSeconds: number;
   concurrency: number;
   dryRun: boolean;
   createTables: boolean;
@@ -289,6 +292,7 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
     githubToken: raw["github-token"]?.trim() || undefined,
     since: parseSince(raw.since, now),
     overlapSeconds: int("overlap-seconds", raw["overlap-seconds"], 120, 0, 86_400),
+    checkpointSeconds: int("checkpoint-seconds", raw["checkpoint-seconds"], 60, 1, 86_400),
     concurrency: int("concurrency", raw.concurrency, 8, 1, 256),
     dryRun: bool("dry-run", raw["dry-run"], false),
     createTables: bool("create-tables", raw["create-tables"], true),

@@ -7,8 +7,11 @@ import {
   advanceWatermark,
   emptyState,
   oldestWatermark,
+  parseTableKey,
   StateError,
   tableKey,
+  type Checkpoint,
+  type FullSyncRun,
   type State,
 } from "../state/state.js";
 import type { StateStore } from "../state/store.js";
@@ -60,6 +63,10 @@ export interface MigrationEvents {
   onTableStart?(spec: TableSpec, plan: TablePlan): void;
   onProgress?(progress: Progress): void;
   onTableEnd?(report: TableReport): void;
+  /** A sentence for the user as soon as it is known (e.g. that a full sync resumes); also in `notices`. */
+  onNotice?(text: string): void;
+  /** After a checkpoint was saved. */
+  onCheckpoint?(spec: TableSpec, checkpoint: Checkpoint): void;
   signal?: AbortSignal;
 }
 
@@ -70,6 +77,8 @@ export interface MigrationDeps {
   source: SideConfig;
   destination: SideConfig;
   retry?: EngineConfig["retry"];
+  /** Overrides `checkpointSeconds` (tests use a few milliseconds). */
+  checkpointIntervalMs?: number;
 }
 
 export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineConfig {
@@ -85,7 +94,18 @@ export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineC
     dryRun: config.dryRun,
     maxFailuresKept: config.maxFailuresKept,
     retry: deps.retry,
+    checkpointIntervalMs: deps.checkpointIntervalMs ?? config.checkpointSeconds * 1000,
   };
+}
+
+function describeTable(key: string): string {
+  const { source, destination } = parseTableKey(key);
+  return source === destination ? source : `${source} → ${destination}`;
+}
+
+function describeCheckpoint(key: string, cp: Checkpoint): string {
+  // Continuation tokens are opaque (the service may encode them): name the position by its count.
+  return `table ${describeTable(key)} after its first ${cp.read} entities`;
 }
 
 function lagOf(result: TableResult, watermark: string | undefined): number | undefined {
@@ -112,12 +132,64 @@ export async function runCopy(
     );
   }
   const reports: TableReport[] = [];
+  const notices: string[] = [];
+  const notice = (text: string) => {
+    notices.push(text);
+    events.onNotice?.(text);
+  };
+  // A full sync with a state store resumes the one a cancel, a time-out or a crash interrupted: the tables
+  // it finished are not copied again, and a checkpointed table goes on from its checkpoint.
+  const keys = config.tables.map(tableKey);
+  const resumable = config.mode === "full-sync" && !!store && !config.dryRun;
+  let marker: FullSyncRun | undefined;
+  if (resumable) {
+    const previous = state.fullSync;
+    marker = previous
+      ? { ...previous, done: previous.done.filter((k) => keys.includes(k)) }
+      : { startedAt: new Date().toISOString(), done: [] };
+    if (previous) {
+      const checkpointed = keys.filter(
+        (k) => !marker?.done.includes(k) && state.tables[k]?.checkpoint?.mode === "full-sync",
+      );
+      const parts = [
+        `${marker.done.length} of ${keys.length} ${keys.length === 1 ? "table" : "tables"} already done`,
+        ...checkpointed.map(
+          (k) => `${describeCheckpoint(k, state.tables[k].checkpoint!)} from its checkpoint`,
+        ),
+      ];
+      notice(`Resuming the full sync started at ${previous.startedAt}: ${parts.join(", ")}.`);
+    }
+  }
+  const done = new Set(marker?.done ?? []);
+  const checkpoints = new Map<string, Checkpoint>();
+  let completed = false;
+  const withMarker = (s: State): State => (marker ? { ...s, fullSync: marker } : s);
   const run = await runSync(engineConfigOf(config, deps), {
     signal: events.signal,
     // A table without a watermark fails alone (with the sentence saying what to do); the others go on.
-    plan: (spec, ctx) => planTable(config, state, spec, ctx),
+    plan: (spec, ctx) => (done.has(tableKey(spec)) ? null : planTable(config, state, spec, ctx)),
     onTableStart: events.onTableStart,
     onProgress: events.onProgress,
+    onCheckpoint: resumable
+      ? async (spec, info) => {
+          const key = tableKey(spec);
+          const cp: Checkpoint = {
+            continuation: { ...info.continuation },
+            sourceClockAtStart: info.sourceClockAtStart,
+            mode: config.mode,
+            read: info.read,
+            written: info.written,
+            at: new Date().toISOString(),
+          };
+          state = withMarker({
+            ...state,
+            tables: { ...state.tables, [key]: { ...state.tables[key], checkpoint: cp } },
+          });
+          await store!.save(state);
+          checkpoints.set(key, cp);
+          events.onCheckpoint?.(spec, cp);
+        }
+      : undefined,
     onTableEnd: async (r) => {
       const key = tableKey(r);
       const before = state.tables[key]?.watermark;
@@ -136,6 +208,18 @@ export async function runCopy(
         }
         report.watermarkAfter = next.tables[key]?.watermark;
         if (!tableSucceeded(r)) report.note = "kept: the table did not complete";
+        else if (marker) {
+          // The run marker lists the finished tables; once every table is done, the full sync is complete.
+          marker = { ...marker, done: [...marker.done.filter((k) => k !== key), key] };
+          const all = keys.every((k) => marker?.done.includes(k));
+          if (all) {
+            const rest = { ...next };
+            delete rest.fullSync;
+            next = rest;
+            marker = undefined;
+            completed = true;
+          } else next = withMarker(next);
+        }
         // Saved after each table that moved, so a failure later keeps this table's progress.
         if (next !== state) {
           state = next;
@@ -158,17 +242,41 @@ export async function runCopy(
     tables: reports,
     totals: t,
     lastSyncUtc: oldestWatermark(state, config.tables),
-    notices: [],
-    ok: t.tablesFailed === 0,
+    notices,
+    ok: t.tablesFailed === 0 && !events.signal?.aborted,
   };
   if (config.mode === "backfill") {
     result.lagSeconds = lags.length === reports.length && lags.length ? Math.max(...lags) : undefined;
     result.changedEntities = t.read;
   }
-  if (!result.ok) {
+  if (events.signal?.aborted) {
+    result.failure = cancelledMessage(config, keys, state, checkpoints, resumable, completed);
+  } else if (!result.ok) {
     result.failure = `${t.failed} entities failed and ${t.tablesFailed} of ${t.tables} tables did not complete; their watermarks were not advanced.`;
   }
   return result;
+}
+
+function cancelledMessage(
+  config: SyncConfig,
+  keys: string[],
+  state: State,
+  saved: Map<string, Checkpoint>,
+  resumable: boolean,
+  completed: boolean,
+): string {
+  if (!resumable) {
+    return "The run was cancelled; the watermarks of the tables it did not complete were not advanced.";
+  }
+  if (completed) return "The run was cancelled after every table was copied.";
+  const done = state.fullSync?.done ?? [];
+  const open = keys.filter((k) => !done.includes(k) && state.tables[k]?.checkpoint?.mode === "full-sync");
+  const fresh = open.filter((k) => saved.has(k));
+  if (open.length === 0) {
+    return `The run was cancelled before a checkpoint was saved; the next full sync ${done.length ? `skips the ${done.length} finished tables and ` : ""}copies the others from the start.`;
+  }
+  const shown = (fresh.length ? fresh : open).map((k) => describeCheckpoint(k, state.tables[k].checkpoint!));
+  return `The run was cancelled; a checkpoint was saved: the next full sync resumes ${shown.join(", ")}${done.length ? ` and skips the ${done.length} finished tables` : ""}.`;
 }
 
 // ---------------------------------------------------------------------------------------------

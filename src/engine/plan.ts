@@ -1,6 +1,6 @@
 // Per table: what to read, and how to write. A full sync reads everything; a backfill reads what
 // changed since the table's watermark minus the overlap (or since `since`), on the source server's
-// clock. Once a switch is recorded, every copy reads the destination first and keeps the app's writes.
+// clock; a full sync resumes from a stored checkpoint. Once a switch is recorded, every copy reads the destination first and keeps the app's writes.
 import { backfillStart, StateError, tableKey, type State } from "../state/state.js";
 import type { ServiceKind } from "./connection.js";
 import type { ConflictPolicy, SwitchGuard } from "./post-switch.js";
@@ -32,7 +32,19 @@ export function planTable(
   const guard: SwitchGuard | undefined = switchedAt
     ? { switchedAt, ours: new Set(ours), policy: config.conflict ?? "skip" }
     : undefined;
-  if (config.mode !== "backfill") return { filter: config.queryFilter, guard };
+  if (config.mode !== "backfill") {
+    // A full sync resumes the scan a cancelled or killed full sync checkpointed.
+    const cp = stored?.checkpoint;
+    if (config.mode === "full-sync" && cp && cp.mode === "full-sync") {
+      return {
+        filter: config.queryFilter,
+        guard,
+        continuation: { ...cp.continuation },
+        resume: { sourceClockAtStart: cp.sourceClockAtStart, read: cp.read, written: cp.written ?? 0 },
+      };
+    }
+    return { filter: config.queryFilter, guard };
+  }
   if (ctx.sourceKind === "cosmos") {
     throw new StateError(
       `Table ${spec.source}: a backfill cannot read from Cosmos DB for Table, which silently returns no rows for Timestamp filters; use mode 'full-sync', or 'verify' with 'repair: true'.`,

@@ -38,6 +38,28 @@ export interface EngineConfig {
   /** Failures kept per table for the report (all are counted). */
   maxFailuresKept: number;
   retry?: Partial<RetryOptions>;
+  /**
+   * With an `onCheckpoint` hook: milliseconds between checkpoints (a full sync's resume points). Undefined
+   * checkpoints only when the run is cancelled.
+   */
+  checkpointIntervalMs?: number;
+  /**
+   * After the run's signal fires, how long requests already in flight may still finish (so the last pages can
+   * be written and checkpointed) before they are aborted too. Default 5 000 ms: GitHub sends SIGKILL 10 s
+   * after its first signal.
+   */
+  cancelGraceMs?: number;
+}
+
+/** A resume point: every entity before `continuation` is written. */
+export interface CheckpointInfo {
+  /** Where the next page starts. */
+  continuation: Continuation;
+  /** The source clock when the (first, for a resumed scan) scan began. */
+  sourceClockAtStart: string;
+  /** Entities read (and written, skipped or conflicting) before `continuation`, over every resumed run. */
+  read: number;
+  written: number;
 }
 
 export interface Progress {
@@ -52,6 +74,8 @@ export interface TablePlan {
   /** The OData filter for this table's scan; undefined reads everything. */
   filter?: string;
   continuation?: Continuation;
+  /** Resuming a checkpointed scan at `continuation`: when that scan began and what it had read. */
+  resume?: { sourceClockAtStart: string; read: number; written: number };
   /** After the switch: read the destination first and never overwrite the app's writes. */
   guard?: SwitchGuard;
 }
@@ -63,8 +87,16 @@ export interface RunHooks {
   /** Called when a table is done, before the next starts: the place to save per-table state. */
   onTableEnd?(result: TableResult): Promise<void> | void;
   onProgress?(progress: Progress): void;
+  /**
+   * Save a resume point (awaited before the copy reads on). Called every `checkpointIntervalMs` and when the run
+   * is cancelled, only after every entity before the continuation is written, never past a failed entity.
+   */
+  onCheckpoint?(spec: TableSpec, checkpoint: CheckpointInfo): Promise<void> | void;
+  /** Stops the run after the current page (the table then ends with an error, after a last checkpoint). */
   signal?: AbortSignal;
 }
+
+export const CANCELLED = "the run was cancelled";
 
 export interface RunResult {
   tables: TableResult[];
@@ -211,6 +243,25 @@ export async function copyTable(
     }
   };
   const kind = operationFor(config.writeMode);
+  const base = plan.resume ?? { read: 0, written: 0 };
+  let lastCheckpoint = Date.now();
+  /** Every entity read so far is written: flush, then record where the next page starts. */
+  const checkpoint = async (continuation: Continuation) => {
+    if (!hooks.onCheckpoint || config.dryRun) return;
+    const counters = await writer.flush();
+    lastCheckpoint = Date.now();
+    // Never past a failed entity: the last good checkpoint stays, and the next run copies them again.
+    if (counters.failed + result.failed > 0) return;
+    const clock = plan.resume?.sourceClockAtStart ?? result.sourceClockAtStart;
+    if (!clock) return;
+    await hooks.onCheckpoint(spec, {
+      continuation,
+      sourceClockAtStart: clock,
+      read: base.read + result.read,
+      written: base.written + counters.written,
+    });
+  };
+  const interval = config.checkpointIntervalMs;
   const report = () =>
     hooks.onProgress?.({
       table: spec.source,
@@ -253,7 +304,13 @@ export async function copyTable(
       }
       if (guard && guarded.length) await writeGuarded(guard, guarded);
       report();
-      if (hooks.signal?.aborted) throw new Error("the run was cancelled");
+      if (!page.continuation) continue; // the last page: the table is complete, even when cancelled
+      if (hooks.signal?.aborted) {
+        await checkpoint(page.continuation);
+        throw new Error(CANCELLED);
+      }
+      if (interval !== undefined && Date.now() - lastCheckpoint >= interval)
+        await checkpoint(page.continuation);
     }
     if (!result.sourceClockAtStart && reader.serverClock)
       result.sourceClockAtStart = reader.serverClock.toISOString();
@@ -283,7 +340,32 @@ export async function copyTable(
 /** Copy every table of the config. A failure in one table never stops the others. */
 export async function runSync(config: EngineConfig, hooks: RunHooks = {}): Promise<RunResult> {
   const started = Date.now();
-  const conn = connect(config, hooks.signal);
+  // Requests in flight finish (for a grace period) after the signal, so the pages read can be written
+  // and checkpointed; the engine itself stops after the current page.
+  const http = new AbortController();
+  const signal = hooks.signal;
+  let grace: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    grace ??= setTimeout(() => http.abort(), config.cancelGraceMs ?? 5_000);
+    grace.unref?.();
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await runTables(config, hooks, http.signal, started);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    if (grace) clearTimeout(grace);
+  }
+}
+
+async function runTables(
+  config: EngineConfig,
+  hooks: RunHooks,
+  httpSignal: AbortSignal,
+  started: number,
+): Promise<RunResult> {
+  const conn = connect(config, httpSignal);
   const results: TableResult[] = [];
   for (const spec of config.tables) {
     let plan: TablePlan | null;

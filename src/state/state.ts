@@ -52,7 +52,17 @@ const CheckpointSchema = z.looseObject({
   sourceClockAtStart: isoUtc,
   mode: z.string().min(1),
   read: count,
+  /** Entities written before the continuation (over every resumed run). */
+  written: count.optional(),
   at: isoUtc,
+});
+
+/** A full sync in progress: set by its first save, cleared once every table of the run completed. */
+const FullSyncRunSchema = z.looseObject({
+  /** When the interrupted full sync started (the runner's clock; informational). */
+  startedAt: isoUtc,
+  /** Table keys the run already completed: a resumed run does not copy them again. */
+  done: z.array(z.string().min(1)),
 });
 
 const TableStateSchema = z.looseObject({
@@ -61,7 +71,7 @@ const TableStateSchema = z.looseObject({
   lastSuccess: RunSummarySchema.optional(),
   /** When the app's endpoint moved to the destination (a later mode records it). */
   switchedAt: isoUtc.optional(),
-  /** A full sync's resume point (a later issue fills it). */
+  /** A full sync's resume point: every entity before `continuation` is written. */
   checkpoint: CheckpointSchema.optional(),
   /** Ids of our own writes after the switch, so a later backfill does not take them for the app's. */
   postSwitchWrites: z.array(z.string()).optional(),
@@ -73,10 +83,13 @@ const StateSchema = z.looseObject({
   format: z.literal(STATE_FORMAT),
   version: z.literal(STATE_VERSION),
   tables: z.record(z.string().min(1), TableStateSchema),
+  /** A full sync that has not completed every table yet (see `FullSyncRunSchema`). */
+  fullSync: FullSyncRunSchema.optional(),
 });
 
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
+export type FullSyncRun = z.infer<typeof FullSyncRunSchema>;
 export type TableState = z.infer<typeof TableStateSchema>;
 export type State = z.infer<typeof StateSchema>;
 

@@ -1,0 +1,193 @@
+// Resume through the real `table-sync` process: SIGTERM (what CI sends on cancel and time-out) saves a
+// checkpoint and exits 130; after `kill -9` the next run resumes from the last checkpoint and ends exact.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { parseState, tableKey, type State } from "../../src/state/state.js";
+import { rawDifferences, rawEntities } from "../support/sync.js";
+import { readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
+import type { WireEntity } from "../../src/engine/edm.js";
+
+const src = inject("sourceConnectionString");
+const dst = inject("destinationConnectionString");
+const root = resolve(import.meta.dirname, "../..");
+/** A private build (inside node_modules, so the packages resolve): never races other users of build/. */
+const out = join(root, "node_modules", ".cache", "table-sync-resume-test");
+const bin = join(out, "src", "cli", "index.js");
+const env = { ...process.env, SOURCE_CONNECTION_STRING: src, DESTINATION_CONNECTION_STRING: dst };
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+function stateFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), "table-sync-resume-"));
+  dirs.push(dir);
+  return join(dir, "state.json");
+}
+
+beforeAll(() => {
+  // tsc reports type errors in files others are editing but still emits; only a missing entry point fails.
+  try {
+    execFileSync(
+      process.execPath,
+      [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", out],
+      {
+        cwd: root,
+        stdio: "pipe",
+      },
+    );
+  } catch (err) {
+    if (!existsSync(bin)) throw err;
+  }
+}, 120_000);
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+function entities(count: number): WireEntity[] {
+  return Array.from({ length: count }, (_, i) =>
+    simpleEntity(`p${String(Math.floor(i / 500)).padStart(3, "0")}`, `r${String(i).padStart(6, "0")}`, {
+      i,
+      text: "x".repeat(200),
+    }),
+  );
+}
+
+function spawnCli(args: string[]): {
+  child: ChildProcess;
+  stderr: () => string;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout!.resume();
+  const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  return { child, stderr: () => stderr, exit };
+}
+
+function loadState(path: string): State | undefined {
+  try {
+    return parseState(readFileSync(path, "utf8"), path);
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(
+  what: string,
+  check: () => T | undefined,
+  timeoutMs = 60_000,
+  everyMs = 5,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function cliInProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(
+    argv,
+    env,
+    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
+    { cwd: tmpdir(), progressIntervalMs: 0 },
+  );
+  return { code, stdout, stderr };
+}
+
+describe("resume through the table-sync process", () => {
+  it("SIGTERM stops after the current page, saves a checkpoint and exits 130; the next run resumes", async () => {
+    const t = uniqueTable("sigterm");
+    const n = 8_000;
+    await seedEntities(src, t, entities(n));
+    const state = stateFile();
+    const run = spawnCli([
+      "full-sync",
+      "--tables",
+      t,
+      "--state-file",
+      state,
+      "--checkpoint-seconds",
+      "3600",
+      "--progress-seconds",
+      "0.05",
+      "--concurrency",
+      "2",
+    ]);
+    await until("progress", () => /\[\w+\] [\d,]+ read/.test(run.stderr()) || undefined);
+    run.child.kill("SIGTERM");
+    const code = await run.exit;
+    expect(code, run.stderr()).toBe(130);
+    expect(run.stderr()).toContain("SIGTERM: stopping after the current page and saving a checkpoint");
+    expect(run.stderr()).toMatch(
+      new RegExp(
+        `a checkpoint was saved: the next full sync resumes table ${t} after its first \\d+ entities`,
+      ),
+    );
+    const cp = loadState(state)!.tables[tableKey({ source: t, destination: t })].checkpoint!;
+    expect(cp.read).toBeGreaterThan(0);
+    expect(cp.read).toBeLessThan(n);
+    expect((await readAll(dst, t)).length).toBeGreaterThanOrEqual(cp.read);
+
+    const second = await cliInProcess(["full-sync", "--tables", t, "--state-file", state, "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`Resuming the full sync started at`);
+    expect((JSON.parse(second.stdout) as { totals: { read: number } }).totals.read).toBe(n - cp.read);
+    expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
+    expect(loadState(state)!.tables[tableKey({ source: t, destination: t })].watermark).toBe(
+      cp.sourceClockAtStart,
+    );
+  });
+
+  it("after kill -9 the next run re-reads little and ends exact", async () => {
+    const t = uniqueTable("kill9");
+    const n = 20_000;
+    await seedEntities(src, t, entities(n));
+    const state = stateFile();
+    const run = spawnCli([
+      "full-sync",
+      "--tables",
+      t,
+      "--state-file",
+      state,
+      "--checkpoint-seconds",
+      "1",
+      "--progress-seconds",
+      "0",
+      "--concurrency",
+      "2",
+    ]);
+    const key = tableKey({ source: t, destination: t });
+    // Kill the moment a checkpoint lands (any later moment is as safe, but re-reads more).
+    const cp = await until("a checkpoint", () => loadState(state)?.tables[key]?.checkpoint, 60_000, 2);
+    run.child.kill("SIGKILL");
+    expect(await run.exit).toBe(null);
+    const landed = (await readAll(dst, t)).length;
+    expect(landed).toBeGreaterThanOrEqual(cp.read);
+    expect(landed).toBeLessThan(n);
+
+    const second = await cliInProcess(["full-sync", "--tables", t, "--state-file", state, "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    const read = (JSON.parse(second.stdout) as { totals: { read: number } }).totals.read;
+    const after = loadState(state)!;
+    const resumedFrom = n - read;
+    expect(resumedFrom).toBeGreaterThanOrEqual(cp.read); // from that checkpoint or a later one
+    // Entities the second run read again although the first had already written them.
+    const reread = landed - resumedFrom;
+    expect(reread).toBeLessThan(n * 0.1);
+    expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
+    expect(after.tables[key].watermark).toBe(cp.sourceClockAtStart);
+    expect(after.fullSync).toBeUndefined();
+  });
+});

@@ -1,0 +1,228 @@
+// Resume: a full sync checkpoints every table (only past fully written pages), a cancelled run saves one last
+// checkpoint, and the next full sync skips the finished tables and resumes the others from their checkpoints.
+import { describe, expect, inject, it } from "vitest";
+import { buildConfig } from "../../src/config/schema.js";
+import { runCopy, type MigrationDeps } from "../../src/engine/migrate.js";
+import { runSync, type CheckpointInfo } from "../../src/engine/sync.js";
+import { tableKey } from "../../src/state/state.js";
+import { MemoryStateStore } from "../../src/state/store.js";
+import type { WireEntity } from "../../src/engine/edm.js";
+import { FAST_RETRY, rawDifferences, rawEntities, syncConfig } from "../support/sync.js";
+import { readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
+
+const src = inject("sourceConnectionString");
+const dst = inject("destinationConnectionString");
+
+/** `count` entities in key order (Azurite pages hold 1 000). */
+function entities(
+  count: number,
+  extra: (i: number) => Record<string, string | number> = () => ({}),
+): WireEntity[] {
+  return Array.from({ length: count }, (_, i) =>
+    simpleEntity(`p${String(Math.floor(i / 700)).padStart(3, "0")}`, `r${String(i).padStart(6, "0")}`, {
+      i,
+      ...extra(i),
+    }),
+  );
+}
+
+function fullSync(tables: string[], extra: Record<string, string> = {}) {
+  return buildConfig({
+    mode: "full-sync",
+    tables: tables.join(","),
+    "source-connection-string": src,
+    "destination-connection-string": dst,
+    "state-store": "file",
+    ...extra,
+  });
+}
+
+function deps(store: MemoryStateStore, checkpointIntervalMs?: number): MigrationDeps {
+  return {
+    store,
+    source: { connectionString: src },
+    destination: { connectionString: dst },
+    retry: FAST_RETRY,
+    checkpointIntervalMs,
+  };
+}
+
+function azuriteToken(pk: string, rk: string) {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  return { nextPartitionKey: b64(pk), nextRowKey: b64(rk) };
+}
+
+async function expectExact(table: string): Promise<void> {
+  expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, table))).toEqual([]);
+}
+
+describe("checkpoints", () => {
+  it("are saved every interval, and only past entities already written", async () => {
+    const t = uniqueTable("cpEvery");
+    await seedEntities(src, t, entities(5_000));
+    const seen: { info: CheckpointInfo; landed: number }[] = [];
+    const run = await runSync(syncConfig(src, dst, [t], { checkpointIntervalMs: 1 }), {
+      onCheckpoint: async (_spec, info) => {
+        seen.push({ info, landed: (await readAll(dst, t)).length });
+      },
+    });
+    expect(run.tables[0]).toMatchObject({ read: 5_000, written: 5_000, failed: 0 });
+    // One after each page but the last (which completes the table).
+    expect(seen.map((s) => s.info.read)).toEqual([1_000, 2_000, 3_000, 4_000]);
+    for (const s of seen) {
+      expect(s.landed).toBeGreaterThanOrEqual(s.info.read);
+      expect(s.info.written).toBe(s.info.read);
+      expect(s.info.sourceClockAtStart).toBe(run.tables[0].sourceClockAtStart);
+    }
+    // The continuation points at the first entity not yet counted (Azurite encodes the keys in base64).
+    expect(seen[1].info.continuation).toEqual(azuriteToken("p002", "r002000"));
+  });
+
+  it("live in the state with the run marker while the scan runs, and go once it completes", async () => {
+    const t = uniqueTable("cpStore");
+    await seedEntities(src, t, entities(3_000));
+    const store = new MemoryStateStore();
+    const done = await runCopy(fullSync([t]), deps(store, 1));
+    expect(done.ok).toBe(true);
+    // Checkpoints were saved during the run, then superseded by the completed scan.
+    const states = await Promise.all(store.saved.map((s) => JSON.parse(s) as Record<string, unknown>));
+    const withCheckpoint = states.filter((s) => JSON.stringify(s).includes('"checkpoint"'));
+    expect(withCheckpoint.length).toBe(2);
+    expect(withCheckpoint[0]).toHaveProperty("fullSync.done", []);
+    const last = (await store.load())!;
+    expect(last.fullSync).toBeUndefined();
+    expect(last.tables[tableKey({ source: t, destination: t })].checkpoint).toBeUndefined();
+    expect(last.tables[tableKey({ source: t, destination: t })].watermark).toBeDefined();
+  });
+
+  it("never point past a failed entity", async () => {
+    const t = uniqueTable("cpFail");
+    // Entity 2 500 (page 3) has both the rename's source and target: it cannot be transformed.
+    await seedEntities(
+      src,
+      t,
+      entities(5_000, (i): Record<string, string> => (i === 2_500 ? { a: "x", b: "y" } : {})),
+    );
+    const store = new MemoryStateStore();
+    const result = await runCopy(fullSync([t], { "property-renames": "a:b" }), deps(store, 1));
+    expect(result.ok).toBe(false);
+    expect(result.tables[0].result).toMatchObject({ read: 5_000, failed: 1 });
+    const cp = (await store.load())!.tables[tableKey({ source: t, destination: t })].checkpoint;
+    expect(cp?.read).toBe(2_000);
+    expect(cp?.continuation).toEqual(azuriteToken("p002", "r002000"));
+  });
+});
+
+describe("resume", () => {
+  it("a cancelled full sync checkpoints; the next one reads only from there and keeps the first scan's clock", async () => {
+    const t = uniqueTable("resume");
+    await seedEntities(src, t, entities(5_000));
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    const first = await runCopy(fullSync([t]), deps(store), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.read >= 3_000) controller.abort();
+      },
+    });
+    expect(first.ok).toBe(false);
+    expect(first.failure).toBe(
+      `The run was cancelled; a checkpoint was saved: the next full sync resumes table ${t} after its first 3000 entities.`,
+    );
+    const key = tableKey({ source: t, destination: t });
+    const saved = (await store.load())!;
+    const cp = saved.tables[key].checkpoint!;
+    expect(cp).toMatchObject({ mode: "full-sync", read: 3_000, written: 3_000 });
+    expect(cp.sourceClockAtStart).toBe(first.tables[0].result.sourceClockAtStart);
+    expect(saved.tables[key].watermark).toBeUndefined();
+    expect(saved.fullSync?.done).toEqual([]);
+
+    // Later, so the second scan's clock is a different second than the first's.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const notices: string[] = [];
+    const second = await runCopy(fullSync([t]), deps(store), { onNotice: (n) => notices.push(n) });
+    expect(second.ok, second.failure).toBe(true);
+    expect(notices).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^Resuming the full sync started at .*: 0 of 1 table already done, table ${t} after its first 3000 entities from its checkpoint\\.$`,
+        ),
+      ),
+    ]);
+    expect(second.notices).toEqual(notices);
+    const r = second.tables[0].result;
+    expect(r.read).toBe(2_000);
+    expect(Date.parse(r.sourceClockAtStart!)).toBeGreaterThan(Date.parse(cp.sourceClockAtStart));
+    await expectExact(t);
+    const after = (await store.load())!;
+    // The changes since the first scan began are still ahead: the watermark is that scan's clock.
+    expect(after.tables[key].watermark).toBe(cp.sourceClockAtStart);
+    expect(after.tables[key].checkpoint).toBeUndefined();
+    expect(after.fullSync).toBeUndefined();
+
+    // A full sync after a completed one starts from the beginning again.
+    const third = await runCopy(fullSync([t]), deps(store));
+    expect(third.tables[0].result.read).toBe(5_000);
+    expect(third.notices).toEqual([]);
+  });
+
+  it("does not copy the tables an interrupted full sync finished", async () => {
+    const a = uniqueTable("resumeA");
+    const b = uniqueTable("resumeB");
+    const c = uniqueTable("resumeC");
+    await seedEntities(src, a, entities(1_500));
+    await seedEntities(src, b, entities(4_000));
+    await seedEntities(src, c, entities(200));
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    const first = await runCopy(fullSync([a, b, c]), deps(store), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.table === b && p.read >= 2_000) controller.abort();
+      },
+    });
+    expect(first.ok).toBe(false);
+    expect(first.tables.map((r) => r.result.source)).toEqual([a, b]);
+    expect(first.failure).toContain(`resumes table ${b} after its first 2000 entities`);
+    expect(first.failure).toContain("and skips the 1 finished tables");
+
+    const second = await runCopy(fullSync([a, b, c]), deps(store));
+    expect(second.ok, second.failure).toBe(true);
+    expect(second.notices[0]).toMatch(/: 1 of 3 tables already done, table .* from its checkpoint\.$/);
+    expect(second.tables.map((r) => [r.result.source, r.result.read])).toEqual([
+      [b, 2_000],
+      [c, 200],
+    ]);
+    for (const t of [a, b, c]) await expectExact(t);
+    const state = (await store.load())!;
+    expect(state.fullSync).toBeUndefined();
+    expect(second.lastSyncUtc).toBeDefined();
+  });
+
+  it("a cancel before any checkpoint resumes nothing but the finished tables", async () => {
+    const t = uniqueTable("resumeNone");
+    await seedEntities(src, t, entities(10));
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    controller.abort();
+    const first = await runCopy(fullSync([t, uniqueTable("resumeNone2")]), deps(store), {
+      signal: controller.signal,
+    });
+    // The one-page table completed even though the run was cancelled.
+    expect(first.ok).toBe(false);
+    expect(first.tables).toHaveLength(1);
+    expect(first.failure).toContain("the next full sync skips the 1 finished tables");
+  });
+});
+
+describe("checkpoint-seconds", () => {
+  it("defaults to 60 and takes whole seconds from 1", () => {
+    expect(fullSync(["cpInput"]).checkpointSeconds).toBe(60);
+    expect(fullSync(["cpInput"], { "checkpoint-seconds": "5" }).checkpointSeconds).toBe(5);
+    for (const bad of ["0", "1.5", "-1", "soon"]) {
+      expect(() => fullSync(["cpInput"], { "checkpoint-seconds": bad })).toThrow(
+        `Input 'checkpoint-seconds' is '${bad}'; use a whole number from 1 to 86400.`,
+      );
+    }
+  });
+});
