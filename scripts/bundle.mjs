@@ -11,9 +11,13 @@ const out = check ? mkdtempSync(join(tmpdir(), "dist-")) : "dist";
 const ncc = join("node_modules", "@vercel", "ncc", "dist", "ncc", "cli.js");
 
 function build(entry, dir) {
-  execFileSync(process.execPath, [ncc, "build", entry, "-o", dir, "--license", "licenses.txt", "--target", "es2022", "--quiet"], {
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [ncc, "build", entry, "-o", dir, "--license", "licenses.txt", "--target", "es2022", "--quiet"],
+    {
+      stdio: "inherit",
+    },
+  );
 }
 
 if (!check) rmSync(out, { recursive: true, force: true });
@@ -43,7 +47,9 @@ if (check) {
   }
   rmSync(out, { recursive: true, force: true });
   if (differ.length) {
-    console.error(`dist/ is not what the sources build (${differ.length} file(s) differ: ${differ.slice(0, 5).join(", ")}).`);
+    console.error(
+      `dist/ is not what the sources build (${differ.length} file(s) differ: ${differ.slice(0, 5).join(", ")}).`,
+    );
     console.error("Run `npm run bundle` and commit dist/.");
     process.exit(1);
   }

@@ -47,7 +47,9 @@ function expectNoSecret(run: ActionRun, secrets: string[]): void {
   const text = visible(run);
   for (const s of secrets) {
     expect(text.includes(s), `a secret (${s.slice(0, 4)}…) leaked`).toBe(false);
-    expect(text.includes(encodeURIComponent(s)), `a URL-encoded secret (${s.slice(0, 4)}…) leaked`).toBe(false);
+    expect(text.includes(encodeURIComponent(s)), `a URL-encoded secret (${s.slice(0, 4)}…) leaked`).toBe(
+      false,
+    );
   }
 }
 
@@ -58,7 +60,10 @@ describe("secrets", () => {
 
   it("a SAS never appears in any mode's output, summary, state or report", async () => {
     const t = uniqueTable("sec");
-    await seedEntities(inject("sourceConnectionString"), t, [simpleEntity("p", "1", { v: 1 }), simpleEntity("p", "2", { v: 2 })]);
+    await seedEntities(inject("sourceConnectionString"), t, [
+      simpleEntity("p", "1", { v: 1 }),
+      simpleEntity("p", "2", { v: 2 }),
+    ]);
     const inputs = {
       tables: t,
       "source-connection-string": source.cs,

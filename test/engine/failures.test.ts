@@ -159,7 +159,9 @@ describe("an unusable table", () => {
     const result = await runSync(syncConfig(src, wrongKey, [table]));
     expect(result.tables[0].written).toBe(0);
     expect(result.tables[0].error).toMatch(/^Creating destination table \w+ was refused \(HTTP 403/);
-    expect(result.tables[0].error).toContain("the key, SAS or identity for the destination account was rejected");
+    expect(result.tables[0].error).toContain(
+      "the key, SAS or identity for the destination account was rejected",
+    );
     expect(result.tables[0].error).not.toContain(Buffer.from("not the key").toString("base64"));
     const ok = await runSync(syncConfig(src, dst, [good]));
     expect(ok.tables[0]).toMatchObject({ read: 1, written: 1, failed: 0 });

@@ -46,7 +46,10 @@ export interface RunActionOptions {
   timeoutMs?: number;
 }
 
-export async function runAction(inputs: Record<string, string>, opts: RunActionOptions = {}): Promise<ActionRun> {
+export async function runAction(
+  inputs: Record<string, string>,
+  opts: RunActionOptions = {},
+): Promise<ActionRun> {
   const workspace = opts.workspace ?? mkdtempSync(join(tmpdir(), "ws-"));
   const runnerTemp = mkdtempSync(join(tmpdir(), "runner-temp-"));
   const outputFile = join(runnerTemp, "output.txt");
@@ -76,7 +79,11 @@ export async function runAction(inputs: Record<string, string>, opts: RunActionO
     env.NODE_OPTIONS = `--import=${SKEW_CLOCK}`;
     env.TEST_CLOCK_SKEW_MS = String(opts.clockSkewMs);
   }
-  const child = spawn(process.execPath, [DIST_ACTION], { cwd: workspace, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [DIST_ACTION], {
+    cwd: workspace,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

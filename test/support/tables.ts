@@ -29,7 +29,11 @@ export async function insertRaw(connectionString: string, table: string, bodies:
     const res = await http.send({
       method: "POST",
       url: `${http.url}/${table}`,
-      headers: { "Content-Type": "application/json", Accept: "application/json;odata=nometadata", Prefer: "return-no-content" },
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json;odata=nometadata",
+        Prefer: "return-no-content",
+      },
       body,
     });
     if (res.status >= 300) throw new Error(`insert failed: ${res.status} ${res.body}`);
@@ -37,7 +41,11 @@ export async function insertRaw(connectionString: string, table: string, bodies:
 }
 
 /** Write entities through our own transactional writer (fast seeding of many entities). */
-export async function seedEntities(connectionString: string, table: string, entities: WireEntity[]): Promise<void> {
+export async function seedEntities(
+  connectionString: string,
+  table: string,
+  entities: WireEntity[],
+): Promise<void> {
   const http = httpFor(connectionString);
   await ensureTable(http, table);
   const writer = new TableWriter(http, table, { concurrency: 8, maxFailuresKept: 10, sortedSource: false });
@@ -58,7 +66,11 @@ export async function readRawBodies(connectionString: string, table: string): Pr
 }
 
 /** Every entity of a table, with exact wire types (all pages). */
-export async function readAll(connectionString: string, table: string, filter?: string): Promise<WireEntity[]> {
+export async function readAll(
+  connectionString: string,
+  table: string,
+  filter?: string,
+): Promise<WireEntity[]> {
   const reader = new TableReader(httpFor(connectionString), table, { filter });
   const out: WireEntity[] = [];
   for await (const page of reader.pages()) out.push(...page.entities);
@@ -72,8 +84,15 @@ export function byKey(entities: WireEntity[]): Map<string, WireEntity> {
 export { parseEntityPage };
 
 /** A simple entity with string/int properties. */
-export function simpleEntity(pk: string, rk: string, extra: Record<string, string | number | boolean> = {}): WireEntity {
-  const properties = new Map<string, { type: "Edm.String" | "Edm.Int32" | "Edm.Boolean" | "Edm.Double"; value: string | boolean }>();
+export function simpleEntity(
+  pk: string,
+  rk: string,
+  extra: Record<string, string | number | boolean> = {},
+): WireEntity {
+  const properties = new Map<
+    string,
+    { type: "Edm.String" | "Edm.Int32" | "Edm.Boolean" | "Edm.Double"; value: string | boolean }
+  >();
   for (const [k, v] of Object.entries(extra)) {
     if (typeof v === "string") properties.set(k, { type: "Edm.String", value: v });
     else if (typeof v === "boolean") properties.set(k, { type: "Edm.Boolean", value: v });
