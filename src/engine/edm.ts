@@ -4,7 +4,7 @@
 // string, DateTime keeps all 7 fractional digits. What we write is built here, not by the SDK's
 // serializer, because the SDK sends a whole-number Double as the string "1.0" and Cosmos was reported
 // to store an annotated bare `1` as Int32.
-import { RawNumber, parseRawJson, type RawJson } from "./raw-json.js";
+import { RawNumber, parseRawJson, parseRawPage, type RawJson } from "./raw-json.js";
 
 export type EdmType =
   | "Edm.String"
@@ -68,18 +68,40 @@ function typeOfUnannotated(value: RawJson): EdmType | undefined {
 
 /** Turn one parsed entity object from a query response into a WireEntity. */
 export function entityFromRaw(obj: Map<string, RawJson>): WireEntity {
-  const annotations = new Map<string, string>();
-  for (const [key, value] of obj) {
-    if (key.endsWith("@odata.type") && typeof value === "string") {
-      annotations.set(key.slice(0, -"@odata.type".length), value);
-    }
+  return entityFromMembers([...obj.keys()], [...obj.values()]);
+}
+
+const ANNOTATION = "@odata.type";
+
+/** Whether `k` is `<key>@odata.type` (`length` is that name's length). */
+function annotates(k: string, key: string, length: number): boolean {
+  return k.length === length && k.endsWith(ANNOTATION) && k.startsWith(key);
+}
+
+/** The type annotation of the property at `i`: the string value of the member `<key>@odata.type`. */
+function annotationOf(keys: string[], values: RawJson[], i: number): string | undefined {
+  const key = keys[i];
+  const length = key.length + ANNOTATION.length;
+  // The service writes the annotation just before its property; look there first, then everywhere.
+  let j = i - 1;
+  if (j < 0 || !annotates(keys[j], key, length)) {
+    for (j = 0; j < keys.length; j++) if (annotates(keys[j], key, length)) break;
+    if (j === keys.length) return undefined;
   }
+  const annotation = values[j];
+  return typeof annotation === "string" ? annotation : undefined;
+}
+
+/** An entity object's members in wire order, no key twice (what a Map of it holds), as a WireEntity. */
+function entityFromMembers(keys: string[], values: RawJson[]): WireEntity {
   let partitionKey: string | undefined;
   let rowKey: string | undefined;
   let timestamp: string | undefined;
   let etag: string | undefined;
   const properties = new Map<string, WireValue>();
-  for (const [key, value] of obj) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const value = values[i];
     if (key === "PartitionKey") {
       partitionKey = String(value);
       continue;
@@ -96,17 +118,19 @@ export function entityFromRaw(obj: Map<string, RawJson>): WireEntity {
       if (typeof value === "string") etag = value;
       continue;
     }
-    if (key.startsWith("odata.") || key.endsWith("@odata.type")) continue;
+    if (key.startsWith("odata.") || key.endsWith(ANNOTATION)) continue;
     if (value === null || value === undefined) continue;
-    const annotated = annotations.get(key);
+    const annotated = annotationOf(keys, values, i);
     let type: EdmType | undefined;
     if (annotated !== undefined) {
-      if (!EDM_TYPES.has(annotated)) throw new EntityFormatError(`property ${key} has unknown type ${annotated}`);
+      if (!EDM_TYPES.has(annotated))
+        throw new EntityFormatError(`property ${key} has unknown type ${annotated}`);
       type = annotated as EdmType;
     } else {
       type = typeOfUnannotated(value);
     }
-    if (type === undefined) throw new EntityFormatError(`property ${key} has a value that is not a table type`);
+    if (type === undefined)
+      throw new EntityFormatError(`property ${key} has a value that is not a table type`);
     let v: string | boolean;
     if (value instanceof RawNumber) v = value.raw;
     else if (typeof value === "boolean") v = type === "Edm.Boolean" ? value : String(value);
@@ -122,6 +146,15 @@ export function entityFromRaw(obj: Map<string, RawJson>): WireEntity {
 
 /** Parse a query response body (`{"value":[…]}`) into entities with exact types. */
 export function parseEntityPage(body: string): WireEntity[] {
+  // The usual page takes the fast path; anything else (or invalid) gets the general parser's answer.
+  const page = parseRawPage(body);
+  if (page !== undefined) {
+    return page.map((m) =>
+      m.unique
+        ? entityFromMembers(m.keys, m.values)
+        : entityFromRaw(new Map(m.keys.map((k, i): [string, RawJson] => [k, m.values[i]]))),
+    );
+  }
   const parsed = parseRawJson(body);
   if (!(parsed instanceof Map)) throw new EntityFormatError("a query response that is not a JSON object");
   const value = parsed.get("value");
@@ -141,24 +174,58 @@ export function doubleLiteral(raw: string): string {
   return /[.eE]/.test(raw) ? raw : `${raw}.0`;
 }
 
+/** A property name's JSON pieces, built once per name rather than once per value. */
+interface NameJson {
+  /** `"name":` */
+  plain: string;
+  /** `"name@odata.type":` */
+  annotation: string;
+  /** By EDM type: `"name@odata.type":"Edm.X","name":` */
+  typed: Map<string, string>;
+}
+
+/** Most names kept; a table with more distinct property names only rebuilds the pieces more often. */
+const NAME_CACHE_MAX = 4096;
+const nameCache = new Map<string, NameJson>();
+
+function nameJson(name: string): NameJson {
+  let n = nameCache.get(name);
+  if (n === undefined) {
+    if (nameCache.size >= NAME_CACHE_MAX) nameCache.clear();
+    n = {
+      plain: `${JSON.stringify(name)}:`,
+      annotation: `${JSON.stringify(`${name}@odata.type`)}:`,
+      typed: new Map(),
+    };
+    nameCache.set(name, n);
+  }
+  return n;
+}
+
+function typedPrefix(n: NameJson, type: string): string {
+  let prefix = n.typed.get(type);
+  if (prefix === undefined) {
+    prefix = `${n.annotation}${JSON.stringify(type)},${n.plain}`;
+    n.typed.set(type, prefix);
+  }
+  return prefix;
+}
+
 function valueJson(name: string, v: WireValue): string {
-  const key = JSON.stringify(name);
+  const n = nameJson(name);
   switch (v.type) {
     case "Edm.String":
-      return `${key}:${JSON.stringify(String(v.value))}`;
+      return n.plain + JSON.stringify(String(v.value));
     case "Edm.Boolean":
-      return `${key}:${v.value === true || v.value === "true" ? "true" : "false"}`;
+      return n.plain + (v.value === true || v.value === "true" ? "true" : "false");
     case "Edm.Int32":
-      return `${key}:${String(v.value)}`;
+      return n.plain + String(v.value);
     case "Edm.Double": {
       const raw = String(v.value);
-      const annotation = JSON.stringify(`${name}@odata.type`) + ':"Edm.Double"';
-      return NON_FINITE.has(raw)
-        ? `${annotation},${key}:${JSON.stringify(raw)}`
-        : `${annotation},${key}:${doubleLiteral(raw)}`;
+      return typedPrefix(n, "Edm.Double") + (NON_FINITE.has(raw) ? JSON.stringify(raw) : doubleLiteral(raw));
     }
     default:
-      return `${JSON.stringify(`${name}@odata.type`)}:${JSON.stringify(v.type)},${key}:${JSON.stringify(String(v.value))}`;
+      return typedPrefix(n, v.type) + JSON.stringify(String(v.value));
   }
 }
 

@@ -7,9 +7,12 @@ import {
   createDefaultHttpClient,
   createHttpHeaders,
   createPipelineRequest,
+  RestError,
   type HttpClient,
   type Pipeline,
 } from "@azure/core-rest-pipeline";
+import { isAscii } from "node:buffer";
+import { finished } from "node:stream";
 import type { ServiceClientInfo, ServiceKind } from "./connection.js";
 
 export interface HttpResponse {
@@ -42,7 +45,8 @@ export interface RequestSpec {
   method: "GET" | "POST" | "PUT" | "MERGE" | "DELETE" | "PATCH";
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** A string is sent as UTF-8; bytes as they are. */
+  body?: string | Buffer;
   /** Return false for a response that arrived incomplete (e.g. truncated JSON): it is retried. */
   isComplete?: (res: HttpResponse) => boolean;
 }
@@ -223,10 +227,10 @@ export class TableHttp {
     const request = createPipelineRequest({
       url: spec.url,
       method: spec.method as "GET",
-      // The same UTF-8 bytes Node would send for the string, encoded in one step: handing Node's
-      // http a large string costs several times more CPU (it is re-concatenated with the headers and
-      // encoded into a fresh native allocation on every write).
-      body: spec.body === undefined ? undefined : Buffer.from(spec.body, "utf8"),
+      // The same UTF-8 bytes Node would send for a string, encoded in one step: handing Node's http a
+      // large string costs several times more CPU (it is re-concatenated with the headers and encoded
+      // into a fresh native allocation on every write).
+      body: typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body,
       headers: createHttpHeaders({
         DataServiceVersion: "3.0",
         MaxDataServiceVersion: "3.0;NetFx",
@@ -236,14 +240,59 @@ export class TableHttp {
       timeout: this.retry.requestTimeoutMs,
       allowInsecureConnection: true,
       abortSignal: this.signal,
+      // 200s (query pages, up to megabytes) are read by readText below; other answers as before.
+      streamResponseStatusCodes: STREAMED_STATUSES,
     });
+    const started = Date.now();
     const response = await this.pipeline.sendRequest(this.httpClient, request);
+    const stream = response.readableStreamBody;
     return {
       status: response.status,
       headers: response.headers.toJSON({ preserveCase: false }),
-      body: response.bodyAsText ?? "",
+      body: stream
+        ? await readText(stream, this.retry.requestTimeoutMs - (Date.now() - started))
+        : (response.bodyAsText ?? ""),
     };
   }
+}
+
+const STREAMED_STATUSES = new Set([200]);
+
+/**
+ * A response body as text, exactly as the pipeline's own reader decodes it (UTF-8), but an all-ASCII
+ * body (the usual query page) is decoded as Latin-1: the same characters, several times faster for a
+ * page of a megabyte, which Node then keeps outside the JS heap. Failures are reported as the pipeline
+ * reports them: an abort or time-out as an AbortError, anything else as a PARSE_ERROR. `timeoutMs` is
+ * what is left of the request's time-out, which the pipeline stops enforcing once the headers are in.
+ */
+function readText(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(
+      () => {
+        const err = new Error("The operation was aborted: no complete response within the request time-out.");
+        err.name = "AbortError";
+        (stream as NodeJS.ReadableStream & { destroy(error?: Error): void }).destroy(err);
+      },
+      Math.max(0, timeoutMs),
+    );
+    const onData = (chunk: Buffer | string) =>
+      chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    stream.on("data", onData);
+    finished(stream, { writable: false }, (err) => {
+      clearTimeout(timer);
+      stream.removeListener("data", onData);
+      if (err?.name === "AbortError") reject(err);
+      else if (err)
+        reject(
+          new RestError(`Error reading response as text: ${err.message}`, { code: RestError.PARSE_ERROR }),
+        );
+      else {
+        const body = Buffer.concat(chunks);
+        resolve(body.toString(isAscii(body) ? "latin1" : "utf8"));
+      }
+    });
+  });
 }
 
 /** The service's error message from an OData JSON or XML error body, without request ids. */

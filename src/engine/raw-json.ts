@@ -18,24 +18,67 @@ const WS = new Uint8Array(128);
 WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
 
 export function parseRawJson(text: string): RawJson {
-  let i = 0;
-  const n = text.length;
+  return new RawParser(text).document();
+}
 
-  const fail = (what: string): never => {
-    throw new RawJsonError(`invalid JSON at offset ${i}: ${what}`);
-  };
-  const skipWs = () => {
+/** One JSON object's members in wire order, as parallel lists (the form a query page's entities take). */
+export interface RawMembers {
+  keys: string[];
+  values: RawJson[];
+  /** No key appears twice: the members are exactly what parseRawJson's Map would hold, in its order. */
+  unique: boolean;
+}
+
+/**
+ * The fast path for a query page, `{…,"value":[{…},…],…}`: each entity's members as lists instead of a
+ * Map, and a key spelled exactly as the previous entity's key at the same position reuses that string,
+ * so a page of same-shaped entities allocates far less. Returns undefined for any other shape, and for
+ * text that is not valid JSON: parseRawJson then gives the exact answer or error.
+ */
+export function parseRawPage(text: string): RawMembers[] | undefined {
+  try {
+    return new RawParser(text).page();
+  } catch {
+    return undefined;
+  }
+}
+
+class RawParser {
+  private i = 0;
+  /** Whether the last string parsed had escapes (its text on the wire differs from its value). */
+  private escaped = false;
+  /** Whether every key of the last entity read by members() is free of quotes and backslashes. */
+  private plainKeys = false;
+
+  constructor(private readonly text: string) {}
+
+  private fail(what: string): never {
+    throw new RawJsonError(`invalid JSON at offset ${this.i}: ${what}`);
+  }
+
+  private skipWs(): void {
+    const text = this.text;
+    let i = this.i;
     let c = text.charCodeAt(i);
     while (c < 128 && WS[c] === 1) c = text.charCodeAt(++i);
-  };
+    this.i = i;
+  }
 
-  const parseString = (): string => {
+  document(): RawJson {
+    const value = this.value();
+    this.skipWs();
+    if (this.i !== this.text.length) this.fail("trailing characters");
+    return value;
+  }
+
+  private string(): string {
     // i points at the opening quote.
-    const start = i + 1;
+    const text = this.text;
+    const start = this.i + 1;
     let j = start;
     for (;;) {
       const q = text.indexOf('"', j);
-      if (q < 0) fail("unterminated string");
+      if (q < 0) this.fail("unterminated string");
       // Count the backslashes just before the quote: an odd number means it is escaped.
       let k = q - 1;
       while (k >= start && text.charCodeAt(k) === 0x5c) k--;
@@ -43,14 +86,17 @@ export function parseRawJson(text: string): RawJson {
         j = q + 1;
         continue;
       }
-      i = q + 1;
+      this.i = q + 1;
       const body = text.slice(start, q);
-      return body.indexOf("\\") < 0 ? body : (JSON.parse(`"${body}"`) as string);
+      this.escaped = body.indexOf("\\") >= 0;
+      return this.escaped ? (JSON.parse(`"${body}"`) as string) : body;
     }
-  };
+  }
 
-  const parseNumber = (): RawNumber => {
-    const start = i;
+  private number(): RawNumber {
+    const text = this.text;
+    const start = this.i;
+    let i = start;
     let c = text.charCodeAt(i);
     while (
       (c >= 0x30 && c <= 0x39) ||
@@ -62,75 +108,188 @@ export function parseRawJson(text: string): RawJson {
     ) {
       c = text.charCodeAt(++i);
     }
+    this.i = i;
     const raw = text.slice(start, i);
-    if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) fail(`bad number ${raw}`);
+    if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) this.fail(`bad number ${raw}`);
     return new RawNumber(raw);
-  };
+  }
 
-  const parseValue = (): RawJson => {
-    skipWs();
-    const c = text.charCodeAt(i);
-    if (c === 0x22) return parseString();
+  private value(): RawJson {
+    this.skipWs();
+    const text = this.text;
+    const c = text.charCodeAt(this.i);
+    if (c === 0x22) return this.string();
     if (c === 0x7b) {
-      i++;
+      this.i++;
       const map = new Map<string, RawJson>();
-      skipWs();
-      if (text.charCodeAt(i) === 0x7d) {
-        i++;
+      this.skipWs();
+      if (text.charCodeAt(this.i) === 0x7d) {
+        this.i++;
         return map;
       }
       for (;;) {
-        skipWs();
-        if (text.charCodeAt(i) !== 0x22) fail("expected a property name");
-        const key = parseString();
-        skipWs();
-        if (text.charCodeAt(i) !== 0x3a) fail("expected ':'");
-        i++;
-        map.set(key, parseValue());
-        skipWs();
-        const d = text.charCodeAt(i++);
+        this.skipWs();
+        if (text.charCodeAt(this.i) !== 0x22) this.fail("expected a property name");
+        const key = this.string();
+        this.skipWs();
+        if (text.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
+        this.i++;
+        map.set(key, this.value());
+        this.skipWs();
+        const d = text.charCodeAt(this.i++);
         if (d === 0x2c) continue;
         if (d === 0x7d) return map;
-        i--;
-        fail("expected ',' or '}'");
+        this.i--;
+        this.fail("expected ',' or '}'");
       }
     }
     if (c === 0x5b) {
-      i++;
+      this.i++;
       const arr: RawJson[] = [];
-      skipWs();
-      if (text.charCodeAt(i) === 0x5d) {
-        i++;
+      this.skipWs();
+      if (text.charCodeAt(this.i) === 0x5d) {
+        this.i++;
         return arr;
       }
       for (;;) {
-        arr.push(parseValue());
-        skipWs();
-        const d = text.charCodeAt(i++);
+        arr.push(this.value());
+        this.skipWs();
+        const d = text.charCodeAt(this.i++);
         if (d === 0x2c) continue;
         if (d === 0x5d) return arr;
-        i--;
-        fail("expected ',' or ']'");
+        this.i--;
+        this.fail("expected ',' or ']'");
       }
     }
-    if (c === 0x74 && text.startsWith("true", i)) {
-      i += 4;
+    if (c === 0x74 && text.startsWith("true", this.i)) {
+      this.i += 4;
       return true;
     }
-    if (c === 0x66 && text.startsWith("false", i)) {
-      i += 5;
+    if (c === 0x66 && text.startsWith("false", this.i)) {
+      this.i += 5;
       return false;
     }
-    if (c === 0x6e && text.startsWith("null", i)) {
-      i += 4;
+    if (c === 0x6e && text.startsWith("null", this.i)) {
+      this.i += 4;
       return null;
     }
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return parseNumber();
-    return fail("unexpected character");
-  };
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    return this.fail("unexpected character");
+  }
 
-  const value = parseValue();
-  skipWs();
-  if (i !== n) fail("trailing characters");
-  return value;
+  /** See parseRawPage. Throws RawJsonError on invalid JSON; undefined for valid JSON of another shape. */
+  page(): RawMembers[] | undefined {
+    const text = this.text;
+    this.skipWs();
+    if (text.charCodeAt(this.i) !== 0x7b) return undefined;
+    this.i++;
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x7d) return undefined;
+    let entities: RawMembers[] | undefined;
+    for (;;) {
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x22) this.fail("expected a property name");
+      const key = this.string();
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
+      this.i++;
+      if (key === "value") {
+        if (entities !== undefined) return undefined; // twice: the last one counts; leave that to the Map
+        this.skipWs();
+        if (text.charCodeAt(this.i) !== 0x5b) return undefined;
+        entities = this.entityList();
+        if (entities === undefined) return undefined;
+      } else {
+        this.value();
+      }
+      this.skipWs();
+      const d = text.charCodeAt(this.i++);
+      if (d === 0x2c) continue;
+      if (d === 0x7d) break;
+      this.i--;
+      this.fail("expected ',' or '}'");
+    }
+    this.skipWs();
+    if (this.i !== text.length) this.fail("trailing characters");
+    return entities;
+  }
+
+  /** `[{…},…]` at i; undefined if an item is not an object. */
+  private entityList(): RawMembers[] | undefined {
+    const text = this.text;
+    this.i++;
+    const list: RawMembers[] = [];
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      return list;
+    }
+    let previous: RawMembers | undefined;
+    for (;;) {
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x7b) return undefined;
+      previous = this.members(previous);
+      list.push(previous);
+      this.skipWs();
+      const d = text.charCodeAt(this.i++);
+      if (d === 0x2c) continue;
+      if (d === 0x5d) return list;
+      this.i--;
+      this.fail("expected ',' or ']'");
+    }
+  }
+
+  /** One object at i, as members; keys spelled as in `previous` at the same position reuse its strings. */
+  private members(previous: RawMembers | undefined): RawMembers {
+    const text = this.text;
+    this.i++;
+    const keys: string[] = [];
+    const values: RawJson[] = [];
+    const prevKeys = previous?.keys;
+    // Unique as long as every key so far is the previous (unique) entity's key at the same position.
+    let sameKeys = previous !== undefined && previous.unique;
+    // Whether every key of the previous entity, and so far of this one, was written without escapes.
+    const previousPlain = this.plainKeys;
+    let plain = previousPlain;
+    this.skipWs();
+    if (text.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      return { keys, values, unique: true };
+    }
+    for (;;) {
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x22) this.fail("expected a property name");
+      let key: string | undefined;
+      const candidate = prevKeys?.[keys.length];
+      // The previous entity's key, if the text here is exactly it between quotes. Only keys without
+      // quotes or backslashes qualify, so that the text and the value are the same characters.
+      if (
+        candidate !== undefined &&
+        text.charCodeAt(this.i + 1 + candidate.length) === 0x22 &&
+        text.startsWith(candidate, this.i + 1) &&
+        (previousPlain || (candidate.indexOf('"') < 0 && candidate.indexOf("\\") < 0))
+      ) {
+        key = candidate;
+        this.i += candidate.length + 2;
+      } else {
+        key = this.string();
+        sameKeys = false;
+        if (this.escaped) plain = false;
+      }
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x3a) this.fail("expected ':'");
+      this.i++;
+      values.push(this.value());
+      keys.push(key);
+      this.skipWs();
+      const d = text.charCodeAt(this.i++);
+      if (d === 0x2c) continue;
+      if (d === 0x7d) break;
+      this.i--;
+      this.fail("expected ',' or '}'");
+    }
+    this.plainKeys = plain || !keys.some((k) => k.indexOf('"') >= 0 || k.indexOf("\\") >= 0);
+    const unique = (sameKeys && keys.length === prevKeys?.length) || new Set(keys).size === keys.length;
+    return { keys, values, unique };
+  }
 }

@@ -1,7 +1,13 @@
 // Writing entities as entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB (2 MB on
 // Cosmos), several in flight. A transaction the service rejects because of one entity is split so
 // the others land and that one is reported; one failure never stops other partitions.
-import { buildBatch, operationBytes, parseBatchResponse, type Operation, type OperationKind } from "./batch.js";
+import {
+  buildBatchBytes,
+  operationBytes,
+  parseBatchResponse,
+  type Operation,
+  type OperationKind,
+} from "./batch.js";
 import type { WireEntity } from "./edm.js";
 import { serviceMessage, type TableHttp } from "./http.js";
 import type { ServiceKind } from "./connection.js";
@@ -63,8 +69,12 @@ const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_CHANGESET_RETRIES = 5;
 
 export function defaultClassify(op: Operation, status: number, code: string | undefined): RejectionVerdict {
-  if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists")) return "skipped";
-  if ((op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") && status === 412) {
+  if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists"))
+    return "skipped";
+  if (
+    (op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") &&
+    status === 412
+  ) {
     return "conflict";
   }
   if (op.kind === "delete" && status === 404) return "skipped";
@@ -72,7 +82,14 @@ export function defaultClassify(op: Operation, status: number, code: string | un
 }
 
 export class TableWriter {
-  readonly counters: WriteCounters = { written: 0, skipped: 0, failed: 0, conflicts: 0, transactions: 0, failures: [] };
+  readonly counters: WriteCounters = {
+    written: 0,
+    skipped: 0,
+    failed: 0,
+    conflicts: 0,
+    transactions: 0,
+    failures: [],
+  };
   private readonly buffers = new Map<string, Buffer_>();
   private buffered = 0;
   private lastPartition: string | undefined;
@@ -105,7 +122,10 @@ export class TableWriter {
     }
     this.lastPartition = pk;
     let buf = this.buffers.get(pk);
-    if (buf && (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(entity.rowKey))) {
+    if (
+      buf &&
+      (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(entity.rowKey))
+    ) {
       await this.dispatch(pk);
       buf = undefined;
     }
@@ -171,7 +191,10 @@ export class TableWriter {
 
   private async submit(ops: Operation[], changesetRetries: number): Promise<void> {
     if (ops.length === 0) return;
-    const batch = buildBatch(this.url, ops);
+    const batch = buildBatchBytes(this.url, ops);
+    // The body now holds every entity's JSON: let the per-operation copies go while the transaction is
+    // in flight, so they die young instead of being promoted (a resubmission computes them again).
+    for (const op of ops) op.json = undefined;
     this.counters.transactions++;
     let res;
     try {
@@ -187,7 +210,13 @@ export class TableWriter {
     }
     if (res.status !== 202) {
       const { code, message } = serviceMessage(res);
-      if (ops.length > 1 && res.status >= 400 && res.status < 500 && res.status !== 404 && res.status !== 403) {
+      if (
+        ops.length > 1 &&
+        res.status >= 400 &&
+        res.status < 500 &&
+        res.status !== 404 &&
+        res.status !== 403
+      ) {
         // The whole request was refused (e.g. too large): halve until the culprit stands alone.
         await this.split(ops, changesetRetries);
         return;
@@ -208,7 +237,12 @@ export class TableWriter {
     const status = outcome.status ?? 0;
     if (outcome.code === "TableNotFound") {
       // Every operation would fail the same way: fail them together, not one request per entity.
-      this.fail(ops, `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`, status, outcome.code);
+      this.fail(
+        ops,
+        `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`,
+        status,
+        outcome.code,
+      );
       return;
     }
     if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {

@@ -1,0 +1,187 @@
+// Shared by the bench and its child processes: what a measurement reports, running a child, and
+// checking what landed.
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createServiceClient } from "../src/engine/connection.js";
+import { differingProperties, type WireEntity } from "../src/engine/edm.js";
+import { TableHttp } from "../src/engine/http.js";
+import { TableReader } from "../src/engine/reader.js";
+
+/** What every measuring child prints as its last line of output (JSON). */
+export interface Measured {
+  /** Entities the measurement wrote. */
+  entities: number;
+  /** Wall time of the measured part only (no start-up, no preparation). */
+  elapsedMs: number;
+  /** CPU time of the child during the measured part. */
+  cpuMs: number;
+  /** Of which in the kernel (system time). */
+  systemMs?: number;
+  /** Minor page faults during the measured part (fresh memory is expensive on some VMs). */
+  pageFaults?: number;
+  /** Peak resident set size of the child over its whole life, in kilobytes. */
+  maxRssKb: number;
+  failed: number;
+  requests: number;
+  error?: string;
+  /** Time spent preparing before the clock started (the ceiling's pre-built transactions). */
+  prepareMs?: number;
+}
+
+export function httpFor(connectionString: string): TableHttp {
+  return new TableHttp(createServiceClient({ connectionString }, "bench"));
+}
+
+/** Print the child's result as the last line on stdout. */
+export function report(m: Measured): void {
+  process.stdout.write(`${JSON.stringify(m)}\n`);
+}
+
+/** A point to measure CPU time and page faults from. */
+export function usageMark(): NodeJS.ResourceUsage {
+  return process.resourceUsage();
+}
+
+/** CPU time, system time and minor page faults since `start`, and the peak RSS so far. */
+export function usageSince(
+  start: NodeJS.ResourceUsage,
+): Pick<Measured, "cpuMs" | "systemMs" | "pageFaults" | "maxRssKb"> {
+  const now = process.resourceUsage();
+  return {
+    cpuMs: Math.round((now.userCPUTime - start.userCPUTime + now.systemCPUTime - start.systemCPUTime) / 1000),
+    systemMs: Math.round((now.systemCPUTime - start.systemCPUTime) / 1000),
+    pageFaults: now.minorPageFault - start.minorPageFault,
+    maxRssKb: now.maxRSS,
+  };
+}
+
+/** Run `node [flags] script json` (on CPU `cpu` only, if given) and return the JSON it printed last. */
+export async function runChild(
+  script: string,
+  input: unknown,
+  nodeFlags: string[] = [],
+  cpu?: number,
+): Promise<Measured> {
+  const args = [...nodeFlags, script, JSON.stringify(input)];
+  const child =
+    cpu === undefined
+      ? spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })
+      : spawn("taskset", ["-c", String(cpu), process.execPath, ...args], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (s: string) => (out += s));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const last = out.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(last) as Measured;
+  } catch {
+    throw new Error(`${script} exited with ${code} without a result: ${out.slice(-2000)}`);
+  }
+}
+
+/** Entities in a table (keys only on the wire). */
+export async function countEntities(connectionString: string, table: string): Promise<number> {
+  const reader = new TableReader(httpFor(connectionString), table, { select: ["PartitionKey", "RowKey"] });
+  let n = 0;
+  for await (const page of reader.pages()) n += page.entities.length;
+  return n;
+}
+
+async function* entitiesOf(connectionString: string, table: string): AsyncGenerator<WireEntity> {
+  for await (const page of new TableReader(httpFor(connectionString), table).pages()) yield* page.entities;
+}
+
+export interface Comparison {
+  source: number;
+  destination: number;
+  /** Keys missing on either side, or entities whose typed properties differ. */
+  mismatches: number;
+  firstMismatch?: string;
+}
+
+/** Walk both tables in key order side by side and compare every entity with its exact wire types. */
+export async function compareTables(
+  source: { connectionString: string; table: string },
+  destination: { connectionString: string; table: string },
+): Promise<Comparison> {
+  const a = entitiesOf(source.connectionString, source.table);
+  const b = entitiesOf(destination.connectionString, destination.table);
+  const result: Comparison = { source: 0, destination: 0, mismatches: 0 };
+  const key = (e: WireEntity) => `${e.partitionKey}\u0000${e.rowKey}`;
+  const miss = (what: string) => {
+    result.mismatches++;
+    result.firstMismatch ??= what;
+  };
+  let x = await a.next();
+  let y = await b.next();
+  while (!x.done || !y.done) {
+    if (x.done || (!y.done && key(y.value) < key(x.value))) {
+      result.destination++;
+      miss(`extra on the destination: ${key(y.value as WireEntity)}`);
+      y = await b.next();
+      continue;
+    }
+    if (y.done || key(x.value) < key(y.value)) {
+      result.source++;
+      miss(`missing on the destination: ${key(x.value)}`);
+      x = await a.next();
+      continue;
+    }
+    result.source++;
+    result.destination++;
+    const diff = differingProperties(x.value, y.value);
+    if (diff.length > 0) miss(`${key(x.value)} differs in ${diff.join(", ")}`);
+    [x, y] = await Promise.all([a.next(), b.next()]);
+  }
+  return result;
+}
+
+/** CPU seconds used so far by a process (Linux /proc; undefined elsewhere). */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Direct child processes of this one (Linux /proc; empty elsewhere). */
+export function childPids(): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return pids;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === process.pid) pids.push(Number(name));
+    } catch {
+      /* the process ended meanwhile */
+    }
+  }
+  return pids;
+}
+
+/** Whether processes can be pinned to CPUs here (Linux `taskset`). */
+export function canPin(): boolean {
+  try {
+    execFileSync("taskset", ["-p", String(process.pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pin a running process, all its threads, to one CPU. */
+export function pin(pid: number, cpu: number): void {
+  execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+}
