@@ -81,16 +81,41 @@ export async function runChild(
   }
 }
 
-/** Entities in a table (keys only on the wire). */
-export async function countEntities(connectionString: string, table: string): Promise<number> {
-  const reader = new TableReader(httpFor(connectionString), table, { select: ["PartitionKey", "RowKey"] });
+/** The OData filter for one partition. */
+function partitionFilter(partitionKey: string): string {
+  return `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'`;
+}
+
+/**
+ * Entities in a table (keys only on the wire), partition by partition when the partitions are given:
+ * Azurite sorts what is left of the whole table for every unfiltered page, which makes reading a
+ * million entities take many minutes; per partition it sorts only that partition.
+ */
+export async function countEntities(
+  connectionString: string,
+  table: string,
+  partitions?: string[],
+): Promise<number> {
   let n = 0;
-  for await (const page of reader.pages()) n += page.entities.length;
+  for (const filter of partitions ? partitions.map(partitionFilter) : [undefined]) {
+    const reader = new TableReader(httpFor(connectionString), table, {
+      select: ["PartitionKey", "RowKey"],
+      filter,
+    });
+    for await (const page of reader.pages()) n += page.entities.length;
+  }
   return n;
 }
 
-async function* entitiesOf(connectionString: string, table: string): AsyncGenerator<WireEntity> {
-  for await (const page of new TableReader(httpFor(connectionString), table).pages()) yield* page.entities;
+async function* entitiesOf(
+  connectionString: string,
+  table: string,
+  partitions?: string[],
+): AsyncGenerator<WireEntity> {
+  for (const filter of partitions ? partitions.map(partitionFilter) : [undefined]) {
+    for await (const page of new TableReader(httpFor(connectionString), table, { filter }).pages())
+      yield* page.entities;
+  }
 }
 
 export interface Comparison {
@@ -101,13 +126,17 @@ export interface Comparison {
   firstMismatch?: string;
 }
 
-/** Walk both tables in key order side by side and compare every entity with its exact wire types. */
+/**
+ * Walk both tables in key order side by side and compare every entity with its exact wire types; with
+ * `partitions` (sorted), only those partitions, one after the other (see countEntities).
+ */
 export async function compareTables(
   source: { connectionString: string; table: string },
   destination: { connectionString: string; table: string },
+  partitions?: string[],
 ): Promise<Comparison> {
-  const a = entitiesOf(source.connectionString, source.table);
-  const b = entitiesOf(destination.connectionString, destination.table);
+  const a = entitiesOf(source.connectionString, source.table, partitions);
+  const b = entitiesOf(destination.connectionString, destination.table, partitions);
   const result: Comparison = { source: 0, destination: 0, mismatches: 0 };
   const key = (e: WireEntity) => `${e.partitionKey}\u0000${e.rowKey}`;
   const miss = (what: string) => {
