@@ -13889,9 +13889,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -13909,7 +13909,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -16299,7 +16299,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -19841,13 +19841,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -34220,6 +34220,12 @@ function schema_int(input, raw, fallback, min, max) {
     }
     return n;
 }
+/** A whole number in range, or undefined when empty. */
+function optionalInt(input, raw, min, max) {
+    if ((raw ?? "").trim() === "")
+        return undefined;
+    return schema_int(input, raw, min, min, max);
+}
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?Z$/;
 function parseSince(raw, now = new Date()) {
     const v = (raw ?? "").trim();
@@ -34249,6 +34255,29 @@ function endpoint(input, raw) {
         throw new ConfigError(`Input '${input}' must use https:// (plain http is allowed only for a local emulator).`);
     }
     return v;
+}
+/** Most shards a table is split into. */
+const MAX_SHARDS = 64;
+function parseShard(raw, mode) {
+    const v = (raw ?? "").trim();
+    if (v === "")
+        return undefined;
+    const m = /^(\d+)\s*\/\s*(\d+)$/.exec(v);
+    if (!m) {
+        throw new ConfigError(`Input 'shard' is '${raw}'; write i/n, e.g. '2/4' for the second of four shards (from a matrix: '\${{ matrix.shard }}/4').`);
+    }
+    const index = Number(m[1]);
+    const count = Number(m[2]);
+    if (count < 1 || count > MAX_SHARDS) {
+        throw new ConfigError(`Input 'shard' is '${raw}'; the number of shards n must be from 1 to ${MAX_SHARDS}.`);
+    }
+    if (index < 1 || index > count) {
+        throw new ConfigError(`Input 'shard' is '${raw}', which is out of range; the shard i must be from 1 to ${count} (i/n counts from 1).`);
+    }
+    if (mode !== "full-sync" && mode !== "backfill") {
+        throw new ConfigError(`Input 'shard' applies to the modes full-sync and backfill, not '${mode}'; remove it for this step.`);
+    }
+    return count === 1 ? undefined : { index, count };
 }
 function fraction(input, raw, fallback) {
     const v = (raw ?? "").trim();
@@ -34314,6 +34343,7 @@ function buildConfig(raw, now = new Date()) {
         overlapSeconds: schema_int("overlap-seconds", raw["overlap-seconds"], 120, 0, 86_400),
         checkpointSeconds: schema_int("checkpoint-seconds", raw["checkpoint-seconds"], 60, 1, 86_400),
         concurrency: schema_int("concurrency", raw.concurrency, 8, 1, 256),
+        maxEntitiesPerSecond: optionalInt("max-entities-per-second", raw["max-entities-per-second"], 1, 1_000_000),
         dryRun: bool("dry-run", raw["dry-run"], false),
         createTables: bool("create-tables", raw["create-tables"], true),
         maxFailuresKept: schema_int("max-failures-reported", raw["max-failures-reported"], 50, 0, 10_000),
@@ -34323,6 +34353,8 @@ function buildConfig(raw, now = new Date()) {
         failOnDifference: bool("fail-on-difference", raw["fail-on-difference"], true),
         reportPath: raw["report-path"]?.trim() || undefined,
         conflict: oneOf("conflict", CONFLICT_POLICIES, raw.conflict, "skip"),
+        shard: parseShard(raw.shard, mode),
+        readRanges: schema_int("read-ranges", raw["read-ranges"], 1, 1, MAX_SHARDS),
     };
 }
 
@@ -34351,6 +34383,7 @@ const INPUT_FLAGS = [
     "overlap-seconds",
     "checkpoint-seconds",
     "concurrency",
+    "max-entities-per-second",
     "dry-run",
     "create-tables",
     "max-failures-reported",
@@ -34360,6 +34393,8 @@ const INPUT_FLAGS = [
     "fail-on-difference",
     "report-path",
     "conflict",
+    "shard",
+    "read-ranges",
 ];
 /** Flags that may be given bare (`--dry-run`), negated (`--no-dry-run`) or with a value (`--dry-run false`). */
 const SWITCHES = new Set([
@@ -34549,7 +34584,9 @@ What to copy:
 
 How to write:
   --write-mode replace|merge|insert   Default replace (upsert). insert skips entities that exist.
-  --concurrency <n>               Transactions in flight per table (1–256, default 8).
+  --concurrency <n>               Transactions in flight over the run (1–256, default 8); fewer while the
+                                  destination throttles (HTTP 429), then more again.
+  --max-entities-per-second <n>   Never write more entities per second than this (default: no cap).
   --no-create-tables              Do not create missing destination tables (same: --create-tables false).
   --dry-run                       Read and count only; write nothing.
   --max-failures-reported <n>     Failed entities listed per table (default 50; all are counted).
@@ -34562,6 +34599,12 @@ Verify and switch:
   --no-fail-on-difference         verify: exit 0 even when the tables differ.
   --report-path <path>            Where the JSON report goes (default ./table-sync-report.json).
   --conflict skip|source-wins     After the switch: keep the app's write (default) or overwrite it.
+
+Scale out:
+  --shard <i/n>                   full-sync/backfill: copy the i-th of n partition-key ranges of each table
+                                  (run n of these at once, sharing one --state-file).
+  --read-ranges <k>               Read each table through k key ranges at once (default 1), sharing
+                                  --concurrency; worth it when reading the source is the bottleneck.
 
 Output:
   --progress-seconds <s>          Seconds between progress lines on stderr (default 5; 0 turns them off).
@@ -34722,6 +34765,8 @@ const CheckpointSchema = looseObject({
     sourceClockAtStart: isoUtc,
     mode: schemas_string().min(1),
     read: count,
+    /** The run's query-filter: a continuation is only valid for the query that produced it. */
+    queryFilter: schemas_string().optional(),
     /** Entities written before the continuation (over every resumed run). */
     written: count.optional(),
     at: isoUtc,
@@ -34732,6 +34777,9 @@ const FullSyncRunSchema = looseObject({
     startedAt: isoUtc,
     /** Table keys the run already completed: a resumed run does not copy them again. */
     done: array(schemas_string().min(1)),
+    /** Sharded runs: the shard's save number, and false once the run completed (kept, so a merge cannot revive it). */
+    seq: count.optional(),
+    open: schemas_boolean().optional(),
 });
 const TableStateSchema = looseObject({
     /** The source server's clock when the last successful scan began. */
@@ -34743,8 +34791,29 @@ const TableStateSchema = looseObject({
     checkpoint: CheckpointSchema.optional(),
     /** Ids of our own writes after the switch, so a later backfill does not take them for the app's. */
     postSwitchWrites: array(schemas_string()).optional(),
-    /** Partition-key boundaries for parallel scans (a later issue fills them). */
-    shardKeys: array(schemas_string()).optional(),
+    /** How `shard: i/n` splits this table: the first plan stored for an n wins, so every shard reads the same ranges. */
+    shardPlan: looseObject({
+        count: schemas_number().int().min(2),
+        boundaries: array(schemas_string()),
+        id: schemas_string().min(1),
+        sampledFrom: count,
+        at: isoUtc,
+    })
+        .optional(),
+    /**
+     * Per shard (`i/n`): its own watermark, checkpoint and last success, under the plan it read by. The table's
+     * watermark is derived once every shard of one plan has one.
+     */
+    shards: record(schemas_string().regex(/^\d+\/\d+$/), looseObject({
+        plan: schemas_string().min(1),
+        /** Numbers this shard's saves, so a merge keeps the newest version of each shard's record. */
+        seq: count.optional(),
+        watermark: isoUtc.optional(),
+        lastSuccess: RunSummarySchema.optional(),
+        checkpoint: CheckpointSchema.optional(),
+        postSwitchWrites: array(schemas_string()).optional(),
+    }))
+        .optional(),
 });
 const StateSchema = looseObject({
     format: literal(STATE_FORMAT),
@@ -34752,6 +34821,8 @@ const StateSchema = looseObject({
     tables: record(schemas_string().min(1), TableStateSchema),
     /** A full sync that has not completed every table yet (see `FullSyncRunSchema`). */
     fullSync: FullSyncRunSchema.optional(),
+    /** The same per shard (`i/n`) of a sharded full sync. */
+    fullSyncShards: record(schemas_string(), FullSyncRunSchema).optional(),
 });
 const ARROW = "→";
 /** The state's key for a table pair: `source→destination`. */
@@ -34797,8 +34868,10 @@ function advanceWatermark(state, key, result, run) {
         return state;
     const clock = toIso(result.sourceClockAtStart, "The source clock");
     const previous = state.tables[key] ?? {};
-    // A scan resumed from a checkpoint began when the checkpointed scan began: take the earlier clock.
-    const began = earlier(clock, previous.checkpoint?.sourceClockAtStart);
+    // A scan resumed from a checkpoint began when the checkpointed scan began: take the earlier clock. Only a
+    // run of the checkpoint's mode resumes it (or supersedes it); a backfill in between leaves it in place.
+    const resumed = previous.checkpoint?.mode === run.mode ? previous.checkpoint : undefined;
+    const began = earlier(clock, resumed?.sourceClockAtStart);
     const watermark = later(began, previous.watermark);
     const at = run.finishedAt
         ? toIso(run.finishedAt, "The finish time")
@@ -34809,7 +34882,8 @@ function advanceWatermark(state, key, result, run) {
         lastSuccess: { mode: run.mode, at, read: result.read, written: result.written, skipped: result.skipped },
     };
     // A completed scan supersedes any resume point it came from.
-    delete next.checkpoint;
+    if (resumed)
+        delete next.checkpoint;
     return { ...state, tables: { ...state.tables, [key]: next } };
 }
 function earlier(a, b) {
@@ -34897,6 +34971,130 @@ function formatIssues(error) {
         .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
         .join("; ");
 }
+/** The state as shard `sid` sees it: its own watermark (never older than the table's), checkpoint and run marker. */
+function shardView(state, sid, plans) {
+    const tables = { ...state.tables };
+    for (const [key, plan] of plans) {
+        const entry = state.tables[key];
+        const own = entry?.shards?.[sid];
+        const mine = own && own.plan === plan ? own : undefined;
+        const view = { ...entry };
+        delete view.shards;
+        delete view.checkpoint;
+        delete view.lastSuccess;
+        const watermark = mine?.watermark ? later(mine.watermark, entry?.watermark) : entry?.watermark;
+        if (watermark)
+            view.watermark = watermark;
+        if (mine?.checkpoint)
+            view.checkpoint = mine.checkpoint;
+        if (mine?.lastSuccess)
+            view.lastSuccess = mine.lastSuccess;
+        if (mine?.postSwitchWrites)
+            view.postSwitchWrites = mine.postSwitchWrites;
+        tables[key] = view;
+    }
+    const view = { ...state, tables };
+    delete view.fullSync;
+    const marker = state.fullSyncShards?.[sid];
+    if (marker && marker.open !== false) {
+        const m = { ...marker };
+        delete m.seq;
+        delete m.open;
+        view.fullSync = m;
+    }
+    return view;
+}
+/** Of two versions of one shard's record, the later one (each shard numbers its own saves). */
+function newer(a, b) {
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return (b.seq ?? 0) > (a.seq ?? 0) ? b : a;
+}
+/**
+ * Merge shard `sid`'s view into `latest` (the document as stored now). Only that shard's records change (with
+ * a higher sequence number); every other shard's record is the newest version seen in `latest` or in `carry`
+ * (the document this shard saved last), so a save that raced another shard's does not undo it for good. The
+ * table's watermark moves once every shard of the table's plan has one (the oldest of them: each is valid for
+ * its own range, so the oldest is valid for the whole table).
+ */
+function mergeShardView(latest, view, sid, plans, carry) {
+    const tables = { ...latest.tables };
+    for (const [key, plan] of plans) {
+        const v = view.tables[key] ?? {};
+        const before = carry?.tables[key];
+        const entry = { ...tables[key] };
+        if (!entry.shardPlan && before?.shardPlan)
+            entry.shardPlan = before.shardPlan;
+        const shards = {};
+        for (const id of new Set([...Object.keys(entry.shards ?? {}), ...Object.keys(before?.shards ?? {})])) {
+            const pick = newer(entry.shards?.[id], before?.shards?.[id]);
+            if (pick)
+                shards[id] = pick;
+        }
+        const own = { plan, seq: (shards[sid]?.seq ?? 0) + 1 };
+        if (v.watermark)
+            own.watermark = v.watermark;
+        if (v.lastSuccess)
+            own.lastSuccess = v.lastSuccess;
+        if (v.checkpoint)
+            own.checkpoint = v.checkpoint;
+        if (v.postSwitchWrites)
+            own.postSwitchWrites = v.postSwitchWrites;
+        shards[sid] = own;
+        entry.shards = shards;
+        if (v.switchedAt && !entry.switchedAt)
+            entry.switchedAt = v.switchedAt;
+        const derived = combinedWatermark(entry);
+        if (derived)
+            entry.watermark = later(derived, entry.watermark);
+        tables[key] = entry;
+    }
+    const next = { ...latest, tables };
+    const markers = {};
+    const ids = new Set([
+        ...Object.keys(latest.fullSyncShards ?? {}),
+        ...Object.keys(carry?.fullSyncShards ?? {}),
+    ]);
+    for (const id of ids) {
+        const pick = newer(latest.fullSyncShards?.[id], carry?.fullSyncShards?.[id]);
+        if (pick)
+            markers[id] = pick;
+    }
+    const seq = (markers[sid]?.seq ?? 0) + 1;
+    if (view.fullSync)
+        markers[sid] = { ...view.fullSync, seq, open: true };
+    else if (markers[sid])
+        markers[sid] = { ...markers[sid], seq, open: false };
+    if (Object.keys(markers).length)
+        next.fullSyncShards = markers;
+    else
+        delete next.fullSyncShards;
+    return next;
+}
+/** This shard's own records in a document, to check that a save of ours is (still) what is stored. */
+function shardRecords(state, sid, plans) {
+    return JSON.stringify([
+        ...[...plans.keys()].map((k) => state?.tables[k]?.shards?.[sid] ?? null),
+        state?.fullSyncShards?.[sid] ?? null,
+    ]);
+}
+/** The oldest shard watermark when every shard of the table's plan has completed under it; else undefined. */
+function combinedWatermark(entry) {
+    const plan = entry.shardPlan;
+    if (!plan)
+        return undefined;
+    let oldest;
+    for (let i = 1; i <= plan.count; i++) {
+        const s = entry.shards?.[`${i}/${plan.count}`];
+        if (!s || s.plan !== plan.id || !s.watermark)
+            return undefined;
+        if (!oldest || Date.parse(s.watermark) < Date.parse(oldest))
+            oldest = s.watermark;
+    }
+    return oldest;
+}
 
 ;// CONCATENATED MODULE: ./src/state/file-store.ts
 // The state as a JSON file (self-hosted runners, the CLI). Writes go to a temporary file in the same directory
@@ -34961,6 +35159,30 @@ class FileStateStore {
     }
     describe() {
         return `the file ${this.path}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/state/store.ts
+// Where the state lives between runs. The engine's callers get a store handed in, so every store is tested on
+// its own and the rest runs with the in-memory one.
+
+/** Keeps the serialized state in memory: the same validation and size limit as the real stores. */
+class MemoryStateStore {
+    /** Every serialized state saved, oldest first. */
+    saved = [];
+    constructor(initial) {
+        if (initial !== undefined)
+            this.saved.push(typeof initial === "string" ? initial : serializeState(initial));
+    }
+    async load() {
+        const last = this.saved.at(-1);
+        return last === undefined ? undefined : parseState(last, this.describe());
+    }
+    async save(state) {
+        this.saved.push(serializeState(state));
+    }
+    describe() {
+        return "memory";
     }
 }
 
@@ -35077,6 +35299,8 @@ class TableHttp {
     /** "source" or "destination", for messages. */
     label;
     stats = { requests: 0, throttled: 0, retries: 0 };
+    /** Told of every 429 and its retry-after hint in ms (undefined: none), e.g. by a run's flow control. */
+    onThrottle;
     pipeline;
     httpClient = (0,core_rest_pipeline_dist_esm/* createDefaultHttpClient */.fl)();
     constructor(info, retry = DEFAULT_RETRY, signal) {
@@ -35109,17 +35333,26 @@ class TableHttp {
                 throw new NetworkError("the run was cancelled", "ABORTED");
             if (res) {
                 const complete = res.status >= 300 || !spec.isComplete || spec.isComplete(res);
-                if (res.status === 429)
+                const hinted = retryAfterMs(res.headers);
+                if (res.status === 429) {
                     this.stats.throttled++;
+                    if (spec.stats)
+                        spec.stats.throttled++;
+                    this.onThrottle?.(hinted);
+                }
                 if (complete && !isRetryableStatus(res.status))
                     return res;
                 if (attempt >= this.retry.maxRetries)
                     return res;
-                const hinted = retryAfterMs(res.headers);
                 const delay = hinted ?? backoffMs(attempt, this.retry);
                 attempt++;
                 this.stats.retries++;
-                await sleep(Math.min(delay, this.retry.maxDelayMs * 2), this.signal);
+                if (spec.stats)
+                    spec.stats.retries++;
+                await Promise.all([
+                    sleep(Math.min(delay, this.retry.maxDelayMs * 2), this.signal),
+                    spec.beforeRetry?.(),
+                ]);
                 continue;
             }
             if (isCredentialError(failure)) {
@@ -35138,11 +35371,15 @@ class TableHttp {
             }
             networkAttempt++;
             this.stats.retries++;
+            if (spec.stats)
+                spec.stats.retries++;
             await sleep(backoffMs(networkAttempt, this.retry), this.signal);
         }
     }
     async once(spec) {
         this.stats.requests++;
+        if (spec.stats)
+            spec.stats.requests++;
         const request = (0,core_rest_pipeline_dist_esm/* createPipelineRequest */.G6)({
             url: spec.url,
             method: spec.method,
@@ -35831,6 +36068,8 @@ class TableReader {
     /** The source server's clock at the latest response. */
     lastServerClock;
     pagesRead = 0;
+    /** This reader's requests, 429s and retries. */
+    httpStats = { requests: 0, throttled: 0, retries: 0 };
     constructor(http, table, opts = {}) {
         this.http = http;
         this.table = table;
@@ -35853,6 +36092,7 @@ class TableReader {
             method: "GET",
             url: `${tableUrl(this.http, this.table)}()${qs ? `?${qs}` : ""}`,
             headers: { Accept: "application/json;odata=minimalmetadata" },
+            stats: this.httpStats,
             // A body cut short by the network is retried rather than taken as the end of the table.
             isComplete: (r) => {
                 try {
@@ -35885,14 +36125,39 @@ class TableReader {
         const nrk = res.headers["x-ms-continuation-nextrowkey"];
         return { entities, continuation: npk ? { nextPartitionKey: npk, nextRowKey: nrk } : undefined };
     }
-    /** Pages in order; an empty page with a continuation is followed, not taken as the end. */
+    /**
+     * Pages in order; an empty page with a continuation is followed, not taken as the end. Up to `readAhead`
+     * pages (default 2) are fetched ahead of the consumer: a page is requested as soon as the one before it
+     * arrived, so a slow page or a burst of writes does not leave the destination waiting for the source.
+     */
     async *pages() {
-        let next = this.fetch(this.opts.continuation);
-        while (next) {
-            const page = await next;
-            next = page.continuation ? this.fetch(page.continuation) : undefined;
-            // If the consumer stops early, a prefetched page's failure must not surface as unhandled.
-            next?.catch(() => undefined);
+        const depth = Math.max(1, this.opts.readAhead ?? 2);
+        const queue = [];
+        let continuation = this.opts.continuation;
+        let more = true; // a page is still to be requested
+        let fetching = false; // pages come one after another: each names where the next starts
+        const fill = () => {
+            if (fetching || !more || queue.length >= depth)
+                return;
+            fetching = true;
+            const p = this.fetch(continuation);
+            queue.push(p);
+            p.then((page) => {
+                fetching = false;
+                continuation = page.continuation;
+                more = !!page.continuation;
+                fill();
+            }, () => {
+                // The consumer meets the failure when it takes this page; nothing is fetched after it.
+                fetching = false;
+                more = false;
+            });
+        };
+        fill();
+        while (queue.length > 0) {
+            const page = await queue[0];
+            queue.shift();
+            fill();
             yield page;
         }
     }
@@ -36171,6 +36436,8 @@ class TableWriter {
         transactions: 0,
         failures: [],
     };
+    /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
+    httpStats = { requests: 0, throttled: 0, retries: 0 };
     buffers = new Map();
     buffered = 0;
     lastPartition;
@@ -36239,9 +36506,16 @@ class TableWriter {
             return;
         this.buffers.delete(pk);
         this.buffered -= buf.ops.length;
-        while (this.inFlight.size >= this.opts.concurrency)
-            await Promise.race(this.inFlight);
-        const p = this.submit(buf.ops, 0).finally(() => this.inFlight.delete(p));
+        const flow = this.opts.flow;
+        if (flow)
+            await flow.acquire(buf.ops.length);
+        else
+            while (this.inFlight.size >= this.opts.concurrency)
+                await Promise.race(this.inFlight);
+        const p = this.submit(buf.ops, 0).finally(() => {
+            this.inFlight.delete(p);
+            flow?.release();
+        });
         this.inFlight.add(p);
     }
     fail(ops, message, status, code) {
@@ -36285,6 +36559,8 @@ class TableWriter {
                 url: `${this.http.url}/$batch`,
                 headers: { "Content-Type": batch.contentType, Accept: "application/json;odata=minimalmetadata" },
                 body: batch.body,
+                stats: this.httpStats,
+                beforeRetry: this.opts.flow && (() => this.opts.flow.retry(ops.length)),
             });
         }
         catch (err) {
@@ -36312,6 +36588,7 @@ class TableWriter {
         const outcome = parseBatchResponse(res.body, ops.length);
         if (outcome.ok) {
             this.counters.written += ops.length;
+            this.opts.flow?.completed(ops.length);
             if (this.opts.onLanded)
                 ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
             return;
@@ -36323,7 +36600,22 @@ class TableWriter {
             return;
         }
         if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
-            await new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
+            const flow = this.opts.flow;
+            if (status === 429) {
+                // Throttled inside the transaction: counted and reported like a 429 on the request.
+                this.http.stats.throttled++;
+                this.httpStats.throttled++;
+                this.http.onThrottle?.(undefined);
+            }
+            if (flow && status === 429) {
+                // The flow control (which pauses every send for a while and lowers the rate) replaces the
+                // fixed back-off.
+                await flow.retry(ops.length);
+            }
+            else {
+                const backoff = new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
+                await Promise.all([backoff, flow?.retry(ops.length)]);
+            }
             await this.submit(ops, changesetRetries + 1);
             return;
         }
@@ -36343,6 +36635,209 @@ class TableWriter {
         const mid = Math.ceil(ops.length / 2);
         await this.submit(ops.slice(0, mid), retries);
         await this.submit(ops.slice(mid), retries);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/rate.ts
+// Flow control shared by every writer of one run (one per destination): a hard cap on entities per
+// second, and an adaptive limit that backs off when the destination throttles (HTTP 429) and climbs
+// again while it does not.
+//
+// Two adaptive limits work together:
+// - a window of transactions in flight, from the configured concurrency down to 1: halved on
+//   throttling, one more per quiet second;
+// - a send rate in entities per second (AIMD): unlimited until the first 429, then seeded from the
+//   throughput that was accepted just before it, multiplied by DECREASE on every throttling episode and
+//   raised by INCREASE of the last decreased rate per quiet second. A window alone cannot hold a budget
+//   that a single transaction in flight already exceeds; the rate can.
+// A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
+// once), and it pauses every new send and every retry until the service's retry-after hint has passed.
+const systemClock = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+/** Window of throughput measurement, ms. */
+const METER_MS = 1_000;
+/** Two 429s closer than this (or the hint they carry) belong to one episode. */
+const EPISODE_MS = 150;
+/** No increase until this long after the last 429. */
+const HOLD_MS = 500;
+/** An episode this soon after the previous one means the last decrease was not enough. */
+const PHASE_MS = 1_000;
+/**
+ * Paces sends at `rate` per second (generic cell rate): a send of `n` may start when the previous
+ * sends' time is used up; `burst` seconds of unused time may be saved.
+ */
+class Pacer {
+    burstMs;
+    /** When the sends so far are paid for (ms). */
+    tat = -Infinity;
+    constructor(burstMs) {
+        this.burstMs = burstMs;
+    }
+    /** Ms until `n` may be sent at `rate` (0: now). */
+    wait(now, rate) {
+        if (!Number.isFinite(rate))
+            return 0;
+        return Math.max(0, this.tat - now);
+    }
+    commit(now, n, rate) {
+        if (!Number.isFinite(rate))
+            return;
+        this.tat = Math.max(this.tat, now - this.burstMs) + (n / rate) * 1000;
+    }
+}
+class FlowControl {
+    clock;
+    max;
+    cap;
+    decrease;
+    increase;
+    defaultPauseMs;
+    capPacer = new Pacer(0);
+    ratePacer = new Pacer(50);
+    inFlight = 0;
+    window;
+    rate = Infinity;
+    /** The rate set at the last decrease: the additive step is a share of it. */
+    base = 0;
+    pausedUntil = -Infinity;
+    lastThrottle = -Infinity;
+    episodeUntil = -Infinity;
+    /** Episodes in a row, each starting within PHASE_MS of the one before. */
+    streak = 0;
+    lastEpisode = -Infinity;
+    lastGrow = 0;
+    windowGrownAt = 0;
+    /** Completed entities with their times, for the throughput meter. */
+    done = [];
+    waiters = [];
+    stats;
+    constructor(opts) {
+        this.clock = opts.clock ?? systemClock;
+        this.max = Math.max(1, Math.floor(opts.concurrency));
+        this.cap = opts.maxEntitiesPerSecond;
+        this.decrease = opts.decrease ?? 0.85;
+        this.increase = opts.increase ?? 0.03;
+        this.defaultPauseMs = opts.defaultPauseMs ?? 200;
+        this.window = this.max;
+        this.stats = { throttled: 0, decreases: 0, rate: Infinity, window: this.window };
+    }
+    /** Wait for room for a transaction of `n` operations; pair with `release`. */
+    async acquire(n) {
+        while (this.inFlight >= this.window)
+            await new Promise((resolve) => this.waiters.push(resolve));
+        this.inFlight++;
+        try {
+            await this.pace(n);
+        }
+        catch (err) {
+            this.release();
+            throw err;
+        }
+    }
+    /** Before resending a throttled transaction of `n` operations (its slot is kept): wait as a new send would. */
+    async retry(n) {
+        await this.pace(n);
+    }
+    /** A transaction acquired earlier is done; `landed` operations were accepted. */
+    release(landed = 0) {
+        this.inFlight--;
+        if (landed > 0)
+            this.completed(landed);
+        this.wake();
+    }
+    /** Operations the destination accepted (for the throughput meter). */
+    completed(n) {
+        const now = this.clock.now();
+        this.done.push({ at: now, n });
+        this.trim(now);
+        this.grow(now);
+    }
+    /** The destination answered 429; `hintMs` is its retry-after hint, if it gave one. */
+    throttled(hintMs) {
+        const now = this.clock.now();
+        this.stats.throttled++;
+        const pause = hintMs ?? this.defaultPauseMs;
+        this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+        this.lastThrottle = now;
+        if (now < this.episodeUntil)
+            return;
+        // A new episode: lower both limits once.
+        this.episodeUntil = now + Math.max(EPISODE_MS, pause);
+        this.streak = now - this.lastEpisode < PHASE_MS ? this.streak + 1 : 1;
+        this.lastEpisode = now;
+        this.stats.decreases++;
+        this.trim(now);
+        // The first episode seeds the rate from the throughput accepted just before it (nothing accepted
+        // yet: no rate, only the window and the pause).
+        const from = Number.isFinite(this.rate) ? this.rate : this.throughput(now) || Infinity;
+        if (Number.isFinite(from)) {
+            // Throttled again right after a decrease: that one was not enough, so cut deeper.
+            this.rate = Math.max(1, from * this.decrease ** Math.min(this.streak, 2));
+            this.base = this.rate;
+        }
+        this.lastGrow = now;
+        this.window = Math.max(1, Math.floor(this.window / 2));
+        this.windowGrownAt = now;
+        this.syncStats();
+    }
+    async pace(n) {
+        for (;;) {
+            const now = this.clock.now();
+            this.grow(now);
+            const wait = Math.max(this.pausedUntil - now, this.cap === undefined ? 0 : this.capPacer.wait(now, this.cap), this.ratePacer.wait(now, this.rate));
+            if (wait <= 0) {
+                if (this.cap !== undefined)
+                    this.capPacer.commit(now, n, this.cap);
+                this.ratePacer.commit(now, n, this.rate);
+                return;
+            }
+            await this.clock.sleep(Math.ceil(wait));
+        }
+    }
+    /** Additive increase while no 429 comes. */
+    grow(now) {
+        if (now - this.lastThrottle < HOLD_MS) {
+            this.lastGrow = now;
+            return;
+        }
+        const dt = (now - this.lastGrow) / 1000;
+        this.lastGrow = now;
+        if (Number.isFinite(this.rate) && dt > 0) {
+            this.rate += this.base * this.increase * dt;
+            // Never run far ahead of what is actually sent, or the next decrease starts from a fiction.
+            const measured = this.throughput(now);
+            if (measured > 0 && this.rate > measured * 2 && this.rate > this.base) {
+                this.rate = Math.max(this.base, measured * 2);
+            }
+        }
+        if (this.window < this.max && now - this.windowGrownAt >= 1000) {
+            this.window++;
+            this.windowGrownAt = now;
+            this.wake();
+        }
+        this.syncStats();
+    }
+    /** Entities accepted per second over the last METER_MS (or since the first, if sooner). */
+    throughput(now) {
+        if (this.done.length === 0)
+            return 0;
+        const total = this.done.reduce((s, d) => s + d.n, 0);
+        const span = Math.max(100, Math.min(METER_MS, now - this.done[0].at));
+        return (total / span) * 1000;
+    }
+    trim(now) {
+        while (this.done.length > 0 && now - this.done[0].at > METER_MS)
+            this.done.shift();
+    }
+    wake() {
+        while (this.waiters.length > 0 && this.inFlight < this.window)
+            this.waiters.shift()?.();
+    }
+    syncStats() {
+        this.stats.rate = this.rate;
+        this.stats.window = this.window;
     }
 }
 
@@ -36612,20 +37107,33 @@ async function serverClock(http) {
 
 
 
+
 const CANCELLED = "the run was cancelled";
+const DEFAULT_TABLES_AT_ONCE = 4;
 function connect(config, signal) {
     const retry = { ...DEFAULT_RETRY, ...config.retry };
     const src = createServiceClient(config.source, "source");
     const dst = createServiceClient(config.destination, "destination");
+    const destination = new TableHttp(dst, retry, signal);
+    const flow = config.concurrency === undefined
+        ? undefined
+        : new FlowControl({
+            concurrency: config.concurrency,
+            maxEntitiesPerSecond: config.maxEntitiesPerSecond,
+        });
+    if (flow)
+        destination.onThrottle = (hintMs) => flow.throttled(hintMs);
     return {
         source: new TableHttp(src, retry, signal),
-        destination: new TableHttp(dst, retry, signal),
+        destination,
         secrets: [...src.secrets, ...dst.secrets],
+        flow,
     };
 }
 /** Create the table unless it exists. */
-async function ensureTable(http, table) {
+async function ensureTable(http, table, stats) {
     const res = await http.send({
+        stats,
         method: "POST",
         url: `${http.url}/Tables`,
         headers: {
@@ -36640,8 +37148,9 @@ async function ensureTable(http, table) {
     throw ServiceError.from(res, `Creating destination table ${table}`, http.label);
 }
 /** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
-async function requireTable(http, table) {
+async function requireTable(http, table, stats) {
     const res = await http.send({
+        stats,
         method: "GET",
         url: `${http.url}/Tables('${table}')`,
         headers: { Accept: "application/json;odata=nometadata" },
@@ -36680,8 +37189,6 @@ function describeError(err) {
 async function copyTable(conn, config, spec, plan, hooks = {}) {
     const started = Date.now();
     const result = emptyResult(spec, plan.filter);
-    const srcStats = { ...conn.source.stats };
-    const dstStats = { ...conn.destination.stats };
     const reader = new TableReader(conn.source, spec.source, {
         filter: plan.filter,
         continuation: plan.continuation,
@@ -36696,6 +37203,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         concurrency: config.concurrency,
         maxFailuresKept: config.maxFailuresKept,
         sortedSource: conn.source.kind === "table",
+        flow: conn.flow,
         ...(guard && {
             classifyRejection: classifyGuarded,
             onConflict: (op, status, message) => conflict(op.entity, `the destination changed while we wrote it (HTTP ${status}: ${message})`),
@@ -36767,9 +37275,9 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             // Only once the source answered: a missing source table must not leave an empty destination table.
             if (!destinationReady) {
                 if (config.createTables)
-                    await ensureTable(conn.destination, spec.destination);
+                    await ensureTable(conn.destination, spec.destination, writer.httpStats);
                 else
-                    await requireTable(conn.destination, spec.destination);
+                    await requireTable(conn.destination, spec.destination, writer.httpStats);
                 destinationReady = true;
             }
             if (!result.sourceClockAtStart && reader.serverClock)
@@ -36832,10 +37340,9 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             result.failures.push(f);
     }
     result.durationMs = Date.now() - started;
-    result.throttled =
-        conn.destination.stats.throttled - dstStats.throttled + conn.source.stats.throttled - srcStats.throttled;
-    result.retries =
-        conn.destination.stats.retries - dstStats.retries + conn.source.stats.retries - srcStats.retries;
+    // Counted per reader and writer: tables copied at once share the connections.
+    result.throttled = writer.httpStats.throttled + reader.httpStats.throttled;
+    result.retries = writer.httpStats.retries + reader.httpStats.retries;
     report();
     return result;
 }
@@ -36866,8 +37373,9 @@ async function runSync(config, hooks = {}) {
 }
 async function runTables(config, hooks, httpSignal, started) {
     const conn = connect(config, httpSignal);
-    const results = [];
-    for (const spec of config.tables) {
+    const results = new Array(config.tables.length);
+    /** Plan, copy and hand over one table. A failure in one table never stops the others. */
+    const one = async (spec, i) => {
         let plan;
         try {
             plan = hooks.plan
@@ -36877,22 +37385,31 @@ async function runTables(config, hooks, httpSignal, started) {
         catch (err) {
             // A table that cannot be planned (e.g. a backfill without a watermark) fails alone.
             const result = { ...emptyResult(spec), error: describeError(err) };
-            results.push(result);
+            results[i] = result;
             await hooks.onTableEnd?.(result);
-            continue;
+            return;
         }
         if (plan === null)
-            continue;
+            return;
         hooks.onTableStart?.(spec, plan);
         const result = await copyTable(conn, config, spec, plan, hooks);
-        results.push(result);
+        results[i] = result;
         await hooks.onTableEnd?.(result);
-        if (hooks.signal?.aborted)
-            break;
-    }
+    };
+    // Several tables at once: they share the run's flow control, so together they keep `concurrency`
+    // transactions in flight (a small table no longer leaves the destination idle while the next one starts).
+    const width = Math.max(1, Math.min(config.tables.length, config.tablesAtOnce ?? DEFAULT_TABLES_AT_ONCE));
+    let next = 0;
+    await Promise.all(Array.from({ length: width }, async () => {
+        while (next < config.tables.length && !hooks.signal?.aborted) {
+            const i = next++;
+            await one(config.tables[i], i);
+        }
+    }));
+    const done = results.filter((r) => r !== undefined);
     return {
-        tables: results,
-        totals: totals(results, Date.now() - started),
+        tables: done,
+        totals: totals(done, Date.now() - started),
         sourceKind: conn.source.kind,
         destinationKind: conn.destination.kind,
     };
@@ -36944,6 +37461,142 @@ function planTable(config, state, spec, ctx = { sourceKind: "table" }) {
     }
     const from = backfillStart(state, key, config.since, config.overlapSeconds);
     return { filter: andFilters(sinceFilter(from), config.queryFilter), guard };
+}
+
+;// CONCATENATED MODULE: ./src/engine/shard.ts
+// Sharding: split one table's partition-key space into n ranges so n jobs (a GitHub job matrix) share it.
+//
+// The boundaries come from the table's actual keys, not from the alphabet: a scan of the PartitionKeys keeps a
+// deterministic systematic sample (every k-th entity, k doubling as the sample fills), and the boundaries are
+// the sample's n-quantiles, so each range holds about the same number of entities. A boundary is always a
+// partition key, so a partition never straddles two shards (transactions stay within one partition).
+//
+// Coverage does not depend on the sample being right: ranges [b₀,b₁), [b₁,b₂), … [bₙ₋₁,∞) with b₀ = −∞ cover
+// every key for *any* boundaries (a key belongs to the range of the last boundary ≤ it). What matters is that
+// the n shards use the same boundaries: the plan is stored in the shared state and the first plan stored wins
+// (see migrate.ts), and a table's watermark is derived only when every shard of one plan has completed.
+
+
+
+/** The state's name for a shard: `i/n`. */
+function shardId(shard) {
+    return `${shard.index}/${shard.count}`;
+}
+function planId(count, boundaries) {
+    return (0,external_node_crypto_.createHash)("sha256")
+        .update(JSON.stringify([count, boundaries]))
+        .digest("base64url")
+        .slice(0, 12);
+}
+/** The key range of shard `index` (1-based) under `plan`. */
+function shardRange(plan, index) {
+    const range = {};
+    if (index >= 2)
+        range.from = plan.boundaries[index - 2];
+    if (index <= plan.boundaries.length)
+        range.to = plan.boundaries[index - 1];
+    return range;
+}
+/** An OData string literal: single quotes doubled. */
+function odataString(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+/** The OData filter selecting `range`, or undefined for the whole table. */
+function rangeFilter(range) {
+    const parts = [];
+    if (range.from !== undefined)
+        parts.push(`PartitionKey ge ${odataString(range.from)}`);
+    if (range.to !== undefined)
+        parts.push(`PartitionKey lt ${odataString(range.to)}`);
+    return parts.length ? parts.join(" and ") : undefined;
+}
+/** Keeps every k-th item, doubling k (and halving the sample) whenever it would exceed `capacity`. */
+class SystematicSample {
+    capacity;
+    items = [];
+    step = 1;
+    seen = 0;
+    constructor(capacity = 4096) {
+        this.capacity = capacity;
+    }
+    add(item) {
+        if (this.seen++ % this.step !== 0)
+            return;
+        this.items.push(item);
+        if (this.items.length > this.capacity) {
+            // Keep the items at even positions: exactly every (2k)-th item of the stream.
+            let w = 0;
+            for (let r = 0; r < this.items.length; r += 2)
+                this.items[w++] = this.items[r];
+            this.items.length = w;
+            this.step *= 2;
+        }
+    }
+    get count() {
+        return this.seen;
+    }
+}
+/** Ordinal comparison (UTF-16 code units), the order the services compare string keys in for ASCII keys. */
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). */
+function boundariesOf(sample, count) {
+    if (count <= 1)
+        return [];
+    const sorted = [...sample].sort(compare);
+    if (sorted.length === 0)
+        return [];
+    const out = [];
+    for (let j = 1; j < count; j++)
+        out.push(sorted[Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count))]);
+    return out;
+}
+/**
+ * Sample a table's partition keys (a projection scan: only PartitionKey comes back) and return the plan for
+ * `count` shards. An empty table gives no boundaries: shard 1 then reads everything, the others nothing.
+ */
+async function sampleShardPlan(http, table, count, opts = {}) {
+    const sample = new SystematicSample();
+    let next;
+    do {
+        if (opts.signal?.aborted)
+            throw new Error("the run was cancelled");
+        const params = new URLSearchParams();
+        params.set("$select", "PartitionKey,RowKey");
+        if (opts.filter)
+            params.set("$filter", opts.filter);
+        if (next) {
+            params.set("NextPartitionKey", next.pk);
+            if (next.rk !== undefined)
+                params.set("NextRowKey", next.rk);
+        }
+        let page;
+        const res = await http.send({
+            method: "GET",
+            url: `${http.url}/${table}()?${params.toString().replace(/\+/g, "%20")}`,
+            headers: { Accept: "application/json;odata=nometadata" },
+            isComplete: (r) => {
+                try {
+                    page = parseEntityPage(r.body);
+                    return true;
+                }
+                catch {
+                    return false;
+                }
+            },
+        });
+        if (res.status === 404)
+            throw new TableMissingError(`Table ${table} does not exist on the source.`, 404, "TableNotFound");
+        if (res.status >= 300 || !page)
+            throw ServiceError.from(res, `Sampling the keys of table ${table}`, http.label);
+        for (const e of page)
+            sample.add(e.partitionKey);
+        const npk = res.headers["x-ms-continuation-nextpartitionkey"];
+        next = npk ? { pk: npk, rk: res.headers["x-ms-continuation-nextrowkey"] } : undefined;
+    } while (next);
+    const boundaries = boundariesOf(sample.items, count);
+    return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -37729,6 +38382,9 @@ async function preflightTable(sourceHttp, table, opts) {
 
 
 
+
+
+
 function engineConfigOf(config, deps) {
     return {
         source: deps.source,
@@ -37738,6 +38394,7 @@ function engineConfigOf(config, deps) {
         propertyRenames: config.propertyRenames,
         queryFilter: config.queryFilter,
         concurrency: config.concurrency,
+        maxEntitiesPerSecond: config.maxEntitiesPerSecond,
         createTables: config.createTables,
         dryRun: config.dryRun,
         maxFailuresKept: config.maxFailuresKept,
@@ -37765,6 +38422,8 @@ async function runCopy(config, deps, events = {}) {
     if (config.mode !== "full-sync" && config.mode !== "backfill") {
         throw new StateError(`Mode '${config.mode}' does not copy tables; it has its own step.`);
     }
+    if (!config.shard && config.readRanges > 1)
+        return runRanges(config, deps, events);
     const store = deps.store;
     let state = (store ? await store.load() : undefined) ?? emptyState();
     if (config.mode === "backfill" && !store && !config.since) {
@@ -37776,10 +38435,68 @@ async function runCopy(config, deps, events = {}) {
         notices.push(text);
         events.onNotice?.(text);
     };
+    // A shard works on its view of the shared state, and each save merges that view into the latest document.
+    const sharded = config.shard ? await prepareShards(config, config.shard, deps, store, notice) : undefined;
+    if (sharded)
+        state = shardView(sharded.latest, sharded.sid, sharded.plans);
+    // Tables are copied several at once: their saves go one after another, each storing the state as it is then.
+    const saves = new SerialQueue();
+    const persist = () => saves.push(() => save(state));
+    const save = async (next) => {
+        if (!store)
+            return;
+        if (!sharded)
+            return store.save(next);
+        return storeQueue(store).push(() => mergeSave(next));
+    };
+    const mergeSave = async (next) => {
+        if (!store || !sharded)
+            return;
+        // Another shard may save between our load and our save: read back, and merge again until ours is there.
+        for (let attempt = 0;; attempt++) {
+            const latest = (await store.load()) ?? emptyState();
+            const merged = mergeShardView(latest, next, sharded.sid, sharded.plans, sharded.carry);
+            await store.save(merged);
+            sharded.carry = merged;
+            const stored = await store.load();
+            const mine = shardRecords(merged, sharded.sid, sharded.plans);
+            if (shardRecords(stored, sharded.sid, sharded.plans) === mine || attempt >= 4)
+                return;
+            await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+        }
+    };
+    /**
+     * Before a shard exits: another shard that loaded before our last save may still overwrite it. Wait longer
+     * than such a load-and-save takes, then check that our records are stored, and save them again if not.
+     */
+    const confirm = async () => {
+        if (!store || !sharded?.carry || deps.inProcessShards)
+            return;
+        for (let attempt = 0; attempt < 5; attempt++) {
+            await new Promise((r) => setTimeout(r, (deps.shardSettleMs ?? 3_000) * (1 + Math.random())));
+            const stored = await store.load();
+            if (shardRecords(stored, sharded.sid, sharded.plans) ===
+                shardRecords(sharded.carry, sharded.sid, sharded.plans))
+                return;
+            await persist();
+        }
+    };
     // A full sync with a state store resumes the one a cancel, a time-out or a crash interrupted: the tables
     // it finished are not copied again, and a checkpointed table goes on from its checkpoint.
     const keys = config.tables.map(tableKey);
     const resumable = config.mode === "full-sync" && !!store && !config.dryRun;
+    // A continuation belongs to the query that produced it: with another query-filter it could skip entities.
+    for (const key of keys) {
+        const cp = state.tables[key]?.checkpoint;
+        if (!resumable || !cp || cp.mode !== config.mode)
+            continue;
+        if ((cp.queryFilter ?? "") === (config.queryFilter ?? ""))
+            continue;
+        const table = { ...state.tables[key] };
+        delete table.checkpoint;
+        state = { ...state, tables: { ...state.tables, [key]: table } };
+        notice(`The checkpoint of table ${describeTable(key)} was saved with another query-filter, so the table is copied from the start.`);
+    }
     let marker;
     if (resumable) {
         const previous = state.fullSync;
@@ -37802,7 +38519,18 @@ async function runCopy(config, deps, events = {}) {
     const run = await runSync(engineConfigOf(config, deps), {
         signal: events.signal,
         // A table without a watermark fails alone (with the sentence saying what to do); the others go on.
-        plan: (spec, ctx) => (done.has(tableKey(spec)) ? null : planTable(config, state, spec, ctx)),
+        plan: (spec, ctx) => {
+            const key = tableKey(spec);
+            if (done.has(key))
+                return null;
+            if (!sharded)
+                return planTable(config, state, spec, ctx);
+            const failure = sharded.failures.get(key);
+            if (failure)
+                throw failure;
+            const plan = planTable(config, state, spec, ctx);
+            return { ...plan, filter: andFilters(rangeFilter(sharded.ranges.get(key) ?? {}), plan.filter) };
+        },
         onTableStart: events.onTableStart,
         onProgress: events.onProgress,
         onCheckpoint: resumable
@@ -37812,6 +38540,7 @@ async function runCopy(config, deps, events = {}) {
                     continuation: { ...info.continuation },
                     sourceClockAtStart: info.sourceClockAtStart,
                     mode: config.mode,
+                    ...(config.queryFilter && { queryFilter: config.queryFilter }),
                     read: info.read,
                     written: info.written,
                     at: new Date().toISOString(),
@@ -37820,7 +38549,7 @@ async function runCopy(config, deps, events = {}) {
                     ...state,
                     tables: { ...state.tables, [key]: { ...state.tables[key], checkpoint: cp } },
                 });
-                await store.save(state);
+                await persist();
                 checkpoints.set(key, cp);
                 events.onCheckpoint?.(spec, cp);
             }
@@ -37862,7 +38591,7 @@ async function runCopy(config, deps, events = {}) {
                 // Saved after each table that moved, so a failure later keeps this table's progress.
                 if (next !== state) {
                     state = next;
-                    await store.save(state);
+                    await persist();
                 }
             }
             if (config.mode === "backfill")
@@ -37871,6 +38600,11 @@ async function runCopy(config, deps, events = {}) {
             events.onTableEnd?.(report);
         },
     });
+    // Not when cancelled: the runner kills the job seconds after its signal, and the checkpoint is saved.
+    if (!events.signal?.aborted)
+        await confirm();
+    // In the order the tables were given, whichever finished first.
+    reports.sort((a, b) => keys.indexOf(tableKey(a.result)) - keys.indexOf(tableKey(b.result)));
     const t = totals(reports.map((r) => r.result), run.totals.durationMs);
     const lags = reports.map((r) => r.lagSeconds).filter((n) => n !== undefined);
     const result = {
@@ -37893,6 +38627,182 @@ async function runCopy(config, deps, events = {}) {
         result.failure = `${t.failed} entities failed and ${t.tablesFailed} of ${t.tables} tables did not complete; their watermarks were not advanced.`;
     }
     return result;
+}
+const queues = new WeakMap();
+/** One queue per store: shards of one process load, merge and save one after another. */
+function storeQueue(store) {
+    let q = queues.get(store);
+    if (!q)
+        queues.set(store, (q = new SerialQueue()));
+    return q;
+}
+/**
+ * `read-ranges: k`: each table is read through k key ranges at once — the same ranges, plan and per-range
+ * records as k matrix shards, run inside this job and sharing its `concurrency`. The figures come back as one
+ * report per table.
+ */
+async function runRanges(config, deps, events) {
+    const k = config.readRanges;
+    // Without a state store the ranges still need somewhere to agree; nothing of it outlives the run.
+    const store = deps.store ?? new MemoryStateStore();
+    const laneDeps = { ...deps, store, shardSettleMs: 0, inProcessShards: true };
+    const perLane = Math.max(1, Math.floor(config.concurrency / k));
+    const progress = new Map();
+    // One sample of the keys for all ranges (the ranges then find the stored plan).
+    await prepareShards(config, { index: 1, count: k }, laneDeps, store, () => undefined);
+    const lanes = await Promise.all(Array.from({ length: k }, (_, i) => runCopy({ ...config, shard: { index: i + 1, count: k }, readRanges: 1, concurrency: perLane }, laneDeps, {
+        ...events,
+        onTableStart: i === 0 ? events.onTableStart : undefined,
+        onTableEnd: undefined,
+        onProgress: (p) => {
+            // One progress line per table: the sum over its ranges.
+            const all = progress.get(p.table) ?? new Array(k);
+            all[i] = p;
+            progress.set(p.table, all);
+            const sum = { table: p.table, read: 0, written: 0, skipped: 0, failed: 0 };
+            for (const q of all) {
+                if (!q)
+                    continue;
+                sum.read += q.read;
+                sum.written += q.written;
+                sum.skipped += q.skipped;
+                sum.failed += q.failed;
+            }
+            events.onProgress?.(sum);
+        },
+    })));
+    const state = deps.store ? await deps.store.load() : undefined;
+    const tables = config.tables.map((spec) => {
+        const key = tableKey(spec);
+        const parts = lanes.map((l) => l.tables.find((t) => tableKey(t.result) === key)).filter((t) => !!t);
+        const results = parts.map((p) => p.result);
+        const result = {
+            ...results[0],
+            filter: results.length > 1 ? config.queryFilter : results[0]?.filter,
+            read: sumOf(results, "read"),
+            written: sumOf(results, "written"),
+            skipped: sumOf(results, "skipped"),
+            failed: sumOf(results, "failed"),
+            conflicts: sumOf(results, "conflicts"),
+            transactions: sumOf(results, "transactions"),
+            throttled: sumOf(results, "throttled"),
+            retries: sumOf(results, "retries"),
+            durationMs: Math.max(0, ...results.map((r) => r.durationMs)),
+            failures: results.flatMap((r) => r.failures).slice(0, config.maxFailuresKept),
+            conflictDetails: results.flatMap((r) => r.conflictDetails).slice(0, config.maxFailuresKept),
+            error: results.find((r) => r.error)?.error,
+            sourceClockAtStart: earliest(results.map((r) => r.sourceClockAtStart)),
+            sourceClockAtEnd: latestOf(results.map((r) => r.sourceClockAtEnd)),
+        };
+        const watermarkAfter = state?.tables[key]?.watermark;
+        const report = {
+            result,
+            watermarkBefore: parts[0]?.watermarkBefore,
+            watermarkAfter,
+            note: parts.find((p) => p.note)?.note,
+        };
+        if (config.mode === "backfill")
+            report.lagSeconds = lagOf(result, watermarkAfter);
+        events.onTableEnd?.(report);
+        return report;
+    });
+    const t = totals(tables.map((r) => r.result), Math.max(...lanes.map((l) => l.totals.durationMs)));
+    const failed = lanes.find((l) => !l.ok);
+    const lags = tables.map((r) => r.lagSeconds).filter((n) => n !== undefined);
+    return {
+        mode: config.mode,
+        dryRun: config.dryRun,
+        tables,
+        totals: t,
+        lastSyncUtc: oldestWatermark(state, config.tables),
+        notices: lanes.flatMap((l) => l.notices),
+        ok: !failed && t.tablesFailed === 0,
+        failure: failed?.failure,
+        ...(config.mode === "backfill" && {
+            lagSeconds: lags.length === tables.length && lags.length ? Math.max(...lags) : undefined,
+            changedEntities: t.read,
+        }),
+    };
+}
+function sumOf(results, field) {
+    return results.reduce((a, r) => a + r[field], 0);
+}
+function earliest(times) {
+    const present = times.filter((x) => !!x);
+    return present.length ? present.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a)) : undefined;
+}
+function latestOf(times) {
+    const present = times.filter((x) => !!x);
+    return present.length ? present.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : undefined;
+}
+/**
+ * Agree on each table's shard plan with the other shards: use the stored plan for this n, or sample the keys and
+ * store ours unless another shard stored one first; then, after a pause long enough for a concurrent save to
+ * land, read the plans back and take what is stored. Should two shards still read by different plans, no table
+ * watermark is derived from them (see `combinedWatermark`), so nothing a backfill relies on can be missed.
+ */
+async function prepareShards(config, shard, deps, store, notice) {
+    if (!store) {
+        throw new StateError("Input 'shard' needs a state store shared by the shards (the cache or a repository variable, or --state-file for the CLI): the shards agree on their key ranges and each keeps its own checkpoint and watermark there.");
+    }
+    const sid = shardId(shard);
+    const conn = connect({ source: deps.source, destination: deps.destination, retry: deps.retry });
+    const failures = new Map();
+    const sampled = new Map();
+    let latest = (await store.load()) ?? emptyState();
+    const storedPlan = (s, key) => {
+        const p = s.tables[key]?.shardPlan;
+        return p && p.count === shard.count ? p : undefined;
+    };
+    for (const spec of config.tables) {
+        const key = tableKey(spec);
+        if (storedPlan(latest, key))
+            continue;
+        try {
+            sampled.set(key, await sampleShardPlan(conn.source, spec.source, shard.count, { filter: config.queryFilter }));
+        }
+        catch (err) {
+            failures.set(key, err instanceof Error ? err : new Error(String(err)));
+        }
+    }
+    if (sampled.size > 0) {
+        // First plan stored wins: reload right before saving, keep any plan another shard stored meanwhile.
+        const now = (await store.load()) ?? emptyState();
+        const tables = { ...now.tables };
+        let changed = false;
+        for (const [key, plan] of sampled) {
+            if (storedPlan(now, key))
+                continue;
+            tables[key] = { ...tables[key], shardPlan: { ...plan, at: new Date().toISOString() } };
+            changed = true;
+        }
+        if (changed)
+            await store.save({ ...now, tables });
+        await new Promise((r) => setTimeout(r, deps.shardSettleMs ?? 3_000));
+        latest = (await store.load()) ?? emptyState();
+    }
+    const plans = new Map();
+    const ranges = new Map();
+    for (const spec of config.tables) {
+        const key = tableKey(spec);
+        if (failures.has(key))
+            continue;
+        const plan = storedPlan(latest, key);
+        if (!plan) {
+            failures.set(key, new StateError(`Table ${describeTable(key)}: the shard plan could not be stored in ${store.describe()}; run the shard again.`));
+            continue;
+        }
+        plans.set(key, plan.id);
+        const range = shardRange(plan, shard.index);
+        ranges.set(key, range);
+        notice(`${deps.inProcessShards ? "Range" : "Shard"} ${sid} of table ${describeTable(key)} reads PartitionKey ${describeRange(range)} (plan ${plan.id}, sampled from ${plan.sampledFrom} entities).`);
+    }
+    return { sid, latest, plans, ranges, failures };
+}
+function describeRange(range) {
+    const from = range.from === undefined ? "from the start" : `from '${range.from}'`;
+    const to = range.to === undefined ? "to the end" : `up to (not including) '${range.to}'`;
+    return `${from} ${to}`;
 }
 function cancelledMessage(config, keys, state, saved, resumable, completed) {
     if (!resumable) {

@@ -20,6 +20,7 @@ export enum Inputs {
   OverlapSeconds = "overlap-seconds",
   CheckpointSeconds = "checkpoint-seconds",
   Concurrency = "concurrency",
+  MaxEntitiesPerSecond = "max-entities-per-second",
   DryRun = "dry-run",
   CreateTables = "create-tables",
   ConfigFile = "config-file",
@@ -30,6 +31,8 @@ export enum Inputs {
   FailOnDifference = "fail-on-difference",
   ReportPath = "report-path",
   Conflict = "conflict",
+  Shard = "shard",
+  ReadRanges = "read-ranges",
 }
 
 export enum Outputs {

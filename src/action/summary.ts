@@ -50,6 +50,14 @@ export function buildSummary(input: SummaryInput): string {
       `| ${cell(name)}${r.error ? " ⚠️" : ""} | ${r.read} | ${r.written} | ${r.skipped} | ${r.failed} | ${seconds(r.durationMs)} | ${entitiesPerSecond(r.read, r.durationMs)} | ${cell(wm)} |`,
     );
   }
+  const throttled = input.tables.reduce((n, t) => n + (t.result.throttled ?? 0), 0);
+  if (throttled > 0) {
+    const retries = input.tables.reduce((n, t) => n + (t.result.retries ?? 0), 0);
+    lines.push(
+      "",
+      `**Throttled:** the services answered ${throttled} requests with HTTP 429 (${retries} retries in all); the writers slowed down and retried them.`,
+    );
+  }
   const errors = input.tables.filter((t) => t.result.error);
   if (errors.length) {
     lines.push("", "### Tables that did not complete", "");

@@ -21,6 +21,7 @@ const INPUT_FLAGS = [
   "overlap-seconds",
   "checkpoint-seconds",
   "concurrency",
+  "max-entities-per-second",
   "dry-run",
   "create-tables",
   "max-failures-reported",
@@ -30,6 +31,8 @@ const INPUT_FLAGS = [
   "fail-on-difference",
   "report-path",
   "conflict",
+  "shard",
+  "read-ranges",
 ] as const satisfies readonly (keyof RawInputs)[];
 
 /** Flags that may be given bare (`--dry-run`), negated (`--no-dry-run`) or with a value (`--dry-run false`). */
@@ -251,7 +254,9 @@ What to copy:
 
 How to write:
   --write-mode replace|merge|insert   Default replace (upsert). insert skips entities that exist.
-  --concurrency <n>               Transactions in flight per table (1–256, default 8).
+  --concurrency <n>               Transactions in flight over the run (1–256, default 8); fewer while the
+                                  destination throttles (HTTP 429), then more again.
+  --max-entities-per-second <n>   Never write more entities per second than this (default: no cap).
   --no-create-tables              Do not create missing destination tables (same: --create-tables false).
   --dry-run                       Read and count only; write nothing.
   --max-failures-reported <n>     Failed entities listed per table (default 50; all are counted).
@@ -264,6 +269,12 @@ Verify and switch:
   --no-fail-on-difference         verify: exit 0 even when the tables differ.
   --report-path <path>            Where the JSON report goes (default ./table-sync-report.json).
   --conflict skip|source-wins     After the switch: keep the app's write (default) or overwrite it.
+
+Scale out:
+  --shard <i/n>                   full-sync/backfill: copy the i-th of n partition-key ranges of each table
+                                  (run n of these at once, sharing one --state-file).
+  --read-ranges <k>               Read each table through k key ranges at once (default 1), sharing
+                                  --concurrency; worth it when reading the source is the bottleneck.
 
 Output:
   --progress-seconds <s>          Seconds between progress lines on stderr (default 5; 0 turns them off).

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { parseConnectionString } from "../engine/connection.js";
 import type { Rename } from "../engine/transform.js";
 import type { TableSpec } from "../engine/sync.js";
+import type { Shard } from "../engine/shard.js";
 
 export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight"] as const;
 export type Mode = (typeof MODES)[number];
@@ -34,6 +35,7 @@ export interface RawInputs {
   "overlap-seconds"?: string;
   "checkpoint-seconds"?: string;
   concurrency?: string;
+  "max-entities-per-second"?: string;
   "dry-run"?: string;
   "create-tables"?: string;
   "max-failures-reported"?: string;
@@ -44,6 +46,8 @@ export interface RawInputs {
   "fail-on-difference"?: string;
   "report-path"?: string;
   conflict?: string;
+  shard?: string;
+  "read-ranges"?: string;
 }
 
 export class ConfigError extends Error {}
@@ -152,6 +156,12 @@ function int(input: string, raw: string | undefined, fallback: number, min: numb
   return n;
 }
 
+/** A whole number in range, or undefined when empty. */
+function optionalInt(input: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if ((raw ?? "").trim() === "") return undefined;
+  return int(input, raw, min, min, max);
+}
+
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?Z$/;
 
 export function parseSince(raw: string | undefined, now = new Date()): Date | undefined {
@@ -212,6 +222,8 @@ export interface SyncConfig {
   /** full-sync: seconds between checkpoints (resume points) in the state store. */
   checkpointSeconds: number;
   concurrency: number;
+  /** A hard cap on entities written per second; undefined = none. */
+  maxEntitiesPerSecond?: number;
   dryRun: boolean;
   createTables: boolean;
   maxFailuresKept: number;
@@ -222,6 +234,42 @@ export interface SyncConfig {
   failOnDifference: boolean;
   reportPath?: string;
   conflict: (typeof CONFLICT_POLICIES)[number];
+  /** `shard: i/n`: this job copies the i-th of n partition-key ranges of each table. */
+  shard?: Shard;
+  /** full-sync/backfill: read each table through this many key ranges at once (1 = one scan). */
+  readRanges: number;
+}
+
+/** Most shards a table is split into. */
+export const MAX_SHARDS = 64;
+
+export function parseShard(raw: string | undefined, mode: Mode): Shard | undefined {
+  const v = (raw ?? "").trim();
+  if (v === "") return undefined;
+  const m = /^(\d+)\s*\/\s*(\d+)$/.exec(v);
+  if (!m) {
+    throw new ConfigError(
+      `Input 'shard' is '${raw}'; write i/n, e.g. '2/4' for the second of four shards (from a matrix: '\${{ matrix.shard }}/4').`,
+    );
+  }
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || count > MAX_SHARDS) {
+    throw new ConfigError(
+      `Input 'shard' is '${raw}'; the number of shards n must be from 1 to ${MAX_SHARDS}.`,
+    );
+  }
+  if (index < 1 || index > count) {
+    throw new ConfigError(
+      `Input 'shard' is '${raw}', which is out of range; the shard i must be from 1 to ${count} (i/n counts from 1).`,
+    );
+  }
+  if (mode !== "full-sync" && mode !== "backfill") {
+    throw new ConfigError(
+      `Input 'shard' applies to the modes full-sync and backfill, not '${mode}'; remove it for this step.`,
+    );
+  }
+  return count === 1 ? undefined : { index, count };
 }
 
 function fraction(input: string, raw: string | undefined, fallback: number): number {
@@ -294,6 +342,12 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
     overlapSeconds: int("overlap-seconds", raw["overlap-seconds"], 120, 0, 86_400),
     checkpointSeconds: int("checkpoint-seconds", raw["checkpoint-seconds"], 60, 1, 86_400),
     concurrency: int("concurrency", raw.concurrency, 8, 1, 256),
+    maxEntitiesPerSecond: optionalInt(
+      "max-entities-per-second",
+      raw["max-entities-per-second"],
+      1,
+      1_000_000,
+    ),
     dryRun: bool("dry-run", raw["dry-run"], false),
     createTables: bool("create-tables", raw["create-tables"], true),
     maxFailuresKept: int("max-failures-reported", raw["max-failures-reported"], 50, 0, 10_000),
@@ -303,5 +357,7 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
     failOnDifference: bool("fail-on-difference", raw["fail-on-difference"], true),
     reportPath: raw["report-path"]?.trim() || undefined,
     conflict: oneOf("conflict", CONFLICT_POLICIES, raw.conflict, "skip"),
+    shard: parseShard(raw.shard, mode),
+    readRanges: int("read-ranges", raw["read-ranges"], 1, 1, MAX_SHARDS),
   };
 }

@@ -49,6 +49,10 @@ export interface RequestSpec {
   body?: string | Buffer;
   /** Return false for a response that arrived incomplete (e.g. truncated JSON): it is retried. */
   isComplete?: (res: HttpResponse) => boolean;
+  /** Awaited (alongside the back-off) before each retry of a throttled or failed answer: flow control. */
+  beforeRetry?: () => Promise<void>;
+  /** Counted here too (besides the connection's own stats): per table figures while tables run at once. */
+  stats?: HttpStats;
 }
 
 export interface HttpStats {
@@ -153,6 +157,8 @@ export class TableHttp {
   /** "source" or "destination", for messages. */
   readonly label: string;
   readonly stats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
+  /** Told of every 429 and its retry-after hint in ms (undefined: none), e.g. by a run's flow control. */
+  onThrottle?: (hintMs: number | undefined) => void;
   private readonly pipeline: Pipeline;
   private readonly httpClient: HttpClient = createDefaultHttpClient();
 
@@ -187,14 +193,22 @@ export class TableHttp {
       if (this.signal?.aborted) throw new NetworkError("the run was cancelled", "ABORTED");
       if (res) {
         const complete = res.status >= 300 || !spec.isComplete || spec.isComplete(res);
-        if (res.status === 429) this.stats.throttled++;
+        const hinted = retryAfterMs(res.headers);
+        if (res.status === 429) {
+          this.stats.throttled++;
+          if (spec.stats) spec.stats.throttled++;
+          this.onThrottle?.(hinted);
+        }
         if (complete && !isRetryableStatus(res.status)) return res;
         if (attempt >= this.retry.maxRetries) return res;
-        const hinted = retryAfterMs(res.headers);
         const delay = hinted ?? backoffMs(attempt, this.retry);
         attempt++;
         this.stats.retries++;
-        await sleep(Math.min(delay, this.retry.maxDelayMs * 2), this.signal);
+        if (spec.stats) spec.stats.retries++;
+        await Promise.all([
+          sleep(Math.min(delay, this.retry.maxDelayMs * 2), this.signal),
+          spec.beforeRetry?.(),
+        ]);
         continue;
       }
       if (isCredentialError(failure)) {
@@ -218,12 +232,14 @@ export class TableHttp {
       }
       networkAttempt++;
       this.stats.retries++;
+      if (spec.stats) spec.stats.retries++;
       await sleep(backoffMs(networkAttempt, this.retry), this.signal);
     }
   }
 
   private async once(spec: RequestSpec): Promise<HttpResponse> {
     this.stats.requests++;
+    if (spec.stats) spec.stats.requests++;
     const request = createPipelineRequest({
       url: spec.url,
       method: spec.method as "GET",

@@ -12,14 +12,29 @@ import {
   tableKey,
   type Checkpoint,
   type FullSyncRun,
+  type ShardPlans,
   type State,
+  mergeShardView,
+  shardRecords,
+  shardView,
 } from "../state/state.js";
-import type { StateStore } from "../state/store.js";
+import { MemoryStateStore, type StateStore } from "../state/store.js";
 import type { SideConfig } from "./connection.js";
 import { planTable } from "./plan.js";
+import { SerialQueue } from "./pool.js";
+import {
+  rangeFilter,
+  sampleShardPlan,
+  shardId,
+  shardRange,
+  type KeyRange,
+  type Shard,
+  type ShardPlan,
+} from "./shard.js";
 import { MAX_OUR_WRITES } from "./post-switch.js";
 import { tableSucceeded, totals, type RunTotals, type TableResult } from "./result.js";
 import {
+  andFilters,
   connect,
   runSync,
   type Connected,
@@ -79,6 +94,10 @@ export interface MigrationDeps {
   retry?: EngineConfig["retry"];
   /** Overrides `checkpointSeconds` (tests use a few milliseconds). */
   checkpointIntervalMs?: number;
+  /** Sharded runs: how long to wait for a concurrent shard's plan to land in the store (default 3 000 ms). */
+  shardSettleMs?: number;
+  /** The shards are key ranges of one job (`read-ranges`), saving through one queue: no other process races them. */
+  inProcessShards?: boolean;
 }
 
 export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineConfig {
@@ -90,6 +109,7 @@ export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineC
     propertyRenames: config.propertyRenames,
     queryFilter: config.queryFilter,
     concurrency: config.concurrency,
+    maxEntitiesPerSecond: config.maxEntitiesPerSecond,
     createTables: config.createTables,
     dryRun: config.dryRun,
     maxFailuresKept: config.maxFailuresKept,
@@ -124,6 +144,7 @@ export async function runCopy(
   if (config.mode !== "full-sync" && config.mode !== "backfill") {
     throw new StateError(`Mode '${config.mode}' does not copy tables; it has its own step.`);
   }
+  if (!config.shard && config.readRanges > 1) return runRanges(config, deps, events);
   const store = deps.store;
   let state: State = (store ? await store.load() : undefined) ?? emptyState();
   if (config.mode === "backfill" && !store && !config.since) {
@@ -137,10 +158,64 @@ export async function runCopy(
     notices.push(text);
     events.onNotice?.(text);
   };
+  // A shard works on its view of the shared state, and each save merges that view into the latest document.
+  const sharded = config.shard ? await prepareShards(config, config.shard, deps, store, notice) : undefined;
+  if (sharded) state = shardView(sharded.latest, sharded.sid, sharded.plans);
+  // Tables are copied several at once: their saves go one after another, each storing the state as it is then.
+  const saves = new SerialQueue();
+  const persist = () => saves.push(() => save(state));
+  const save = async (next: State) => {
+    if (!store) return;
+    if (!sharded) return store.save(next);
+    return storeQueue(store).push(() => mergeSave(next));
+  };
+  const mergeSave = async (next: State) => {
+    if (!store || !sharded) return;
+    // Another shard may save between our load and our save: read back, and merge again until ours is there.
+    for (let attempt = 0; ; attempt++) {
+      const latest = (await store.load()) ?? emptyState();
+      const merged = mergeShardView(latest, next, sharded.sid, sharded.plans, sharded.carry);
+      await store.save(merged);
+      sharded.carry = merged;
+      const stored = await store.load();
+      const mine = shardRecords(merged, sharded.sid, sharded.plans);
+      if (shardRecords(stored, sharded.sid, sharded.plans) === mine || attempt >= 4) return;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    }
+  };
+  /**
+   * Before a shard exits: another shard that loaded before our last save may still overwrite it. Wait longer
+   * than such a load-and-save takes, then check that our records are stored, and save them again if not.
+   */
+  const confirm = async () => {
+    if (!store || !sharded?.carry || deps.inProcessShards) return;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await new Promise((r) => setTimeout(r, (deps.shardSettleMs ?? 3_000) * (1 + Math.random())));
+      const stored = await store.load();
+      if (
+        shardRecords(stored, sharded.sid, sharded.plans) ===
+        shardRecords(sharded.carry, sharded.sid, sharded.plans)
+      )
+        return;
+      await persist();
+    }
+  };
   // A full sync with a state store resumes the one a cancel, a time-out or a crash interrupted: the tables
   // it finished are not copied again, and a checkpointed table goes on from its checkpoint.
   const keys = config.tables.map(tableKey);
   const resumable = config.mode === "full-sync" && !!store && !config.dryRun;
+  // A continuation belongs to the query that produced it: with another query-filter it could skip entities.
+  for (const key of keys) {
+    const cp = state.tables[key]?.checkpoint;
+    if (!resumable || !cp || cp.mode !== config.mode) continue;
+    if ((cp.queryFilter ?? "") === (config.queryFilter ?? "")) continue;
+    const table = { ...state.tables[key] };
+    delete table.checkpoint;
+    state = { ...state, tables: { ...state.tables, [key]: table } };
+    notice(
+      `The checkpoint of table ${describeTable(key)} was saved with another query-filter, so the table is copied from the start.`,
+    );
+  }
   let marker: FullSyncRun | undefined;
   if (resumable) {
     const previous = state.fullSync;
@@ -167,7 +242,15 @@ export async function runCopy(
   const run = await runSync(engineConfigOf(config, deps), {
     signal: events.signal,
     // A table without a watermark fails alone (with the sentence saying what to do); the others go on.
-    plan: (spec, ctx) => (done.has(tableKey(spec)) ? null : planTable(config, state, spec, ctx)),
+    plan: (spec, ctx) => {
+      const key = tableKey(spec);
+      if (done.has(key)) return null;
+      if (!sharded) return planTable(config, state, spec, ctx);
+      const failure = sharded.failures.get(key);
+      if (failure) throw failure;
+      const plan = planTable(config, state, spec, ctx);
+      return { ...plan, filter: andFilters(rangeFilter(sharded.ranges.get(key) ?? {}), plan.filter) };
+    },
     onTableStart: events.onTableStart,
     onProgress: events.onProgress,
     onCheckpoint: resumable
@@ -177,6 +260,7 @@ export async function runCopy(
             continuation: { ...info.continuation },
             sourceClockAtStart: info.sourceClockAtStart,
             mode: config.mode,
+            ...(config.queryFilter && { queryFilter: config.queryFilter }),
             read: info.read,
             written: info.written,
             at: new Date().toISOString(),
@@ -185,7 +269,7 @@ export async function runCopy(
             ...state,
             tables: { ...state.tables, [key]: { ...state.tables[key], checkpoint: cp } },
           });
-          await store!.save(state);
+          await persist();
           checkpoints.set(key, cp);
           events.onCheckpoint?.(spec, cp);
         }
@@ -223,7 +307,7 @@ export async function runCopy(
         // Saved after each table that moved, so a failure later keeps this table's progress.
         if (next !== state) {
           state = next;
-          await store.save(state);
+          await persist();
         }
       }
       if (config.mode === "backfill") report.lagSeconds = lagOf(r, report.watermarkAfter);
@@ -231,6 +315,10 @@ export async function runCopy(
       events.onTableEnd?.(report);
     },
   });
+  // Not when cancelled: the runner kills the job seconds after its signal, and the checkpoint is saved.
+  if (!events.signal?.aborted) await confirm();
+  // In the order the tables were given, whichever finished first.
+  reports.sort((a, b) => keys.indexOf(tableKey(a.result)) - keys.indexOf(tableKey(b.result)));
   const t = totals(
     reports.map((r) => r.result),
     run.totals.durationMs,
@@ -255,6 +343,231 @@ export async function runCopy(
     result.failure = `${t.failed} entities failed and ${t.tablesFailed} of ${t.tables} tables did not complete; their watermarks were not advanced.`;
   }
   return result;
+}
+
+const queues = new WeakMap<StateStore, SerialQueue>();
+
+/** One queue per store: shards of one process load, merge and save one after another. */
+function storeQueue(store: StateStore): SerialQueue {
+  let q = queues.get(store);
+  if (!q) queues.set(store, (q = new SerialQueue()));
+  return q;
+}
+
+/**
+ * `read-ranges: k`: each table is read through k key ranges at once — the same ranges, plan and per-range
+ * records as k matrix shards, run inside this job and sharing its `concurrency`. The figures come back as one
+ * report per table.
+ */
+async function runRanges(
+  config: SyncConfig,
+  deps: MigrationDeps,
+  events: MigrationEvents,
+): Promise<MigrationResult> {
+  const k = config.readRanges;
+  // Without a state store the ranges still need somewhere to agree; nothing of it outlives the run.
+  const store = deps.store ?? new MemoryStateStore();
+  const laneDeps: MigrationDeps = { ...deps, store, shardSettleMs: 0, inProcessShards: true };
+  const perLane = Math.max(1, Math.floor(config.concurrency / k));
+  const progress = new Map<string, Progress[]>();
+  // One sample of the keys for all ranges (the ranges then find the stored plan).
+  await prepareShards(config, { index: 1, count: k }, laneDeps, store, () => undefined);
+  const lanes = await Promise.all(
+    Array.from({ length: k }, (_, i) =>
+      runCopy(
+        { ...config, shard: { index: i + 1, count: k }, readRanges: 1, concurrency: perLane },
+        laneDeps,
+        {
+          ...events,
+          onTableStart: i === 0 ? events.onTableStart : undefined,
+          onTableEnd: undefined,
+          onProgress: (p) => {
+            // One progress line per table: the sum over its ranges.
+            const all = progress.get(p.table) ?? new Array<Progress>(k);
+            all[i] = p;
+            progress.set(p.table, all);
+            const sum = { table: p.table, read: 0, written: 0, skipped: 0, failed: 0 };
+            for (const q of all) {
+              if (!q) continue;
+              sum.read += q.read;
+              sum.written += q.written;
+              sum.skipped += q.skipped;
+              sum.failed += q.failed;
+            }
+            events.onProgress?.(sum);
+          },
+        },
+      ),
+    ),
+  );
+  const state = deps.store ? await deps.store.load() : undefined;
+  const tables: TableReport[] = config.tables.map((spec) => {
+    const key = tableKey(spec);
+    const parts = lanes.map((l) => l.tables.find((t) => tableKey(t.result) === key)).filter((t) => !!t);
+    const results = parts.map((p) => p.result);
+    const result: TableResult = {
+      ...results[0],
+      filter: results.length > 1 ? config.queryFilter : results[0]?.filter,
+      read: sumOf(results, "read"),
+      written: sumOf(results, "written"),
+      skipped: sumOf(results, "skipped"),
+      failed: sumOf(results, "failed"),
+      conflicts: sumOf(results, "conflicts"),
+      transactions: sumOf(results, "transactions"),
+      throttled: sumOf(results, "throttled"),
+      retries: sumOf(results, "retries"),
+      durationMs: Math.max(0, ...results.map((r) => r.durationMs)),
+      failures: results.flatMap((r) => r.failures).slice(0, config.maxFailuresKept),
+      conflictDetails: results.flatMap((r) => r.conflictDetails).slice(0, config.maxFailuresKept),
+      error: results.find((r) => r.error)?.error,
+      sourceClockAtStart: earliest(results.map((r) => r.sourceClockAtStart)),
+      sourceClockAtEnd: latestOf(results.map((r) => r.sourceClockAtEnd)),
+    };
+    const watermarkAfter = state?.tables[key]?.watermark;
+    const report: TableReport = {
+      result,
+      watermarkBefore: parts[0]?.watermarkBefore,
+      watermarkAfter,
+      note: parts.find((p) => p.note)?.note,
+    };
+    if (config.mode === "backfill") report.lagSeconds = lagOf(result, watermarkAfter);
+    events.onTableEnd?.(report);
+    return report;
+  });
+  const t = totals(
+    tables.map((r) => r.result),
+    Math.max(...lanes.map((l) => l.totals.durationMs)),
+  );
+  const failed = lanes.find((l) => !l.ok);
+  const lags = tables.map((r) => r.lagSeconds).filter((n): n is number => n !== undefined);
+  return {
+    mode: config.mode,
+    dryRun: config.dryRun,
+    tables,
+    totals: t,
+    lastSyncUtc: oldestWatermark(state, config.tables),
+    notices: lanes.flatMap((l) => l.notices),
+    ok: !failed && t.tablesFailed === 0,
+    failure: failed?.failure,
+    ...(config.mode === "backfill" && {
+      lagSeconds: lags.length === tables.length && lags.length ? Math.max(...lags) : undefined,
+      changedEntities: t.read,
+    }),
+  };
+}
+
+function sumOf(
+  results: TableResult[],
+  field: "read" | "written" | "skipped" | "failed" | "conflicts" | "transactions" | "throttled" | "retries",
+): number {
+  return results.reduce((a, r) => a + r[field], 0);
+}
+
+function earliest(times: (string | undefined)[]): string | undefined {
+  const present = times.filter((x): x is string => !!x);
+  return present.length ? present.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a)) : undefined;
+}
+
+function latestOf(times: (string | undefined)[]): string | undefined {
+  const present = times.filter((x): x is string => !!x);
+  return present.length ? present.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : undefined;
+}
+
+interface ShardSetup {
+  sid: string;
+  /** The stored document when the run began (the view is made from it). */
+  latest: State;
+  /** Per table key: the plan id this shard reads by, and its key range. */
+  plans: ShardPlans;
+  ranges: Map<string, KeyRange>;
+  /** Tables whose keys could not be sampled (e.g. a missing source table): they fail alone. */
+  failures: Map<string, Error>;
+  /** The document this shard saved last. */
+  carry?: State;
+}
+
+/**
+ * Agree on each table's shard plan with the other shards: use the stored plan for this n, or sample the keys and
+ * store ours unless another shard stored one first; then, after a pause long enough for a concurrent save to
+ * land, read the plans back and take what is stored. Should two shards still read by different plans, no table
+ * watermark is derived from them (see `combinedWatermark`), so nothing a backfill relies on can be missed.
+ */
+async function prepareShards(
+  config: SyncConfig,
+  shard: Shard,
+  deps: MigrationDeps,
+  store: StateStore | undefined,
+  notice: (text: string) => void,
+): Promise<ShardSetup> {
+  if (!store) {
+    throw new StateError(
+      "Input 'shard' needs a state store shared by the shards (the cache or a repository variable, or --state-file for the CLI): the shards agree on their key ranges and each keeps its own checkpoint and watermark there.",
+    );
+  }
+  const sid = shardId(shard);
+  const conn = connect({ source: deps.source, destination: deps.destination, retry: deps.retry });
+  const failures = new Map<string, Error>();
+  const sampled = new Map<string, ShardPlan>();
+  let latest = (await store.load()) ?? emptyState();
+  const storedPlan = (s: State, key: string) => {
+    const p = s.tables[key]?.shardPlan;
+    return p && p.count === shard.count ? p : undefined;
+  };
+  for (const spec of config.tables) {
+    const key = tableKey(spec);
+    if (storedPlan(latest, key)) continue;
+    try {
+      sampled.set(
+        key,
+        await sampleShardPlan(conn.source, spec.source, shard.count, { filter: config.queryFilter }),
+      );
+    } catch (err) {
+      failures.set(key, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  if (sampled.size > 0) {
+    // First plan stored wins: reload right before saving, keep any plan another shard stored meanwhile.
+    const now = (await store.load()) ?? emptyState();
+    const tables = { ...now.tables };
+    let changed = false;
+    for (const [key, plan] of sampled) {
+      if (storedPlan(now, key)) continue;
+      tables[key] = { ...tables[key], shardPlan: { ...plan, at: new Date().toISOString() } };
+      changed = true;
+    }
+    if (changed) await store.save({ ...now, tables });
+    await new Promise((r) => setTimeout(r, deps.shardSettleMs ?? 3_000));
+    latest = (await store.load()) ?? emptyState();
+  }
+  const plans: ShardPlans = new Map();
+  const ranges = new Map<string, KeyRange>();
+  for (const spec of config.tables) {
+    const key = tableKey(spec);
+    if (failures.has(key)) continue;
+    const plan = storedPlan(latest, key);
+    if (!plan) {
+      failures.set(
+        key,
+        new StateError(
+          `Table ${describeTable(key)}: the shard plan could not be stored in ${store.describe()}; run the shard again.`,
+        ),
+      );
+      continue;
+    }
+    plans.set(key, plan.id);
+    const range = shardRange(plan, shard.index);
+    ranges.set(key, range);
+    notice(
+      `${deps.inProcessShards ? "Range" : "Shard"} ${sid} of table ${describeTable(key)} reads PartitionKey ${describeRange(range)} (plan ${plan.id}, sampled from ${plan.sampledFrom} entities).`,
+    );
+  }
+  return { sid, latest, plans, ranges, failures };
+}
+
+function describeRange(range: KeyRange): string {
+  const from = range.from === undefined ? "from the start" : `from '${range.from}'`;
+  const to = range.to === undefined ? "to the end" : `up to (not including) '${range.to}'`;
+  return `${from} ${to}`;
 }
 
 function cancelledMessage(

@@ -1,7 +1,7 @@
 // Paging through a table with exact wire types, one page fetched ahead of the consumer.
 import { parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError, TableMissingError } from "./errors.js";
-import { serviceMessage, type HttpResponse, type TableHttp } from "./http.js";
+import { serviceMessage, type HttpResponse, type HttpStats, type TableHttp } from "./http.js";
 
 export interface Continuation {
   nextPartitionKey: string;
@@ -19,6 +19,8 @@ export interface ReadOptions {
   select?: string[];
   /** Resume from here instead of the table's start. */
   continuation?: Continuation;
+  /** Pages fetched ahead of the consumer (default 2). */
+  readAhead?: number;
 }
 
 export function tableUrl(http: TableHttp, table: string): string {
@@ -31,6 +33,8 @@ export class TableReader {
   /** The source server's clock at the latest response. */
   lastServerClock?: Date;
   pagesRead = 0;
+  /** This reader's requests, 429s and retries. */
+  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
 
   constructor(
     private readonly http: TableHttp,
@@ -52,6 +56,7 @@ export class TableReader {
       method: "GET",
       url: `${tableUrl(this.http, this.table)}()${qs ? `?${qs}` : ""}`,
       headers: { Accept: "application/json;odata=minimalmetadata" },
+      stats: this.httpStats,
       // A body cut short by the network is retried rather than taken as the end of the table.
       isComplete: (r) => {
         try {
@@ -87,14 +92,41 @@ export class TableReader {
     return { entities, continuation: npk ? { nextPartitionKey: npk, nextRowKey: nrk } : undefined };
   }
 
-  /** Pages in order; an empty page with a continuation is followed, not taken as the end. */
+  /**
+   * Pages in order; an empty page with a continuation is followed, not taken as the end. Up to `readAhead`
+   * pages (default 2) are fetched ahead of the consumer: a page is requested as soon as the one before it
+   * arrived, so a slow page or a burst of writes does not leave the destination waiting for the source.
+   */
   async *pages(): AsyncGenerator<ReadPage> {
-    let next: Promise<ReadPage> | undefined = this.fetch(this.opts.continuation);
-    while (next) {
-      const page: ReadPage = await next;
-      next = page.continuation ? this.fetch(page.continuation) : undefined;
-      // If the consumer stops early, a prefetched page's failure must not surface as unhandled.
-      next?.catch(() => undefined);
+    const depth = Math.max(1, this.opts.readAhead ?? 2);
+    const queue: Promise<ReadPage>[] = [];
+    let continuation: Continuation | undefined = this.opts.continuation;
+    let more = true; // a page is still to be requested
+    let fetching = false; // pages come one after another: each names where the next starts
+    const fill = () => {
+      if (fetching || !more || queue.length >= depth) return;
+      fetching = true;
+      const p = this.fetch(continuation);
+      queue.push(p);
+      p.then(
+        (page) => {
+          fetching = false;
+          continuation = page.continuation;
+          more = !!page.continuation;
+          fill();
+        },
+        () => {
+          // The consumer meets the failure when it takes this page; nothing is fetched after it.
+          fetching = false;
+          more = false;
+        },
+      );
+    };
+    fill();
+    while (queue.length > 0) {
+      const page = await queue[0];
+      queue.shift();
+      fill();
       yield page;
     }
   }

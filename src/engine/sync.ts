@@ -2,11 +2,12 @@
 // destination, reading ahead while earlier transactions are still in flight.
 import { createServiceClient, type SideConfig, type ServiceKind } from "./connection.js";
 import { ServiceError, TableMissingError } from "./errors.js";
-import { DEFAULT_RETRY, TableHttp, type RetryOptions } from "./http.js";
+import { DEFAULT_RETRY, TableHttp, type HttpStats, type RetryOptions } from "./http.js";
 import { TableReader, type Continuation } from "./reader.js";
 import { totals, type RunTotals, type TableResult } from "./result.js";
 import { createTransformer, TransformError, type Rename } from "./transform.js";
 import { operationFor, TableWriter, type WriteMode } from "./writer.js";
+import { FlowControl } from "./rate.js";
 import {
   classifyGuarded,
   decide,
@@ -29,8 +30,12 @@ export interface EngineConfig {
   propertyRenames: Rename[];
   /** An extra OData filter for every table (ANDed with a backfill's watermark filter by the caller). */
   queryFilter?: string;
-  /** Transactions in flight per table. */
+  /** Transactions in flight over the run (every table and key range shares them). */
   concurrency: number;
+  /** Tables copied at the same time (default 4); they share the transactions in flight. */
+  tablesAtOnce?: number;
+  /** A hard cap on entities written per second over the whole run; undefined = none. */
+  maxEntitiesPerSecond?: number;
   /** Create destination tables that do not exist. */
   createTables: boolean;
   /** Read and count only; write nothing. */
@@ -98,6 +103,8 @@ export interface RunHooks {
 
 export const CANCELLED = "the run was cancelled";
 
+export const DEFAULT_TABLES_AT_ONCE = 4;
+
 export interface RunResult {
   tables: TableResult[];
   totals: RunTotals;
@@ -109,25 +116,39 @@ export interface Connected {
   source: TableHttp;
   destination: TableHttp;
   secrets: string[];
+  /** The run's flow control for writes to the destination (rate cap, back-off on 429), given a concurrency. */
+  flow?: FlowControl;
 }
 
 export function connect(
-  config: Pick<EngineConfig, "source" | "destination" | "retry">,
+  config: Pick<EngineConfig, "source" | "destination" | "retry"> &
+    Partial<Pick<EngineConfig, "concurrency" | "maxEntitiesPerSecond">>,
   signal?: AbortSignal,
 ): Connected {
   const retry = { ...DEFAULT_RETRY, ...config.retry };
   const src = createServiceClient(config.source, "source");
   const dst = createServiceClient(config.destination, "destination");
+  const destination = new TableHttp(dst, retry, signal);
+  const flow =
+    config.concurrency === undefined
+      ? undefined
+      : new FlowControl({
+          concurrency: config.concurrency,
+          maxEntitiesPerSecond: config.maxEntitiesPerSecond,
+        });
+  if (flow) destination.onThrottle = (hintMs) => flow.throttled(hintMs);
   return {
     source: new TableHttp(src, retry, signal),
-    destination: new TableHttp(dst, retry, signal),
+    destination,
     secrets: [...src.secrets, ...dst.secrets],
+    flow,
   };
 }
 
 /** Create the table unless it exists. */
-export async function ensureTable(http: TableHttp, table: string): Promise<void> {
+export async function ensureTable(http: TableHttp, table: string, stats?: HttpStats): Promise<void> {
   const res = await http.send({
+    stats,
     method: "POST",
     url: `${http.url}/Tables`,
     headers: {
@@ -142,8 +163,9 @@ export async function ensureTable(http: TableHttp, table: string): Promise<void>
 }
 
 /** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
-export async function requireTable(http: TableHttp, table: string): Promise<void> {
+export async function requireTable(http: TableHttp, table: string, stats?: HttpStats): Promise<void> {
   const res = await http.send({
+    stats,
     method: "GET",
     url: `${http.url}/Tables('${table}')`,
     headers: { Accept: "application/json;odata=nometadata" },
@@ -192,8 +214,6 @@ export async function copyTable(
 ): Promise<TableResult> {
   const started = Date.now();
   const result = emptyResult(spec, plan.filter);
-  const srcStats = { ...conn.source.stats };
-  const dstStats = { ...conn.destination.stats };
   const reader = new TableReader(conn.source, spec.source, {
     filter: plan.filter,
     continuation: plan.continuation,
@@ -208,6 +228,7 @@ export async function copyTable(
     concurrency: config.concurrency,
     maxFailuresKept: config.maxFailuresKept,
     sortedSource: conn.source.kind === "table",
+    flow: conn.flow,
     ...(guard && {
       classifyRejection: classifyGuarded,
       onConflict: (op, status, message) =>
@@ -275,8 +296,8 @@ export async function copyTable(
     for await (const page of reader.pages()) {
       // Only once the source answered: a missing source table must not leave an empty destination table.
       if (!destinationReady) {
-        if (config.createTables) await ensureTable(conn.destination, spec.destination);
-        else await requireTable(conn.destination, spec.destination);
+        if (config.createTables) await ensureTable(conn.destination, spec.destination, writer.httpStats);
+        else await requireTable(conn.destination, spec.destination, writer.httpStats);
         destinationReady = true;
       }
       if (!result.sourceClockAtStart && reader.serverClock)
@@ -329,10 +350,9 @@ export async function copyTable(
     if (result.failures.length < config.maxFailuresKept) result.failures.push(f);
   }
   result.durationMs = Date.now() - started;
-  result.throttled =
-    conn.destination.stats.throttled - dstStats.throttled + conn.source.stats.throttled - srcStats.throttled;
-  result.retries =
-    conn.destination.stats.retries - dstStats.retries + conn.source.stats.retries - srcStats.retries;
+  // Counted per reader and writer: tables copied at once share the connections.
+  result.throttled = writer.httpStats.throttled + reader.httpStats.throttled;
+  result.retries = writer.httpStats.retries + reader.httpStats.retries;
   report();
   return result;
 }
@@ -366,8 +386,9 @@ async function runTables(
   started: number,
 ): Promise<RunResult> {
   const conn = connect(config, httpSignal);
-  const results: TableResult[] = [];
-  for (const spec of config.tables) {
+  const results: (TableResult | undefined)[] = new Array(config.tables.length);
+  /** Plan, copy and hand over one table. A failure in one table never stops the others. */
+  const one = async (spec: TableSpec, i: number) => {
     let plan: TablePlan | null;
     try {
       plan = hooks.plan
@@ -376,20 +397,32 @@ async function runTables(
     } catch (err) {
       // A table that cannot be planned (e.g. a backfill without a watermark) fails alone.
       const result = { ...emptyResult(spec), error: describeError(err) };
-      results.push(result);
+      results[i] = result;
       await hooks.onTableEnd?.(result);
-      continue;
+      return;
     }
-    if (plan === null) continue;
+    if (plan === null) return;
     hooks.onTableStart?.(spec, plan);
     const result = await copyTable(conn, config, spec, plan, hooks);
-    results.push(result);
+    results[i] = result;
     await hooks.onTableEnd?.(result);
-    if (hooks.signal?.aborted) break;
-  }
+  };
+  // Several tables at once: they share the run's flow control, so together they keep `concurrency`
+  // transactions in flight (a small table no longer leaves the destination idle while the next one starts).
+  const width = Math.max(1, Math.min(config.tables.length, config.tablesAtOnce ?? DEFAULT_TABLES_AT_ONCE));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < config.tables.length && !hooks.signal?.aborted) {
+        const i = next++;
+        await one(config.tables[i], i);
+      }
+    }),
+  );
+  const done = results.filter((r): r is TableResult => r !== undefined);
   return {
-    tables: results,
-    totals: totals(results, Date.now() - started),
+    tables: done,
+    totals: totals(done, Date.now() - started),
     sourceKind: conn.source.kind,
     destinationKind: conn.destination.kind,
   };

@@ -9,8 +9,9 @@ import {
   type OperationKind,
 } from "./batch.js";
 import type { WireEntity } from "./edm.js";
-import { serviceMessage, type TableHttp } from "./http.js";
+import { serviceMessage, type HttpStats, type TableHttp } from "./http.js";
 import type { ServiceKind } from "./connection.js";
+import type { FlowControl } from "./rate.js";
 
 export type WriteMode = "replace" | "merge" | "insert";
 
@@ -57,6 +58,11 @@ export interface WriterOptions {
   /** Called for each operation that landed, with the ETag the service returned. */
   onLanded?: (op: Operation, etag: string | undefined) => void;
   onConflict?: (op: Operation, status: number, message: string) => void;
+  /**
+   * The run's flow control (shared by every writer to one destination): it decides when a transaction
+   * may be sent (rate cap, adaptive rate and window); `concurrency` then only sizes the buffers.
+   */
+  flow?: FlowControl;
 }
 
 interface Buffer_ {
@@ -90,6 +96,8 @@ export class TableWriter {
     transactions: 0,
     failures: [],
   };
+  /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
+  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   private readonly buffers = new Map<string, Buffer_>();
   private buffered = 0;
   private lastPartition: string | undefined;
@@ -160,8 +168,13 @@ export class TableWriter {
     if (!buf) return;
     this.buffers.delete(pk);
     this.buffered -= buf.ops.length;
-    while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
-    const p: Promise<void> = this.submit(buf.ops, 0).finally(() => this.inFlight.delete(p));
+    const flow = this.opts.flow;
+    if (flow) await flow.acquire(buf.ops.length);
+    else while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
+    const p: Promise<void> = this.submit(buf.ops, 0).finally(() => {
+      this.inFlight.delete(p);
+      flow?.release();
+    });
     this.inFlight.add(p);
   }
 
@@ -203,6 +216,8 @@ export class TableWriter {
         url: `${this.http.url}/$batch`,
         headers: { "Content-Type": batch.contentType, Accept: "application/json;odata=minimalmetadata" },
         body: batch.body,
+        stats: this.httpStats,
+        beforeRetry: this.opts.flow && (() => this.opts.flow!.retry(ops.length)),
       });
     } catch (err) {
       this.fail(ops, err instanceof Error ? err.message : String(err));
@@ -231,6 +246,7 @@ export class TableWriter {
     const outcome = parseBatchResponse(res.body, ops.length);
     if (outcome.ok) {
       this.counters.written += ops.length;
+      this.opts.flow?.completed(ops.length);
       if (this.opts.onLanded) ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
       return;
     }
@@ -246,7 +262,21 @@ export class TableWriter {
       return;
     }
     if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
-      await new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
+      const flow = this.opts.flow;
+      if (status === 429) {
+        // Throttled inside the transaction: counted and reported like a 429 on the request.
+        this.http.stats.throttled++;
+        this.httpStats.throttled++;
+        this.http.onThrottle?.(undefined);
+      }
+      if (flow && status === 429) {
+        // The flow control (which pauses every send for a while and lowers the rate) replaces the
+        // fixed back-off.
+        await flow.retry(ops.length);
+      } else {
+        const backoff = new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
+        await Promise.all([backoff, flow?.retry(ops.length)]);
+      }
       await this.submit(ops, changesetRetries + 1);
       return;
     }

@@ -52,6 +52,8 @@ const CheckpointSchema = z.looseObject({
   sourceClockAtStart: isoUtc,
   mode: z.string().min(1),
   read: count,
+  /** The run's query-filter: a continuation is only valid for the query that produced it. */
+  queryFilter: z.string().optional(),
   /** Entities written before the continuation (over every resumed run). */
   written: count.optional(),
   at: isoUtc,
@@ -63,6 +65,9 @@ const FullSyncRunSchema = z.looseObject({
   startedAt: isoUtc,
   /** Table keys the run already completed: a resumed run does not copy them again. */
   done: z.array(z.string().min(1)),
+  /** Sharded runs: the shard's save number, and false once the run completed (kept, so a merge cannot revive it). */
+  seq: count.optional(),
+  open: z.boolean().optional(),
 });
 
 const TableStateSchema = z.looseObject({
@@ -75,8 +80,34 @@ const TableStateSchema = z.looseObject({
   checkpoint: CheckpointSchema.optional(),
   /** Ids of our own writes after the switch, so a later backfill does not take them for the app's. */
   postSwitchWrites: z.array(z.string()).optional(),
-  /** Partition-key boundaries for parallel scans (a later issue fills them). */
-  shardKeys: z.array(z.string()).optional(),
+  /** How `shard: i/n` splits this table: the first plan stored for an n wins, so every shard reads the same ranges. */
+  shardPlan: z
+    .looseObject({
+      count: z.number().int().min(2),
+      boundaries: z.array(z.string()),
+      id: z.string().min(1),
+      sampledFrom: count,
+      at: isoUtc,
+    })
+    .optional(),
+  /**
+   * Per shard (`i/n`): its own watermark, checkpoint and last success, under the plan it read by. The table's
+   * watermark is derived once every shard of one plan has one.
+   */
+  shards: z
+    .record(
+      z.string().regex(/^\d+\/\d+$/),
+      z.looseObject({
+        plan: z.string().min(1),
+        /** Numbers this shard's saves, so a merge keeps the newest version of each shard's record. */
+        seq: count.optional(),
+        watermark: isoUtc.optional(),
+        lastSuccess: RunSummarySchema.optional(),
+        checkpoint: CheckpointSchema.optional(),
+        postSwitchWrites: z.array(z.string()).optional(),
+      }),
+    )
+    .optional(),
 });
 
 const StateSchema = z.looseObject({
@@ -85,12 +116,16 @@ const StateSchema = z.looseObject({
   tables: z.record(z.string().min(1), TableStateSchema),
   /** A full sync that has not completed every table yet (see `FullSyncRunSchema`). */
   fullSync: FullSyncRunSchema.optional(),
+  /** The same per shard (`i/n`) of a sharded full sync. */
+  fullSyncShards: z.record(z.string(), FullSyncRunSchema).optional(),
 });
 
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 export type FullSyncRun = z.infer<typeof FullSyncRunSchema>;
 export type TableState = z.infer<typeof TableStateSchema>;
+export type ShardState = NonNullable<TableState["shards"]>[string];
+export type StoredShardPlan = NonNullable<TableState["shardPlan"]>;
 export type State = z.infer<typeof StateSchema>;
 
 /** What `advanceWatermark` needs to know about the run besides the table's result. */
@@ -149,8 +184,10 @@ export function advanceWatermark(state: State, key: string, result: TableResult,
   if (!result.sourceClockAtStart) return state;
   const clock = toIso(result.sourceClockAtStart, "The source clock");
   const previous = state.tables[key] ?? {};
-  // A scan resumed from a checkpoint began when the checkpointed scan began: take the earlier clock.
-  const began = earlier(clock, previous.checkpoint?.sourceClockAtStart);
+  // A scan resumed from a checkpoint began when the checkpointed scan began: take the earlier clock. Only a
+  // run of the checkpoint's mode resumes it (or supersedes it); a backfill in between leaves it in place.
+  const resumed = previous.checkpoint?.mode === run.mode ? previous.checkpoint : undefined;
+  const began = earlier(clock, resumed?.sourceClockAtStart);
   const watermark = later(began, previous.watermark);
   const at = run.finishedAt
     ? toIso(run.finishedAt, "The finish time")
@@ -161,7 +198,7 @@ export function advanceWatermark(state: State, key: string, result: TableResult,
     lastSuccess: { mode: run.mode, at, read: result.read, written: result.written, skipped: result.skipped },
   };
   // A completed scan supersedes any resume point it came from.
-  delete next.checkpoint;
+  if (resumed) delete next.checkpoint;
   return { ...state, tables: { ...state.tables, [key]: next } };
 }
 
@@ -267,4 +304,126 @@ function formatIssues(error: z.ZodError): string {
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
     .join("; ");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shards: several jobs (`shard: i/n`) share one state document. Each job works on a *view* of the state in which
+// its shard's entry stands in for the table's own fields, so watermarks, checkpoints and resume work exactly as
+// for a whole table; saving merges the view back into the latest stored document, touching only that shard's
+// entry, so shards saving at the same time never undo each other's progress for long.
+
+/** For each table key: the plan id the shard reads by. */
+export type ShardPlans = Map<string, string>;
+
+/** The state as shard `sid` sees it: its own watermark (never older than the table's), checkpoint and run marker. */
+export function shardView(state: State, sid: string, plans: ShardPlans): State {
+  const tables = { ...state.tables };
+  for (const [key, plan] of plans) {
+    const entry = state.tables[key];
+    const own = entry?.shards?.[sid];
+    const mine = own && own.plan === plan ? own : undefined;
+    const view: TableState = { ...entry };
+    delete view.shards;
+    delete view.checkpoint;
+    delete view.lastSuccess;
+    const watermark = mine?.watermark ? later(mine.watermark, entry?.watermark) : entry?.watermark;
+    if (watermark) view.watermark = watermark;
+    if (mine?.checkpoint) view.checkpoint = mine.checkpoint;
+    if (mine?.lastSuccess) view.lastSuccess = mine.lastSuccess;
+    if (mine?.postSwitchWrites) view.postSwitchWrites = mine.postSwitchWrites;
+    tables[key] = view;
+  }
+  const view: State = { ...state, tables };
+  delete view.fullSync;
+  const marker = state.fullSyncShards?.[sid];
+  if (marker && marker.open !== false) {
+    const m = { ...marker };
+    delete m.seq;
+    delete m.open;
+    view.fullSync = m;
+  }
+  return view;
+}
+
+/** Of two versions of one shard's record, the later one (each shard numbers its own saves). */
+function newer<T extends { seq?: number }>(a: T | undefined, b: T | undefined): T | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return (b.seq ?? 0) > (a.seq ?? 0) ? b : a;
+}
+
+/**
+ * Merge shard `sid`'s view into `latest` (the document as stored now). Only that shard's records change (with
+ * a higher sequence number); every other shard's record is the newest version seen in `latest` or in `carry`
+ * (the document this shard saved last), so a save that raced another shard's does not undo it for good. The
+ * table's watermark moves once every shard of the table's plan has one (the oldest of them: each is valid for
+ * its own range, so the oldest is valid for the whole table).
+ */
+export function mergeShardView(
+  latest: State,
+  view: State,
+  sid: string,
+  plans: ShardPlans,
+  carry?: State,
+): State {
+  const tables = { ...latest.tables };
+  for (const [key, plan] of plans) {
+    const v = view.tables[key] ?? {};
+    const before = carry?.tables[key];
+    const entry: TableState = { ...tables[key] };
+    if (!entry.shardPlan && before?.shardPlan) entry.shardPlan = before.shardPlan;
+    const shards: NonNullable<TableState["shards"]> = {};
+    for (const id of new Set([...Object.keys(entry.shards ?? {}), ...Object.keys(before?.shards ?? {})])) {
+      const pick = newer(entry.shards?.[id], before?.shards?.[id]);
+      if (pick) shards[id] = pick;
+    }
+    const own: ShardState = { plan, seq: (shards[sid]?.seq ?? 0) + 1 };
+    if (v.watermark) own.watermark = v.watermark;
+    if (v.lastSuccess) own.lastSuccess = v.lastSuccess;
+    if (v.checkpoint) own.checkpoint = v.checkpoint;
+    if (v.postSwitchWrites) own.postSwitchWrites = v.postSwitchWrites;
+    shards[sid] = own;
+    entry.shards = shards;
+    if (v.switchedAt && !entry.switchedAt) entry.switchedAt = v.switchedAt;
+    const derived = combinedWatermark(entry);
+    if (derived) entry.watermark = later(derived, entry.watermark);
+    tables[key] = entry;
+  }
+  const next: State = { ...latest, tables };
+  const markers: NonNullable<State["fullSyncShards"]> = {};
+  const ids = new Set([
+    ...Object.keys(latest.fullSyncShards ?? {}),
+    ...Object.keys(carry?.fullSyncShards ?? {}),
+  ]);
+  for (const id of ids) {
+    const pick = newer(latest.fullSyncShards?.[id], carry?.fullSyncShards?.[id]);
+    if (pick) markers[id] = pick;
+  }
+  const seq = (markers[sid]?.seq ?? 0) + 1;
+  if (view.fullSync) markers[sid] = { ...view.fullSync, seq, open: true };
+  else if (markers[sid]) markers[sid] = { ...markers[sid], seq, open: false };
+  if (Object.keys(markers).length) next.fullSyncShards = markers;
+  else delete next.fullSyncShards;
+  return next;
+}
+
+/** This shard's own records in a document, to check that a save of ours is (still) what is stored. */
+export function shardRecords(state: State | undefined, sid: string, plans: ShardPlans): string {
+  return JSON.stringify([
+    ...[...plans.keys()].map((k) => state?.tables[k]?.shards?.[sid] ?? null),
+    state?.fullSyncShards?.[sid] ?? null,
+  ]);
+}
+
+/** The oldest shard watermark when every shard of the table's plan has completed under it; else undefined. */
+export function combinedWatermark(entry: TableState): string | undefined {
+  const plan = entry.shardPlan;
+  if (!plan) return undefined;
+  let oldest: string | undefined;
+  for (let i = 1; i <= plan.count; i++) {
+    const s = entry.shards?.[`${i}/${plan.count}`];
+    if (!s || s.plan !== plan.id || !s.watermark) return undefined;
+    if (!oldest || Date.parse(s.watermark) < Date.parse(oldest)) oldest = s.watermark;
+  }
+  return oldest;
 }

@@ -120,6 +120,16 @@ const cases: [string, Record<string, string>, string][] = [
   ],
   ["concurrency zero", { concurrency: "0" }, "Input 'concurrency' is '0'; use a whole number from 1 to 256."],
   [
+    "shard out of range",
+    { shard: "5/4" },
+    "Input 'shard' is '5/4', which is out of range; the shard i must be from 1 to 4 (i/n counts from 1).",
+  ],
+  [
+    "shard not i/n",
+    { shard: "first" },
+    "Input 'shard' is 'first'; write i/n, e.g. '2/4' for the second of four shards",
+  ],
+  [
     "config file missing",
     { tables: "", "config-file": "missing.json" },
     "Input 'config-file' names 'missing.json', which cannot be read; check the path.",

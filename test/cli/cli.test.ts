@@ -275,7 +275,8 @@ describe("table-sync CLI", () => {
       { signal: controller.signal },
     );
     expect(run.code).toBe(130);
-    expect(run.stdout).toContain("full-sync cancelled: 1 table");
+    // Cancelled before it began: no table is started.
+    expect(run.stdout).toContain("full-sync cancelled: 0 tables");
     expect(run.stdout).not.toContain("Next backfill");
   });
 

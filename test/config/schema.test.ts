@@ -46,9 +46,20 @@ describe("config", () => {
     ],
     [{ "overlap-seconds": "-5" }, "Input 'overlap-seconds' is '-5'"],
     [{ concurrency: "0" }, "Input 'concurrency' is '0'"],
+    [
+      { "max-entities-per-second": "0" },
+      "Input 'max-entities-per-second' is '0'; use a whole number from 1 to 1000000.",
+    ],
+    [{ "max-entities-per-second": "2.5" }, "Input 'max-entities-per-second' is '2.5'"],
     [{ since: "yesterday" }, "Input 'since' is 'yesterday'; use an ISO-8601 UTC time"],
   ])("refuses %j with one sentence", (patch, message) => {
     expect(() => buildConfig({ ...ok, ...patch })).toThrow(message);
+  });
+
+  it("reads max-entities-per-second: a whole number, or no cap when empty", () => {
+    expect(buildConfig(ok).maxEntitiesPerSecond).toBeUndefined();
+    expect(buildConfig({ ...ok, "max-entities-per-second": " " }).maxEntitiesPerSecond).toBeUndefined();
+    expect(buildConfig({ ...ok, "max-entities-per-second": "1500" }).maxEntitiesPerSecond).toBe(1500);
   });
 
   it("refuses plain http endpoints except loopback", () => {

@@ -182,36 +182,106 @@ describe("resume", () => {
       },
     });
     expect(first.ok).toBe(false);
-    expect(first.tables.map((r) => r.result.source)).toEqual([a, b]);
+    // The tables are copied at once: the small ones finish while the big one is cancelled.
+    expect(first.tables.map((r) => r.result.source)).toEqual([a, b, c]);
     expect(first.failure).toContain(`resumes table ${b} after its first 2000 entities`);
-    expect(first.failure).toContain("and skips the 1 finished tables");
+    expect(first.failure).toContain("and skips the 2 finished tables");
 
     const second = await runCopy(fullSync([a, b, c]), deps(store));
     expect(second.ok, second.failure).toBe(true);
-    expect(second.notices[0]).toMatch(/: 1 of 3 tables already done, table .* from its checkpoint\.$/);
-    expect(second.tables.map((r) => [r.result.source, r.result.read])).toEqual([
-      [b, 2_000],
-      [c, 200],
-    ]);
+    expect(second.notices[0]).toMatch(/: 2 of 3 tables already done, table .* from its checkpoint\.$/);
+    expect(second.tables.map((r) => [r.result.source, r.result.read])).toEqual([[b, 2_000]]);
     for (const t of [a, b, c]) await expectExact(t);
     const state = (await store.load())!;
     expect(state.fullSync).toBeUndefined();
     expect(second.lastSyncUtc).toBeDefined();
   });
 
-  it("a cancel before any checkpoint resumes nothing but the finished tables", async () => {
+  it("a cancel during the first page checkpoints it; the finished table is skipped next time", async () => {
     const t = uniqueTable("resumeNone");
+    const big = uniqueTable("resumeNoneBig");
     await seedEntities(src, t, entities(10));
+    await seedEntities(src, big, entities(3_000));
     const store = new MemoryStateStore();
     const controller = new AbortController();
-    controller.abort();
-    const first = await runCopy(fullSync([t, uniqueTable("resumeNone2")]), deps(store), {
+    const first = await runCopy(fullSync([t, big]), deps(store), {
       signal: controller.signal,
+      // Cancelled while the big table's first page is read, before any checkpoint.
+      onTableStart: (spec) => {
+        if (spec.source === big) controller.abort();
+      },
     });
     // The one-page table completed even though the run was cancelled.
     expect(first.ok).toBe(false);
-    expect(first.tables).toHaveLength(1);
-    expect(first.failure).toContain("the next full sync skips the 1 finished tables");
+    expect(first.tables.map((r) => [r.result.source, r.result.read])).toEqual([
+      [t, 10],
+      [big, 1_000],
+    ]);
+    expect(first.failure).toContain(
+      `resumes table ${big} after its first 1000 entities and skips the 1 finished tables`,
+    );
+  });
+
+  it("a checkpoint saved with another query-filter is not resumed: the table is copied from the start", async () => {
+    const t = uniqueTable("resumeFilter");
+    await seedEntities(src, t, entities(4_000));
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    const first = await runCopy(fullSync([t], { "query-filter": "PartitionKey ge 'p001'" }), deps(store, 1), {
+      signal: controller.signal,
+      onCheckpoint: () => controller.abort(),
+    });
+    expect(first.ok).toBe(false);
+    expect(
+      (await store.load())!.tables[tableKey({ source: t, destination: t })].checkpoint?.queryFilter,
+    ).toBe("PartitionKey ge 'p001'");
+    const second = await runCopy(fullSync([t]), deps(store));
+    expect(second.ok, second.failure).toBe(true);
+    expect(second.notices.join(" ")).toContain(
+      "was saved with another query-filter, so the table is copied from the start",
+    );
+    expect(second.tables[0].result.read).toBe(4_000);
+    await expectExact(t);
+  });
+
+  it("a backfill between an interrupted full sync and its resume leaves the checkpoint in place", async () => {
+    const t = uniqueTable("resumeBf");
+    await seedEntities(src, t, entities(5_000));
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    await runCopy(fullSync([t]), deps(store, 1), {
+      signal: controller.signal,
+      onCheckpoint: () => controller.abort(),
+    });
+    const key = tableKey({ source: t, destination: t });
+    const cp = (await store.load())!.tables[key].checkpoint!;
+    const back = await runCopy(
+      buildConfig({
+        mode: "backfill",
+        tables: t,
+        "source-connection-string": src,
+        "destination-connection-string": dst,
+        since: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, "Z"),
+      }),
+      deps(store),
+    );
+    expect(back.ok, back.failure).toBe(true);
+    expect((await store.load())!.tables[key].checkpoint).toEqual(cp);
+    const resumed = await runCopy(fullSync([t]), deps(store));
+    expect(resumed.ok, resumed.failure).toBe(true);
+    expect(resumed.tables[0].result.read).toBe(5_000 - cp.read);
+    await expectExact(t);
+  });
+
+  it("a run cancelled before it began copies nothing", async () => {
+    const t = uniqueTable("resumeNever");
+    await seedEntities(src, t, entities(10));
+    const controller = new AbortController();
+    controller.abort();
+    const first = await runCopy(fullSync([t]), deps(new MemoryStateStore()), { signal: controller.signal });
+    expect(first.ok).toBe(false);
+    expect(first.tables).toHaveLength(0);
+    expect(first.failure).toContain("before a checkpoint was saved");
   });
 });
 

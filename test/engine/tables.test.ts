@@ -2,6 +2,7 @@
 import { describe, expect, inject, it } from "vitest";
 import type { TableResult } from "../../src/engine/result.js";
 import { runSync } from "../../src/engine/sync.js";
+import { TableReader } from "../../src/engine/reader.js";
 import { key, rawDifferences, rawEntities, syncConfig } from "../support/sync.js";
 import { byKey, httpFor, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
@@ -54,12 +55,57 @@ describe("several tables", () => {
     expect(tm).toMatchObject({ read: 0, written: 0 });
     expect(tm.error).toBe(`Table ${missing} does not exist on the source.`);
     expect(result.totals).toMatchObject({ tables: 3, read: 150, written: 150, failed: 0, tablesFailed: 1 });
-    expect(ended.map((r) => r.source)).toEqual([a, missing, b]);
+    // Copied at once: they end in any order, and the result keeps the order they were given in.
+    expect(ended.map((r) => r.source).sort()).toEqual([a, missing, b].sort());
 
     expect(rawDifferences(await rawEntities(src, a), await rawEntities(dst, aDest))).toEqual([]);
     expect(rawDifferences(await rawEntities(src, b), await rawEntities(dst, b))).toEqual([]);
     // The renamed table went only where it was told to.
     expect(await tableExists(dst, a)).toBe(false);
+  });
+
+  it("copies several tables at once, or one after another with tablesAtOnce 1", async () => {
+    const tables = [uniqueTable("conA"), uniqueTable("conB"), uniqueTable("conC")];
+    for (const t of tables)
+      await seedEntities(
+        src,
+        t,
+        Array.from({ length: 1_500 }, (_, i) => simpleEntity(`p${i % 5}`, `r${i}`, { t, i })),
+      );
+    for (const tablesAtOnce of [undefined, 1]) {
+      const events: string[] = [];
+      const result = await runSync(syncConfig(src, dst, tables, { tablesAtOnce }), {
+        onTableStart: (spec) => events.push(`start ${spec.source}`),
+        onTableEnd: (r) => {
+          events.push(`end ${r.source}`);
+        },
+      });
+      expect(result.totals).toMatchObject({ tables: 3, read: 4_500, written: 4_500, failed: 0 });
+      const firstEnd = events.findIndex((e) => e.startsWith("end"));
+      if (tablesAtOnce === 1) expect(events.slice(0, 2)).toEqual([`start ${tables[0]}`, `end ${tables[0]}`]);
+      else expect(events.slice(0, firstEnd)).toHaveLength(3); // all three started before the first ended
+      for (const t of tables)
+        expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
+    }
+  });
+
+  it("reads up to two pages ahead of a slow consumer, and no further", async () => {
+    const t = uniqueTable("ahead");
+    await seedEntities(
+      src,
+      t,
+      Array.from({ length: 5_500 }, (_, i) =>
+        simpleEntity(`p${i % 3}`, `r${String(i).padStart(5, "0")}`, { i }),
+      ),
+    );
+    const reader = new TableReader(httpFor(src), t);
+    const pages = reader.pages();
+    await pages.next(); // the consumer holds the first page …
+    await new Promise((r) => setTimeout(r, 500));
+    expect(reader.pagesRead).toBe(3); // … while two more wait
+    let entities = 0;
+    for await (const page of pages) entities += page.entities.length;
+    expect(entities + 1_000).toBe(5_500);
   });
 
   it("writes into a destination table that already exists", async () => {

@@ -1,0 +1,241 @@
+// Flow control shared by every writer of one run (one per destination): a hard cap on entities per
+// second, and an adaptive limit that backs off when the destination throttles (HTTP 429) and climbs
+// again while it does not.
+//
+// Two adaptive limits work together:
+// - a window of transactions in flight, from the configured concurrency down to 1: halved on
+//   throttling, one more per quiet second;
+// - a send rate in entities per second (AIMD): unlimited until the first 429, then seeded from the
+//   throughput that was accepted just before it, multiplied by DECREASE on every throttling episode and
+//   raised by INCREASE of the last decreased rate per quiet second. A window alone cannot hold a budget
+//   that a single transaction in flight already exceeds; the rate can.
+// A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
+// once), and it pauses every new send and every retry until the service's retry-after hint has passed.
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface FlowOptions {
+  /** Most transactions in flight (the configured concurrency), and where the window starts. */
+  concurrency: number;
+  /** A hard cap: entities sent per second, never exceeded; undefined = no cap. */
+  maxEntitiesPerSecond?: number;
+  clock?: Clock;
+  /** Rate factor on each throttling episode (default 0.85). */
+  decrease?: number;
+  /** Per quiet second, the rate grows by this share of the rate set at the last decrease (default 0.03). */
+  increase?: number;
+  /** A pause when a 429 carries no hint, ms (default 200). */
+  defaultPauseMs?: number;
+}
+
+export interface FlowStats {
+  /** 429s reported. */
+  throttled: number;
+  /** Throttling episodes: times the limits were lowered. */
+  decreases: number;
+  /** The adaptive rate now, entities/s (Infinity before the first 429). */
+  rate: number;
+  /** Transactions allowed in flight now. */
+  window: number;
+}
+
+/** Window of throughput measurement, ms. */
+const METER_MS = 1_000;
+/** Two 429s closer than this (or the hint they carry) belong to one episode. */
+const EPISODE_MS = 150;
+/** No increase until this long after the last 429. */
+const HOLD_MS = 500;
+/** An episode this soon after the previous one means the last decrease was not enough. */
+const PHASE_MS = 1_000;
+
+/**
+ * Paces sends at `rate` per second (generic cell rate): a send of `n` may start when the previous
+ * sends' time is used up; `burst` seconds of unused time may be saved.
+ */
+class Pacer {
+  /** When the sends so far are paid for (ms). */
+  private tat = -Infinity;
+
+  constructor(private readonly burstMs: number) {}
+
+  /** Ms until `n` may be sent at `rate` (0: now). */
+  wait(now: number, rate: number): number {
+    if (!Number.isFinite(rate)) return 0;
+    return Math.max(0, this.tat - now);
+  }
+
+  commit(now: number, n: number, rate: number): void {
+    if (!Number.isFinite(rate)) return;
+    this.tat = Math.max(this.tat, now - this.burstMs) + (n / rate) * 1000;
+  }
+}
+
+export class FlowControl {
+  private readonly clock: Clock;
+  private readonly max: number;
+  private readonly cap?: number;
+  private readonly decrease: number;
+  private readonly increase: number;
+  private readonly defaultPauseMs: number;
+  private readonly capPacer = new Pacer(0);
+  private readonly ratePacer = new Pacer(50);
+  private inFlight = 0;
+  private window: number;
+  private rate = Infinity;
+  /** The rate set at the last decrease: the additive step is a share of it. */
+  private base = 0;
+  private pausedUntil = -Infinity;
+  private lastThrottle = -Infinity;
+  private episodeUntil = -Infinity;
+  /** Episodes in a row, each starting within PHASE_MS of the one before. */
+  private streak = 0;
+  private lastEpisode = -Infinity;
+  private lastGrow = 0;
+  private windowGrownAt = 0;
+  /** Completed entities with their times, for the throughput meter. */
+  private readonly done: { at: number; n: number }[] = [];
+  private readonly waiters: (() => void)[] = [];
+  readonly stats: FlowStats;
+
+  constructor(opts: FlowOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.max = Math.max(1, Math.floor(opts.concurrency));
+    this.cap = opts.maxEntitiesPerSecond;
+    this.decrease = opts.decrease ?? 0.85;
+    this.increase = opts.increase ?? 0.03;
+    this.defaultPauseMs = opts.defaultPauseMs ?? 200;
+    this.window = this.max;
+    this.stats = { throttled: 0, decreases: 0, rate: Infinity, window: this.window };
+  }
+
+  /** Wait for room for a transaction of `n` operations; pair with `release`. */
+  async acquire(n: number): Promise<void> {
+    while (this.inFlight >= this.window) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.inFlight++;
+    try {
+      await this.pace(n);
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  /** Before resending a throttled transaction of `n` operations (its slot is kept): wait as a new send would. */
+  async retry(n: number): Promise<void> {
+    await this.pace(n);
+  }
+
+  /** A transaction acquired earlier is done; `landed` operations were accepted. */
+  release(landed = 0): void {
+    this.inFlight--;
+    if (landed > 0) this.completed(landed);
+    this.wake();
+  }
+
+  /** Operations the destination accepted (for the throughput meter). */
+  completed(n: number): void {
+    const now = this.clock.now();
+    this.done.push({ at: now, n });
+    this.trim(now);
+    this.grow(now);
+  }
+
+  /** The destination answered 429; `hintMs` is its retry-after hint, if it gave one. */
+  throttled(hintMs?: number): void {
+    const now = this.clock.now();
+    this.stats.throttled++;
+    const pause = hintMs ?? this.defaultPauseMs;
+    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
+    this.lastThrottle = now;
+    if (now < this.episodeUntil) return;
+    // A new episode: lower both limits once.
+    this.episodeUntil = now + Math.max(EPISODE_MS, pause);
+    this.streak = now - this.lastEpisode < PHASE_MS ? this.streak + 1 : 1;
+    this.lastEpisode = now;
+    this.stats.decreases++;
+    this.trim(now);
+    // The first episode seeds the rate from the throughput accepted just before it (nothing accepted
+    // yet: no rate, only the window and the pause).
+    const from = Number.isFinite(this.rate) ? this.rate : this.throughput(now) || Infinity;
+    if (Number.isFinite(from)) {
+      // Throttled again right after a decrease: that one was not enough, so cut deeper.
+      this.rate = Math.max(1, from * this.decrease ** Math.min(this.streak, 2));
+      this.base = this.rate;
+    }
+    this.lastGrow = now;
+    this.window = Math.max(1, Math.floor(this.window / 2));
+    this.windowGrownAt = now;
+    this.syncStats();
+  }
+
+  private async pace(n: number): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      this.grow(now);
+      const wait = Math.max(
+        this.pausedUntil - now,
+        this.cap === undefined ? 0 : this.capPacer.wait(now, this.cap),
+        this.ratePacer.wait(now, this.rate),
+      );
+      if (wait <= 0) {
+        if (this.cap !== undefined) this.capPacer.commit(now, n, this.cap);
+        this.ratePacer.commit(now, n, this.rate);
+        return;
+      }
+      await this.clock.sleep(Math.ceil(wait));
+    }
+  }
+
+  /** Additive increase while no 429 comes. */
+  private grow(now: number): void {
+    if (now - this.lastThrottle < HOLD_MS) {
+      this.lastGrow = now;
+      return;
+    }
+    const dt = (now - this.lastGrow) / 1000;
+    this.lastGrow = now;
+    if (Number.isFinite(this.rate) && dt > 0) {
+      this.rate += this.base * this.increase * dt;
+      // Never run far ahead of what is actually sent, or the next decrease starts from a fiction.
+      const measured = this.throughput(now);
+      if (measured > 0 && this.rate > measured * 2 && this.rate > this.base) {
+        this.rate = Math.max(this.base, measured * 2);
+      }
+    }
+    if (this.window < this.max && now - this.windowGrownAt >= 1000) {
+      this.window++;
+      this.windowGrownAt = now;
+      this.wake();
+    }
+    this.syncStats();
+  }
+
+  /** Entities accepted per second over the last METER_MS (or since the first, if sooner). */
+  private throughput(now: number): number {
+    if (this.done.length === 0) return 0;
+    const total = this.done.reduce((s, d) => s + d.n, 0);
+    const span = Math.max(100, Math.min(METER_MS, now - this.done[0].at));
+    return (total / span) * 1000;
+  }
+
+  private trim(now: number): void {
+    while (this.done.length > 0 && now - this.done[0].at > METER_MS) this.done.shift();
+  }
+
+  private wake(): void {
+    while (this.waiters.length > 0 && this.inFlight < this.window) this.waiters.shift()?.();
+  }
+
+  private syncStats(): void {
+    this.stats.rate = this.rate;
+    this.stats.window = this.window;
+  }
+}
