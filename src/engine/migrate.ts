@@ -96,6 +96,10 @@ export interface MigrationDeps {
   checkpointIntervalMs?: number;
   /** Sharded runs: how long to wait for a concurrent shard's plan to land in the store (default 3 000 ms). */
   shardSettleMs?: number;
+  /** Sharded runs: how often a shard waiting for another's key sample looks at the store (default 5 000 ms). */
+  shardPollMs?: number;
+  /** Sharded runs: how often a shard sampling the keys says so in the store (default 20 000 ms). */
+  shardHeartbeatMs?: number;
   /** The shards are key ranges of one job (`read-ranges`), saving through one queue: no other process races them. */
   inProcessShards?: boolean;
 }
@@ -513,9 +517,47 @@ async function prepareShards(
     const p = s.tables[key]?.shardPlan;
     return p && p.count === shard.count ? p : undefined;
   };
+  const pollMs = deps.shardPollMs ?? 5_000;
+  const beatMs = deps.shardHeartbeatMs ?? 20_000;
+  /**
+   * While another shard samples the table (its heartbeat in the state keeps changing), wait for its plan
+   * rather than scanning the keys once more; a heartbeat still for three beats means it stopped. Only
+   * changes are compared, never the other runner's clock.
+   */
+  const awaitSampler = async (key: string): Promise<State> => {
+    let seen: string | undefined;
+    let changedAt = Date.now();
+    for (;;) {
+      const s = (await store.load()) ?? emptyState();
+      const m = s.tables[key]?.shardSampling;
+      if (storedPlan(s, key) || !m || m.count !== shard.count || m.by === sid) return s;
+      const beat = `${m.by}#${m.beat}`;
+      if (beat !== seen) {
+        seen = beat;
+        changedAt = Date.now();
+      } else if (Date.now() - changedAt > 3 * beatMs) return s;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  };
+  const announce = async (key: string, beat: number) => {
+    const s = (await store.load()) ?? emptyState();
+    if (storedPlan(s, key)) return;
+    const entry = { ...s.tables[key], shardSampling: { count: shard.count, by: sid, beat } };
+    await store.save({ ...s, tables: { ...s.tables, [key]: entry } });
+  };
   for (const spec of config.tables) {
     const key = tableKey(spec);
     if (storedPlan(latest, key)) continue;
+    latest = await awaitSampler(key);
+    if (storedPlan(latest, key)) continue;
+    // Our turn to scan the keys: say so, and keep saying so while the scan runs.
+    const beats = new SerialQueue();
+    let beat = 1;
+    await beats.push(() => announce(key, beat)).catch(() => undefined);
+    const timer = setInterval(
+      () => void beats.push(() => announce(key, ++beat)).catch(() => undefined),
+      beatMs,
+    );
     try {
       sampled.set(
         key,
@@ -523,6 +565,18 @@ async function prepareShards(
       );
     } catch (err) {
       failures.set(key, err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      clearInterval(timer);
+      await beats.push(async () => undefined);
+    }
+    if (failures.has(key)) {
+      // Do not keep the other shards waiting for a plan that will not come.
+      const s = (await store.load()) ?? emptyState();
+      if (s.tables[key]?.shardSampling?.by === sid) {
+        const entry = { ...s.tables[key] };
+        delete entry.shardSampling;
+        await store.save({ ...s, tables: { ...s.tables, [key]: entry } });
+      }
     }
   }
   if (sampled.size > 0) {
@@ -532,7 +586,9 @@ async function prepareShards(
     let changed = false;
     for (const [key, plan] of sampled) {
       if (storedPlan(now, key)) continue;
-      tables[key] = { ...tables[key], shardPlan: { ...plan, at: new Date().toISOString() } };
+      const entry = { ...tables[key], shardPlan: { ...plan, at: new Date().toISOString() } };
+      delete entry.shardSampling;
+      tables[key] = entry;
       changed = true;
     }
     if (changed) await store.save({ ...now, tables });

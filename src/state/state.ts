@@ -90,6 +90,8 @@ const TableStateSchema = z.looseObject({
       at: isoUtc,
     })
     .optional(),
+  /** A shard is scanning the keys for a plan of `count` shards; `beat` changes while it is alive. */
+  shardSampling: z.looseObject({ count: z.number().int().min(2), by: z.string(), beat: count }).optional(),
   /**
    * Per shard (`i/n`): its own watermark, checkpoint and last success, under the plan it read by. The table's
    * watermark is derived once every shard of one plan has one.

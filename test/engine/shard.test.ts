@@ -15,6 +15,7 @@ import { combinedWatermark, tableKey, type State } from "../../src/state/state.j
 import { MemoryStateStore } from "../../src/state/store.js";
 import type { WireEntity } from "../../src/engine/edm.js";
 import { FAST_RETRY, rawDifferences, rawEntities } from "../support/sync.js";
+import { startFaultProxy } from "../support/fault-proxy.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = inject("sourceConnectionString");
@@ -38,6 +39,8 @@ function deps(store: MemoryStateStore, extra: Partial<MigrationDeps> = {}): Migr
     destination: { connectionString: dst },
     retry: FAST_RETRY,
     shardSettleMs: 200,
+    shardPollMs: 50,
+    shardHeartbeatMs: 200,
     ...extra,
   };
 }
@@ -188,6 +191,45 @@ describe("sharded copies", () => {
     expect(back.ok, back.failure).toBe(true);
     expect(back.tables[0].result.read).toBe(2);
     await expectExact(t);
+  });
+
+  it("shards starting together scan the keys once: the others wait for the sampler's plan", async () => {
+    const t = uniqueTable("shardOnce");
+    const all = skewed();
+    await seedEntities(src, t, all);
+    const proxy = await startFaultProxy({ target: src });
+    try {
+      const store = new MemoryStateStore();
+      const through = (shard: string) =>
+        buildConfig({
+          mode: "full-sync",
+          tables: t,
+          "source-connection-string": proxy.connectionString(),
+          "destination-connection-string": dst,
+          "state-store": "file",
+          shard,
+        });
+      const viaProxy = { ...deps(store), source: { connectionString: proxy.connectionString() } };
+      const first = runCopy(through("1/3"), viaProxy);
+      await new Promise((r) => setTimeout(r, 30)); // shard 1 announces itself first
+      const runs = await Promise.all([
+        first,
+        runCopy(through("2/3"), viaProxy),
+        runCopy(through("3/3"), viaProxy),
+      ]);
+      for (const r of runs) expect(r.ok, r.failure).toBe(true);
+      expect(runs.reduce((n, r) => n + r.tables[0].result.read, 0)).toBe(all.length);
+      // One projection scan of the keys (its first page has no continuation parameters), not three.
+      const scans = proxy
+        .requests("GET", /select=PartitionKey/)
+        .filter((e) => !/NextPartitionKey/.test(e.path));
+      expect(scans).toHaveLength(1);
+      const state = (await store.load())!;
+      expect(state.tables[tableKey({ source: t, destination: t })].shardSampling).toBeUndefined();
+      await expectExact(t);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it("a shard resumes from its own checkpoint; the plan stays; other shards are untouched", async () => {
