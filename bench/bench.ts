@@ -18,7 +18,7 @@
 // the tool or the source is busy; unpinned on 2 cores, the three processes would take CPU from each
 // other, and the ceiling (which has no source to read) would be measured with more CPU than the sync.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, release, platform, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,7 @@ import {
   processCpuSeconds,
   runChild,
   type Measured,
+  repoRoot,
 } from "./common.js";
 import { entities, partitionKey, type Layout } from "./data.js";
 import { entityJson } from "../src/engine/edm.js";
@@ -63,15 +64,6 @@ interface Row extends Measured {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function repoRoot(): string {
-  let dir = here;
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "bench"))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 function options(): Options {
   const { values } = parseArgs({
@@ -119,7 +111,7 @@ function options(): Options {
     seedConcurrency: int("seed-concurrency", 16),
     verify,
     pin: pinning,
-    results: resolve(pick("results") ?? join(repoRoot(), "bench", "RESULTS.md")),
+    results: resolve(pick("results") ?? join(repoRoot(here), "bench", "RESULTS.md")),
   };
 }
 
@@ -371,7 +363,7 @@ async function main(): Promise<void> {
 function azuriteVersion(): string {
   try {
     const pkg = JSON.parse(
-      readFileSync(join(repoRoot(), "node_modules", "azurite", "package.json"), "utf8"),
+      readFileSync(join(repoRoot(here), "node_modules", "azurite", "package.json"), "utf8"),
     ) as {
       version?: string;
     };
@@ -384,7 +376,7 @@ function azuriteVersion(): string {
 function gitCommit(): string {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], {
-      cwd: repoRoot(),
+      cwd: repoRoot(here),
       encoding: "utf8",
     }).trim();
   } catch {

@@ -1,7 +1,8 @@
 // Shared by the bench and its child processes: what a measurement reports, running a child, and
 // checking what landed.
 import { execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createServiceClient } from "../src/engine/connection.js";
 import { differingProperties, type WireEntity } from "../src/engine/edm.js";
 import { TableHttp } from "../src/engine/http.js";
@@ -213,4 +214,14 @@ export function canPin(): boolean {
 /** Pin a running process, all its threads, to one CPU. */
 export function pin(pid: number, cpu: number): void {
   execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+}
+
+/** The repository root (where package.json and bench/ are), from a bench script's own directory. */
+export function repoRoot(from: string): string {
+  let dir = from;
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "bench"))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
 }

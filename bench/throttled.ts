@@ -18,21 +18,13 @@ import { ensureTable, runSync } from "../src/engine/sync.js";
 import { TableWriter } from "../src/engine/writer.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { startThrottleProxy } from "../test/support/throttle-proxy.js";
-import { compareTables, httpFor } from "./common.js";
+import { compareTables, httpFor, repoRoot } from "./common.js";
 import { entities, partitionKey } from "./data.js";
 
 const TARGET_USED = 0.9;
 const TARGET_THROTTLED = 0.05;
 
 const here = dirname(fileURLToPath(import.meta.url));
-function repoRoot(): string {
-  let dir = here;
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "bench"))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +49,7 @@ const opts = {
   ruPerSecond: int(values["ru-per-second"], 6_000),
   concurrency: int(values.concurrency, 8),
   unthrottled: values.unthrottled ?? false,
-  results: resolve(values.results ?? join(repoRoot(), "bench", "RESULTS-throttled.md")),
+  results: resolve(values.results ?? join(repoRoot(here), "bench", "RESULTS-throttled.md")),
 };
 
 const fmt = (n: number, digits = 0) =>

@@ -37542,7 +37542,11 @@ class SystematicSample {
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
-/** The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). */
+/**
+ * The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). A boundary
+ * is the start of a partition: of the partition holding the quantile and the one after it, the start nearer to
+ * the quantile, so a partition goes to whichever shard keeps the split closer to even.
+ */
 function boundariesOf(sample, count) {
     if (count <= 1)
         return [];
@@ -37550,8 +37554,17 @@ function boundariesOf(sample, count) {
     if (sorted.length === 0)
         return [];
     const out = [];
-    for (let j = 1; j < count; j++)
-        out.push(sorted[Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count))]);
+    for (let j = 1; j < count; j++) {
+        const q = Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count));
+        const key = sorted[q];
+        let start = q;
+        while (start > 0 && sorted[start - 1] === key)
+            start--;
+        let next = q;
+        while (next < sorted.length && sorted[next] === key)
+            next++;
+        out.push(next < sorted.length && next - q < q - start ? sorted[next] : key);
+    }
     return out;
 }
 /**

@@ -99,14 +99,25 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). */
+/**
+ * The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). A boundary
+ * is the start of a partition: of the partition holding the quantile and the one after it, the start nearer to
+ * the quantile, so a partition goes to whichever shard keeps the split closer to even.
+ */
 export function boundariesOf(sample: readonly string[], count: number): string[] {
   if (count <= 1) return [];
   const sorted = [...sample].sort(compare);
   if (sorted.length === 0) return [];
   const out: string[] = [];
-  for (let j = 1; j < count; j++)
-    out.push(sorted[Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count))]);
+  for (let j = 1; j < count; j++) {
+    const q = Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count));
+    const key = sorted[q];
+    let start = q;
+    while (start > 0 && sorted[start - 1] === key) start--;
+    let next = q;
+    while (next < sorted.length && sorted[next] === key) next++;
+    out.push(next < sorted.length && next - q < q - start ? sorted[next] : key);
+  }
   return out;
 }
 

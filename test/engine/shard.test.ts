@@ -81,7 +81,13 @@ describe("shard plans", () => {
 
   it("boundaries are the sample's quantiles by entity count", () => {
     const sample = [...Array(90).fill("a"), ...Array(5).fill("b"), ...Array(5).fill("c")];
-    expect(boundariesOf(sample, 2)).toEqual(["a"]);
+    // A partition holding the quantile goes to the side that keeps the split nearer to even.
+    expect(boundariesOf(sample, 2)).toEqual(["b"]);
+    const tens = Array.from({ length: 1000 }, (_, i) => `p${String(Math.floor(i / 10)).padStart(2, "0")}`);
+    expect(boundariesOf(tens, 2)).toEqual(["p50"]);
+    expect(boundariesOf(tens, 4)).toEqual(["p25", "p50", "p75"]);
+    const threes = Array.from({ length: 99 }, (_, i) => `p${String(Math.floor(i / 3)).padStart(2, "0")}`);
+    expect(boundariesOf(threes, 2)).toEqual(["p16"]); // 48 | 51, not 51 | 48 — either is one partition off
     const keys = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(2, "0")}`);
     expect(boundariesOf(keys, 4)).toEqual(["k25", "k50", "k75"]);
     expect(boundariesOf([], 4)).toEqual([]);
