@@ -36508,13 +36508,16 @@ class TableWriter {
             return;
         this.buffers.delete(pk);
         this.buffered -= buf.ops.length;
+        // Built before waiting for a slot: when one frees, the transaction goes out at once instead of the
+        // destination waiting while its body is encoded.
+        const batch = this.build(buf.ops);
         const flow = this.opts.flow;
         if (flow)
             await flow.acquire(buf.ops.length);
         else
             while (this.inFlight.size >= this.opts.concurrency)
                 await Promise.race(this.inFlight);
-        const p = this.submit(buf.ops, 0).finally(() => {
+        const p = this.submit(buf.ops, 0, batch).finally(() => {
             this.inFlight.delete(p);
             flow?.release();
         });
@@ -36545,14 +36548,18 @@ class TableWriter {
         else
             this.fail([op], message, status, code);
     }
-    async submit(ops, changesetRetries) {
-        if (ops.length === 0)
-            return;
+    build(ops) {
         const batch = buildBatchBytes(this.url, ops);
         // The body now holds every entity's JSON: let the per-operation copies go while the transaction is
         // in flight, so they die young instead of being promoted (a resubmission computes them again).
         for (const op of ops)
             op.json = undefined;
+        return batch;
+    }
+    async submit(ops, changesetRetries, prebuilt) {
+        if (ops.length === 0)
+            return;
+        const batch = prebuilt ?? this.build(ops);
         this.counters.transactions++;
         let res;
         try {

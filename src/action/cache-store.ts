@@ -1,9 +1,10 @@
 // The state in the GitHub Actions cache. Cache keys are immutable, so every save makes a new entry
-// `<state-key>-<run id>-<attempt>-<stamp>-<n>` and a load restores the newest entry under the prefix `<state-key>-`.
+// `<state-key>-<run id>-<attempt>-<stamp><random>-<n>` and a load restores the newest entry under the prefix `<state-key>-`.
 //
 // @actions/cache treats caching as optional: a failed restore is a warning and a miss, a failed save returns -1.
 // For us a lost state means a wrong next run, so this store turns both into errors: it checks the service and the
 // runner's cache mode first, and watches what the library logs while it works to tell a miss from a failure.
+import { randomBytes } from "node:crypto";
 import * as cache from "@actions/cache";
 import { readFileSync } from "node:fs";
 import { mkdir, rm, readFile, writeFile } from "node:fs/promises";
@@ -56,7 +57,9 @@ export class CacheStateStore implements StateStore {
   /** The keys this store saved, oldest first. */
   readonly savedKeys: string[] = [];
   private readonly env: NodeJS.ProcessEnv;
-  private readonly stamp = Date.now();
+  // The jobs of a matrix share the run id and attempt (and may start in the same millisecond): a random part
+  // keeps their entries apart, since a key that exists already cannot be saved again.
+  private readonly stamp = `${Date.now()}${randomBytes(3).toString("hex")}`;
   private counter = 0;
 
   constructor(options: CacheStateStoreOptions) {

@@ -168,10 +168,13 @@ export class TableWriter {
     if (!buf) return;
     this.buffers.delete(pk);
     this.buffered -= buf.ops.length;
+    // Built before waiting for a slot: when one frees, the transaction goes out at once instead of the
+    // destination waiting while its body is encoded.
+    const batch = this.build(buf.ops);
     const flow = this.opts.flow;
     if (flow) await flow.acquire(buf.ops.length);
     else while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
-    const p: Promise<void> = this.submit(buf.ops, 0).finally(() => {
+    const p: Promise<void> = this.submit(buf.ops, 0, batch).finally(() => {
       this.inFlight.delete(p);
       flow?.release();
     });
@@ -202,12 +205,21 @@ export class TableWriter {
     } else this.fail([op], message, status, code);
   }
 
-  private async submit(ops: Operation[], changesetRetries: number): Promise<void> {
-    if (ops.length === 0) return;
+  private build(ops: Operation[]): ReturnType<typeof buildBatchBytes> {
     const batch = buildBatchBytes(this.url, ops);
     // The body now holds every entity's JSON: let the per-operation copies go while the transaction is
     // in flight, so they die young instead of being promoted (a resubmission computes them again).
     for (const op of ops) op.json = undefined;
+    return batch;
+  }
+
+  private async submit(
+    ops: Operation[],
+    changesetRetries: number,
+    prebuilt?: ReturnType<typeof buildBatchBytes>,
+  ): Promise<void> {
+    if (ops.length === 0) return;
+    const batch = prebuilt ?? this.build(ops);
     this.counters.transactions++;
     let res;
     try {

@@ -113,7 +113,7 @@ describe("cache state store", () => {
     await store.save(state);
 
     expect(store.savedKeys).toHaveLength(1);
-    expect(store.savedKeys[0]).toMatch(/^table-sync-1000-1-\d+-0$/);
+    expect(store.savedKeys[0]).toMatch(/^table-sync-1000-1-\d+[0-9a-f]{6}-0$/);
     expect(fake.finalizedKeys()).toEqual(store.savedKeys);
     // The blob went through the Azure SDK's single-shot upload, the download through a plain GET.
     expect(fake.requests.some((r) => r.method === "PUT" && r.path.startsWith("/blob/"))).toBe(true);
@@ -151,13 +151,22 @@ describe("cache state store", () => {
     expect(next.restoredKey).toBe(otherStep.savedKeys[0]);
   });
 
+  it("jobs of one matrix (same run, same attempt, same moment) save under different keys", async () => {
+    const a = new CacheStateStore({ stateKey: "table-sync" });
+    const b = new CacheStateStore({ stateKey: "table-sync" });
+    await a.save(stateWith("orders", "2024-05-01T12:00:00.000Z"));
+    await b.save(stateWith("orders", "2024-05-01T12:00:00.000Z"));
+    expect(a.savedKeys[0]).not.toBe(b.savedKeys[0]);
+    expect(fake.finalizedKeys()).toEqual([...a.savedKeys, ...b.savedKeys]);
+  });
+
   it("fails clearly when saveCache returns -1 (entry refused or already exists)", async () => {
     const store = new CacheStateStore({ stateKey: "table-sync" });
     fake.faults.create = "conflict";
     const err = await store.save(stateWith("orders", "2024-05-01T12:00:00.000Z")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateError);
     expect((err as Error).message).toMatch(
-      /^Saving the state to the Actions cache .* under 'table-sync-1000-1-\d+-0' failed: /,
+      /^Saving the state to the Actions cache .* under 'table-sync-1000-1-\d+[0-9a-f]{6}-0' failed: /,
     );
     expect((err as Error).message).toMatch(/already exists/);
     expect((err as Error).message).toMatch(/next run would start from older ones/);
