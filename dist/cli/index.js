@@ -35190,6 +35190,8 @@ class MemoryStateStore {
 
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/engine/http.ts
@@ -35198,6 +35200,7 @@ var external_node_stream_ = __nccwpck_require__(7075);
 // The SDK's retry policy does not retry a 429 without a retry header and gives up after 3 tries; a
 // migration that runs unattended for hours needs to wait out throttling and transient faults, yet
 // fail in bounded time when a host is simply unreachable.
+
 
 
 
@@ -35310,6 +35313,10 @@ class TableHttp {
         this.signal = signal;
         this.url = info.url;
         this.kind = info.kind;
+        // Every request in flight (and every back-off) listens to the run's signal: with `concurrency` above 10,
+        // Node would warn of a listener leak that is none.
+        if (signal)
+            (0,external_node_events_namespaceObject.setMaxListeners)(0, signal);
         this.label = info.label ?? "table service";
         this.pipeline = info.client.pipeline;
         // We own retries (see above); the SDK's would multiply with ours.

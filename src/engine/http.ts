@@ -12,6 +12,7 @@ import {
   type Pipeline,
 } from "@azure/core-rest-pipeline";
 import { isAscii } from "node:buffer";
+import { setMaxListeners } from "node:events";
 import { finished } from "node:stream";
 import type { ServiceClientInfo, ServiceKind } from "./connection.js";
 
@@ -169,6 +170,9 @@ export class TableHttp {
   ) {
     this.url = info.url;
     this.kind = info.kind;
+    // Every request in flight (and every back-off) listens to the run's signal: with `concurrency` above 10,
+    // Node would warn of a listener leak that is none.
+    if (signal) setMaxListeners(0, signal);
     this.label = info.label ?? "table service";
     this.pipeline = info.client.pipeline;
     // We own retries (see above); the SDK's would multiply with ours.

@@ -108,6 +108,28 @@ describe("several tables", () => {
     expect(entities + 1_000).toBe(5_500);
   });
 
+  it("many transactions in flight on one cancellable run: no listener-leak warning", async () => {
+    const t = uniqueTable("wide");
+    await seedEntities(
+      src,
+      t,
+      Array.from({ length: 4_000 }, (_, i) => simpleEntity(`p${i % 40}`, `r${i}`, { i })),
+    );
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const result = await runSync(syncConfig(src, dst, [t], { concurrency: 32 }), {
+        signal: new AbortController().signal,
+      });
+      expect(result.tables[0]).toMatchObject({ read: 4_000, written: 4_000, failed: 0 });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+
   it("writes into a destination table that already exists", async () => {
     const table = uniqueTable("exists");
     await seedEntities(src, table, [simpleEntity("p", "new", { v: 1 })]);
