@@ -18,7 +18,7 @@
 // the tool or the source is busy; unpinned on 2 cores, the three processes would take CPU from each
 // other, and the ceiling (which has no source to read) would be measured with more CPU than the sync.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus, totalmem, release, platform, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +36,7 @@ import {
   processCpuSeconds,
   runChild,
   type Measured,
+  azuriteVersion,
   repoRoot,
 } from "./common.js";
 import { entities, partitionKey, type Layout } from "./data.js";
@@ -358,19 +359,6 @@ async function main(): Promise<void> {
   writeFileSync(opts.results, resultsMarkdown(opts, avgBytes, rows, summary, loadAtStart));
   console.log(`\nwritten to ${opts.results}`);
   if (!allVerified) process.exitCode = 1;
-}
-
-function azuriteVersion(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(join(repoRoot(here), "node_modules", "azurite", "package.json"), "utf8"),
-    ) as {
-      version?: string;
-    };
-    return pkg.version ?? "?";
-  } catch {
-    return "?";
-  }
 }
 
 function gitCommit(): string {

@@ -3,6 +3,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createServiceClient } from "../src/engine/connection.js";
 import { differingProperties, type WireEntity } from "../src/engine/edm.js";
 import { TableHttp } from "../src/engine/http.js";
@@ -224,4 +225,19 @@ export function repoRoot(from: string): string {
     dir = dirname(dir);
   }
   return process.cwd();
+}
+
+/** The Azurite version the bench ran against. */
+export function azuriteVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(
+        join(repoRoot(dirname(fileURLToPath(import.meta.url))), "node_modules", "azurite", "package.json"),
+        "utf8",
+      ),
+    ) as { version?: string };
+    return pkg.version ?? "?";
+  } catch {
+    return "?";
+  }
 }

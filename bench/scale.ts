@@ -20,6 +20,7 @@ import { ensureTable } from "../src/engine/sync.js";
 import { TableWriter } from "../src/engine/writer.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import {
+  azuriteVersion,
   childPids,
   compareTables,
   countEntities,
@@ -562,19 +563,6 @@ async function measureRss(opts: Options): Promise<RssResult> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-
-function azuriteVersion(): string {
-  try {
-    const pkg = JSON.parse(
-      readFileSync(join(repoRoot(here), "node_modules", "azurite", "package.json"), "utf8"),
-    ) as {
-      version?: string;
-    };
-    return pkg.version ?? "?";
-  } catch {
-    return "?";
-  }
-}
 
 function gitCommit(): string {
   try {

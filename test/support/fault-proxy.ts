@@ -13,6 +13,7 @@ import {
 } from "node:http";
 import { performance } from "node:perf_hooks";
 import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
+import { forwardableHeaders, targetOrigin } from "./proxy-common.js";
 
 /** What to do to a request a rule picked. */
 export type Fault =
@@ -154,38 +155,6 @@ function prng(seed: number): () => number {
   };
 }
 
-function targetOrigin(target: string | number): URL {
-  if (typeof target === "number") return new URL(`http://127.0.0.1:${target}`);
-  const endpoint = /(?:^|;)\s*TableEndpoint=([^;]+)/i.exec(target)?.[1];
-  const url = new URL(endpoint ?? target);
-  if (url.protocol !== "http:")
-    throw new Error(`fault proxy: only http targets are supported, not ${url.href}`);
-  return url;
-}
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "proxy-connection",
-  "upgrade",
-  "te",
-  "trailer",
-]);
-
-function forwardableHeaders(
-  headers: IncomingMessage["headers"],
-  bodyLength: number,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k.toLowerCase())) continue;
-    out[k] = v;
-  }
-  out["content-length"] = String(bodyLength);
-  return out;
-}
-
 interface RuleState {
   rule: FaultRule;
   name: string;
@@ -198,7 +167,7 @@ function emptyStats(): ProxyStats {
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const origin = targetOrigin(options.target);
+  const origin = targetOrigin(options.target, "fault proxy");
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   let random = prng(options.seed ?? 1);
   let rules: RuleState[] = [];

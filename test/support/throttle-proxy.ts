@@ -25,6 +25,7 @@ import {
 import { performance } from "node:perf_hooks";
 import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
 import { odataError } from "./fault-proxy.js";
+import { forwardableHeaders, targetOrigin } from "./proxy-common.js";
 
 export interface ThrottleProxyOptions {
   /** The server to forward to: a URL (only its origin is used), a connection string with TableEndpoint, or a port on 127.0.0.1. */
@@ -136,38 +137,6 @@ export class TokenBucket {
   }
 }
 
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "proxy-connection",
-  "upgrade",
-  "te",
-  "trailer",
-]);
-
-function forwardableHeaders(
-  headers: IncomingMessage["headers"],
-  bodyLength: number,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k.toLowerCase())) continue;
-    out[k] = v;
-  }
-  out["content-length"] = String(bodyLength);
-  return out;
-}
-
-function targetOrigin(target: string | number): URL {
-  if (typeof target === "number") return new URL(`http://127.0.0.1:${target}`);
-  const endpoint = /(?:^|;)\s*TableEndpoint=([^;]+)/i.exec(target)?.[1];
-  const url = new URL(endpoint ?? target);
-  if (url.protocol !== "http:")
-    throw new Error(`throttle proxy: only http targets are supported, not ${url.href}`);
-  return url;
-}
-
 function emptyStats(): ThrottleStats {
   return { requests: 0, throttled: 0, accepted: 0, consumedRu: 0, operations: 0 };
 }
@@ -176,7 +145,7 @@ const WRITE_METHODS = new Set(["POST", "PUT", "MERGE", "DELETE", "PATCH"]);
 
 export async function startThrottleProxy(options: ThrottleProxyOptions): Promise<ThrottleProxy> {
   if (!(options.ruPerSecond > 0)) throw new Error("throttle proxy: ruPerSecond must be positive");
-  const origin = targetOrigin(options.target);
+  const origin = targetOrigin(options.target, "throttle proxy");
   const now = options.now ?? (() => performance.now());
   const perOperation = options.writeRuPerOperation ?? 5;
   const perKb = options.ruPerKb ?? 1;
