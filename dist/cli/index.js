@@ -34991,8 +34991,6 @@ function shardView(state, sid, plans) {
             view.checkpoint = mine.checkpoint;
         if (mine?.lastSuccess)
             view.lastSuccess = mine.lastSuccess;
-        if (mine?.postSwitchWrites)
-            view.postSwitchWrites = mine.postSwitchWrites;
         tables[key] = view;
     }
     const view = { ...state, tables };
@@ -35021,7 +35019,9 @@ function newer(a, b) {
  * table's watermark moves once every shard of the table's plan has one (the oldest of them: each is valid for
  * its own range, so the oldest is valid for the whole table).
  */
-function mergeShardView(latest, view, sid, plans, carry) {
+function mergeShardView(latest, view, sid, plans, carry, 
+/** Most post-switch write ids kept per table. */
+maxOurWrites = 1_000) {
     const tables = { ...latest.tables };
     for (const [key, plan] of plans) {
         const v = view.tables[key] ?? {};
@@ -35042,9 +35042,13 @@ function mergeShardView(latest, view, sid, plans, carry) {
             own.lastSuccess = v.lastSuccess;
         if (v.checkpoint)
             own.checkpoint = v.checkpoint;
-        if (v.postSwitchWrites)
-            own.postSwitchWrites = v.postSwitchWrites;
         shards[sid] = own;
+        // Our post-switch writes live at the table (a later backfill without 'shard' must know them too), as
+        // the union of every shard's: each merge adds what this shard wrote.
+        if (v.postSwitchWrites?.length) {
+            const ours = [...new Set([...(entry.postSwitchWrites ?? []), ...v.postSwitchWrites])];
+            entry.postSwitchWrites = ours.slice(-maxOurWrites);
+        }
         entry.shards = shards;
         if (v.switchedAt && !entry.switchedAt)
             entry.switchedAt = v.switchedAt;
@@ -38484,7 +38488,7 @@ async function runCopy(config, deps, events = {}) {
         // Another shard may save between our load and our save: read back, and merge again until ours is there.
         for (let attempt = 0;; attempt++) {
             const latest = (await store.load()) ?? emptyState();
-            const merged = mergeShardView(latest, next, sharded.sid, sharded.plans, sharded.carry);
+            const merged = mergeShardView(latest, next, sharded.sid, sharded.plans, sharded.carry, MAX_OUR_WRITES);
             await store.save(merged);
             sharded.carry = merged;
             const stored = await store.load();
@@ -38809,6 +38813,8 @@ async function prepareShards(config, shard, deps, store, notice) {
         }
     };
     const announce = async (key, beat) => {
+        if (config.dryRun)
+            return; // a dry run leaves the state as it is
         const s = (await store.load()) ?? emptyState();
         if (storedPlan(s, key))
             return;
@@ -38819,7 +38825,8 @@ async function prepareShards(config, shard, deps, store, notice) {
         const key = tableKey(spec);
         if (storedPlan(latest, key))
             continue;
-        latest = await awaitSampler(key);
+        if (!config.dryRun)
+            latest = await awaitSampler(key);
         if (storedPlan(latest, key))
             continue;
         // Our turn to scan the keys: say so, and keep saying so while the scan runs.
@@ -38847,7 +38854,14 @@ async function prepareShards(config, shard, deps, store, notice) {
             }
         }
     }
-    if (sampled.size > 0) {
+    if (sampled.size > 0 && config.dryRun) {
+        // A dry run stores nothing: it counts by its own sample (shards sampling apart may then overlap a little).
+        const tables = { ...latest.tables };
+        for (const [key, plan] of sampled)
+            tables[key] = { ...tables[key], shardPlan: { ...plan, at: new Date().toISOString() } };
+        latest = { ...latest, tables };
+    }
+    else if (sampled.size > 0) {
         // First plan stored wins: reload right before saving, keep any plan another shard stored meanwhile.
         const now = (await store.load()) ?? emptyState();
         const tables = { ...now.tables };

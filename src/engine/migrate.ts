@@ -178,7 +178,7 @@ export async function runCopy(
     // Another shard may save between our load and our save: read back, and merge again until ours is there.
     for (let attempt = 0; ; attempt++) {
       const latest = (await store.load()) ?? emptyState();
-      const merged = mergeShardView(latest, next, sharded.sid, sharded.plans, sharded.carry);
+      const merged = mergeShardView(latest, next, sharded.sid, sharded.plans, sharded.carry, MAX_OUR_WRITES);
       await store.save(merged);
       sharded.carry = merged;
       const stored = await store.load();
@@ -540,6 +540,7 @@ async function prepareShards(
     }
   };
   const announce = async (key: string, beat: number) => {
+    if (config.dryRun) return; // a dry run leaves the state as it is
     const s = (await store.load()) ?? emptyState();
     if (storedPlan(s, key)) return;
     const entry = { ...s.tables[key], shardSampling: { count: shard.count, by: sid, beat } };
@@ -548,7 +549,7 @@ async function prepareShards(
   for (const spec of config.tables) {
     const key = tableKey(spec);
     if (storedPlan(latest, key)) continue;
-    latest = await awaitSampler(key);
+    if (!config.dryRun) latest = await awaitSampler(key);
     if (storedPlan(latest, key)) continue;
     // Our turn to scan the keys: say so, and keep saying so while the scan runs.
     const beats = new SerialQueue();
@@ -579,7 +580,13 @@ async function prepareShards(
       }
     }
   }
-  if (sampled.size > 0) {
+  if (sampled.size > 0 && config.dryRun) {
+    // A dry run stores nothing: it counts by its own sample (shards sampling apart may then overlap a little).
+    const tables = { ...latest.tables };
+    for (const [key, plan] of sampled)
+      tables[key] = { ...tables[key], shardPlan: { ...plan, at: new Date().toISOString() } };
+    latest = { ...latest, tables };
+  } else if (sampled.size > 0) {
     // First plan stored wins: reload right before saving, keep any plan another shard stored meanwhile.
     const now = (await store.load()) ?? emptyState();
     const tables = { ...now.tables };

@@ -332,7 +332,6 @@ export function shardView(state: State, sid: string, plans: ShardPlans): State {
     if (watermark) view.watermark = watermark;
     if (mine?.checkpoint) view.checkpoint = mine.checkpoint;
     if (mine?.lastSuccess) view.lastSuccess = mine.lastSuccess;
-    if (mine?.postSwitchWrites) view.postSwitchWrites = mine.postSwitchWrites;
     tables[key] = view;
   }
   const view: State = { ...state, tables };
@@ -367,6 +366,8 @@ export function mergeShardView(
   sid: string,
   plans: ShardPlans,
   carry?: State,
+  /** Most post-switch write ids kept per table. */
+  maxOurWrites = 1_000,
 ): State {
   const tables = { ...latest.tables };
   for (const [key, plan] of plans) {
@@ -383,8 +384,13 @@ export function mergeShardView(
     if (v.watermark) own.watermark = v.watermark;
     if (v.lastSuccess) own.lastSuccess = v.lastSuccess;
     if (v.checkpoint) own.checkpoint = v.checkpoint;
-    if (v.postSwitchWrites) own.postSwitchWrites = v.postSwitchWrites;
     shards[sid] = own;
+    // Our post-switch writes live at the table (a later backfill without 'shard' must know them too), as
+    // the union of every shard's: each merge adds what this shard wrote.
+    if (v.postSwitchWrites?.length) {
+      const ours = [...new Set([...(entry.postSwitchWrites ?? []), ...v.postSwitchWrites])];
+      entry.postSwitchWrites = ours.slice(-maxOurWrites);
+    }
     entry.shards = shards;
     if (v.switchedAt && !entry.switchedAt) entry.switchedAt = v.switchedAt;
     const derived = combinedWatermark(entry);

@@ -11,7 +11,7 @@ import {
   shardRange,
   SystematicSample,
 } from "../../src/engine/shard.js";
-import { combinedWatermark, tableKey, type State } from "../../src/state/state.js";
+import { combinedWatermark, mergeShardView, shardView, tableKey, type State } from "../../src/state/state.js";
 import { MemoryStateStore } from "../../src/state/store.js";
 import type { WireEntity } from "../../src/engine/edm.js";
 import { FAST_RETRY, rawDifferences, rawEntities } from "../support/sync.js";
@@ -127,6 +127,34 @@ describe("shard plans", () => {
     expect(combinedWatermark(entry)).toBeUndefined();
     entry.shards!["2/2"] = { plan: plan.id, watermark: "2026-01-01T12:00:00.000Z" };
     expect(combinedWatermark(entry)).toBe("2026-01-01T12:00:00.000Z");
+  });
+
+  it("merging keeps every shard's newest record and our post-switch writes at the table", () => {
+    const key = "t→t";
+    const plans = new Map([[key, "P"]]);
+    const base: State = {
+      format: "azure-table-sync/state",
+      version: 1,
+      tables: { [key]: { postSwitchWrites: ["a"], shards: { "2/2": { plan: "P", seq: 3 } } } },
+    };
+    const view = shardView(base, "1/2", plans);
+    expect(view.tables[key].postSwitchWrites).toEqual(["a"]);
+    view.tables[key] = {
+      ...view.tables[key],
+      postSwitchWrites: ["a", "b"],
+      watermark: "2026-01-01T00:00:00.000Z",
+    };
+    // Shard 2 saved a newer record meanwhile, but the latest document we load lost it (a racing save):
+    // the version we carried is kept, and our own record gets the next number.
+    const carry: State = { ...base, tables: { [key]: { shards: { "2/2": { plan: "P", seq: 4 } } } } };
+    const merged = mergeShardView(base, view, "1/2", plans, carry);
+    expect(merged.tables[key].shards?.["2/2"]?.seq).toBe(4);
+    expect(merged.tables[key].shards?.["1/2"]).toMatchObject({
+      plan: "P",
+      seq: 1,
+      watermark: "2026-01-01T00:00:00.000Z",
+    });
+    expect(merged.tables[key].postSwitchWrites).toEqual(["a", "b"]);
   });
 
   it("'shard' is validated: syntax, range, modes", () => {
@@ -325,6 +353,22 @@ describe("sharded copies", () => {
     }
     expect(reads).toEqual([1, 1]);
     await expectExact(t);
+  });
+
+  it("a dry-run shard reads and counts its range and leaves the state as it was", async () => {
+    const t = uniqueTable("shardDry");
+    const all = skewed();
+    await seedEntities(src, t, all);
+    const store = new MemoryStateStore();
+    const reads: number[] = [];
+    for (const i of [1, 2]) {
+      const r = await runCopy(config("full-sync", t, { shard: `${i}/2`, "dry-run": "true" }), deps(store));
+      expect(r.ok, r.failure).toBe(true);
+      reads.push(r.tables[0].result.read);
+    }
+    expect(reads[0] + reads[1]).toBe(all.length);
+    expect(reads[0]).toBeGreaterThan(0);
+    expect(store.saved).toEqual([]);
   });
 
   it("without a state store a shard is refused with the reason", async () => {
