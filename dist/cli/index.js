@@ -36065,7 +36065,7 @@ function entityBytes(entity) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/reader.ts
-// Paging through a table with exact wire types, one page fetched ahead of the consumer.
+// Paging through a table with exact wire types, a few pages fetched ahead of the consumer.
 
 
 
@@ -37484,18 +37484,6 @@ function planTable(config, state, spec, ctx = { sourceKind: "table" }) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/shard.ts
-// Sharding: split one table's partition-key space into n ranges so n jobs (a GitHub job matrix) share it.
-//
-// The boundaries come from the table's actual keys, not from the alphabet: a scan of the PartitionKeys keeps a
-// deterministic systematic sample (every k-th entity, k doubling as the sample fills), and the boundaries are
-// the sample's n-quantiles, so each range holds about the same number of entities. A boundary is always a
-// partition key, so a partition never straddles two shards (transactions stay within one partition).
-//
-// Coverage does not depend on the sample being right: ranges [b₀,b₁), [b₁,b₂), … [bₙ₋₁,∞) with b₀ = −∞ cover
-// every key for *any* boundaries (a key belongs to the range of the last boundary ≤ it). What matters is that
-// the n shards use the same boundaries: the plan is stored in the shared state and the first plan stored wins
-// (see migrate.ts), and a table's watermark is derived only when every shard of one plan has completed.
-
 
 
 /** The state's name for a shard: `i/n`. */
@@ -37591,43 +37579,12 @@ function boundariesOf(sample, count) {
  */
 async function sampleShardPlan(http, table, count, opts = {}) {
     const sample = new SystematicSample();
-    let next;
-    do {
-        if (opts.signal?.aborted)
-            throw new Error("the run was cancelled");
-        const params = new URLSearchParams();
-        params.set("$select", "PartitionKey,RowKey");
-        if (opts.filter)
-            params.set("$filter", opts.filter);
-        if (next) {
-            params.set("NextPartitionKey", next.pk);
-            if (next.rk !== undefined)
-                params.set("NextRowKey", next.rk);
-        }
-        let page;
-        const res = await http.send({
-            method: "GET",
-            url: `${http.url}/${table}()?${params.toString().replace(/\+/g, "%20")}`,
-            headers: { Accept: "application/json;odata=nometadata" },
-            isComplete: (r) => {
-                try {
-                    page = parseEntityPage(r.body);
-                    return true;
-                }
-                catch {
-                    return false;
-                }
-            },
-        });
-        if (res.status === 404)
-            throw new TableMissingError(`Table ${table} does not exist on the source.`, 404, "TableNotFound");
-        if (res.status >= 300 || !page)
-            throw ServiceError.from(res, `Sampling the keys of table ${table}`, http.label);
-        for (const e of page)
+    // Only the keys come back: the reader's paging, retries and error messages, with a projection.
+    const reader = new TableReader(http, table, { filter: opts.filter, select: ["PartitionKey", "RowKey"] });
+    for await (const page of reader.pages()) {
+        for (const e of page.entities)
             sample.add(e.partitionKey);
-        const npk = res.headers["x-ms-continuation-nextpartitionkey"];
-        next = npk ? { pk: npk, rk: res.headers["x-ms-continuation-nextrowkey"] } : undefined;
-    } while (next);
+    }
     const boundaries = boundariesOf(sample.items, count);
     return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };
 }

@@ -1,4 +1,4 @@
-// Paging through a table with exact wire types, one page fetched ahead of the consumer.
+// Paging through a table with exact wire types, a few pages fetched ahead of the consumer.
 import { parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError, TableMissingError } from "./errors.js";
 import { serviceMessage, type HttpResponse, type HttpStats, type TableHttp } from "./http.js";

@@ -9,9 +9,8 @@
 // every key for *any* boundaries (a key belongs to the range of the last boundary ≤ it). What matters is that
 // the n shards use the same boundaries: the plan is stored in the shared state and the first plan stored wins
 // (see migrate.ts), and a table's watermark is derived only when every shard of one plan has completed.
-import { parseEntityPage } from "./edm.js";
-import { ServiceError, TableMissingError } from "./errors.js";
 import type { TableHttp } from "./http.js";
+import { TableReader } from "./reader.js";
 import { createHash } from "node:crypto";
 
 export interface Shard {
@@ -129,41 +128,14 @@ export async function sampleShardPlan(
   http: TableHttp,
   table: string,
   count: number,
-  opts: { filter?: string; signal?: AbortSignal } = {},
+  opts: { filter?: string } = {},
 ): Promise<ShardPlan> {
   const sample = new SystematicSample();
-  let next: { pk: string; rk?: string } | undefined;
-  do {
-    if (opts.signal?.aborted) throw new Error("the run was cancelled");
-    const params = new URLSearchParams();
-    params.set("$select", "PartitionKey,RowKey");
-    if (opts.filter) params.set("$filter", opts.filter);
-    if (next) {
-      params.set("NextPartitionKey", next.pk);
-      if (next.rk !== undefined) params.set("NextRowKey", next.rk);
-    }
-    let page: ReturnType<typeof parseEntityPage> | undefined;
-    const res = await http.send({
-      method: "GET",
-      url: `${http.url}/${table}()?${params.toString().replace(/\+/g, "%20")}`,
-      headers: { Accept: "application/json;odata=nometadata" },
-      isComplete: (r) => {
-        try {
-          page = parseEntityPage(r.body);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    });
-    if (res.status === 404)
-      throw new TableMissingError(`Table ${table} does not exist on the source.`, 404, "TableNotFound");
-    if (res.status >= 300 || !page)
-      throw ServiceError.from(res, `Sampling the keys of table ${table}`, http.label);
-    for (const e of page) sample.add(e.partitionKey);
-    const npk = res.headers["x-ms-continuation-nextpartitionkey"];
-    next = npk ? { pk: npk, rk: res.headers["x-ms-continuation-nextrowkey"] } : undefined;
-  } while (next);
+  // Only the keys come back: the reader's paging, retries and error messages, with a projection.
+  const reader = new TableReader(http, table, { filter: opts.filter, select: ["PartitionKey", "RowKey"] });
+  for await (const page of reader.pages()) {
+    for (const e of page.entities) sample.add(e.partitionKey);
+  }
   const boundaries = boundariesOf(sample.items, count);
   return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };
 }

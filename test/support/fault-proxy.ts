@@ -13,7 +13,7 @@ import {
 } from "node:http";
 import { performance } from "node:perf_hooks";
 import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
-import { forwardableHeaders, targetOrigin } from "./proxy-common.js";
+import { forwardableHeaders, listenLocal, targetOrigin } from "./proxy-common.js";
 
 /** What to do to a request a rule picked. */
 export type Fault =
@@ -336,12 +336,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const port = await listenLocal(server);
 
   return {
     port,

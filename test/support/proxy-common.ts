@@ -1,5 +1,5 @@
 // What the test proxies (fault-proxy.ts, throttle-proxy.ts) share: where to forward, and which headers.
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 
 /** The origin to forward to: a port on 127.0.0.1, a URL, or a connection string with TableEndpoint. */
 export function targetOrigin(target: string | number, who: string): URL {
@@ -32,4 +32,14 @@ export function forwardableHeaders(
   }
   out["content-length"] = String(bodyLength);
   return out;
+}
+
+/** Listen on a free port of 127.0.0.1; resolves to the port. */
+export async function listenLocal(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : 0;
 }

@@ -25,7 +25,7 @@ import {
 import { performance } from "node:perf_hooks";
 import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
 import { odataError } from "./fault-proxy.js";
-import { forwardableHeaders, targetOrigin } from "./proxy-common.js";
+import { forwardableHeaders, listenLocal, targetOrigin } from "./proxy-common.js";
 
 export interface ThrottleProxyOptions {
   /** The server to forward to: a URL (only its origin is used), a connection string with TableEndpoint, or a port on 127.0.0.1. */
@@ -245,12 +245,7 @@ export async function startThrottleProxy(options: ThrottleProxyOptions): Promise
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
+  const port = await listenLocal(server);
 
   return {
     port,
