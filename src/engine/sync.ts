@@ -105,6 +105,12 @@ export const CANCELLED = "the run was cancelled";
 
 export const DEFAULT_TABLES_AT_ONCE = 4;
 
+/**
+ * Entities on a scan's first page. The first page is all the destination waits for; a page of 1 000 takes
+ * the source several times longer to serve and us to parse, and later pages arrive while it is written.
+ */
+export const FIRST_PAGE_SIZE = 100;
+
 export interface RunResult {
   tables: TableResult[];
   totals: RunTotals;
@@ -162,6 +168,24 @@ export async function ensureTable(http: TableHttp, table: string, stats?: HttpSt
   throw ServiceError.from(res, `Creating destination table ${table}`, http.label);
 }
 
+/**
+ * Whether the destination table exists: true, false, or undefined when the answer is unclear (the caller
+ * then creates or checks it the usual way). A read, without side effects.
+ */
+export async function tableExists(
+  http: TableHttp,
+  table: string,
+  stats?: HttpStats,
+): Promise<boolean | undefined> {
+  const res = await http.send({
+    stats,
+    method: "GET",
+    url: `${http.url}/Tables('${table}')`,
+    headers: { Accept: "application/json;odata=nometadata" },
+  });
+  return res.status === 200 ? true : res.status === 404 ? false : undefined;
+}
+
 /** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
 export async function requireTable(http: TableHttp, table: string, stats?: HttpStats): Promise<void> {
   const res = await http.send({
@@ -217,6 +241,7 @@ export async function copyTable(
   const reader = new TableReader(conn.source, spec.source, {
     filter: plan.filter,
     continuation: plan.continuation,
+    firstPageSize: FIRST_PAGE_SIZE,
   });
   const transformer = createTransformer({
     renames: config.propertyRenames,
@@ -291,13 +316,28 @@ export async function copyTable(
       skipped: writer.counters.skipped,
       failed: writer.counters.failed + result.failed,
     });
+  // Asked while the first page is read: when the table is there (every backfill), nothing else is needed
+  // before the first transaction.
+  // A failure is kept for then (an unreachable destination fails the table with its own error, after
+  // its retries), and not met at all when the source fails first.
+  const destinationExists = config.dryRun
+    ? undefined
+    : tableExists(conn.destination, spec.destination, writer.httpStats).then(
+        (exists) => ({ exists }),
+        (error: unknown) => ({ error }),
+      );
   try {
     let destinationReady = config.dryRun;
     for await (const page of reader.pages()) {
-      // Only once the source answered: a missing source table must not leave an empty destination table.
+      // Created only once the source answered: a missing source table must not leave an empty
+      // destination table.
       if (!destinationReady) {
-        if (config.createTables) await ensureTable(conn.destination, spec.destination, writer.httpStats);
-        else await requireTable(conn.destination, spec.destination, writer.httpStats);
+        const check = await destinationExists;
+        if (check && "error" in check) throw check.error;
+        if (check?.exists !== true) {
+          if (config.createTables) await ensureTable(conn.destination, spec.destination, writer.httpStats);
+          else await requireTable(conn.destination, spec.destination, writer.httpStats);
+        }
         destinationReady = true;
       }
       if (!result.sourceClockAtStart && reader.serverClock)

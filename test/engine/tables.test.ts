@@ -1,7 +1,7 @@
 // Several tables in one run, renamed destinations, a missing source table, paging, filters, dry runs.
 import { describe, expect, inject, it } from "vitest";
 import type { TableResult } from "../../src/engine/result.js";
-import { runSync } from "../../src/engine/sync.js";
+import { FIRST_PAGE_SIZE, runSync } from "../../src/engine/sync.js";
 import { TableReader } from "../../src/engine/reader.js";
 import { key, rawDifferences, rawEntities, syncConfig } from "../support/sync.js";
 import { byKey, httpFor, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
@@ -154,6 +154,45 @@ describe("paging", () => {
     const copied = byKey(await readAll(dst, table));
     expect(copied.size).toBe(2500);
     for (const e of entities) expect(copied.has(key(e.partitionKey, e.rowKey))).toBe(true);
+    expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, table))).toEqual([]);
+  });
+
+  it("pages on past an empty PartitionKey with more than one page of entities", async () => {
+    // Azurite then sends only x-ms-continuation-NextRowKey: that header alone must mean "more".
+    const table = uniqueTable("emptypk");
+    const entities = [
+      ...Array.from({ length: 1_500 }, (_, i) => simpleEntity("", `r${String(i).padStart(5, "0")}`, { i })),
+      ...Array.from({ length: 300 }, (_, i) => simpleEntity("z", `r${i}`, { i })),
+    ];
+    await seedEntities(src, table, entities);
+    const reader = new TableReader(httpFor(src), table);
+    const sizes: number[] = [];
+    for await (const page of reader.pages()) sizes.push(page.entities.length);
+    expect(sizes).toEqual([1_000, 800]);
+    const result = await runSync(syncConfig(src, dst, [table]));
+    expect(result.tables[0]).toMatchObject({ read: 1_800, written: 1_800, failed: 0 });
+    expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, table))).toEqual([]);
+  });
+
+  it("a small first page, then pages as large as the service gives", async () => {
+    const table = uniqueTable("firstpage");
+    await seedEntities(
+      src,
+      table,
+      Array.from({ length: 2_345 }, (_, i) =>
+        simpleEntity(`p${i % 4}`, `r${String(i).padStart(5, "0")}`, { i }),
+      ),
+    );
+    const sizes = async (firstPageSize?: number) => {
+      const out: number[] = [];
+      for await (const page of new TableReader(httpFor(src), table, { firstPageSize }).pages())
+        out.push(page.entities.length);
+      return out;
+    };
+    expect(await sizes(FIRST_PAGE_SIZE)).toEqual([FIRST_PAGE_SIZE, 1_000, 1_000, 245]);
+    expect(await sizes()).toEqual([1_000, 1_000, 345]);
+    const result = await runSync(syncConfig(src, dst, [table]));
+    expect(result.tables[0]).toMatchObject({ read: 2_345, written: 2_345, failed: 0 });
     expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, table))).toEqual([]);
   });
 });
