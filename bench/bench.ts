@@ -13,6 +13,10 @@
 // sync first in even ones), and the best of each is compared: on a shared machine noise only ever
 // slows a run down.
 //
+// The source: the sync reads a replay of Azurite's own pages at Azurite's own pace (replay-source.ts), so
+// the source's CPU is not taken from the tool's core; the same sync reading Azurite directly is measured
+// too (sync-shared-cpu) and shown beside it.
+//
 // Pinning (default where `taskset` works and there are 2+ cores): the destination server gets a CPU of
 // its own, the tool and the source server share another. A real sink's capacity does not shrink when
 // the tool or the source is busy; unpinned on 2 cores, the three processes would take CPU from each
@@ -23,9 +27,10 @@ import { cpus, totalmem, release, platform, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureTable } from "../src/engine/sync.js";
+import { ensureTable, FIRST_PAGE_SIZE } from "../src/engine/sync.js";
 import { TableWriter } from "../src/engine/writer.js";
 import { TableReader } from "../src/engine/reader.js";
+import { ReplaySource } from "./replay-source.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import {
   canPin,
@@ -43,7 +48,12 @@ import {
 import { entities, partitionKey, type Layout } from "./data.js";
 import { entityJson } from "../src/engine/edm.js";
 
-type Kind = "sync" | "ceiling" | "ceiling-busy" | "per-entity";
+/**
+ * sync: our full sync reading the replayed source (Azurite's recorded pages at Azurite's pace, served off
+ * the tool's CPU budget); sync-shared-cpu: the same sync reading the Azurite server itself, which shares
+ * the tool's CPU.
+ */
+type Kind = "sync" | "sync-shared-cpu" | "ceiling" | "ceiling-busy" | "per-entity";
 
 interface Options extends Layout {
   concurrency: number;
@@ -66,9 +76,6 @@ interface Row extends Measured {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** Pages of the source read before the first measurement (see main). */
-const WARM_PAGES = 5;
 
 function options(): Options {
   const { values } = parseArgs({
@@ -177,10 +184,15 @@ async function main(): Promise<void> {
         : "not pinned"),
   );
 
+  // This process serves the replayed source (see replay-source.ts): on the tool's CPU, where a source
+  // that shares the machine would run, never on the destination's.
+  if (plan.tool !== undefined) pin(process.pid, plan.tool);
   const src = await startServer(plan.source);
   const servers: AzuriteServer[] = [src.server];
+  let replay: ReplaySource | undefined;
   const cleanup = async () => {
     await Promise.all(servers.map((s) => s.stop().catch(() => undefined)));
+    await replay?.stop().catch(() => undefined);
   };
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
   const rows: Row[] = [];
@@ -207,27 +219,39 @@ async function main(): Promise<void> {
     const sourceCount = await countEntities(src.server.connectionString, sourceTable, partitionKeys);
     if (sourceCount !== opts.entities)
       throw new Error(`the source holds ${sourceCount} of ${opts.entities} entities`);
-    // A few pages the way a sync reads them, before anything is timed: a real source service is not a
-    // process that has never served a whole-table query, and without this only the first sync would pay
-    // for Azurite's warm-up.
-    let warmPages = 0;
-    for await (const page of new TableReader(srcHttp, sourceTable).pages()) {
-      void page;
-      if (++warmPages >= WARM_PAGES) break;
-    }
+    // Record the pages a sync asks for, one request at a time so each one's time is Azurite's alone
+    // (see replay-source.ts). This whole-table read also warms Azurite up before anything is timed: a
+    // real source service is not a process that has never served a query, and without it only the
+    // first sync would pay for that.
+    const recordStart = performance.now();
+    const replaying = await ReplaySource.start(src.server.connectionString);
+    replay = replaying;
+    const replayConnectionString = replaying.connectionString(src.server.connectionString);
+    let recordedEntities = 0;
+    const recorder = new TableReader(httpFor(replayConnectionString), sourceTable, {
+      firstPageSize: FIRST_PAGE_SIZE,
+      readAhead: 1,
+    });
+    for await (const page of recorder.pages()) recordedEntities += page.entities.length;
+    if (recordedEntities !== opts.entities)
+      throw new Error(`recording the source read ${recordedEntities} of ${opts.entities} entities`);
+    replaying.replay();
+    console.log(
+      `recorded the source's ${replaying.recorded} pages in ${secs(performance.now() - recordStart)} s (not measured)`,
+    );
     const measure = async (kind: Kind, round: number): Promise<Row> => {
       const dst = await startServer(plan.destination);
       servers.push(dst.server);
       try {
-        const table = `bench${kind.replace("-", "")}${round}`;
+        const table = `bench${kind.replace(/-/g, "")}${round}`;
         await ensureTable(httpFor(dst.server.connectionString), table);
         const cpu0 = [src.pid, dst.pid].map((p) => (p ? processCpuSeconds(p) : undefined));
         let m: Measured;
-        if (kind === "sync") {
+        if (kind === "sync" || kind === "sync-shared-cpu") {
           m = await runChild(
             join(here, "run-sync.js"),
             {
-              source: src.server.connectionString,
+              source: kind === "sync" ? replayConnectionString : src.server.connectionString,
               destination: dst.server.connectionString,
               sourceTable,
               destinationTable: table,
@@ -263,7 +287,7 @@ async function main(): Promise<void> {
             join(here, "run-baseline.js"),
             {
               mode: "per-entity",
-              source: src.server.connectionString,
+              source: replayConnectionString,
               sourceTable,
               destination: dst.server.connectionString,
               table,
@@ -281,7 +305,7 @@ async function main(): Promise<void> {
         };
         const expected = kind === "per-entity" ? opts.perEntityLimit : opts.entities;
         let verified: string;
-        if (kind === "sync" && opts.verify === "full") {
+        if ((kind === "sync" || kind === "sync-shared-cpu") && opts.verify === "full") {
           const cmp = await compareTables(
             { connectionString: src.server.connectionString, table: sourceTable },
             { connectionString: dst.server.connectionString, table },
@@ -296,6 +320,10 @@ async function main(): Promise<void> {
           verified = count === expected ? `count ${fmt(count)} ok` : `MISMATCH: ${count} of ${expected}`;
         }
         if (m.failed > 0 || m.error) verified += `; ${m.failed} failed: ${m.error ?? ""}`;
+        if (replaying.unrecorded > 0) {
+          verified += `; MISMATCH: ${replaying.unrecorded} source requests had no recording`;
+          replaying.unrecorded = 0;
+        }
         const row: Row = {
           ...m,
           kind,
@@ -324,7 +352,9 @@ async function main(): Promise<void> {
     // The busy-core ceiling only means something when the tool has a CPU of its own to keep busy.
     const ceilings: Kind[] = opts.pin ? ["ceiling", "ceiling-busy"] : ["ceiling"];
     for (let round = 0; round < opts.rounds; round++) {
-      const order: Kind[] = round % 2 === 0 ? [...ceilings, "sync"] : ["sync", ...ceilings.toReversed()];
+      const syncs: Kind[] = ["sync", "sync-shared-cpu"];
+      const order: Kind[] =
+        round % 2 === 0 ? [...ceilings, ...syncs] : [...syncs.toReversed(), ...ceilings.toReversed()];
       for (const kind of order) rows.push(await measure(kind, round));
     }
     rows.push(await measure("per-entity", 0));
@@ -337,18 +367,24 @@ async function main(): Promise<void> {
       .filter((r) => r.kind === kind)
       .reduce<Row | undefined>((b, r) => (!b || r.rate > b.rate ? r : b), undefined);
   const sync = best("sync");
+  const syncShared = best("sync-shared-cpu");
   const ceiling = best("ceiling");
   const ceilingBusy = best("ceiling-busy");
   const perEntity = best("per-entity");
-  if (!sync || !ceiling || !perEntity) throw new Error("a measurement is missing");
-  const peakRssKb = Math.max(...rows.filter((r) => r.kind === "sync").map((r) => r.maxRssKb));
+  if (!sync || !syncShared || !ceiling || !perEntity) throw new Error("a measurement is missing");
+  const peakRssKb = Math.max(
+    ...rows.filter((r) => r.kind === "sync" || r.kind === "sync-shared-cpu").map((r) => r.maxRssKb),
+  );
   const vsCeiling = sync.rate / ceiling.rate;
   const vsCeilingBusy = ceilingBusy ? sync.rate / ceilingBusy.rate : undefined;
   const vsPerEntity = sync.rate / perEntity.rate;
+  const sharedVsCeiling = syncShared.rate / ceiling.rate;
+  const sharedVsCeilingBusy = ceilingBusy ? syncShared.rate / ceilingBusy.rate : undefined;
   const allVerified = rows.every((r) => !r.verified.includes("MISMATCH") && r.failed === 0 && !r.error);
   const pass = (ok: boolean) => (ok ? "met" : "NOT met");
   const summary = [
     `our full sync                   ${fmt(sync.rate)} entities/s  (destination busy ${busy(sync)})`,
+    `  source sharing the tool's CPU ${fmt(syncShared.rate)} entities/s  (destination busy ${busy(syncShared)})`,
     `sink ceiling                    ${fmt(ceiling.rate)} entities/s  (destination busy ${busy(ceiling)})`,
     ...(ceilingBusy
       ? [
@@ -363,6 +399,7 @@ async function main(): Promise<void> {
           `ours / ceiling, tool's CPU busy ${vsCeilingBusy.toFixed(3)}  (target ≥ 0.95: ${pass(vsCeilingBusy >= 0.95)})`,
         ]
       : []),
+    `  source sharing the tool's CPU ${sharedVsCeiling.toFixed(3)} / ${sharedVsCeilingBusy?.toFixed(3) ?? "–"} (ceiling / tool's CPU busy; shown, not a target)`,
     `ours / per-entity               ${vsPerEntity.toFixed(2)}  (target ≥ 5: ${pass(vsPerEntity >= 5)})`,
     `peak RSS of sync                ${mb(peakRssKb)} MB` +
       (opts.entities >= 1_000_000
@@ -407,7 +444,7 @@ function resultsMarkdown(
       (opts.perEntityLimit < opts.entities ? `, first ${fmt(opts.perEntityLimit)} entities` : ""),
     `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, 1-minute load average ${loadAtStart.toFixed(2)} at the start and ${loadavg()[0].toFixed(2)} at the end (other work on the machine)`,
     opts.pin
-      ? `- pinned: the destination server on CPU ${plan.destination}; the tool (each measurement's process) and the source server on CPU ${plan.tool === plan.source ? plan.tool : `${plan.tool} and ${plan.source}`}`
+      ? `- pinned: the destination server on CPU ${plan.destination}; the tool (each measurement's process), the replayed source (the bench's own process) and the source server on CPU ${plan.tool === plan.source ? plan.tool : `${plan.tool} and ${plan.source}`}`
       : "- not pinned: all processes share all cores",
     `- node ${process.version}, Azurite ${azuriteVersion()} (in memory, one server per side), commit ${gitCommit()}`,
     "",
@@ -432,11 +469,12 @@ function resultsMarkdown(
     "",
     "- Two in-memory Azurite table servers on this machine: the source (seeded once, not timed) and a fresh destination server for every measurement.",
     "- **sync**: `runSync` (replace mode) in its own child process; the time covers the whole copy (reading, transforming, writing); peak RSS is that process's `maxRSS` over its whole life. After each sync, source and destination are compared entity by entity with exact wire types (partition by partition, which Azurite serves much faster than one scan of a large table); the other measurements' destinations are counted.",
+    "- **The source a sync reads** (bench/replay-source.ts): before anything is timed, the bench reads the source table once through a recording proxy, page by page as a sync asks for them, one request at a time. The **sync** then reads that recording: every page is Azurite's own answer (the same bytes and continuation headers), sent after as long as Azurite took to produce it. So the source is exactly as fast as Azurite, but its work no longer lands on the tool's CPU: serving 100,000 entities costs Azurite about 7 CPU seconds, more than the whole sync costs the tool, and a real source (Table Storage) costs the runner nothing. **sync-shared-cpu** is the same sync reading the Azurite server itself on the tool's CPU; it is shown for comparison and is not the target's figure. A page the recording lacks would go to Azurite and fail the check (none do).",
     "- **ceiling**: the same entities as 100-operation transactions, all bodies built before the clock starts, sent to the destination with the same concurrency through the same HTTP stack; the responses are checked as the writer checks them.",
     "- **ceiling-busy** (when pinned): the same ceiling while a lowest-priority (nice 19) busy loop keeps the tool's CPU occupied, as the source server and the tool occupy it during a sync. On this virtual machine a busy second CPU slows the destination down (other processes move to its CPU, and the two virtual CPUs share hardware), so the idle-CPU ceiling is one no pipeline on this machine can reach; the busy one is the like-for-like yardstick. Both are reported.",
     "- **destination busy**: the destination server's CPU time over the measurement's wall time. Near the ceiling's, the sink is the bottleneck in both; far below it, the sync starves the sink.",
-    "- **per-entity**: read the source page by page, one upsert (PUT) per entity, a fixed number in flight, like the Data Migration Tool's Table sink.",
-    "- The sync and the ceiling alternate order round by round so warm-up does not favour either; the best of each is compared. CPU seconds and page faults are per measurement; the source Azurite works only in the sync and the per-entity copy, since only they read it.",
+    "- **per-entity**: read the (replayed) source page by page, one upsert (PUT) per entity, a fixed number in flight, like the Data Migration Tool's Table sink.",
+    "- The sync and the ceiling alternate order round by round so warm-up does not favour either; the best of each is compared. CPU seconds and page faults are per measurement; the source Azurite works only in sync-shared-cpu, the one measurement that reads it rather than its replay.",
     "- Pinning gives the destination server a CPU of its own in every measurement, as a real sink's capacity does not depend on the tool; the tool and the source server share the other. Unpinned on 2 cores, the source server and the tool take CPU from the destination in the sync but not in the ceiling, and the ratio then reflects the CPU each needs in total rather than the sink's speed.",
     "",
   ];

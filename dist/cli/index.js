@@ -37183,22 +37183,20 @@ async function ensureTable(http, table, stats) {
  * then creates or checks it the usual way). A read, without side effects.
  */
 async function tableExists(http, table, stats) {
-    const res = await http.send({
+    const res = await getTable(http, table, stats);
+    return res.status === 200 ? true : res.status === 404 ? false : undefined;
+}
+function getTable(http, table, stats) {
+    return http.send({
         stats,
         method: "GET",
         url: `${http.url}/Tables('${table}')`,
         headers: { Accept: "application/json;odata=nometadata" },
     });
-    return res.status === 200 ? true : res.status === 404 ? false : undefined;
 }
 /** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
 async function requireTable(http, table, stats) {
-    const res = await http.send({
-        stats,
-        method: "GET",
-        url: `${http.url}/Tables('${table}')`,
-        headers: { Accept: "application/json;odata=nometadata" },
-    });
+    const res = await getTable(http, table, stats);
     if (res.status === 404) {
         throw new ServiceError(`Destination table ${table} does not exist and create-tables is off; create it (with enough throughput) or set create-tables to true.`, 404, "TableNotFound");
     }
@@ -37315,9 +37313,8 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         failed: writer.counters.failed + result.failed,
     });
     // Asked while the first page is read: when the table is there (every backfill), nothing else is needed
-    // before the first transaction.
-    // A failure is kept for then (an unreachable destination fails the table with its own error, after
-    // its retries), and not met at all when the source fails first.
+    // before the first transaction. A failure waits for then (an unreachable destination fails the table
+    // with its own error, after its retries), and is never met when the source fails first.
     const destinationExists = config.dryRun
         ? undefined
         : tableExists(conn.destination, spec.destination, writer.httpStats).then((exists) => ({ exists }), (error) => ({ error }));

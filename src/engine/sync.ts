@@ -2,7 +2,7 @@
 // destination, reading ahead while earlier transactions are still in flight.
 import { createServiceClient, type SideConfig, type ServiceKind } from "./connection.js";
 import { ServiceError, TableMissingError } from "./errors.js";
-import { DEFAULT_RETRY, TableHttp, type HttpStats, type RetryOptions } from "./http.js";
+import { DEFAULT_RETRY, TableHttp, type HttpResponse, type HttpStats, type RetryOptions } from "./http.js";
 import { TableReader, type Continuation } from "./reader.js";
 import { totals, type RunTotals, type TableResult } from "./result.js";
 import { createTransformer, TransformError, type Rename } from "./transform.js";
@@ -177,23 +177,22 @@ export async function tableExists(
   table: string,
   stats?: HttpStats,
 ): Promise<boolean | undefined> {
-  const res = await http.send({
+  const res = await getTable(http, table, stats);
+  return res.status === 200 ? true : res.status === 404 ? false : undefined;
+}
+
+function getTable(http: TableHttp, table: string, stats?: HttpStats): Promise<HttpResponse> {
+  return http.send({
     stats,
     method: "GET",
     url: `${http.url}/Tables('${table}')`,
     headers: { Accept: "application/json;odata=nometadata" },
   });
-  return res.status === 200 ? true : res.status === 404 ? false : undefined;
 }
 
 /** With create-tables off, a missing destination table is one clear table error, not N failed entities. */
 export async function requireTable(http: TableHttp, table: string, stats?: HttpStats): Promise<void> {
-  const res = await http.send({
-    stats,
-    method: "GET",
-    url: `${http.url}/Tables('${table}')`,
-    headers: { Accept: "application/json;odata=nometadata" },
-  });
+  const res = await getTable(http, table, stats);
   if (res.status === 404) {
     throw new ServiceError(
       `Destination table ${table} does not exist and create-tables is off; create it (with enough throughput) or set create-tables to true.`,
@@ -317,9 +316,8 @@ export async function copyTable(
       failed: writer.counters.failed + result.failed,
     });
   // Asked while the first page is read: when the table is there (every backfill), nothing else is needed
-  // before the first transaction.
-  // A failure is kept for then (an unreachable destination fails the table with its own error, after
-  // its retries), and not met at all when the source fails first.
+  // before the first transaction. A failure waits for then (an unreachable destination fails the table
+  // with its own error, after its retries), and is never met when the source fails first.
   const destinationExists = config.dryRun
     ? undefined
     : tableExists(conn.destination, spec.destination, writer.httpStats).then(
