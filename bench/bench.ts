@@ -28,7 +28,6 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ensureTable, FIRST_PAGE_SIZE } from "../src/engine/sync.js";
-import { TableWriter } from "../src/engine/writer.js";
 import { TableReader } from "../src/engine/reader.js";
 import { ReplaySource } from "./replay-source.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
@@ -44,6 +43,7 @@ import {
   type Measured,
   azuriteVersion,
   repoRoot,
+  seedTable,
 } from "./common.js";
 import { entities, partitionKey, type Layout } from "./data.js";
 import { entityJson } from "../src/engine/edm.js";
@@ -199,20 +199,8 @@ async function main(): Promise<void> {
   try {
     // Seed the source (not measured): transactions through the engine's writer, many in flight.
     const sourceTable = "benchsource";
-    const seedStart = performance.now();
-    const srcHttp = httpFor(src.server.connectionString);
-    await ensureTable(srcHttp, sourceTable);
-    const seeder = new TableWriter(srcHttp, sourceTable, {
-      concurrency: opts.seedConcurrency,
-      maxFailuresKept: 5,
-      sortedSource: true,
-    });
-    for (const e of entities(layout)) await seeder.add("upsert-replace", e);
-    const seeded = await seeder.flush();
-    if (seeded.failed > 0) throw new Error(`seeding failed: ${JSON.stringify(seeded.failures.slice(0, 3))}`);
-    console.log(
-      `seeded ${fmt(seeded.written)} entities in ${secs(performance.now() - seedStart)} s (not measured)`,
-    );
+    const seedMs = await seedTable(src.server.connectionString, sourceTable, layout, opts.seedConcurrency);
+    console.log(`seeded ${fmt(opts.entities)} entities in ${secs(seedMs)} s (not measured)`);
 
     // Checked partition by partition (Azurite reads a large table far faster that way).
     const partitionKeys = Array.from({ length: opts.partitions }, (_, p) => partitionKey(p));

@@ -8,6 +8,9 @@ import { createServiceClient } from "../src/engine/connection.js";
 import { differingProperties, type WireEntity } from "../src/engine/edm.js";
 import { TableHttp } from "../src/engine/http.js";
 import { TableReader } from "../src/engine/reader.js";
+import { ensureTable } from "../src/engine/sync.js";
+import { TableWriter } from "../src/engine/writer.js";
+import { entities, type Layout } from "./data.js";
 
 /** What every measuring child prints as its last line of output (JSON). */
 export interface Measured {
@@ -81,6 +84,29 @@ export async function runChild(
   } catch {
     throw new Error(`${script} exited with ${code} without a result: ${out.slice(-2000)}`);
   }
+}
+
+/**
+ * Fill `table` with the bench's entities (not measured): transactions through the engine's writer, many in
+ * flight. Throws unless every entity landed; returns the milliseconds it took.
+ */
+export async function seedTable(
+  connectionString: string,
+  table: string,
+  layout: Layout,
+  concurrency: number,
+): Promise<number> {
+  const started = performance.now();
+  const http = httpFor(connectionString);
+  await ensureTable(http, table);
+  const writer = new TableWriter(http, table, { concurrency, maxFailuresKept: 5, sortedSource: true });
+  for (const e of entities(layout)) await writer.add("upsert-replace", e);
+  const seeded = await writer.flush();
+  if (seeded.failed > 0 || seeded.written !== layout.entities)
+    throw new Error(
+      `seeding failed: ${seeded.written} written, ${JSON.stringify(seeded.failures.slice(0, 3))}`,
+    );
+  return performance.now() - started;
 }
 
 /** The OData filter for one partition. */

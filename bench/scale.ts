@@ -16,20 +16,18 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureTable } from "../src/engine/sync.js";
-import { TableWriter } from "../src/engine/writer.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import {
   azuriteVersion,
   childPids,
   compareTables,
   countEntities,
-  httpFor,
   processCpuSeconds,
   repoRoot,
   runChild,
+  seedTable,
 } from "./common.js";
-import { entities, partitionKey, partitionSize, type Layout } from "./data.js";
+import { partitionKey, partitionSize, type Layout } from "./data.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, "..", "src", "cli", "index.js");
@@ -106,20 +104,6 @@ async function startServer(): Promise<Server> {
 const cpuOf = (s: Server) => (s.pid === undefined ? undefined : processCpuSeconds(s.pid));
 const cpuDelta = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : undefined);
 const cpuText = (x?: number) => (x === undefined ? "–" : x.toFixed(1));
-
-async function seed(cs: string, table: string, layout: Layout, concurrency: number): Promise<number> {
-  const started = performance.now();
-  const http = httpFor(cs);
-  await ensureTable(http, table);
-  const writer = new TableWriter(http, table, { concurrency, maxFailuresKept: 5, sortedSource: true });
-  for (const e of entities(layout)) await writer.add("upsert-replace", e);
-  const seeded = await writer.flush();
-  if (seeded.failed > 0 || seeded.written !== layout.entities)
-    throw new Error(
-      `seeding failed: ${seeded.written} written, ${JSON.stringify(seeded.failures.slice(0, 3))}`,
-    );
-  return performance.now() - started;
-}
 
 interface CliRun {
   code: number | null;
@@ -522,7 +506,7 @@ async function measureRss(opts: Options): Promise<RssResult> {
   const src = await startServer();
   const dst = await startServer();
   try {
-    const seedMs = await seed(src.server.connectionString, SOURCE_TABLE, layout, opts.seedConcurrency);
+    const seedMs = await seedTable(src.server.connectionString, SOURCE_TABLE, layout, opts.seedConcurrency);
     console.log(`rss: seeded ${fmt(layout.entities)} entities in ${secs(seedMs)} s (not measured)`);
     const cpu0 = [cpuOf(src), cpuOf(dst)];
     const m = await runChild(join(here, "run-sync.js"), {
@@ -726,7 +710,12 @@ async function main(): Promise<void> {
     const src = await startServer();
     try {
       const layout: Layout = { entities: opts.entities, partitions: opts.partitions };
-      results.seedMs = await seed(src.server.connectionString, SOURCE_TABLE, layout, opts.seedConcurrency);
+      results.seedMs = await seedTable(
+        src.server.connectionString,
+        SOURCE_TABLE,
+        layout,
+        opts.seedConcurrency,
+      );
       console.log(`seeded ${fmt(opts.entities)} entities in ${secs(results.seedMs)} s (not measured)`);
       const partitions = Array.from({ length: opts.partitions }, (_, p) => partitionKey(p));
       // Sanity: the layout's sizes add up to N.

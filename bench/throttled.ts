@@ -14,12 +14,11 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureTable, runSync } from "../src/engine/sync.js";
-import { TableWriter } from "../src/engine/writer.js";
+import { runSync } from "../src/engine/sync.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { startThrottleProxy } from "../test/support/throttle-proxy.js";
-import { compareTables, httpFor, repoRoot } from "./common.js";
-import { entities, partitionKey } from "./data.js";
+import { compareTables, repoRoot, seedTable } from "./common.js";
+import { partitionKey } from "./data.js";
 
 const TARGET_USED = 0.9;
 const TARGET_THROTTLED = 0.05;
@@ -78,20 +77,8 @@ try {
   servers.push(src, dst);
   const layout = { entities: opts.entities, partitions: Math.min(opts.partitions, opts.entities) };
   const sourceTable = "throttledsource";
-  const seedStart = performance.now();
-  const srcHttp = httpFor(src.connectionString);
-  await ensureTable(srcHttp, sourceTable);
-  const seeder = new TableWriter(srcHttp, sourceTable, {
-    concurrency: 16,
-    maxFailuresKept: 5,
-    sortedSource: true,
-  });
-  for (const e of entities(layout)) await seeder.add("upsert-replace", e);
-  const seeded = await seeder.flush();
-  if (seeded.failed > 0) throw new Error(`seeding failed: ${JSON.stringify(seeded.failures.slice(0, 3))}`);
-  console.log(
-    `seeded ${fmt(seeded.written)} entities in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
-  );
+  const seedMs = await seedTable(src.connectionString, sourceTable, layout, 16);
+  console.log(`seeded ${fmt(layout.entities)} entities in ${(seedMs / 1000).toFixed(1)} s`);
   const partitionKeys = Array.from({ length: layout.partitions }, (_, p) => partitionKey(p));
 
   const measure = async (label: string, ruPerSecond: number): Promise<Run> => {
