@@ -8,18 +8,16 @@
 // as fast as Azurite and takes that CPU away from the tool's core. The sync still reads every page over
 // HTTP, parses it and writes it; only where the source's work happens changes.
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { listenLocal, targetOrigin } from "../test/support/proxy-common.js";
+import { forwardableHeaders, listenLocal, targetOrigin } from "../test/support/proxy-common.js";
 
 interface Recorded {
   status: number;
-  headers: Record<string, string>;
+  /** As forwarded, without the upstream clock: a replay tells the time it answers. */
+  headers: Record<string, string | string[]>;
   body: Buffer;
   /** How long the upstream server took for it, from the request to the last byte. */
   serviceMs: number;
 }
-
-/** Headers not replayed as recorded: hop-by-hop ones, and the clock (a replay tells the time it answers). */
-const NOT_REPLAYED = new Set(["connection", "keep-alive", "transfer-encoding", "date", "content-length"]);
 
 /** What identifies a query page: the path and the query parameters that choose the page. */
 function pageKey(url: string): string {
@@ -77,11 +75,7 @@ export class ReplaySource {
     const page = key !== undefined && !this.recording ? this.pages.get(key) : undefined;
     if (page) {
       setTimeout(() => {
-        res.writeHead(page.status, {
-          ...page.headers,
-          date: new Date().toUTCString(),
-          "content-length": String(page.body.length),
-        });
+        res.writeHead(page.status, { ...page.headers, date: new Date().toUTCString() });
         res.end(page.body);
       }, page.serviceMs);
       return;
@@ -94,6 +88,7 @@ export class ReplaySource {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      const sent = Buffer.concat(chunks);
       const started = performance.now();
       const up = request(
         {
@@ -101,30 +96,24 @@ export class ReplaySource {
           port: this.upstream.port,
           method: req.method,
           path: req.url,
-          headers: req.headers,
+          headers: forwardableHeaders(req.headers, sent.length),
         },
         (upRes) => {
           const body: Buffer[] = [];
           upRes.on("data", (c: Buffer) => body.push(c));
           upRes.on("end", () => {
             const bytes = Buffer.concat(body);
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(upRes.headers)) {
-              if (v !== undefined && !NOT_REPLAYED.has(k)) headers[k] = Array.isArray(v) ? v.join(", ") : v;
-            }
+            const headers = forwardableHeaders(upRes.headers, bytes.length);
             if (this.recording && key !== undefined && upRes.statusCode === 200) {
+              const { date: _clock, ...kept } = headers;
               this.pages.set(key, {
                 status: 200,
-                headers,
+                headers: kept,
                 body: bytes,
                 serviceMs: Math.round(performance.now() - started),
               });
             }
-            res.writeHead(upRes.statusCode ?? 502, {
-              ...headers,
-              ...(upRes.headers.date && { date: upRes.headers.date }),
-              "content-length": String(bytes.length),
-            });
+            res.writeHead(upRes.statusCode ?? 502, headers);
             res.end(bytes);
           });
         },
@@ -133,7 +122,7 @@ export class ReplaySource {
         res.writeHead(502);
         res.end(String(err));
       });
-      up.end(Buffer.concat(chunks));
+      up.end(sent);
     });
   }
 }
