@@ -8,7 +8,7 @@ import type { Operation } from "./batch.js";
 import { readEntity } from "./repair.js";
 import { differingProperties, type WireEntity } from "./edm.js";
 import { ServiceError } from "./errors.js";
-import type { TableHttp } from "./http.js";
+import type { HttpStats, TableHttp } from "./http.js";
 import type { RejectionVerdict, WriteMode } from "./writer.js";
 
 export type ConflictPolicy = "skip" | "source-wins";
@@ -38,14 +38,15 @@ export function ourWriteId(partitionKey: string, rowKey: string, etag: string): 
     .slice(0, 12);
 }
 
-/** The destination entity, or undefined when it does not exist. */
+/** The destination entity, or undefined when it does not exist; its requests are counted in `stats`. */
 export function readDestinationEntity(
   http: TableHttp,
   table: string,
   partitionKey: string,
   rowKey: string,
+  stats?: HttpStats,
 ): Promise<WireEntity | undefined> {
-  return readEntity(http, table, { partitionKey, rowKey }, "destination");
+  return readEntity(http, table, { partitionKey, rowKey }, "destination", stats);
 }
 
 export interface GuardDecision {

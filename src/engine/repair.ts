@@ -10,7 +10,7 @@
 import { keyUrl } from "./batch.js";
 import { parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError } from "./errors.js";
-import type { TableHttp } from "./http.js";
+import type { HttpStats, TableHttp } from "./http.js";
 import { SerialQueue, TaskPool } from "./pool.js";
 import { describeError, ensureTable, type TableSpec } from "./sync.js";
 import type { Transformer } from "./transform.js";
@@ -44,11 +44,13 @@ export async function readEntity(
   table: string,
   key: EntityKey,
   side: "source" | "destination",
+  stats?: HttpStats,
 ): Promise<WireEntity | undefined> {
   const res = await http.send({
     method: "GET",
     url: keyUrl(`${http.url}/${table}`, key.partitionKey, key.rowKey),
     headers: { Accept: "application/json;odata=minimalmetadata" },
+    stats,
   });
   if (res.status === 404) return undefined;
   if (res.status >= 300) throw ServiceError.from(res, `Reading an entity of ${side} table ${table}`, side);

@@ -269,13 +269,17 @@ export async function copyTable(
   };
   let guardConflicts = 0;
   let guardSkipped = 0;
+  // The guard's point reads, counted with this table's requests like the reader's and the writer's.
+  const guardStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   /** Post-switch: read each destination entity first, then write only what the app has not changed. */
   const writeGuarded = async (g: SwitchGuard, entities: WireEntity[]) => {
     const width = Math.max(4, config.concurrency * 4);
     for (let i = 0; i < entities.length; i += width) {
       const chunk = entities.slice(i, i + width);
       const current = await Promise.all(
-        chunk.map((e) => readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey)),
+        chunk.map((e) =>
+          readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey, guardStats),
+        ),
       );
       for (let j = 0; j < chunk.length; j++) {
         const d = decide(g, config.writeMode, current[j], chunk[j]);
@@ -389,8 +393,9 @@ export async function copyTable(
   }
   result.durationMs = Date.now() - started;
   // Counted per reader and writer: tables copied at once share the connections.
-  result.throttled = writer.httpStats.throttled + reader.httpStats.throttled;
-  result.retries = writer.httpStats.retries + reader.httpStats.retries;
+  const counted = [writer.httpStats, reader.httpStats, guardStats];
+  result.throttled = counted.reduce((n, s) => n + s.throttled, 0);
+  result.retries = counted.reduce((n, s) => n + s.retries, 0);
   report();
   return result;
 }

@@ -5,6 +5,8 @@ import { TableHttp, type HttpResponse, type RequestSpec } from "../../src/engine
 import { createServiceClient } from "../../src/engine/connection.js";
 import { serverClock, type SwitchGuard } from "../../src/engine/post-switch.js";
 import { connect, copyTable, runSync, type EngineConfig } from "../../src/engine/sync.js";
+import { faults, startFaultProxy } from "../support/fault-proxy.js";
+import { FAST_RETRY } from "../support/sync.js";
 import { byKey, httpFor, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = () => inject("sourceConnectionString");
@@ -128,5 +130,41 @@ describe("backfill after the switch", () => {
     );
     expect(r.conflicts).toBe(0);
     expect(value(byKey(await readAll(dst(), t)).get("p\u0000x"))).toBe("source");
+  });
+
+  it("its point reads of the destination count in the table's throttled requests and retries", async () => {
+    const t = uniqueTable("guardStats");
+    await seedEntities(src(), t, [simpleEntity("p", "x", { v: "v1" }), simpleEntity("p", "y", { v: "v1" })]);
+    const { guard, filter } = await switched(t);
+    await seedEntities(src(), t, [simpleEntity("p", "x", { v: "v2" }), simpleEntity("p", "y", { v: "v2" })]);
+    // The first two point reads are throttled (one with a hint, one without), then answered.
+    const proxy = await startFaultProxy({
+      target: dst(),
+      rules: [
+        {
+          method: "GET",
+          path: /RowKey='[xy]'/,
+          nth: [1],
+          fault: faults.status(429, { "x-ms-retry-after-ms": "10" }),
+        },
+        { method: "GET", path: /RowKey='[xy]'/, nth: [2], fault: faults.status(503) },
+      ],
+    });
+    try {
+      const cfg = config(t, { retry: FAST_RETRY });
+      const conn = connect({
+        ...cfg,
+        destination: { connectionString: proxy.connectionString(), kind: "cosmos" },
+      });
+      const r = await copyTable(conn, cfg, { source: t, destination: t }, { filter, guard });
+      expect(r).toMatchObject({ read: 2, written: 2, failed: 0, conflicts: 0 });
+      expect(proxy.stats.byFault).toEqual({ "status:429": 1, "status:503": 1 });
+      expect(r.throttled).toBe(1);
+      expect(r.retries).toBe(2);
+      const d = byKey(await readAll(dst(), t));
+      expect([value(d.get("p\u0000x")), value(d.get("p\u0000y"))]).toEqual(["v2", "v2"]);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
