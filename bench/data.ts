@@ -1,22 +1,11 @@
 // The bench's entities: deterministic (entity i is the same in every process), about 1 KB of JSON
 // each, with every EDM type the engine must keep exact.
 import type { WireEntity, WireValue } from "../src/engine/edm.js";
+import { prng } from "../test/support/prng.js";
 
 export interface Layout {
   entities: number;
   partitions: number;
-}
-
-/** A small fast PRNG (mulberry32): the same seed gives the same entity everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = (
@@ -53,7 +42,7 @@ export function rowKey(r: number): string {
 
 /** Entity number `r` of partition `p`. */
 export function makeEntity(p: number, r: number): WireEntity {
-  const next = rng(p * 1_000_003 + r * 7919 + 1);
+  const next = prng(p * 1_000_003 + r * 7919 + 1);
   const props = new Map<string, WireValue>();
   const ms = Date.UTC(2015, 0, 1) + Math.floor(next() * 3e11);
   const ticks = String(Math.floor(next() * 1e7)).padStart(7, "0");

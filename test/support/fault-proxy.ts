@@ -14,6 +14,7 @@ import {
 import { performance } from "node:perf_hooks";
 import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
 import { forwardableHeaders, listenLocal, targetOrigin } from "./proxy-common.js";
+import { prng } from "./prng.js";
 
 /** What to do to a request a rule picked. */
 export type Fault =
@@ -141,18 +142,6 @@ const ERROR_CODES: Record<number, string> = {
 /** The OData JSON error body the Table service sends. */
 export function odataError(code: string, message: string): string {
   return JSON.stringify({ "odata.error": { code, message: { lang: "en-US", value: message } } });
-}
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface RuleState {
