@@ -12,8 +12,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { performance } from "node:perf_hooks";
-import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
-import { forwardableHeaders, listenLocal, targetOrigin } from "./proxy-common.js";
+import { forwardableHeaders, serveProxy, targetOrigin, type ProxyEndpoint } from "./proxy-common.js";
 import { prng } from "./prng.js";
 
 /** What to do to a request a rule picked. */
@@ -94,12 +93,7 @@ export interface FaultProxyOptions {
   keepBodies?: boolean;
 }
 
-export interface FaultProxy {
-  port: number;
-  /** The proxied table endpoint: `http://127.0.0.1:<port>/devstoreaccount1`. */
-  url: string;
-  /** A Shared Key connection string for Azurite's account, through the proxy. */
-  connectionString(): string;
+export interface FaultProxy extends ProxyEndpoint {
   readonly stats: ProxyStats;
   /** Replace the rules; their counters start again from zero. */
   setRules(rules: FaultRule[]): void;
@@ -323,14 +317,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       else forward(info, res, entry);
     });
   });
-  server.keepAliveTimeout = 5_000;
-
-  const port = await listenLocal(server);
-
   return {
-    port,
-    url: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`,
-    connectionString: () => connectionStringFor(port),
+    ...(await serveProxy(server)),
     get stats() {
       return stats;
     },

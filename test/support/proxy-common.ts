@@ -1,5 +1,6 @@
 // What the test proxies (fault-proxy.ts, throttle-proxy.ts) share: where to forward, and which headers.
 import type { IncomingMessage, Server } from "node:http";
+import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
 
 /** The origin to forward to: a port on 127.0.0.1, a URL, or a connection string with TableEndpoint. */
 export function targetOrigin(target: string | number, who: string): URL {
@@ -42,4 +43,24 @@ export async function listenLocal(server: Server): Promise<number> {
   });
   const address = server.address();
   return typeof address === "object" && address ? address.port : 0;
+}
+
+/** Where a proxy in front of Azurite listens, as a test reaches it. */
+export interface ProxyEndpoint {
+  port: number;
+  /** The proxied table endpoint: `http://127.0.0.1:<port>/devstoreaccount1`. */
+  url: string;
+  /** A Shared Key connection string for Azurite's account, through the proxy. */
+  connectionString(): string;
+}
+
+/** Serve a proxy on a free local port, with a keep-alive timeout like Azurite's own. */
+export async function serveProxy(server: Server): Promise<ProxyEndpoint> {
+  server.keepAliveTimeout = 5_000;
+  const port = await listenLocal(server);
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`,
+    connectionString: () => connectionStringFor(port),
+  };
 }

@@ -23,9 +23,8 @@ import {
   type ServerResponse,
 } from "node:http";
 import { performance } from "node:perf_hooks";
-import { AZURITE_ACCOUNT, connectionStringFor } from "./azurite.js";
 import { odataError } from "./fault-proxy.js";
-import { forwardableHeaders, listenLocal, targetOrigin } from "./proxy-common.js";
+import { forwardableHeaders, serveProxy, targetOrigin, type ProxyEndpoint } from "./proxy-common.js";
 
 export interface ThrottleProxyOptions {
   /** The server to forward to: a URL (only its origin is used), a connection string with TableEndpoint, or a port on 127.0.0.1. */
@@ -56,12 +55,7 @@ export interface ThrottleStats {
   endedAt?: number;
 }
 
-export interface ThrottleProxy {
-  port: number;
-  /** The proxied table endpoint: `http://127.0.0.1:<port>/devstoreaccount1`. */
-  url: string;
-  /** A Shared Key connection string for Azurite's account, through the proxy. */
-  connectionString(): string;
+export interface ThrottleProxy extends ProxyEndpoint {
   readonly stats: ThrottleStats;
   /** The budget, RU/s. */
   readonly ruPerSecond: number;
@@ -243,14 +237,8 @@ export async function startThrottleProxy(options: ThrottleProxyOptions): Promise
       });
     });
   });
-  server.keepAliveTimeout = 5_000;
-
-  const port = await listenLocal(server);
-
   return {
-    port,
-    url: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`,
-    connectionString: () => connectionStringFor(port),
+    ...(await serveProxy(server)),
     get stats() {
       return stats;
     },
