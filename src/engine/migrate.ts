@@ -20,7 +20,7 @@ import {
 } from "../state/state.js";
 import { MemoryStateStore, type StateStore } from "../state/store.js";
 import type { SideConfig } from "./connection.js";
-import { planTable } from "./plan.js";
+import { planTable, switchGuard } from "./plan.js";
 import { SerialQueue } from "./pool.js";
 import {
   rangeFilter,
@@ -31,7 +31,7 @@ import {
   type Shard,
   type ShardPlan,
 } from "./shard.js";
-import { MAX_OUR_WRITES } from "./post-switch.js";
+import { MAX_OUR_WRITES, type SwitchGuard } from "./post-switch.js";
 import { tableSucceeded, totals, type RunTotals, type TableResult } from "./result.js";
 import {
   andFilters,
@@ -692,16 +692,20 @@ async function verifyAll(
   config: SyncConfig,
   conn: Connected,
   events: CheckEvents,
-  opts: { repair: boolean; deleteExtra: boolean },
+  opts: { repair: boolean; deleteExtra: boolean; state?: State; guards?: Map<string, SwitchGuard> },
 ): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
   for (const spec of config.tables) {
     events.onTableStart?.(spec, config.sample < 1 ? `verify (sample ${config.sample})` : "verify");
+    // After a switch, repair keeps the app's writes; the guards come back with our writes' ids.
+    const guard = opts.repair ? switchGuard(opts.state, spec, config.conflict) : undefined;
+    if (guard) opts.guards?.set(tableKey(spec), guard);
     const r = await verifyTable(conn, spec, {
       renames: config.propertyRenames,
       sample: config.sample < 1 ? config.sample : undefined,
       repair: opts.repair,
       deleteExtra: opts.deleteExtra,
+      guard,
       concurrency: config.concurrency,
       maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 200)),
       signal: events.signal,
@@ -714,6 +718,26 @@ async function verifyAll(
     events.onTableEnd?.(spec);
   }
   return results;
+}
+
+/** Repair's writes after a switch, remembered so the next backfill does not take them for the app's. */
+async function rememberOurWrites(
+  store: StateStore | undefined,
+  guards: Map<string, SwitchGuard>,
+): Promise<void> {
+  if (!store || guards.size === 0) return;
+  const state = await store.load();
+  if (!state) return;
+  let changed = false;
+  const tables = { ...state.tables };
+  for (const [key, guard] of guards) {
+    const entry = tables[key];
+    // `ours` began as the stored ids: no more of them means repair wrote nothing.
+    if (!entry || guard.ours.size === (entry.postSwitchWrites ?? []).length) continue;
+    tables[key] = { ...entry, postSwitchWrites: [...guard.ours].slice(-MAX_OUR_WRITES) };
+    changed = true;
+  }
+  if (changed) await store.save({ ...state, tables });
 }
 
 export async function runVerify(
@@ -735,15 +759,37 @@ export async function runVerify(
     }
   }
   const conn = connect(engineConfigOf(config, deps), events.signal);
+  const guards = new Map<string, SwitchGuard>();
   const verify = await verifyAll(config, conn, events, {
     repair: config.repair,
     deleteExtra: config.deleteExtra,
+    state,
+    guards,
   });
+  await rememberOurWrites(deps.store, guards);
   const differences = verify.reduce((n, v) => n + differencesOf(v), 0);
   const inSync = verify.every((v) => v.inSync && !v.error);
-  const repaired = config.repair && verify.every((v) => !v.error && (v.inSync || v.repair?.complete));
+  // Repaired only when nothing is left: no failure, no conflict kept, no extra entity left in place.
+  const extrasLeft = (v: VerifyResult) => (config.deleteExtra ? 0 : (v.extra ?? 0));
+  const fullyRepaired = (v: VerifyResult) =>
+    !!v.repair?.complete && v.repair.conflicts === 0 && extrasLeft(v) === 0;
+  const repaired = config.repair && verify.every((v) => !v.error && (v.inSync || fullyRepaired(v)));
   const errors = verify.filter((v) => v.error);
   const ok = errors.length === 0 && (inSync || repaired || !config.failOnDifference);
+  const left = (f: (v: VerifyResult) => number) => verify.reduce((n, v) => n + (v.inSync ? 0 : f(v)), 0);
+  const stillDiffer = () => {
+    const copied = left((v) => v.repair?.copied ?? 0);
+    const deleted = left((v) => v.repair?.deleted ?? 0);
+    const parts = [
+      [left(extrasLeft), "only on the destination (add 'delete-extra: true' to remove them)"],
+      [left((v) => v.repair?.conflicts ?? 0), "changed by the app after the switch, kept (conflict: skip)"],
+      [left((v) => v.repair?.failed ?? 0), "could not be written (see the report)"],
+    ] as const;
+    const what = parts
+      .filter(([n]) => n > 0)
+      .map(([n, text]) => `${n} ${n === 1 ? "entity" : "entities"} ${text}`);
+    return `Repair copied ${copied} ${copied === 1 ? "entity" : "entities"} and deleted ${deleted}, but the tables still differ: ${what.join("; ") || "see the report"}.`;
+  };
   return {
     mode: "verify",
     verify,
@@ -757,7 +803,9 @@ export async function runVerify(
       ? undefined
       : errors.length
         ? `${errors.length} of ${verify.length} tables could not be verified: ${errors[0].error}`
-        : `The destination differs from the source in ${differences} ${differences === 1 ? "entity" : "entities"}; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
+        : config.repair
+          ? stillDiffer()
+          : `The destination differs from the source in ${differences} ${differences === 1 ? "entity" : "entities"}; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
     durationMs: Date.now() - started,
   };
 }

@@ -27,11 +27,7 @@ export function planTable(
 ): TablePlan {
   const key = tableKey(spec);
   const stored = state?.tables[key];
-  const switchedAt = stored?.switchedAt;
-  const ours = stored?.postSwitchWrites ?? [];
-  const guard: SwitchGuard | undefined = switchedAt
-    ? { switchedAt, ours: new Set(ours), policy: config.conflict ?? "skip" }
-    : undefined;
+  const guard = switchGuard(state, spec, config.conflict);
   if (config.mode !== "backfill") {
     // A full sync resumes the scan a cancelled or killed full sync checkpointed.
     const cp = stored?.checkpoint;
@@ -52,4 +48,19 @@ export function planTable(
   }
   const from = backfillStart(state, key, config.since, config.overlapSeconds);
   return { filter: andFilters(sinceFilter(from), config.queryFilter), guard };
+}
+
+/** Once a switch is recorded for the table, what every write to it must respect (the app's writes). */
+export function switchGuard(
+  state: State | undefined,
+  spec: TableSpec,
+  conflict: ConflictPolicy | undefined,
+): SwitchGuard | undefined {
+  const stored = state?.tables[tableKey(spec)];
+  if (!stored?.switchedAt) return undefined;
+  return {
+    switchedAt: stored.switchedAt,
+    ours: new Set(stored.postSwitchWrites ?? []),
+    policy: conflict ?? "skip",
+  };
 }

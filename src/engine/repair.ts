@@ -5,6 +5,9 @@
 // that changed or vanished since the verify's scan is copied as it is now, or left alone. A delete
 // goes out only when the source still lacks the entity. (Refusing `deleteExtra` once a switch is
 // recorded is the caller's job: after the switch a destination-only entity is probably the app's.)
+// After a switch, a copy goes through the same guard as a post-switch backfill: the destination is read
+// first, an entity the app changed since the switch is a conflict and is left alone (unless the policy
+// is source-wins), and the write carries the ETag read, so an app write racing it is a conflict too.
 // Point reads make repair cheap for a few differences; when most of a table is missing, a full sync
 // is faster.
 import { keyUrl } from "./batch.js";
@@ -12,6 +15,7 @@ import { parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError } from "./errors.js";
 import type { HttpStats, TableHttp } from "./http.js";
 import { SerialQueue, TaskPool } from "./pool.js";
+import { classifyGuarded, decide, ourWriteId, type Conflict, type SwitchGuard } from "./post-switch.js";
 import { describeError, ensureTable, type TableSpec } from "./sync.js";
 import type { Transformer } from "./transform.js";
 import { TableWriter, type WriteFailure } from "./writer.js";
@@ -34,6 +38,9 @@ export interface RepairResult {
   failed: number;
   /** The first failures (up to the kept number); `failed` counts all of them. */
   failures: WriteFailure[];
+  /** After a switch: entities the app changed on the destination, left alone (all counted, first N kept). */
+  conflicts: number;
+  conflictDetails: Conflict[];
   /** No failure: every difference found was repaired or had resolved itself. */
   complete: boolean;
 }
@@ -64,6 +71,8 @@ export interface RepairerOptions {
   /** Point reads and transactions in flight. */
   concurrency: number;
   maxFailuresKept: number;
+  /** Once a switch is recorded: keep the app's writes (its `ours` gains the ids of our writes). */
+  guard?: SwitchGuard;
 }
 
 /** Takes repair work one entity at a time (with backpressure) and writes it in transactions. */
@@ -74,6 +83,8 @@ export class Repairer {
     skipped: 0,
     failed: 0,
     failures: [],
+    conflicts: 0,
+    conflictDetails: [],
     complete: true,
   };
   private readonly writer: TableWriter;
@@ -93,10 +104,17 @@ export class Repairer {
       concurrency: opts.concurrency,
       maxFailuresKept: opts.maxFailuresKept,
       sortedSource: false,
-      onLanded: (op) => {
+      onLanded: (op, etag) => {
         if (op.kind === "delete") this.result.deleted++;
         else this.result.copied++;
+        if (opts.guard && etag)
+          opts.guard.ours.add(ourWriteId(op.entity.partitionKey, op.entity.rowKey, etag));
       },
+      ...(opts.guard && {
+        classifyRejection: classifyGuarded,
+        onConflict: (op, status, message) =>
+          this.conflict(op.entity, `the destination changed while we wrote it (HTTP ${status}: ${message})`),
+      }),
     });
   }
 
@@ -120,8 +138,26 @@ export class Repairer {
         this.fail(key, describeError(err));
         return;
       }
-      await this.write(() => this.writer.add("upsert-replace", out));
+      const guard = this.opts.guard;
+      if (!guard) {
+        await this.write(() => this.writer.add("upsert-replace", out));
+        return;
+      }
+      const there = await readEntity(this.destination, this.spec.destination, key, "destination");
+      const d = decide(guard, "replace", there, out);
+      if (d.conflict) this.conflict(out, d.conflict);
+      else if (d.op) {
+        const op = d.op;
+        await this.write(() => this.writer.add(op.kind, out, op.ifMatch));
+      } else this.result.skipped++; // already what the source holds
     });
+  }
+
+  private conflict(key: EntityKey, message: string): void {
+    this.result.conflicts++;
+    if (this.result.conflictDetails.length < this.opts.maxFailuresKept) {
+      this.result.conflictDetails.push({ partitionKey: key.partitionKey, rowKey: key.rowKey, message });
+    }
   }
 
   /** Delete the destination entity with these keys, unless the source holds it (again). */

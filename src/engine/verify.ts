@@ -19,6 +19,7 @@ import { TableMissingError } from "./errors.js";
 import type { TableHttp } from "./http.js";
 import { TaskPool } from "./pool.js";
 import { TableReader } from "./reader.js";
+import type { SwitchGuard } from "./post-switch.js";
 import { readEntity, Repairer, type EntityKey, type RepairResult } from "./repair.js";
 import { DIGEST_BYTES, fileBytes, hashString, readRecords, SpillFiles, type KeyRecord } from "./spill.js";
 import { describeError, type TableSpec } from "./sync.js";
@@ -37,6 +38,8 @@ export interface VerifyOptions {
   repair?: boolean;
   /** With `repair` (full mode only): delete destination entities the source does not hold. */
   deleteExtra?: boolean;
+  /** Once a switch is recorded: repair keeps the app's writes, as a post-switch backfill does. */
+  guard?: SwitchGuard;
   /** Entities kept per kind (missing, extra, different, …) in the result; all are counted. Default 20. */
   maxSamples?: number;
   /** Point reads and repair transactions in flight. Default 8. */
@@ -220,6 +223,7 @@ class TableVerifier {
       this.repairer = new Repairer(source, destination, spec, this.transformer, {
         concurrency,
         maxFailuresKept: this.maxSamples,
+        guard: opts.guard,
       });
     }
   }

@@ -68,6 +68,8 @@ describe("repair", () => {
       skipped: 0,
       failed: 0,
       failures: [],
+      conflicts: 0,
+      conflictDetails: [],
       complete: true,
     });
 
