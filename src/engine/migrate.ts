@@ -122,14 +122,15 @@ export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineC
   };
 }
 
-function describeTable(key: string): string {
-  const { source, destination } = parseTableKey(key);
+/** A table as the user spelled it in `tables` (keys are lower case), or as its key says. */
+function describeTable(key: string, specs: TableSpec[]): string {
+  const { source, destination } = specs.find((s) => tableKey(s) === key) ?? parseTableKey(key);
   return source === destination ? source : `${source} → ${destination}`;
 }
 
-function describeCheckpoint(key: string, cp: Checkpoint): string {
+function describeCheckpoint(key: string, cp: Checkpoint, specs: TableSpec[]): string {
   // Continuation tokens are opaque (the service may encode them): name the position by its count.
-  return `table ${describeTable(key)} after its first ${cp.read} entities`;
+  return `table ${describeTable(key, specs)} after its first ${cp.read} entities`;
 }
 
 function lagOf(result: TableResult, watermark: string | undefined): number | undefined {
@@ -217,7 +218,7 @@ export async function runCopy(
     delete table.checkpoint;
     state = { ...state, tables: { ...state.tables, [key]: table } };
     notice(
-      `The checkpoint of table ${describeTable(key)} was saved with another query-filter, so the table is copied from the start.`,
+      `The checkpoint of table ${describeTable(key, config.tables)} was saved with another query-filter, so the table is copied from the start.`,
     );
   }
   let marker: FullSyncRun | undefined;
@@ -233,7 +234,7 @@ export async function runCopy(
       const parts = [
         `${marker.done.length} of ${keys.length} ${keys.length === 1 ? "table" : "tables"} already done`,
         ...checkpointed.map(
-          (k) => `${describeCheckpoint(k, state.tables[k].checkpoint!)} from its checkpoint`,
+          (k) => `${describeCheckpoint(k, state.tables[k].checkpoint!, config.tables)} from its checkpoint`,
         ),
       ];
       notice(`Resuming the full sync started at ${previous.startedAt}: ${parts.join(", ")}.`);
@@ -612,7 +613,7 @@ async function prepareShards(
       failures.set(
         key,
         new StateError(
-          `Table ${describeTable(key)}: the shard plan could not be stored in ${store.describe()}; run the shard again.`,
+          `Table ${describeTable(key, config.tables)}: the shard plan could not be stored in ${store.describe()}; run the shard again.`,
         ),
       );
       continue;
@@ -621,7 +622,7 @@ async function prepareShards(
     const range = shardRange(plan, shard.index);
     ranges.set(key, range);
     notice(
-      `${deps.inProcessShards ? "Range" : "Shard"} ${sid} of table ${describeTable(key)} reads PartitionKey ${describeRange(range)} (plan ${plan.id}, sampled from ${plan.sampledFrom} entities).`,
+      `${deps.inProcessShards ? "Range" : "Shard"} ${sid} of table ${describeTable(key, config.tables)} reads PartitionKey ${describeRange(range)} (plan ${plan.id}, sampled from ${plan.sampledFrom} entities).`,
     );
   }
   return { sid, latest, plans, ranges, failures };
@@ -651,7 +652,9 @@ function cancelledMessage(
   if (open.length === 0) {
     return `The run was cancelled before a checkpoint was saved; the next full sync ${done.length ? `skips the ${done.length} finished tables and ` : ""}copies the others from the start.`;
   }
-  const shown = (fresh.length ? fresh : open).map((k) => describeCheckpoint(k, state.tables[k].checkpoint!));
+  const shown = (fresh.length ? fresh : open).map((k) =>
+    describeCheckpoint(k, state.tables[k].checkpoint!, config.tables),
+  );
   return `The run was cancelled; a checkpoint was saved: the next full sync resumes ${shown.join(", ")}${done.length ? ` and skips the ${done.length} finished tables` : ""}.`;
 }
 

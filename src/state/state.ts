@@ -143,7 +143,59 @@ const ARROW = "→";
 
 /** The state's key for a table pair: `source→destination`. */
 export function tableKey(spec: { source: string; destination: string }): string {
-  return `${spec.source}${ARROW}${spec.destination}`;
+  // Table names are case-insensitive in both services: `Users` and `users` are one table, so one entry
+  // (its watermark and, above all, its switched-at must not be escaped by a change of case).
+  return `${spec.source}${ARROW}${spec.destination}`.toLowerCase();
+}
+
+/**
+ * One entry out of two stored for the same table under keys that differ only in case (states written
+ * before keys were case-insensitive): never less safe than either. The older watermark (more is read
+ * again), the earlier switch (more is guarded), every post-switch write of ours; two checkpoints cannot
+ * both be right, so the full sync starts that table again.
+ */
+function mergeEntries(a: TableState, b: TableState): TableState {
+  const merged: TableState = { ...b, ...a };
+  const either = (x: string | undefined, y: string | undefined) => (x === undefined ? y : earlier(x, y));
+  const watermark = either(a.watermark, b.watermark);
+  const switchedAt = either(a.switchedAt, b.switchedAt);
+  if (watermark) merged.watermark = watermark;
+  if (switchedAt) merged.switchedAt = switchedAt;
+  if (a.postSwitchWrites || b.postSwitchWrites) {
+    merged.postSwitchWrites = [...new Set([...(b.postSwitchWrites ?? []), ...(a.postSwitchWrites ?? [])])];
+  }
+  if (a.checkpoint && b.checkpoint) delete merged.checkpoint;
+  return merged;
+}
+
+/** The state with every table key in the case `tableKey` makes (entries that collide are merged). */
+function withCaseInsensitiveKeys(state: State): State {
+  const keys = Object.keys(state.tables);
+  const lowerDone = (run: FullSyncRun): FullSyncRun => ({
+    ...run,
+    done: [...new Set(run.done.map((k) => k.toLowerCase()))],
+  });
+  if (
+    keys.every((k) => k === k.toLowerCase()) &&
+    (state.fullSync?.done ?? []).every((k) => k === k.toLowerCase()) &&
+    Object.values(state.fullSyncShards ?? {}).every((r) => r.done.every((k) => k === k.toLowerCase()))
+  ) {
+    return state;
+  }
+  const tables: Record<string, TableState> = {};
+  for (const key of keys) {
+    const lower = key.toLowerCase();
+    const entry = state.tables[key];
+    tables[lower] = tables[lower] ? mergeEntries(tables[lower], entry) : entry;
+  }
+  const next: State = { ...state, tables };
+  if (state.fullSync) next.fullSync = lowerDone(state.fullSync);
+  if (state.fullSyncShards) {
+    next.fullSyncShards = Object.fromEntries(
+      Object.entries(state.fullSyncShards).map(([sid, run]) => [sid, lowerDone(run)]),
+    );
+  }
+  return next;
 }
 
 /** The table pair of a key made by `tableKey`. */
@@ -298,7 +350,7 @@ export function parseState(text: string, where: string): State {
       `The state in ${where} is damaged: ${formatIssues(parsed.error)}; fix or delete it, then run 'full-sync'.`,
     );
   }
-  return parsed.data;
+  return withCaseInsensitiveKeys(parsed.data);
 }
 
 function formatIssues(error: z.ZodError): string {

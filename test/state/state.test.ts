@@ -292,3 +292,63 @@ describe("the state document", () => {
     expect(() => serializeState(fits)).not.toThrow();
   });
 });
+
+describe("table names are case-insensitive", () => {
+  it("one key for every spelling of a table pair", () => {
+    expect(tableKey({ source: "Users", destination: "USERS2" })).toBe(
+      tableKey({ source: "users", destination: "users2" }),
+    );
+  });
+
+  it("a state saved with keys in other cases reads as one entry per table, never less safe", () => {
+    const old = {
+      format: "azure-table-sync/state",
+      version: emptyState().version,
+      tables: {
+        "Users→users2": {
+          watermark: "2024-05-01T12:00:00.000Z",
+          switchedAt: "2024-05-03T00:00:00.000Z",
+          postSwitchWrites: ["aaa"],
+          checkpoint: {
+            continuation: { nextPartitionKey: "p", nextRowKey: "r" },
+            sourceClockAtStart: "2024-05-01T12:00:00.000Z",
+            mode: "full-sync",
+            read: 100,
+            at: "2024-05-01T12:01:00.000Z",
+          },
+        },
+        "users→users2": {
+          watermark: "2024-05-02T12:00:00.000Z",
+          switchedAt: "2024-05-02T00:00:00.000Z",
+          postSwitchWrites: ["bbb"],
+          checkpoint: {
+            continuation: { nextPartitionKey: "q", nextRowKey: "s" },
+            sourceClockAtStart: "2024-05-02T12:00:00.000Z",
+            mode: "full-sync",
+            read: 200,
+            at: "2024-05-02T12:01:00.000Z",
+          },
+        },
+        "Orders→Orders": { watermark: "2024-05-04T00:00:00.000Z" },
+      },
+      fullSync: { startedAt: "2024-05-01T12:00:00.000Z", done: ["Orders→Orders"] },
+    };
+    expect(old.format).toBe(emptyState().format);
+    const s = parseState(JSON.stringify(old), "a test");
+    const users = tableKey({ source: "users", destination: "users2" });
+    expect(Object.keys(s.tables).sort()).toEqual([
+      tableKey({ source: "orders", destination: "orders" }),
+      users,
+    ]);
+    // The older watermark, the earlier switch, both post-switch writes; the checkpoints disagree, so neither.
+    expect({ ...s.tables[users], postSwitchWrites: s.tables[users].postSwitchWrites?.sort() }).toEqual({
+      watermark: "2024-05-01T12:00:00.000Z",
+      switchedAt: "2024-05-02T00:00:00.000Z",
+      postSwitchWrites: ["aaa", "bbb"],
+    });
+    expect(s.fullSync?.done).toEqual(["orders→orders"]);
+    expect(watermarkOf(s, tableKey({ source: "ORDERS", destination: "orders" }))).toBe(
+      "2024-05-04T00:00:00.000Z",
+    );
+  });
+});
