@@ -2,6 +2,7 @@
 // so `--tables` here is `tables:` in a workflow and both pass through the same validation.
 import { parseArgs } from "node:util";
 import { ConfigError, MODES, type Mode, type RawInputs } from "../config/schema.js";
+import { COMMANDS_OF, appliesTo, commandList } from "./help.js";
 
 /** Flags whose value becomes the RawInputs entry of the same name. */
 const INPUT_FLAGS = [
@@ -41,11 +42,26 @@ const SWITCHES = new Set([
   "create-tables",
   "json",
   "help",
+  "version",
   "repair",
   "delete-extra",
   "fail-on-difference",
 ]);
 const BOOLEAN_WORDS = new Set(["true", "false", "yes", "no", "1", "0", "on", "off"]);
+const FALSE_WORDS = new Set(["false", "no", "0", "off"]);
+
+/** Flags whose value is a whole number (the config checks the range), each with an example. */
+const WHOLE_NUMBER_FLAGS: Record<string, string> = {
+  "overlap-seconds": "120",
+  "checkpoint-seconds": "60",
+  concurrency: "8",
+  "max-entities-per-second": "2000",
+  "max-failures-reported": "50",
+  "read-ranges": "4",
+};
+
+/** Words that may follow a switch without being its value: the commands (`--dry-run full-sync`). */
+const COMMAND_WORDS = new Set<string>([...MODES, "help"]);
 
 const OPTIONS = {
   ...Object.fromEntries(INPUT_FLAGS.map((name) => [name, { type: "string" as const }])),
@@ -53,6 +69,7 @@ const OPTIONS = {
   "progress-seconds": { type: "string" as const },
   json: { type: "string" as const },
   help: { type: "string" as const, short: "h" },
+  version: { type: "string" as const },
 };
 
 export interface CliOptions {
@@ -63,9 +80,19 @@ export interface CliOptions {
 }
 
 export type ParsedArgs =
-  { kind: "help" } | { kind: "run"; command: Mode; raw: RawInputs; options: CliOptions; flags: Set<string> };
+  | { kind: "help"; command?: Mode }
+  | { kind: "version" }
+  | { kind: "run"; command: Mode; raw: RawInputs; options: CliOptions; flags: Set<string> };
 
-/** `--no-x` → `--x=false`, bare `--x` → `--x=true`, `--x false` → `--x=false`, for the switch flags. */
+function switchHint(flag: string): string {
+  return `use --${flag} or --no-${flag}`;
+}
+
+/**
+ * `--no-x` → `--x=false`, bare `--x` → `--x=true`, `--x false` → `--x=false`, `--no-x=true` → `--x=false`,
+ * for the switch flags. A switch followed by a word that is neither true/false nor a command is an error
+ * (`--create-tables maybe`), not a stray argument.
+ */
 export function normalizeSwitches(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -74,10 +101,22 @@ export function normalizeSwitches(argv: string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    const negated = /^--no-([a-z-]+)$/.exec(arg);
+    const negated = /^--no-([a-z-]+)(?:=(.*))?$/s.exec(arg);
     if (negated && SWITCHES.has(negated[1])) {
-      out.push(`--${negated[1]}=false`);
+      const [, flag, value] = negated;
+      if (value === undefined) {
+        out.push(`--${flag}=false`);
+        continue;
+      }
+      if (!BOOLEAN_WORDS.has(value.toLowerCase())) {
+        throw new ConfigError(`Option --no-${flag} is '${value}'; ${switchHint(flag)}.`);
+      }
+      out.push(`--${flag}=${FALSE_WORDS.has(value.toLowerCase()) ? "true" : "false"}`);
       continue;
+    }
+    const inline = /^--([a-z-]+)=(.*)$/s.exec(arg);
+    if (inline && SWITCHES.has(inline[1]) && !BOOLEAN_WORDS.has(inline[2].toLowerCase())) {
+      throw new ConfigError(`Option --${inline[1]} is '${inline[2]}'; ${switchHint(inline[1])}.`);
     }
     const bare = /^--([a-z-]+)$/.exec(arg) ?? (arg === "-h" ? ["-h", "help"] : null);
     if (bare && SWITCHES.has(bare[1])) {
@@ -85,6 +124,16 @@ export function normalizeSwitches(argv: string[]): string[] {
       if (next !== undefined && BOOLEAN_WORDS.has(next.toLowerCase())) {
         out.push(`--${bare[1]}=${next}`);
         i++;
+      } else if (
+        next !== undefined &&
+        !next.startsWith("-") &&
+        !COMMAND_WORDS.has(next) &&
+        bare[1] !== "help" &&
+        bare[1] !== "version"
+      ) {
+        throw new ConfigError(
+          `Option --${bare[1]} is followed by '${next}', which is not true or false; ${switchHint(bare[1])}.`,
+        );
       } else {
         out.push(`--${bare[1]}=true`);
       }
@@ -97,9 +146,9 @@ export function normalizeSwitches(argv: string[]): string[] {
 
 function switchValue(flag: string, raw: string | undefined): boolean {
   const v = (raw ?? "").toLowerCase();
-  if (v === "" || v === "false" || v === "no" || v === "0" || v === "off") return false;
+  if (v === "" || FALSE_WORDS.has(v)) return false;
   if (BOOLEAN_WORDS.has(v)) return true;
-  throw new ConfigError(`Option --${flag} is '${raw}'; use true or false.`);
+  throw new ConfigError(`Option --${flag} is '${raw}'; ${switchHint(flag)}.`);
 }
 
 /** A parseArgs error, rewritten as one sentence. */
@@ -121,37 +170,85 @@ function argError(err: unknown): ConfigError {
   }
 }
 
-/** Parse argv (without `node` and the script) into the command, RawInputs and CLI-only options. */
-export function parseCliArgs(argv: string[]): ParsedArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: normalizeSwitches(argv),
-      options: OPTIONS,
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw argError(err);
-  }
-  const values = parsed.values as Record<string, string | undefined>;
-  if (switchValue("help", values.help) || parsed.positionals[0] === "help") return { kind: "help" };
-
-  const [command, ...extra] = parsed.positionals;
-  if (command === undefined) {
-    throw new ConfigError(
-      `No command given; use 'table-sync full-sync …' or 'table-sync backfill --since …' (see 'table-sync --help').`,
-    );
-  }
+function checkCommand(command: string): Mode {
   if (!(MODES as readonly string[]).includes(command)) {
     throw new ConfigError(
       `Unknown command '${command}'; use one of: ${MODES.join(", ")} (see 'table-sync --help').`,
     );
   }
-  if (extra.length > 0) {
+  return command as Mode;
+}
+
+/** Parse argv (without `node` and the script) into the command, RawInputs and CLI-only options. */
+export function parseCliArgs(argv: string[]): ParsedArgs {
+  const args = normalizeSwitches(argv);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (err) {
+    throw argError(err);
+  }
+  const values = parsed.values as Record<string, string | undefined>;
+  // A flag given twice would silently lose one of its values: no flag of ours repeats.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== "option") continue;
+    const name: string = token.name;
+    if (seen.has(name) && name !== "help" && name !== "version") {
+      throw new ConfigError(
+        `Option --${name} is given twice; give it once` +
+          (name === "tables" || name === "property-renames"
+            ? " (separate several values with commas)."
+            : "."),
+      );
+    }
+    seen.add(name);
+  }
+
+  const [first, ...rest] = parsed.positionals;
+  if (switchValue("help", values.help) || first === "help") {
+    // `table-sync help verify`, `table-sync verify --help`: that command's help; an unknown one is an error.
+    const named = first === "help" ? rest[0] : first;
+    if (named === undefined) return { kind: "help" };
+    return { kind: "help", command: checkCommand(named) };
+  }
+  if (switchValue("version", values.version)) {
+    if (first !== undefined) checkCommand(first);
+    return { kind: "version" };
+  }
+
+  if (first === undefined) {
     throw new ConfigError(
-      `Unexpected argument '${extra[0]}' after the command; flags start with '--' (see 'table-sync --help').`,
+      `No command given; use 'table-sync full-sync …' or 'table-sync backfill --since …' (see 'table-sync --help').`,
     );
+  }
+  const command = checkCommand(first);
+  if (rest.length > 0) {
+    throw new ConfigError(
+      `Unexpected argument '${rest[0]}' after the command; flags start with '--' (see 'table-sync --help').`,
+    );
+  }
+  for (const name of seen) {
+    if (appliesTo(name, command)) continue;
+    const takers = COMMANDS_OF[name];
+    throw new ConfigError(
+      `Option --${name} is for ${commandList(takers)} only; drop it for ${command}` +
+        (takers.length === 1 ? `, or run 'table-sync ${takers[0]}'.` : "."),
+    );
+  }
+  for (const [name, example] of Object.entries(WHOLE_NUMBER_FLAGS)) {
+    const v = values[name];
+    if (v !== undefined && !/^[0-9]+$/.test(v)) {
+      throw new ConfigError(
+        `Option --${name} is '${v}'; use a whole number written in digits, e.g. --${name} ${example}.`,
+      );
+    }
   }
 
   const raw: RawInputs = { mode: command };
@@ -170,17 +267,15 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     raw["state-key"] = values["state-file"];
     flags.add("state-file");
   }
+  if (values["report-path"] !== undefined && values["report-path"].trim() === "") {
+    throw new ConfigError(`Option --report-path is empty; give a file path, or leave the option out.`);
+  }
 
   let progressSeconds: number | undefined;
   const ps = values["progress-seconds"];
   if (ps !== undefined) {
     progressSeconds = Number(ps);
-    if (
-      ps.trim() === "" ||
-      !Number.isFinite(progressSeconds) ||
-      progressSeconds < 0 ||
-      progressSeconds > 86_400
-    ) {
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(ps) || progressSeconds > 86_400) {
       throw new ConfigError(
         `Option --progress-seconds is '${ps}'; use a number of seconds (0 turns progress off).`,
       );
@@ -188,110 +283,68 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   }
   return {
     kind: "run",
-    command: command as Mode,
+    command,
     raw,
     options: { json: switchValue("json", values.json), progressSeconds },
     flags,
   };
 }
 
-/**
- * Config errors are written for the action (`Input 'tables' is empty`); on the command line the same
- * sentence names the flag (`Option --tables is empty`).
- */
-export function cliMessage(message: string): string {
-  return message
-    .replace(/Input '([a-z-]+)'/g, (_m, name: string) => `Option --${flagFor(name)}`)
-    .replace(/'([a-z]+(?:-[a-z]+)+)'/g, (m, name: string) =>
-      KNOWN_INPUTS.has(name) ? `--${flagFor(name)}` : m,
-    );
-}
-
 const KNOWN_INPUTS = new Set<string>([...INPUT_FLAGS, "state-key", "state-store"]);
+/** Switches that are on unless turned off (`--no-create-tables`). */
+const ON_BY_DEFAULT = new Set(["create-tables", "fail-on-difference"]);
 
 function flagFor(input: string): string {
   return input === "state-key" || input === "state-store" ? "state-file" : input;
 }
 
-export const HELP = `table-sync — copy Azure Table Storage tables to Azure Cosmos DB for Table (or another
-table account) with exact types, for a zero-downtime migration.
+/** What to type to turn a switch on or off, given its default. */
+function switchAdvice(name: string, on: boolean): string {
+  if (ON_BY_DEFAULT.has(name)) return on ? `drop --no-${name}` : `pass --no-${name}`;
+  return on ? `pass --${name}` : `drop --${name}`;
+}
 
-Usage:
-  table-sync full-sync --tables <list> [--state-file <path>] [options]
-  table-sync backfill  --tables <list> (--state-file <path> | --since <ISO-8601 UTC>) [options]
-  table-sync verify    --tables <list> [--sample 0.01] [--repair [--delete-extra]] [options]
-  table-sync switch    --tables <list> --state-file <path> [--sample 0.01] [options]
-  table-sync preflight --tables <list> [--destination-kind cosmos] [--property-renames …]
+const known = (name: string) => KNOWN_INPUTS.has(name);
 
-Commands:
-  full-sync   Copy every entity of each table (step 1 of a migration); records a watermark per table.
-  backfill    Copy only entities inserted or changed since the watermark (or --since), less the overlap:
-              Timestamp ge datetime'…' (steps 2 and 4: repeat until the switch, and once more after it).
-              After a recorded switch it never overwrites what the app wrote on the destination.
-  verify      Compare every entity (or a --sample) of source and destination: missing, extra, different.
-  switch      A final backfill, a verify, then records switched-at (destination clock) in the state.
-  preflight   Read the source only: sizes, reserved names, keys Cosmos refuses, a time estimate.
-
-Connections (for each side give a connection string OR an endpoint):
-  --source-connection-string <cs>       Account key or SAS connection string, or UseDevelopmentStorage=true.
-  --destination-connection-string <cs>  Prefer the environment variables SOURCE_CONNECTION_STRING and
-                                        DESTINATION_CONNECTION_STRING, or a .env file in the current
-                                        directory, to keep secrets out of shell history.
-                                        Flags win over the environment, the environment over .env.
-  --source-endpoint <url>               e.g. https://acct.table.core.windows.net — signs in with Entra ID
-  --destination-endpoint <url>          (DefaultAzureCredential: Azure CLI login, managed identity,
-                                        workload identity, AZURE_* environment variables).
-  --client-id <id>, --tenant-id <id>    Pick the identity DefaultAzureCredential uses.
-  --source-kind auto|table|cosmos       Service type (default auto: *.table.cosmos.azure.com is cosmos).
-  --destination-kind auto|table|cosmos
-
-What to copy:
-  --tables <list>                 Comma-separated; 'name' or 'source:destination', e.g. orders,users:users2.
-  --since <time>                  backfill: ISO-8601 UTC, e.g. 2024-05-01T12:00:00Z. Use the source clock
-                                  a previous run reported (the summary prints the next --since).
-  --query-filter <odata>          An extra OData filter for every table, ANDed with --since.
-  --property-renames <list>       from:to pairs, e.g. id:entityId (Cosmos reserves id, etag, rid, ResourceId).
-
-How to write:
-  --write-mode replace|merge|insert   Default replace (upsert). insert skips entities that exist.
-  --concurrency <n>               Transactions in flight over the run (1–256, default 8); fewer while the
-                                  destination throttles (HTTP 429), then more again.
-  --max-entities-per-second <n>   Never write more entities per second than this (default: no cap).
-  --no-create-tables              Do not create missing destination tables (same: --create-tables false).
-  --dry-run                       Read and count only; write nothing.
-  --max-failures-reported <n>     Failed entities listed per table (default 50; all are counted).
-
-Verify and switch:
-  --sample <fraction>             Check this fraction of the source entities (default 1: all of them).
-  --repair                        verify: copy missing and different entities from the source.
-  --delete-extra                  verify --repair: delete destination entities the source no longer has
-                                  (refused once a switch is recorded).
-  --no-fail-on-difference         verify: exit 0 even when the tables differ.
-  --report-path <path>            Where the JSON report goes (default ./table-sync-report.json).
-  --conflict skip|source-wins     After the switch: keep the app's write (default) or overwrite it.
-
-Scale out:
-  --shard <i/n>                   full-sync/backfill: copy the i-th of n partition-key ranges of each table
-                                  (run n of these at once, sharing one --state-file).
-  --read-ranges <k>               Read each table through k key ranges at once (default 1), sharing
-                                  --concurrency; worth it when reading the source is the bottleneck.
-
-Output:
-  --progress-seconds <s>          Seconds between progress lines on stderr (default 5; 0 turns them off).
-  --json                          Print the result as JSON on stdout (the summary then goes to stderr).
-  --state-file <path>             Keep per-table watermarks in this JSON file (full-sync records, backfill reads).
-  --overlap-seconds <s>           How far before a stored watermark a backfill re-reads (default 120).
-  --checkpoint-seconds <s>        full-sync with --state-file: save a resume point every s seconds (default
-                                  60) and on Ctrl+C/SIGTERM; the next full-sync resumes from it.
-  -h, --help                      Show this help.
-
-Exit status: 0 when every entity of every table was copied (verify: in sync; switch: ready; preflight:
-nothing blocks a full sync), 1 when an entity or a table failed or the check did not pass,
-2 for a usage or configuration error.
-
-Examples:
-  export SOURCE_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…'
-  export DESTINATION_CONNECTION_STRING='…;TableEndpoint=https://acct.table.cosmos.azure.com:443/;'
-  table-sync full-sync --tables orders,users --property-renames id:entityId
-  table-sync backfill --tables orders,users --property-renames id:entityId --since 2024-05-01T12:00:00Z
-`;
+/**
+ * Config, state and engine sentences are written for the action (`Input 'tables' is empty`, `run verify with
+ * 'repair: true'`); on the command line the same sentence names the flag (`Option --tables is empty`,
+ * `run verify with --repair`). Only for our own sentences: never for a service's message about an entity.
+ */
+export function cliMessage(message: string): string {
+  return (
+    message
+      // Input 'tables' is empty → Option --tables is empty
+      .replace(/Input '([a-z-]+)'/g, (_m, name: string) => `Option --${flagFor(name)}`)
+      // 'repair: true' → --repair; 'dry-run: false' → --no-dry-run
+      .replace(/'([a-z-]+): (true|false)'/g, (m, name: string, v: string) =>
+        known(name) ? (v === "true" ? `--${name}` : `--no-${name}`) : m,
+      )
+      // set 'since' to the UTC time → pass --since with the UTC time
+      .replace(/\bset '([a-z-]+)'( to\b)?/g, (m, name: string, to?: string) =>
+        known(name) ? `pass --${flagFor(name)}${to ? " with" : ""}` : m,
+      )
+      // set create-tables to true → drop --no-create-tables
+      .replace(/\bset ([a-z]+(?:-[a-z]+)+) to (true|false)\b/g, (m, name: string, v: string) =>
+        known(name) ? switchAdvice(name, v === "true") : m,
+      )
+      // create-tables is off → --no-create-tables was given
+      .replace(/(?<![-\w])([a-z]+(?:-[a-z]+)+) is off\b/g, (m, name: string) =>
+        ON_BY_DEFAULT.has(name) ? `--no-${name} was given` : m,
+      )
+      // check the 'query-filter' input → check --query-filter
+      .replace(/\bthe '([a-z-]+)' input\b/g, (m, name: string) => (known(name) ? `--${flagFor(name)}` : m))
+      // use mode 'full-sync', or 'verify' with … / run 'full-sync' first → the command to type
+      .replace(
+        /\b(?:mode |(run |or ))'(full-sync|backfill|verify|switch|preflight)'/g,
+        (_m, lead: string | undefined, mode: string) => `${lead ?? ""}'table-sync ${mode}'`,
+      )
+      // 'source-endpoint' → --source-endpoint
+      .replace(/'([a-z]+(?:-[a-z]+)+)'/g, (m, name: string) => (known(name) ? `--${flagFor(name)}` : m))
+      // delete-extra is refused → --delete-extra is refused (not inside paths, flags or other words)
+      .replace(/(?<![-\w'/.\\])([a-z]+(?:-[a-z]+)+)(?![-\w'/\\]|\.\w)/g, (m, name: string) =>
+        known(name) ? `--${flagFor(name)}` : m,
+      )
+      .replace(/\bverify with repair but\b/g, "verify with --repair but")
+  );
+}

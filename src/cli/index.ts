@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 // The `table-sync` process: argv and environment into main(), its result into the exit code.
-// Ctrl+C or SIGTERM (a CI cancel or time-out) stops after the current page, saves a full sync's checkpoint
-// and still prints the summary; Ctrl+C twice quits at once.
-import { EXIT_CANCELLED, main } from "./main.js";
+// Ctrl+C or SIGTERM (a CI cancel or time-out) stops the run the way its command can stop (a full sync with
+// --state-file after the current page, saving a checkpoint; a verify without a verdict), says so, and exits
+// 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM. Ctrl+C twice quits at once (130).
+import { EXIT_CANCELLED, main, type CancelState } from "./main.js";
 
 const controller = new AbortController();
+// main() says what the cancel does (it knows the command) and sets the line a second Ctrl+C prints.
+const cancel: CancelState = { quitLine: "Stopped at once." };
 const stop = (signal: NodeJS.Signals) => {
   if (controller.signal.aborted) {
-    if (signal === "SIGINT") process.exit(EXIT_CANCELLED);
+    if (signal === "SIGINT") {
+      process.stderr.write(`\n${cancel.quitLine}\n`);
+      process.exit(EXIT_CANCELLED);
+    }
     return; // a second SIGTERM: the checkpoint is being saved; SIGKILL, if it comes, is safe too
   }
-  process.stderr.write(
-    `\n${signal === "SIGINT" ? "Stopping" : `${signal}: stopping`} after the current page and saving a checkpoint` +
-      `${signal === "SIGINT" ? " (Ctrl+C again to quit now)" : ""}…\n`,
-  );
+  cancel.by = signal;
   controller.abort();
 };
 process.on("SIGINT", stop);
@@ -23,7 +26,7 @@ main(
   process.argv.slice(2),
   process.env,
   { stdout: process.stdout, stderr: process.stderr },
-  { signal: controller.signal },
+  { signal: controller.signal, cancel },
 ).then(
   (code) => {
     process.exitCode = code;

@@ -11,7 +11,10 @@ import {
 } from "../engine/connection.js";
 import type { RetryOptions } from "../engine/http.js";
 import type { EngineConfig, Progress, TableSpec } from "../engine/sync.js";
-import { HELP, cliMessage, parseCliArgs } from "./args.js";
+import { cliMessage, parseCliArgs } from "./args.js";
+import { commandHelp, globalHelp } from "./help.js";
+import { reportPathProblem, reportWriteFailure } from "./report-path.js";
+import { packageVersion } from "./version.js";
 import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
 import { FileStateStore } from "../state/file-store.js";
@@ -24,11 +27,23 @@ import {
   runSwitch,
   runVerify,
   writeCheckReport,
+  type CheckEvents,
+  type CheckResult,
   type MigrationResult,
 } from "../engine/migrate.js";
+import type { Mode } from "../config/schema.js";
 import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";
-import { formatCheck, formatSummary, isoSeconds, nextSince, progressLine, tableDoneLine } from "./report.js";
+import {
+  duration,
+  formatCheck,
+  formatSummary,
+  isoSeconds,
+  nextSince,
+  num,
+  progressLine,
+  tableDoneLine,
+} from "./report.js";
 
 export interface Output {
   write(chunk: string): unknown;
@@ -45,11 +60,21 @@ export const SECRET_ENV = {
   destination: "DESTINATION_CONNECTION_STRING",
 } as const;
 
+/** Shared with the process's signal handlers (src/cli/index.ts). */
+export interface CancelState {
+  /** The signal that cancelled the run: SIGTERM exits 143, anything else (SIGINT) 130. */
+  by?: NodeJS.Signals;
+  /** What a second Ctrl+C prints before quitting at once; main() sets it once the command is known. */
+  quitLine: string;
+}
+
 export interface CliDeps {
   /** Where `.env` is looked for; defaults to the process's working directory. */
   cwd?: string;
   /** Aborted on Ctrl+C: the run stops after the current page and still prints its summary. */
   signal?: AbortSignal;
+  /** Which signal aborted `signal` (for the exit code), and the line a second Ctrl+C prints. */
+  cancel?: CancelState;
   /** Milliseconds between progress lines; overrides --progress-seconds (tests use a few ms). */
   progressIntervalMs?: number;
   /** The Entra ID credential for endpoints; defaults to DefaultAzureCredential. */
@@ -69,7 +94,14 @@ export class SignInError extends Error {}
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Cancelled by SIGINT (Ctrl+C): 128 + 2, as shells report it. */
 export const EXIT_CANCELLED = 130;
+/** Cancelled by SIGTERM (a CI cancel or time-out): 128 + 15. */
+export const EXIT_TERMINATED = 143;
+
+export function cancelExitCode(cancel: CancelState | undefined): number {
+  return cancel?.by === "SIGTERM" ? EXIT_TERMINATED : EXIT_CANCELLED;
+}
 
 type Side = "source" | "destination";
 const SIDES: Side[] = ["source", "destination"];
@@ -154,6 +186,10 @@ export async function main(
   const out = (text: string) => print(io.stdout, text);
   const err = (text: string) => print(io.stderr, text);
   let store: StateStore | undefined;
+  let command: Mode | undefined;
+  let stopListener: (() => void) | undefined;
+  /** Set once the run starts working (signing in, reading): a cancel from then on ends it as cancelled. */
+  let started = false;
   try {
     // Mask anything that looks like a secret in the raw arguments before anything can be printed.
     for (const [i, arg] of argv.entries()) {
@@ -164,10 +200,22 @@ export async function main(
 
     const parsed = parseCliArgs(argv);
     if (parsed.kind === "help") {
-      out(HELP);
+      out(parsed.command ? commandHelp(parsed.command) : globalHelp());
       return EXIT_OK;
     }
-    const { raw, flags, options, command } = parsed;
+    if (parsed.kind === "version") {
+      const version = packageVersion();
+      if (!version) {
+        err(
+          `table-sync: The version is unknown: no package.json of azure-table-sync was found above the program.\n`,
+        );
+        return EXIT_FAILED;
+      }
+      out(`table-sync ${version}\n`);
+      return EXIT_OK;
+    }
+    const { raw, flags, options } = parsed;
+    command = parsed.command;
     let dotenvCache: Record<string, string> | undefined;
     const dotenv = () => {
       dotenvCache ??= readEnvFile(deps.cwd ?? process.cwd());
@@ -199,11 +247,6 @@ export async function main(
       }
       throw e;
     }
-    if (command === "full-sync" && config.since) {
-      throw new ConfigError(
-        `Option --since is for backfill only; drop it for a full sync, or run 'table-sync backfill'.`,
-      );
-    }
     for (const side of SIDES) {
       const cs = config[side].connectionString;
       if (!cs) continue;
@@ -224,35 +267,42 @@ export async function main(
         `A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`,
       );
     }
+    if (command === "switch" && !store) {
+      throw new ConfigError(
+        `A switch records switched-at in the state: give --state-file, the one your full-sync and backfills use.`,
+      );
+    }
+    const check = command === "verify" || command === "switch" || command === "preflight";
+    const reportPath = resolve(deps.cwd ?? process.cwd(), config.reportPath ?? "table-sync-report.json");
+    if (check) {
+      // Before any work: a report that cannot be written must not cost the whole run first.
+      const problem = reportPathProblem(reportPath, config.reportPath);
+      if (problem) throw new ConfigError(problem);
+    }
+    const identityFlags = (["client-id", "tenant-id"] as const).filter((f) => flags.has(f));
+    if (identityFlags.length && !config.source.endpoint && !config.destination.endpoint) {
+      err(
+        `table-sync: warning: ${identityFlags.map((f) => `--${f}`).join(" and ")} ${identityFlags.length === 1 ? "is" : "are"} ignored: ` +
+          `${identityFlags.length === 1 ? "it picks" : "they pick"} the Entra ID identity for --source-endpoint or --destination-endpoint, and both sides use a connection string.\n`,
+      );
+    }
+    stopListener = announceStop(config, store, deps, err);
+    started = true;
+
     const engine = await engineConfig(config, deps);
     await checkSignIn(engine, deps.signal);
 
-    if (command === "verify" || command === "switch" || command === "preflight") {
-      const deps2 = { store, source: engine.source, destination: engine.destination, retry: engine.retry };
-      const events = {
-        signal: deps.signal,
-        onTableStart: (spec: TableSpec, what: string) => err(`[${spec.source}] ${what}…\n`),
-      };
-      const result =
-        command === "verify"
-          ? await runVerify(config, deps2, events)
-          : command === "switch"
-            ? await runSwitch(config, deps2, events)
-            : await runPreflight(config, deps2, events);
-      const reportPath = resolve(deps.cwd ?? process.cwd(), config.reportPath ?? "table-sync-report.json");
-      await writeCheckReport(reportPath, result);
-      if (options.json) out(JSON.stringify(result, null, 2) + "\n");
-      (options.json ? err : out)("\n" + formatCheck(result, reportPath));
-      return result.ok ? EXIT_OK : EXIT_FAILED;
-    }
-    return await run(config, engine, store, {
-      out,
-      err,
-      deps,
-      json: options.json,
-      progressSeconds: options.progressSeconds,
-    });
+    const ctx: RunContext = { out, err, deps, json: options.json, progressSeconds: options.progressSeconds };
+    if (check) return await runCheck(config, engine, store, reportPath, ctx);
+    return await run(config, engine, store, ctx);
   } catch (e) {
+    if (started && command && deps.signal?.aborted) {
+      // Whatever stopped half-way after a cancel is the cancel's doing, not a failure to report as one.
+      err(
+        `table-sync: ${command} cancelled: ${cliMessage(oneLine(e instanceof Error ? e.message : String(e)))}\n`,
+      );
+      return cancelExitCode(deps.cancel);
+    }
     if (e instanceof ConfigError || e instanceof ConnectionError || e instanceof StateError) {
       err(`table-sync: ${cliMessage(oneLine(e.message))}\n`);
       return EXIT_USAGE;
@@ -263,7 +313,169 @@ export async function main(
     }
     err(`table-sync: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
     return EXIT_FAILED;
+  } finally {
+    stopListener?.();
   }
+}
+
+/** What a cancel does to this run: said when the signal comes, and (shorter) if a second Ctrl+C quits at once. */
+export function stopWords(
+  config: SyncConfig,
+  store: StateStore | undefined,
+): { stopping: string; quit: string } {
+  switch (config.mode) {
+    case "full-sync":
+      if (config.dryRun)
+        return {
+          stopping: "stopping after the current page (a dry run saves nothing)",
+          quit: "Stopped at once.",
+        };
+      if (store) {
+        return {
+          stopping: "stopping after the current page and saving a checkpoint",
+          quit: "Stopped at once; the last saved checkpoint stands.",
+        };
+      }
+      return {
+        stopping:
+          "stopping after the current page; without --state-file no checkpoint is saved, so the next full-sync starts from the beginning",
+        quit: "Stopped at once; without --state-file there is no checkpoint to resume from.",
+      };
+    case "backfill":
+      return store && !config.dryRun
+        ? {
+            stopping: "stopping after the current page; the tables not finished keep their watermarks",
+            quit: "Stopped at once; the tables not finished keep their watermarks.",
+          }
+        : { stopping: "stopping after the current page", quit: "Stopped at once." };
+    case "verify":
+      return {
+        stopping: `stopping the verify: it gives no verdict${config.repair ? " (what it repaired so far stays written)" : ""}`,
+        quit: "Stopped at once; the verify gives no verdict.",
+      };
+    case "switch":
+      return {
+        stopping: "stopping the switch before it records switched-at",
+        quit: "Stopped at once; run 'table-sync switch' again before you change the app's endpoint.",
+      };
+    case "preflight":
+      return {
+        stopping: "stopping the preflight: it gives no verdict",
+        quit: "Stopped at once; the preflight gives no verdict.",
+      };
+  }
+}
+
+/** Print what the cancel does when the signal fires (at once if it already has); returns the clean-up. */
+function announceStop(
+  config: SyncConfig,
+  store: StateStore | undefined,
+  deps: CliDeps,
+  err: (text: string) => void,
+): (() => void) | undefined {
+  const words = stopWords(config, store);
+  if (deps.cancel) deps.cancel.quitLine = words.quit;
+  const signal = deps.signal;
+  if (!signal) return undefined;
+  const say = () => {
+    const by = deps.cancel?.by;
+    err(
+      by === "SIGTERM"
+        ? `\nSIGTERM: ${words.stopping}…\n`
+        : `\n${words.stopping[0].toUpperCase()}${words.stopping.slice(1)} (Ctrl+C again to quit now)…\n`,
+    );
+  };
+  if (signal.aborted) {
+    say();
+    return undefined;
+  }
+  signal.addEventListener("abort", say, { once: true });
+  return () => signal.removeEventListener("abort", say);
+}
+
+/** verify, switch and preflight: progress lines, the text report, the JSON report, the exit code. */
+async function runCheck(
+  config: SyncConfig,
+  engine: EngineConfig,
+  store: StateStore | undefined,
+  reportPath: string,
+  ctx: RunContext,
+): Promise<number> {
+  const { err, deps } = ctx;
+  const command = config.mode as "verify" | "switch" | "preflight";
+  let current: { table: string; what: string; started: number; text?: string } | undefined;
+  const intervalMs = deps.progressIntervalMs ?? (ctx.progressSeconds ?? 5) * 1000;
+  const timer =
+    intervalMs > 0
+      ? setInterval(() => {
+          if (current?.text) {
+            err(
+              `[${current.table}] ${current.what}: ${current.text}, ${duration(Date.now() - current.started)} elapsed\n`,
+            );
+          }
+        }, intervalMs)
+      : undefined;
+  const checkDeps = { store, source: engine.source, destination: engine.destination, retry: engine.retry };
+  const events: CheckEvents = {
+    signal: deps.signal,
+    onTableStart: (spec: TableSpec, what: string) => {
+      current = { table: spec.source, what, started: Date.now() };
+      err(`[${spec.source}] ${what}…\n`);
+    },
+    onProgress: (text: string) => {
+      if (!current) return;
+      // "orders: scan, 12000 source / 11000 destination entities" → "scan, 12,000 source / 11,000 destination entities"
+      const own = `${current.table}: `;
+      current.text = (text.startsWith(own) ? text.slice(own.length) : text).replace(/\b\d{4,}\b/g, (n) =>
+        num(Number(n)),
+      );
+    },
+    onTableEnd: () => {
+      current = undefined;
+    },
+  };
+  let result: CheckResult;
+  try {
+    result =
+      command === "verify"
+        ? await runVerify(config, checkDeps, events)
+        : command === "switch"
+          ? await runSwitch(config, checkDeps, events)
+          : await runPreflight(config, checkDeps, events);
+  } finally {
+    if (timer) clearInterval(timer);
+  }
+  // A cancel gives no verdict, unless the switch was already recorded when it came.
+  const cancelled = (deps.signal?.aborted ?? false) && !(command === "switch" && result.ready);
+  const report: CheckResult & { cancelled?: boolean } = cancelled
+    ? {
+        ...result,
+        inSync: undefined,
+        differences: undefined,
+        repaired: undefined,
+        ready: command === "switch" ? false : undefined,
+        ok: false,
+        failure: `The ${command} was cancelled; it gives no verdict.`,
+        cancelled: true,
+      }
+    : result;
+  let writeError: unknown;
+  try {
+    await writeCheckReport(reportPath, report);
+  } catch (e) {
+    writeError = e;
+  }
+  if (ctx.json) ctx.out(JSON.stringify(report, null, 2) + "\n");
+  (ctx.json ? err : ctx.out)(
+    "\n" + formatCheck(result, writeError === undefined ? reportPath : undefined, { cancelled }),
+  );
+  if (writeError !== undefined) err(`table-sync: ${reportWriteFailure(reportPath, writeError)}\n`);
+  if (deps.signal?.aborted) {
+    if (!cancelled) err(`The cancel came after switched-at was recorded: the switch stands.\n`);
+    return cancelExitCode(deps.cancel);
+  }
+  if (writeError !== undefined) return EXIT_FAILED;
+  return result.ok ? EXIT_OK : EXIT_FAILED;
 }
 
 /**
@@ -350,7 +562,7 @@ async function run(
       },
       {
         signal: deps.signal,
-        onNotice: (text) => err(text + "\n"),
+        onNotice: (text) => err(cliMessage(text) + "\n"),
         onTableStart: (spec, plan) => {
           current = {
             spec,
@@ -360,11 +572,7 @@ async function run(
           err(
             `[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`,
           );
-          if (plan.guard) {
-            err(
-              `[${spec.source}] switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.\n`,
-            );
-          }
+          if (plan.guard) err(`[${spec.source}] ${guardLine(plan.guard)}\n`);
         },
         onProgress: (p) => {
           if (current) current.progress = p;
@@ -403,8 +611,28 @@ async function run(
     ctx.out("\n" + summary);
   }
   if (cancelled) {
-    if (migration.failure) err(`table-sync: ${migration.failure}\n`);
-    return EXIT_CANCELLED;
+    const why = cancelledWhy(config, store) ?? migration.failure;
+    if (why) err(`table-sync: ${cliMessage(why)}\n`);
+    return cancelExitCode(deps.cancel);
   }
   return result.totals.failed > 0 || result.totals.tablesFailed > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/** After a switch, what a copy does with the app's writes on the destination (--conflict). */
+export function guardLine(guard: { switchedAt: string; policy: string }): string {
+  return guard.policy === "source-wins"
+    ? `switched at ${guard.switchedAt}: --conflict source-wins, so the source's version overwrites what the app wrote on the destination since.`
+    : `switched at ${guard.switchedAt}: the app's writes on the destination are kept (--conflict skip).`;
+}
+
+/** The CLI's own words for a cancel the engine describes in the action's terms (no state store there). */
+function cancelledWhy(config: SyncConfig, store: StateStore | undefined): string | undefined {
+  if (config.dryRun) return `The dry run was cancelled; nothing was written.`;
+  if (config.mode === "full-sync" && !store) {
+    return `The full sync was cancelled; without --state-file no checkpoint was saved, so the next full-sync copies every table from the start (what was written is simply written again).`;
+  }
+  if (config.mode === "backfill" && !store) {
+    return `The backfill was cancelled; run it again with the same --since.`;
+  }
+  return undefined;
 }

@@ -3,6 +3,12 @@ import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/r
 import type { Progress } from "../engine/sync.js";
 import type { CheckResult } from "../engine/migrate.js";
 import type { RunTotals } from "../engine/result.js";
+import { cliMessage } from "./args.js";
+
+/** A table-level error that only says the run was cancelled (the engine's wording). */
+export function isCancelledError(error: string | undefined): boolean {
+  return error !== undefined && /\bthe run was cancelled\b/i.test(error);
+}
 
 /** What the CLI reports: every table's result and the totals (plus a backfill's lag). */
 export interface RunResult {
@@ -48,7 +54,7 @@ export function tableDoneLine(r: TableResult): string {
     (r.failed ? `, ${num(r.failed)} failed` : "") +
     (r.conflicts ? `, ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe` : "") +
     ` in ${duration(r.durationMs)}` +
-    (r.error ? ` — ${r.error.split("\n")[0]}` : "")
+    (r.error ? ` — ${cliMessage(r.error.split("\n")[0])}` : "")
   );
 }
 
@@ -139,7 +145,7 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
   }
   for (const r of result.tables) {
     if (r.error) {
-      const [first, ...more] = r.error.trimEnd().split("\n");
+      const [first, ...more] = cliMessage(r.error.trimEnd()).split("\n");
       lines.push(
         "",
         `${r.source}: the table did not complete: ${first}`,
@@ -200,8 +206,23 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
   return lines.join("\n") + "\n";
 }
 
-/** The text report of verify, switch and preflight. */
-export function formatCheck(result: CheckResult, reportPath: string): string {
+/**
+ * The text report of verify, switch and preflight. `reportPath` undefined: the JSON report could not be
+ * written. A cancelled check shows only the tables it finished, and no verdict.
+ */
+export function formatCheck(
+  full: CheckResult,
+  reportPath: string | undefined,
+  opts: { cancelled?: boolean } = {},
+): string {
+  const cancelled = opts.cancelled ?? false;
+  const result: CheckResult = cancelled
+    ? {
+        ...full,
+        verify: full.verify.filter((v) => !isCancelledError(v.error)),
+        preflight: full.preflight.filter((p) => !isCancelledError(p.error)),
+      }
+    : full;
   const lines: string[] = [];
   if (result.backfill) {
     const t = result.backfill.totals;
@@ -251,8 +272,8 @@ export function formatCheck(result: CheckResult, reportPath: string): string {
       for (const u of v.untransformableSamples) {
         lines.push(`  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${u.message}`);
       }
-      for (const n of v.notes) lines.push(`  ${v.source}: ${n}`);
-      if (v.error) lines.push(`  ${v.source}: ${v.error}`);
+      for (const n of v.notes) lines.push(`  ${v.source}: ${cliMessage(n)}`);
+      if (v.error) lines.push(`  ${v.source}: ${cliMessage(v.error)}`);
     }
   }
   for (const p of result.preflight) {
@@ -270,9 +291,25 @@ export function formatCheck(result: CheckResult, reportPath: string): string {
     }
     if (p.badKeys) lines.push(`  ${num(p.badKeys)} keys the destination refuses`);
     if (p.oversized) lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
-    for (const b of p.blocking) lines.push(`  BLOCKING: ${b}`);
-    for (const w of p.warnings) lines.push(`  note: ${w}`);
-    if (p.error) lines.push(`  ${p.error}`);
+    for (const b of p.blocking) lines.push(`  BLOCKING: ${cliMessage(b)}`);
+    for (const w of p.warnings) lines.push(`  note: ${cliMessage(w)}`);
+    if (p.error) lines.push(`  ${cliMessage(p.error)}`);
+  }
+  if (cancelled) {
+    const total = full.mode === "preflight" ? full.preflight.length : full.verify.length;
+    const done = result.mode === "preflight" ? result.preflight.length : result.verify.length;
+    const what = full.mode === "preflight" ? "scanned" : "compared";
+    lines.push(
+      "",
+      `${full.mode} cancelled: no verdict` +
+        (full.mode === "switch" ? "; switched-at was not recorded" : "") +
+        (total
+          ? ` (${done} of ${total} ${total === 1 ? "table" : "tables"} ${what} before the cancel).`
+          : "."),
+    );
+    for (const n of result.notices) lines.push(cliMessage(n));
+    lines.push(reportPath ? `Report (marked cancelled): ${reportPath}` : "Report: not written.");
+    return lines.join("\n") + "\n";
   }
   const verdict =
     result.mode === "switch"
@@ -289,9 +326,9 @@ export function formatCheck(result: CheckResult, reportPath: string): string {
           ? "preflight: nothing blocks a full sync."
           : "preflight: a full sync would fail.";
   lines.push("", verdict);
-  for (const n of result.notices) lines.push(n);
-  if (result.failure) lines.push(result.failure);
-  lines.push(`Report: ${reportPath}`);
+  for (const n of result.notices) lines.push(cliMessage(n));
+  if (result.failure) lines.push(cliMessage(result.failure));
+  lines.push(reportPath ? `Report: ${reportPath}` : "Report: not written.");
   return lines.join("\n") + "\n";
 }
 

@@ -59,6 +59,11 @@ describe("table-sync verify / switch / preflight", () => {
     const v = await cli(["verify", "--tables", t]);
     expect(v.code).toBe(1);
     expect(v.stdout).toContain("different PartitionKey 'p', RowKey '2': v");
+    // The fix in the CLI's flags, not the action's inputs ('repair: true').
+    expect(v.stdout).toContain(
+      "run verify with --repair to copy them (and --delete-extra to remove entities the source no longer has).",
+    );
+    expect(v.stdout).not.toContain("'repair: true'");
     const fix = await cli(["verify", "--tables", t, "--repair"]);
     expect(fix.code, fix.stdout).toBe(0);
     expect(

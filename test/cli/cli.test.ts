@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { main, type CliDeps } from "../../src/cli/main.js";
+import { emptyState, serializeState, tableKey } from "../../src/state/state.js";
 import { differingProperties, type WireEntity } from "../../src/engine/edm.js";
 import { AZURITE_KEY } from "../support/azurite.js";
 import { sampleEntities, sampleEntity } from "../support/sample-entities.js";
@@ -90,6 +91,34 @@ describe("table-sync CLI", () => {
     ]) {
       expect(run.stdout).toContain(word);
     }
+  });
+
+  it("prints a command's own help, and refuses an unknown command even with --help", async () => {
+    const verify = await cli(["verify", "--help"]);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^Usage: table-sync verify /);
+    expect(verify.stdout).toContain("--repair");
+    expect(verify.stdout).not.toContain("--checkpoint-seconds");
+    const full = await cli(["full-sync", "--help"]);
+    expect(full.stdout).toMatch(/^Usage: table-sync full-sync /);
+    expect(full.stdout).toContain("--checkpoint-seconds");
+    expect(full.stdout).not.toContain("--repair");
+    expect((await cli(["help", "verify"])).stdout).toBe(verify.stdout);
+    const global = await cli(["--help"]);
+    expect(global.stdout).not.toBe(verify.stdout);
+    expect(global.stdout).toContain("130");
+    expect(global.stdout).toContain("143");
+
+    const bogus = await cli(["bogus", "--help"]);
+    expect(expectOneSentence(bogus)).toMatch(/^Unknown command 'bogus'; use one of: full-sync/);
+  });
+
+  it("prints the package version", async () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "../../package.json"), "utf8")) as {
+      version: string;
+    };
+    const run = await cli(["--version"]);
+    expect(run).toEqual({ code: 0, stdout: `table-sync ${pkg.version}\n`, stderr: "" });
   });
 
   it("copies two tables end to end with exact types", async () => {
@@ -302,6 +331,65 @@ describe("table-sync CLI", () => {
     expect(missing.code, missing.stdout + missing.stderr).toBe(1); // the dry run did not create the destination table
   });
 
+  it("names --no-create-tables when a destination table is missing", async () => {
+    const t = uniqueTable("clinoct");
+    const absent = uniqueTable("clinoctabsent");
+    await seedEntities(src, t, sampleEntities(5));
+    const run = await cli(["full-sync", "--tables", `${t}:${absent}`, "--no-create-tables", ...flags]);
+    expect(run.code).toBe(1);
+    // In the CLI's words, not the action's ("set create-tables to true").
+    expect(run.stdout).toContain(
+      `Destination table ${absent} does not exist and --no-create-tables was given; create it (with enough throughput) or drop --no-create-tables.`,
+    );
+    expect(run.stdout + run.stderr).not.toMatch(/set create-tables|create-tables is off/);
+  });
+
+  it("names --query-filter when the service rejects the filter", async () => {
+    const t = uniqueTable("cliqf");
+    await seedEntities(src, t, sampleEntities(5));
+    const run = await cli(["full-sync", "--tables", t, "--query-filter", "PartitionKey eq", ...flags]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("check --query-filter, which is ANDed with the watermark filter.");
+    expect(run.stdout + run.stderr).not.toContain("'query-filter' input");
+  });
+
+  it("warns that --client-id and --tenant-id do nothing with two connection strings", async () => {
+    const t = uniqueTable("cliid");
+    await seedEntities(src, t, sampleEntities(5));
+    const run = await cli(["full-sync", "--tables", t, "--client-id", "abc", "--tenant-id", "def", ...flags]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.split("\n")[0]).toBe(
+      "table-sync: warning: --client-id and --tenant-id are ignored: they pick the Entra ID identity for --source-endpoint or --destination-endpoint, and both sides use a connection string.",
+    );
+    const quiet = await cli(["full-sync", "--tables", t, ...flags]);
+    expect(quiet.stderr).not.toContain("warning");
+  });
+
+  it("says what --conflict does with the app's writes after a switch", async () => {
+    const t = uniqueTable("cliconf");
+    await seedEntities(src, t, sampleEntities(5));
+    const dir = workDir();
+    const stateFile = join(dir, "state.json");
+    const state = emptyState();
+    state.tables[tableKey({ source: t, destination: t })] = {
+      watermark: "2020-01-01T00:00:00.000Z",
+      switchedAt: "2020-01-02T00:00:00.000Z",
+    };
+    writeFileSync(stateFile, serializeState(state));
+    const backfill = ["backfill", "--tables", t, "--state-file", stateFile, ...flags];
+    const skip = await cli(backfill);
+    expect(skip.code, skip.stdout + skip.stderr).toBe(0);
+    expect(skip.stderr).toContain(
+      `[${t}] switched at 2020-01-02T00:00:00.000Z: the app's writes on the destination are kept (--conflict skip).`,
+    );
+    const wins = await cli([...backfill, "--conflict", "source-wins"]);
+    expect(wins.code, wins.stdout + wins.stderr).toBe(0);
+    expect(wins.stderr).toContain(
+      `[${t}] switched at 2020-01-02T00:00:00.000Z: --conflict source-wins, so the source's version overwrites what the app wrote on the destination since.`,
+    );
+    expect(wins.stderr).not.toContain("are kept");
+  });
+
   it.each([
     [["sync", "--tables", "abc"], /^Unknown command 'sync'/],
     [["full-sync", "--tabels", "abc"], /^Unknown option --tabels/],
@@ -321,6 +409,34 @@ describe("table-sync CLI", () => {
     [
       ["full-sync", "--tables", "abc", "--source-endpoint", "http://example.com"],
       /^Option --source-endpoint must use https/,
+    ],
+    [["full-sync", "--tables", "abc", "--tables", "def"], /^Option --tables is given twice; give it once/],
+    [
+      ["full-sync", "--tables", "abc", "--create-tables", "maybe"],
+      /^Option --create-tables is followed by 'maybe', which is not true or false; use --create-tables or --no-create-tables\.$/,
+    ],
+    [
+      ["full-sync", "--tables", "abc", "--concurrency", ""],
+      /^Option --concurrency is ''; use a whole number/,
+    ],
+    [
+      ["full-sync", "--tables", "abc", "--concurrency", "0x10"],
+      /^Option --concurrency is '0x10'; use a whole number/,
+    ],
+    [
+      ["full-sync", "--tables", "abc", "--concurrency", "1e2"],
+      /^Option --concurrency is '1e2'; use a whole number/,
+    ],
+    [
+      ["full-sync", "--tables", "abc", "--repair"],
+      /^Option --repair is for verify only; drop it for full-sync/,
+    ],
+    [["full-sync", "--tables", "abc", "--sample", "0.1"], /^Option --sample is for verify and switch only/],
+    [["verify", "--tables", "abc", "--dry-run"], /^Option --dry-run is for full-sync and backfill only/],
+    [["switch", "--tables", "abc"], /^A switch records switched-at in the state: give --state-file/],
+    [
+      ["verify", "--tables", "abc", "--delete-extra"],
+      /^Option --delete-extra only works with --repair; set both/,
     ],
   ])("exits 2 with one sentence for %j", async (argv, expected) => {
     const run = await cli(argv, { SOURCE_CONNECTION_STRING: src, DESTINATION_CONNECTION_STRING: dst });
@@ -455,7 +571,170 @@ describe("table-sync CLI with --state-file", () => {
     );
     expect(back.code).toBe(1);
     expect(back.stdout + back.stderr).toContain(`No watermark is stored for table '${other}'`);
+    expect(back.stdout).toContain("run 'table-sync full-sync' first, or pass --since with the UTC time");
+    expect(back.stdout + back.stderr).not.toContain("set 'since'");
     expect(back.stdout).toContain("1 read, 1 written");
     expectSame(await readAll(src, t), await readAll(dst, t));
+  });
+});
+
+describe("table-sync verify / preflight: --report-path, progress and cancel", () => {
+  const env = { SOURCE_CONNECTION_STRING: src, DESTINATION_CONNECTION_STRING: dst };
+
+  it("refuses a --report-path it cannot write before any work, in one sentence", async () => {
+    const dir = workDir();
+    writeFileSync(join(dir, "afile"), "");
+    mkdirSync(join(dir, "somedir"));
+    const underFile = await cli(
+      ["verify", "--tables", "abc", "--report-path", join(dir, "afile", "r.json")],
+      env,
+    );
+    expect(expectOneSentence(underFile)).toBe(
+      `Option --report-path is '${join(dir, "afile", "r.json")}', but ${join(dir, "afile")} is a file, not a directory; give a path inside a directory.`,
+    );
+    const directory = await cli(["preflight", "--tables", "abc", "--report-path", join(dir, "somedir")], env);
+    expect(expectOneSentence(directory)).toMatch(
+      /^Option --report-path is '.*somedir', which is a directory; give a file path/,
+    );
+    // Relative paths are taken from the working directory.
+    const relative = await cli(["verify", "--tables", "abc", "--report-path", "."], env, { cwd: dir });
+    expect(expectOneSentence(relative)).toMatch(/^Option --report-path is '\.', which is a directory/);
+  });
+
+  it("creates missing directories for the report", async () => {
+    const t = uniqueTable("clirep");
+    await seedEntities(src, t, sampleEntities(5));
+    const path = join(workDir(), "new", "deeper", "r.json");
+    const run = await cli(["preflight", "--tables", t, "--report-path", path], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Report: ${path}`);
+    expect((JSON.parse(readFileSync(path, "utf8")) as { mode: string }).mode).toBe("preflight");
+  });
+
+  it.runIf(existsSync("/dev/full"))(
+    "still prints the outcome when the report cannot be written at the end, then says so and exits 1",
+    async () => {
+      const t = uniqueTable("clifull");
+      await seedEntities(src, t, sampleEntities(5));
+      await seedEntities(dst, t, sampleEntities(5));
+      const run = await cli(["verify", "--tables", t, "--report-path", "/dev/full"], env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain("verify: in sync.");
+      expect(run.stdout).toContain("Report: not written.");
+      expect(run.stderr.trimEnd().split("\n").at(-1)).toBe(
+        "table-sync: The JSON report could not be written to /dev/full (ENOSPC: no space left on device); the result above stands, but give --report-path a file you can write to.",
+      );
+    },
+  );
+
+  it("prints progress lines for verify and preflight", async () => {
+    const t = uniqueTable("cliverprog");
+    await seedEntities(src, t, sampleEntities(3000, 30));
+    await seedEntities(dst, t, sampleEntities(3000, 30));
+    const verify = await cli(["verify", "--tables", t], env, { progressIntervalMs: 2 });
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.stderr).toMatch(
+      new RegExp(
+        `\\[${t}\\] verify: (scan|compare), [\\d,]+ source / [\\d,]+ destination entities, [\\d.]+ s elapsed`,
+      ),
+    );
+    const preflight = await cli(["preflight", "--tables", t], env, { progressIntervalMs: 2 });
+    expect(preflight.code, preflight.stdout).toBe(0);
+    expect(preflight.stderr).toMatch(
+      new RegExp(`\\[${t}\\] preflight: [\\d,]+ entities scanned, [\\d.]+ s elapsed`),
+    );
+    const quiet = await cli(["verify", "--tables", t, "--progress-seconds", "0"], env, {
+      progressIntervalMs: undefined,
+    });
+    expect(quiet.stderr).not.toContain("elapsed");
+  });
+
+  it.each([
+    ["verify", "SIGINT", 130],
+    ["preflight", "SIGINT", 130],
+    ["verify", "SIGTERM", 143],
+    ["preflight", "SIGTERM", 143],
+  ] as const)("a cancelled %s (%s) gives no verdict and exits %i", async (command, by, code) => {
+    const t = uniqueTable("clicancel");
+    await seedEntities(src, t, sampleEntities(20));
+    const controller = new AbortController();
+    controller.abort();
+    const dir = workDir();
+    const run = await cli(["verify" === command ? "verify" : "preflight", "--tables", t], env, {
+      cwd: dir,
+      signal: controller.signal,
+      cancel: { by, quitLine: "" },
+    });
+    expect(run.code).toBe(code);
+    expect(run.stdout).toContain(`${command} cancelled: no verdict (0 of 1 table`);
+    expect(run.stdout).not.toMatch(/differences?\.|in sync\.|would fail|nothing blocks/);
+    expect(run.stderr).toContain(
+      by === "SIGTERM"
+        ? `SIGTERM: stopping the ${command}: it gives no verdict`
+        : `Stopping the ${command}: it gives no verdict`,
+    );
+    expect(run.stderr).not.toContain("checkpoint");
+    const report = JSON.parse(readFileSync(join(dir, "table-sync-report.json"), "utf8")) as {
+      cancelled: boolean;
+      ok: boolean;
+      inSync?: boolean;
+    };
+    expect(report).toMatchObject({ cancelled: true, ok: false });
+    expect(report.inSync).toBeUndefined();
+  });
+
+  it("a verify cancelled half-way keeps the tables it finished and exits 130", async () => {
+    const done = uniqueTable("clicanceldone");
+    const cut = uniqueTable("clicancelcut");
+    await seedEntities(src, done, sampleEntities(10));
+    await seedEntities(dst, done, sampleEntities(10));
+    await seedEntities(src, cut, sampleEntities(4000, 40));
+    const controller = new AbortController();
+    let stderr = "";
+    let stdout = "";
+    const code = await main(
+      ["verify", "--tables", `${done},${cut}`],
+      env,
+      {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: {
+          write: (s: string) => {
+            stderr += s;
+            // Cancel once the second table has shown progress.
+            if (s.startsWith(`[${cut}] verify: `)) controller.abort();
+          },
+        },
+      },
+      { cwd: workDir(), progressIntervalMs: 2, signal: controller.signal },
+    );
+    expect(code, stdout + stderr).toBe(130);
+    expect(stdout).toContain("verify cancelled: no verdict (1 of 2 tables compared before the cancel).");
+    expect(stdout).toMatch(new RegExp(`${done}\\s+10\\s+10\\s+10\\s+0\\s+0\\s+0\\s+—\\s+yes`));
+    expect(stdout).not.toContain(cut);
+  });
+
+  it("a full sync without --state-file says no checkpoint is saved when cancelled", async () => {
+    const t = uniqueTable("clinocp");
+    await seedEntities(src, t, sampleEntities(20));
+    const controller = new AbortController();
+    controller.abort();
+    const run = await cli(["full-sync", "--tables", t, ...flags], {}, { signal: controller.signal });
+    expect(run.code).toBe(130);
+    expect(run.stderr).toContain(
+      "Stopping after the current page; without --state-file no checkpoint is saved, so the next full-sync starts from the beginning (Ctrl+C again to quit now)…",
+    );
+    expect(run.stderr).not.toContain("saving a checkpoint");
+    expect(run.stderr).toContain(
+      "table-sync: The full sync was cancelled; without --state-file no checkpoint was saved, so the next full-sync copies every table from the start",
+    );
+    const term = await cli(
+      ["full-sync", "--tables", t, ...flags],
+      {},
+      {
+        signal: controller.signal,
+        cancel: { by: "SIGTERM", quitLine: "" },
+      },
+    );
+    expect(term.code).toBe(143);
   });
 });

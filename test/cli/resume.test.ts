@@ -1,5 +1,6 @@
 // Resume through the real `table-sync` process: SIGTERM (what CI sends on cancel and time-out) saves a
-// checkpoint and exits 130; after `kill -9` the next run resumes from the last checkpoint and ends exact.
+// checkpoint and exits 143 (128 + 15); after `kill -9` the next run resumes from the last checkpoint and ends
+// exact. Also Ctrl+C (SIGINT, 130) on verify and twice on a full sync, and --version from the built CLI.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,15 +61,19 @@ function entities(count: number): WireEntity[] {
 function spawnCli(args: string[]): {
   child: ChildProcess;
   stderr: () => string;
+  stdout: () => string;
   exit: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const cwd = mkdtempSync(join(tmpdir(), "table-sync-resume-cwd-"));
+  dirs.push(cwd);
+  const child = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let stderr = "";
+  let stdout = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
   const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  return { child, stderr: () => stderr, exit };
+  return { child, stderr: () => stderr, stdout: () => stdout, exit };
 }
 
 function loadState(path: string): State | undefined {
@@ -107,7 +112,7 @@ async function cliInProcess(argv: string[]): Promise<{ code: number; stdout: str
 }
 
 describe("resume through the table-sync process", () => {
-  it("SIGTERM stops after the current page, saves a checkpoint and exits 130; the next run resumes", async () => {
+  it("SIGTERM stops after the current page, saves a checkpoint and exits 143; the next run resumes", async () => {
     const t = uniqueTable("sigterm");
     const n = 8_000;
     await seedEntities(src, t, entities(n));
@@ -128,7 +133,7 @@ describe("resume through the table-sync process", () => {
     await until("progress", () => /\[\w+\] [\d,]+ read/.test(run.stderr()) || undefined);
     run.child.kill("SIGTERM");
     const code = await run.exit;
-    expect(code, run.stderr()).toBe(130);
+    expect(code, run.stderr()).toBe(143);
     expect(run.stderr()).toContain("SIGTERM: stopping after the current page and saving a checkpoint");
     expect(run.stderr()).toMatch(
       new RegExp(
@@ -189,5 +194,72 @@ describe("resume through the table-sync process", () => {
     expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
     expect(after.tables[key].watermark).toBe(cp.sourceClockAtStart);
     expect(after.fullSync).toBeUndefined();
+  });
+
+  it("Ctrl+C on verify gives no verdict and exits 130", async () => {
+    const t = uniqueTable("sigintver");
+    await seedEntities(src, t, entities(8_000));
+    const run = spawnCli(["verify", "--tables", t, "--progress-seconds", "0.05", "--concurrency", "2"]);
+    await until("progress", () => new RegExp(`\\[${t}\\] verify: `).test(run.stderr()) || undefined);
+    run.child.kill("SIGINT");
+    expect(await run.exit, run.stderr()).toBe(130);
+    expect(run.stderr()).toContain("Stopping the verify: it gives no verdict (Ctrl+C again to quit now)…");
+    expect(run.stderr()).not.toContain("checkpoint");
+    expect(run.stdout()).toContain("verify cancelled: no verdict (0 of 1 table compared before the cancel).");
+    expect(run.stdout()).not.toMatch(/verify: \d+ difference|in sync\./);
+  });
+
+  it("Ctrl+C on a full sync without --state-file says no checkpoint is saved; a second Ctrl+C quits at once", async () => {
+    const t = uniqueTable("sigint2");
+    await seedEntities(src, t, entities(8_000));
+    const noState = spawnCli([
+      "full-sync",
+      "--tables",
+      t,
+      "--progress-seconds",
+      "0.05",
+      "--concurrency",
+      "2",
+    ]);
+    await until("progress", () => /\[\w+\] [\d,]+ read/.test(noState.stderr()) || undefined);
+    noState.child.kill("SIGINT");
+    expect(await noState.exit, noState.stderr()).toBe(130);
+    expect(noState.stderr()).toContain(
+      "Stopping after the current page; without --state-file no checkpoint is saved, so the next full-sync starts from the beginning (Ctrl+C again to quit now)…",
+    );
+    expect(noState.stderr()).toContain(
+      "table-sync: The full sync was cancelled; without --state-file no checkpoint was saved",
+    );
+
+    const state = stateFile();
+    const twice = spawnCli([
+      "full-sync",
+      "--tables",
+      t,
+      "--state-file",
+      state,
+      "--progress-seconds",
+      "0.05",
+      "--concurrency",
+      "2",
+      // Slow enough that finishing the current page outlasts the second Ctrl+C.
+      "--max-entities-per-second",
+      "200",
+    ]);
+    await until("progress", () => /\[\w+\] [\d,]+ read/.test(twice.stderr()) || undefined);
+    twice.child.kill("SIGINT");
+    await until("the stop notice", () => twice.stderr().includes("saving a checkpoint") || undefined);
+    twice.child.kill("SIGINT");
+    expect(await twice.exit, twice.stderr()).toBe(130);
+    expect(twice.stderr().trimEnd().split("\n").at(-1)).toBe(
+      "Stopped at once; the last saved checkpoint stands.",
+    );
+  });
+
+  it("--version prints the package's version from the built CLI", async () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    const run = spawnCli(["--version"]);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout()).toBe(`table-sync ${pkg.version}\n`);
   });
 });

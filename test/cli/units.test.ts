@@ -1,12 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
 import { buildConfig, ConfigError } from "../../src/config/schema.js";
 import { cliMessage, normalizeSwitches, parseCliArgs } from "../../src/cli/args.js";
 import { parseEnvFile } from "../../src/cli/env-file.js";
 import { Masker, connectionStringSecrets } from "../../src/cli/mask.js";
-import { engineConfig } from "../../src/cli/main.js";
-import { duration, formatSummary, nextSince, progressLine } from "../../src/cli/report.js";
+import { engineConfig, guardLine, stopWords } from "../../src/cli/main.js";
+import { commandHelp, globalHelp } from "../../src/cli/help.js";
+import { reportPathProblem, reportWriteFailure } from "../../src/cli/report-path.js";
+import { packageVersion } from "../../src/cli/version.js";
+import type { CheckResult } from "../../src/engine/migrate.js";
+import { duration, formatCheck, formatSummary, nextSince, progressLine } from "../../src/cli/report.js";
 import type { RunResult } from "../../src/cli/report.js";
 import { emptyResult } from "../../src/engine/sync.js";
 import { totals } from "../../src/engine/result.js";
@@ -93,11 +100,109 @@ describe("args", () => {
     );
   });
 
-  it("recognises help", () => {
-    expect(parseCliArgs(["--help"]).kind).toBe("help");
-    expect(parseCliArgs(["-h"]).kind).toBe("help");
-    expect(parseCliArgs(["full-sync", "--tables", "x", "--help"]).kind).toBe("help");
-    expect(parseCliArgs(["help"]).kind).toBe("help");
+  it("recognises help, per command, and --version", () => {
+    expect(parseCliArgs(["--help"])).toEqual({ kind: "help" });
+    expect(parseCliArgs(["-h"])).toEqual({ kind: "help" });
+    expect(parseCliArgs(["help"])).toEqual({ kind: "help" });
+    expect(parseCliArgs(["full-sync", "--tables", "x", "--help"])).toEqual({
+      kind: "help",
+      command: "full-sync",
+    });
+    expect(parseCliArgs(["--help", "verify"])).toEqual({ kind: "help", command: "verify" });
+    expect(parseCliArgs(["help", "preflight"])).toEqual({ kind: "help", command: "preflight" });
+    expect(usageError(() => parseCliArgs(["bogus", "--help"]))).toMatch(/^Unknown command 'bogus'/);
+    expect(usageError(() => parseCliArgs(["help", "bogus"]))).toMatch(/^Unknown command 'bogus'/);
+    expect(parseCliArgs(["--version"])).toEqual({ kind: "version" });
+    expect(usageError(() => parseCliArgs(["bogus", "--version"]))).toMatch(/^Unknown command 'bogus'/);
+  });
+
+  it("refuses a flag given twice", () => {
+    expect(usageError(() => parseCliArgs(["full-sync", "--tables", "a1x", "--tables", "b1x"]))).toBe(
+      "Option --tables is given twice; give it once (separate several values with commas).",
+    );
+    expect(usageError(() => parseCliArgs(["full-sync", "--dry-run", "--no-dry-run"]))).toBe(
+      "Option --dry-run is given twice; give it once.",
+    );
+    expect(usageError(() => parseCliArgs(["full-sync", "--concurrency=2", "--concurrency", "3"]))).toMatch(
+      /^Option --concurrency is given twice/,
+    );
+  });
+
+  it("says how to write a switch when it gets a word that is not true or false", () => {
+    expect(usageError(() => parseCliArgs(["full-sync", "--create-tables", "maybe"]))).toBe(
+      "Option --create-tables is followed by 'maybe', which is not true or false; use --create-tables or --no-create-tables.",
+    );
+    expect(usageError(() => parseCliArgs(["full-sync", "--create-tables=maybe"]))).toBe(
+      "Option --create-tables is 'maybe'; use --create-tables or --no-create-tables.",
+    );
+    expect(usageError(() => parseCliArgs(["verify", "--no-fail-on-difference=perhaps"]))).toBe(
+      "Option --no-fail-on-difference is 'perhaps'; use --fail-on-difference or --no-fail-on-difference.",
+    );
+    // A command after a switch is the command, not the switch's value.
+    expect(run(["--dry-run", "full-sync"]).raw["dry-run"]).toBe("true");
+  });
+
+  it("accepts a negated switch with a value", () => {
+    expect(run(["verify", "--no-fail-on-difference=true"]).raw["fail-on-difference"]).toBe("false");
+    expect(run(["verify", "--no-fail-on-difference=false"]).raw["fail-on-difference"]).toBe("true");
+    expect(
+      buildConfig({
+        ...run(["verify", "--no-fail-on-difference=yes"]).raw,
+        tables: "abc",
+        "source-connection-string": "UseDevelopmentStorage=true",
+        "destination-connection-string": "UseDevelopmentStorage=true",
+      }).failOnDifference,
+    ).toBe(false);
+  });
+
+  it.each(["", "0x10", "1e2", "8.0", " 8", "-1", "+4"])("requires digits for whole numbers: %j", (value) => {
+    expect(usageError(() => parseCliArgs(["full-sync", `--concurrency=${value}`]))).toBe(
+      `Option --concurrency is '${value}'; use a whole number written in digits, e.g. --concurrency 8.`,
+    );
+  });
+
+  it("takes whole numbers and fractional progress seconds in digits", () => {
+    expect(run(["full-sync", "--concurrency", "16", "--read-ranges=2"]).raw).toMatchObject({
+      concurrency: "16",
+      "read-ranges": "2",
+    });
+    expect(run(["full-sync", "--progress-seconds", "0.5"]).options.progressSeconds).toBe(0.5);
+    for (const bad of ["", "0x10", "1e2", "-1"]) {
+      expect(usageError(() => parseCliArgs(["full-sync", `--progress-seconds=${bad}`]))).toMatch(
+        /^Option --progress-seconds is/,
+      );
+    }
+  });
+
+  it.each([
+    [
+      ["full-sync", "--repair"],
+      "Option --repair is for verify only; drop it for full-sync, or run 'table-sync verify'.",
+    ],
+    [
+      ["full-sync", "--sample", "0.5"],
+      "Option --sample is for verify and switch only; drop it for full-sync.",
+    ],
+    [
+      ["backfill", "--no-fail-on-difference"],
+      "Option --fail-on-difference is for verify only; drop it for backfill, or run 'table-sync verify'.",
+    ],
+    [["verify", "--dry-run"], "Option --dry-run is for full-sync and backfill only; drop it for verify."],
+    [
+      ["verify", "--query-filter", "x"],
+      "Option --query-filter is for full-sync, backfill and switch only; drop it for verify.",
+    ],
+    [
+      ["preflight", "--state-file", "s.json"],
+      "Option --state-file is for full-sync, backfill, verify and switch only; drop it for preflight.",
+    ],
+    [
+      ["full-sync", "--report-path", "r.json"],
+      "Option --report-path is for verify, switch and preflight only; drop it for full-sync.",
+    ],
+    [["switch", "--shard", "1/2"], "Option --shard is for full-sync and backfill only; drop it for switch."],
+  ])("refuses an option the command does not take: %j", (argv, message) => {
+    expect(usageError(() => parseCliArgs(argv))).toBe(message);
   });
 
   it("maps --state-file to the file store", () => {
@@ -117,6 +222,51 @@ describe("args", () => {
     expect(usageError(() => parseCliArgs(["full-sync", "extra"]))).toMatch(/^Unexpected argument 'extra'/);
     expect(usageError(() => parseCliArgs(["full-sync", "--progress-seconds", "x"]))).toMatch(
       /--progress-seconds/,
+    );
+  });
+
+  it("names flags instead of the action's inputs in engine and state sentences", () => {
+    // The sentences as src/engine and src/state write them (file:line in the comments).
+    const cases: [string, string][] = [
+      [
+        // src/engine/migrate.ts runVerify failure
+        "The destination differs from the source in 3 entities; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).",
+        "The destination differs from the source in 3 entities; run verify with --repair to copy them (and --delete-extra to remove entities the source no longer has).",
+      ],
+      [
+        // src/engine/migrate.ts runVerify
+        "Input 'delete-extra' only works with 'repair: true'; set both, or neither.",
+        "Option --delete-extra only works with --repair; set both, or neither.",
+      ],
+      [
+        "delete-extra is refused for table t1x: a switch was recorded at 2024-01-01T00:00:00.000Z, so an entity only the destination holds is probably a new write by the app; run verify with repair but without delete-extra.",
+        "--delete-extra is refused for table t1x: a switch was recorded at 2024-01-01T00:00:00.000Z, so an entity only the destination holds is probably a new write by the app; run verify with --repair but without --delete-extra.",
+      ],
+      [
+        // src/state/state.ts MissingWatermarkError
+        "No watermark is stored for table 't1x', so a backfill does not know where to start: run 'full-sync' first, or set 'since' to the UTC time from which changes should be copied.",
+        "No watermark is stored for table 't1x', so a backfill does not know where to start: run 'table-sync full-sync' first, or pass --since with the UTC time from which changes should be copied.",
+      ],
+      [
+        // src/engine/sync.ts requireTable
+        "Destination table t1x does not exist and create-tables is off; create it (with enough throughput) or set create-tables to true.",
+        "Destination table t1x does not exist and --no-create-tables was given; create it (with enough throughput) or drop --no-create-tables.",
+      ],
+      [
+        // src/engine/reader.ts
+        "The source rejected the filter \"x\" for table t1x (HTTP 400: bad); check the 'query-filter' input, which is ANDed with the watermark filter.",
+        'The source rejected the filter "x" for table t1x (HTTP 400: bad); check --query-filter, which is ANDed with the watermark filter.',
+      ],
+      [
+        // src/engine/plan.ts
+        "Table t1x: a backfill cannot read from Cosmos DB for Table, which silently returns no rows for Timestamp filters; use mode 'full-sync', or 'verify' with 'repair: true'.",
+        "Table t1x: a backfill cannot read from Cosmos DB for Table, which silently returns no rows for Timestamp filters; use 'table-sync full-sync', or 'table-sync verify' with --repair.",
+      ],
+    ];
+    for (const [engine, cli] of cases) expect(cliMessage(engine)).toBe(cli);
+    // Paths, flags already spelt as flags, and unknown words stay as they are.
+    expect(cliMessage("Report: /tmp/table-sync-report.json --dry-run --no-create-tables re-read")).toBe(
+      "Report: /tmp/table-sync-report.json --dry-run --no-create-tables re-read",
     );
   });
 
@@ -280,5 +430,220 @@ describe("engine config", () => {
     expect(engine.source.credential).toBe(fake);
     expect(engine.destination.credential).toBe(fake);
     expect(made).toBe(1);
+  });
+});
+
+const tmpDirs: string[] = [];
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), "cli-units-"));
+  tmpDirs.push(d);
+  return d;
+}
+
+describe("help", () => {
+  /** The flags in the option column (not those mentioned in an explanation). */
+  const flagsIn = (text: string) =>
+    new Set(
+      text
+        .split("\n")
+        .filter((l) => /^ {2}-/.test(l))
+        .flatMap(
+          (l) =>
+            l
+              .slice(2)
+              .split(/ {2,}/)[0]
+              .match(/--[a-z][a-z-]+/g) ?? [],
+        ),
+    );
+
+  it("lists every command and flag, the exit codes and --version", () => {
+    const help = globalHelp();
+    for (const word of [
+      "full-sync",
+      "backfill",
+      "verify",
+      "switch",
+      "preflight",
+      "--repair",
+      "--shard",
+      "--version",
+    ]) {
+      expect(help).toContain(word);
+    }
+    expect(help).toMatch(/^\s+130\s+cancelled by Ctrl\+C \(SIGINT/m);
+    expect(help).toMatch(/^\s+143\s+cancelled by SIGTERM/m);
+  });
+
+  it("shows a command only the options it takes", () => {
+    const verify = commandHelp("verify");
+    expect(verify).toMatch(/^Usage: table-sync verify --tables/);
+    const flags = flagsIn(verify);
+    for (const f of ["--repair", "--delete-extra", "--no-fail-on-difference", "--sample", "--report-path"]) {
+      expect(flags).toContain(f);
+    }
+    for (const f of [
+      "--since",
+      "--dry-run",
+      "--shard",
+      "--checkpoint-seconds",
+      "--write-mode",
+      "--query-filter",
+    ]) {
+      expect(flags).not.toContain(f);
+    }
+    const full = flagsIn(commandHelp("full-sync"));
+    for (const f of ["--checkpoint-seconds", "--dry-run", "--shard", "--state-file"])
+      expect(full).toContain(f);
+    for (const f of ["--repair", "--sample", "--report-path", "--since"]) expect(full).not.toContain(f);
+    const preflight = flagsIn(commandHelp("preflight"));
+    expect(preflight).not.toContain("--state-file");
+    expect(preflight).not.toContain("--concurrency");
+    expect(commandHelp("backfill")).not.toEqual(commandHelp("verify"));
+  });
+
+  it("help of a command names no option that command refuses", () => {
+    for (const command of ["full-sync", "backfill", "verify", "switch", "preflight"] as const) {
+      for (const flag of flagsIn(commandHelp(command))) {
+        const name = flag.replace(/^--(no-)?/, "");
+        if (["help", "version", "delete-extra"].includes(name)) continue;
+        const value = ["dry-run", "create-tables", "repair", "fail-on-difference", "json"].includes(name)
+          ? []
+          : [name === "shard" ? "1/2" : "1"];
+        expect(() => parseCliArgs([command, `--${name}`, ...value]), `${command} --${name}`).not.toThrow();
+      }
+    }
+  });
+});
+
+describe("--version", () => {
+  it("finds the package's version above the bundle, passing over dist/package.json", () => {
+    const root = tmp();
+    writeFileSync(join(root, "package.json"), JSON.stringify({ name: "azure-table-sync", version: "9.8.7" }));
+    mkdirSync(join(root, "dist", "cli"), { recursive: true });
+    writeFileSync(join(root, "dist", "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(join(root, "dist", "cli", "index.js"), "");
+    mkdirSync(join(root, "build", "src", "cli"), { recursive: true });
+    writeFileSync(join(root, "build", "src", "cli", "index.js"), "");
+    expect(packageVersion(join(root, "dist", "cli", "index.js"))).toBe("9.8.7");
+    expect(packageVersion(join(root, "build", "src", "cli", "index.js"))).toBe("9.8.7");
+    expect(packageVersion(join(tmp(), "x.js"))).toBeUndefined();
+  });
+});
+
+describe("report path", () => {
+  it("accepts a writable file or a path whose directories are missing", () => {
+    const d = tmp();
+    expect(reportPathProblem(join(d, "r.json"), "r.json")).toBeUndefined();
+    expect(reportPathProblem(join(d, "new", "deeper", "r.json"), undefined)).toBeUndefined();
+    writeFileSync(join(d, "exists.json"), "{}");
+    expect(reportPathProblem(join(d, "exists.json"), undefined)).toBeUndefined();
+  });
+
+  it("names a directory, a file in the way, and an unwritable place", () => {
+    const d = tmp();
+    expect(reportPathProblem(d, d)).toBe(
+      `Option --report-path is '${d}', which is a directory; give a file path, e.g. ${join(d, "table-sync-report.json")}.`,
+    );
+    writeFileSync(join(d, "afile"), "");
+    expect(reportPathProblem(join(d, "afile", "x", "r.json"), "given.json")).toBe(
+      `Option --report-path is 'given.json', but ${join(d, "afile")} is a file, not a directory; give a path inside a directory.`,
+    );
+    if (process.getuid?.() !== 0) {
+      const locked = join(d, "locked");
+      mkdirSync(locked);
+      chmodSync(locked, 0o500);
+      expect(reportPathProblem(join(locked, "r.json"), undefined)).toMatch(/cannot be written \(EACCES\)/);
+      chmodSync(locked, 0o700);
+    }
+    expect(
+      reportWriteFailure(
+        "/dev/full",
+        Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }),
+      ),
+    ).toBe(
+      "The JSON report could not be written to /dev/full (ENOSPC: no space left on device); the result above stands, but give --report-path a file you can write to.",
+    );
+  });
+});
+
+describe("cancel wording", () => {
+  const config = (over: Record<string, string>) =>
+    buildConfig({
+      tables: "abc",
+      "source-connection-string": "UseDevelopmentStorage=true",
+      "destination-connection-string": "UseDevelopmentStorage=true",
+      ...over,
+    });
+  const store = { load: async () => undefined, save: async () => undefined, describe: () => "x" };
+
+  it("promises a checkpoint only when one can be saved", () => {
+    expect(stopWords(config({ mode: "full-sync" }), store).stopping).toContain("saving a checkpoint");
+    expect(stopWords(config({ mode: "full-sync" }), store).quit).toBe(
+      "Stopped at once; the last saved checkpoint stands.",
+    );
+    const none = stopWords(config({ mode: "full-sync" }), undefined);
+    expect(none.stopping).not.toContain("saving a checkpoint");
+    expect(none.stopping).toContain("without --state-file no checkpoint is saved");
+    for (const mode of ["verify", "preflight"]) {
+      const w = stopWords(config({ mode }), undefined);
+      expect(w.stopping).toContain("no verdict");
+      expect(w.stopping).not.toContain("checkpoint");
+    }
+  });
+
+  it("says what --conflict does after a switch", () => {
+    expect(guardLine({ switchedAt: "2024-01-01T00:00:00.000Z", policy: "skip" })).toBe(
+      "switched at 2024-01-01T00:00:00.000Z: the app's writes on the destination are kept (--conflict skip).",
+    );
+    const wins = guardLine({ switchedAt: "2024-01-01T00:00:00.000Z", policy: "source-wins" });
+    expect(wins).toContain("--conflict source-wins");
+    expect(wins).not.toContain("are kept");
+  });
+
+  it("a cancelled check shows the tables it finished and no verdict", () => {
+    const table = (name: string, error?: string) => ({
+      source: name,
+      destination: name,
+      checked: 2,
+      sourceCount: 2,
+      destinationCount: 2,
+      missing: 0,
+      extra: 0,
+      different: 0,
+      untransformable: 0,
+      missingSamples: [],
+      extraSamples: [],
+      differentSamples: [],
+      untransformableSamples: [],
+      notes: [],
+      inSync: !error,
+      sampled: false,
+      durationMs: 1,
+      ...(error ? { error } : {}),
+    });
+    const result = {
+      mode: "verify",
+      verify: [table("done1"), table("cut1", "the run was cancelled")],
+      preflight: [],
+      inSync: false,
+      differences: 0,
+      notices: [],
+      ok: false,
+      failure: "1 of 2 tables could not be verified: the run was cancelled",
+      durationMs: 5,
+    } as unknown as CheckResult;
+    const text = formatCheck(result, "/r.json", { cancelled: true });
+    expect(text).toContain("done1");
+    expect(text).not.toContain("cut1");
+    expect(text).toContain("verify cancelled: no verdict (1 of 2 tables compared before the cancel).");
+    expect(text).not.toMatch(/verify: \d+ difference|in sync\.|could not be verified/);
+    expect(text).toContain("Report (marked cancelled): /r.json");
+    expect(
+      formatCheck(
+        { ...result, verify: [table("done1")], inSync: true, ok: true, failure: undefined },
+        undefined,
+      ),
+    ).toContain("verify: in sync.\nReport: not written.");
   });
 });
