@@ -165,6 +165,7 @@ export async function engineConfig(
   let credential: Promise<TokenCredential> | undefined;
   const sideConfig = async (side: SyncConfig["source"]): Promise<SideConfig> => {
     if (side.connectionString) return { connectionString: side.connectionString, kind: side.kind };
+    if (!side.endpoint) return { kind: side.kind }; // preflight without a destination
     credential ??= Promise.resolve((deps.credential ?? defaultCredential)(config.auth));
     return { endpoint: side.endpoint, credential: await credential, kind: side.kind };
   };

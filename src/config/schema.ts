@@ -100,6 +100,8 @@ export function parseTables(value: string | undefined): TableSpec[] {
   return specs;
 }
 
+const SYSTEM_PROPERTIES = new Set(["partitionkey", "rowkey", "timestamp"]);
+
 export function parseRenames(value: string | undefined): Rename[] {
   const renames = splitList(value).map((item) => {
     const parts = item.split(":").map((s) => s.trim());
@@ -116,10 +118,27 @@ export function parseRenames(value: string | undefined): Rename[] {
     return { from: parts[0], to: parts[1] };
   });
   const froms = new Set<string>();
+  const tos = new Map<string, string>();
   for (const r of renames) {
+    for (const name of [r.from, r.to]) {
+      // The keys and Timestamp are not properties a rename may touch: renaming one away, or a property onto
+      // one, would drop data without a word.
+      if (SYSTEM_PROPERTIES.has(name.toLowerCase())) {
+        throw new ConfigError(
+          `Input 'property-renames' has '${r.from}:${r.to}', but ${name} is a system property (PartitionKey, RowKey and Timestamp cannot be renamed or renamed to); remove it.`,
+        );
+      }
+    }
     if (froms.has(r.from))
       throw new ConfigError(`Input 'property-renames' renames '${r.from}' twice; keep one.`);
     froms.add(r.from);
+    const other = tos.get(r.to.toLowerCase());
+    if (other !== undefined) {
+      throw new ConfigError(
+        `Input 'property-renames' renames both '${other}' and '${r.from}' to '${r.to}', so one of them would be lost; give each its own name.`,
+      );
+    }
+    tos.set(r.to.toLowerCase(), r.from);
   }
   return renames;
 }
@@ -149,7 +168,8 @@ function bool(input: string, raw: string | undefined, fallback: boolean): boolea
 function int(input: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   const v = (raw ?? "").trim();
   if (v === "") return fallback;
-  const n = Number(v);
+  // Digits only: Number() would also take 0x10, 1e2 and 1_0.
+  const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`Input '${input}' is '${raw}'; use a whole number from ${min} to ${max}.`);
   }
@@ -284,9 +304,11 @@ function fraction(input: string, raw: string | undefined, fallback: number): num
   return n;
 }
 
-function side(label: "source" | "destination", raw: RawInputs): SideInputs {
+function side(label: "source" | "destination", raw: RawInputs, optional = false): SideInputs {
   const connectionString = raw[`${label}-connection-string`]?.trim() || undefined;
   const ep = endpoint(`${label}-endpoint`, raw[`${label}-endpoint`]);
+  const kind = oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto");
+  if (optional && !connectionString && !ep) return { kind };
   if (connectionString && ep) {
     throw new ConfigError(
       `Both '${label}-connection-string' and '${label}-endpoint' are set; keep one (the endpoint uses Entra ID).`,
@@ -304,11 +326,33 @@ function side(label: "source" | "destination", raw: RawInputs): SideInputs {
       throw new ConfigError(err instanceof Error ? err.message : String(err));
     }
   }
-  return {
-    connectionString,
-    endpoint: ep,
-    kind: oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto"),
-  };
+  return { connectionString, endpoint: ep, kind };
+}
+
+/** The table endpoint a side's input points at, for comparing the two sides (undefined when unknown). */
+function endpointOf(side: SideInputs): string | undefined {
+  let url: string | undefined;
+  try {
+    url = side.connectionString ? parseConnectionString(side.connectionString).url : side.endpoint;
+  } catch {
+    return undefined;
+  }
+  return url
+    ?.toLowerCase()
+    .replace(/:443(?=\/|$)/, "")
+    .replace(/\/+$/, "");
+}
+
+/** Copying a table onto itself would rewrite the source (renames, deletes by repair): refuse it. */
+function refuseSameTable(tables: TableSpec[], source: SideInputs, destination: SideInputs): void {
+  const a = endpointOf(source);
+  if (a === undefined || a !== endpointOf(destination)) return;
+  const same = tables.find((t) => t.source.toLowerCase() === t.destination.toLowerCase());
+  if (same) {
+    throw new ConfigError(
+      `Input 'tables' copies table '${same.source}' onto itself: the source and destination are the same account (${a}); point the destination at another account or name another table ('${same.source}:${same.source}Copy').`,
+    );
+  }
 }
 
 /** Validate raw inputs into one SyncConfig, or throw a ConfigError naming the input and the fix. */
@@ -323,11 +367,16 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
       : stateStore === "variable"
         ? "TABLE_SYNC_STATE"
         : "table-sync";
+  const tables = parseTables(raw.tables);
+  const source = side("source", raw);
+  // Preflight reads the source only; the destination's kind (destination-kind) says what it checks for.
+  const destination = side("destination", raw, mode === "preflight");
+  refuseSameTable(tables, source, destination);
   return {
     mode,
-    tables: parseTables(raw.tables),
-    source: side("source", raw),
-    destination: side("destination", raw),
+    tables,
+    source,
+    destination,
     auth: {
       clientId: raw["client-id"]?.trim() || undefined,
       tenantId: raw["tenant-id"]?.trim() || undefined,

@@ -36,6 +36,7 @@ import { tableSucceeded, totals, type RunTotals, type TableResult } from "./resu
 import {
   andFilters,
   connect,
+  connectSource,
   runSync,
   type Connected,
   type EngineConfig,
@@ -901,13 +902,18 @@ export async function runPreflight(
   events: CheckEvents = {},
 ): Promise<CheckResult> {
   const started = Date.now();
-  const conn = connect(engineConfigOf(config, deps), events.signal);
+  // Preflight reads the source only: without a destination, destination-kind says what to check for.
+  const engine = engineConfigOf(config, deps);
+  const { connectionString, endpoint, kind } = engine.destination;
+  const conn = connectionString || endpoint ? connect(engine, events.signal) : undefined;
+  const source = conn?.source ?? connectSource(engine, events.signal);
+  const destinationKind = conn?.destination.kind ?? (kind === "cosmos" ? "cosmos" : "table");
   const preflight: PreflightResult[] = [];
   for (const spec of config.tables) {
     events.onTableStart?.(spec, "preflight");
     preflight.push(
-      await preflightTable(conn.source, spec.source, {
-        destinationKind: conn.destination.kind,
+      await preflightTable(source, spec.source, {
+        destinationKind,
         renames: config.propertyRenames,
         maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 50)),
         signal: events.signal,

@@ -151,6 +151,18 @@ export function connect(
   };
 }
 
+/** The source alone (preflight needs no destination). */
+export function connectSource(
+  config: Pick<EngineConfig, "source" | "retry">,
+  signal?: AbortSignal,
+): TableHttp {
+  return new TableHttp(
+    createServiceClient(config.source, "source"),
+    { ...DEFAULT_RETRY, ...config.retry },
+    signal,
+  );
+}
+
 /** Create the table unless it exists. */
 export async function ensureTable(http: TableHttp, table: string, stats?: HttpStats): Promise<void> {
   const res = await http.send({

@@ -317,18 +317,19 @@ describe("table-sync CLI", () => {
     expect(run.stdout).toContain(
       "full-sync finished (dry run: nothing written): 1 table, 20 read, 0 written",
     );
-    // Reading the table back from the destination server: it was never created there.
+    // Reading the table from the destination server as a source: it was never created there.
     const missing = await cli([
       "full-sync",
       "--tables",
-      t,
+      `${t}:${t}back`,
       "--no-create-tables",
       "--source-connection-string",
       dst,
       "--destination-connection-string",
-      dst,
+      src,
     ]);
     expect(missing.code, missing.stdout + missing.stderr).toBe(1); // the dry run did not create the destination table
+    expect(missing.stdout + missing.stderr).toContain(t);
   });
 
   it("names --no-create-tables when a destination table is missing", async () => {
@@ -599,6 +600,18 @@ describe("table-sync verify / preflight: --report-path, progress and cancel", ()
     // Relative paths are taken from the working directory.
     const relative = await cli(["verify", "--tables", "abc", "--report-path", "."], env, { cwd: dir });
     expect(expectOneSentence(relative)).toMatch(/^Option --report-path is '\.', which is a directory/);
+  });
+
+  it("preflight reads the source alone: no destination needed, destination-kind says what to check", async () => {
+    const t = uniqueTable("clipreonly");
+    await seedEntities(src, t, sampleEntities(20));
+    const run = await cli(["preflight", "--tables", t, "--destination-kind", "cosmos"], {
+      SOURCE_CONNECTION_STRING: src,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain("preflight: nothing blocks a full sync.");
+    const full = await cli(["full-sync", "--tables", t], { SOURCE_CONNECTION_STRING: src });
+    expect(full.code).toBe(2);
   });
 
   it("creates missing directories for the report", async () => {

@@ -148,7 +148,7 @@ describe("args", () => {
     expect(
       buildConfig({
         ...run(["verify", "--no-fail-on-difference=yes"]).raw,
-        tables: "abc",
+        tables: "abc:abc2",
         "source-connection-string": "UseDevelopmentStorage=true",
         "destination-connection-string": "UseDevelopmentStorage=true",
       }).failOnDifference,
@@ -570,7 +570,7 @@ describe("report path", () => {
 describe("cancel wording", () => {
   const config = (over: Record<string, string>) =>
     buildConfig({
-      tables: "abc",
+      tables: "abc:abc2",
       "source-connection-string": "UseDevelopmentStorage=true",
       "destination-connection-string": "UseDevelopmentStorage=true",
       ...over,

@@ -5,7 +5,8 @@ const ok = {
   mode: "full-sync",
   tables: "orders, users:users2\ncarts",
   "source-connection-string": "UseDevelopmentStorage=true",
-  "destination-connection-string": "UseDevelopmentStorage=true",
+  "destination-connection-string":
+    "DefaultEndpointsProtocol=https;AccountName=dst;AccountKey=a2V5a2V5;TableEndpoint=https://dst.table.cosmos.azure.com:443/;",
 };
 
 describe("config", () => {
@@ -52,8 +53,52 @@ describe("config", () => {
     ],
     [{ "max-entities-per-second": "2.5" }, "Input 'max-entities-per-second' is '2.5'"],
     [{ since: "yesterday" }, "Input 'since' is 'yesterday'; use an ISO-8601 UTC time"],
+    [{ concurrency: "0x10" }, "Input 'concurrency' is '0x10'; use a whole number from 1 to 256."],
+    [{ concurrency: "1e2" }, "Input 'concurrency' is '1e2'"],
+    [{ "overlap-seconds": "1_0" }, "Input 'overlap-seconds' is '1_0'"],
+    [
+      { "property-renames": "name:RowKey" },
+      "Input 'property-renames' has 'name:RowKey', but RowKey is a system property (PartitionKey, RowKey and Timestamp cannot be renamed or renamed to); remove it.",
+    ],
+    [{ "property-renames": "PartitionKey:pk" }, "but PartitionKey is a system property"],
+    [{ "property-renames": "name:timestamp" }, "but timestamp is a system property"],
+    [
+      { "property-renames": "name:x,val:X" },
+      "Input 'property-renames' renames both 'name' and 'val' to 'X', so one of them would be lost; give each its own name.",
+    ],
+    [
+      { "destination-connection-string": "UseDevelopmentStorage=true", tables: "orders,users:users2" },
+      "Input 'tables' copies table 'orders' onto itself: the source and destination are the same account (http://127.0.0.1:10002/devstoreaccount1); point the destination at another account or name another table ('orders:ordersCopy').",
+    ],
+    [
+      {
+        "source-connection-string":
+          "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;EndpointSuffix=core.windows.net",
+        "destination-endpoint": "https://A.table.core.windows.net/",
+        "destination-connection-string": "",
+        tables: "Users:users",
+      },
+      "Input 'tables' copies table 'Users' onto itself",
+    ],
   ])("refuses %j with one sentence", (patch, message) => {
     expect(() => buildConfig({ ...ok, ...patch })).toThrow(message);
+  });
+
+  it("copies between two tables of one account, and preflights without a destination", () => {
+    const same = { "destination-connection-string": "UseDevelopmentStorage=true" };
+    expect(buildConfig({ ...ok, ...same, tables: "orders:orders2" }).tables).toEqual([
+      { source: "orders", destination: "orders2" },
+    ]);
+    const pre = buildConfig({
+      ...ok,
+      mode: "preflight",
+      "destination-connection-string": "",
+      "destination-kind": "cosmos",
+    });
+    expect(pre.destination).toEqual({ kind: "cosmos" });
+    expect(() => buildConfig({ ...ok, mode: "verify", "destination-connection-string": "" })).toThrow(
+      "Neither 'destination-connection-string' nor 'destination-endpoint' is set",
+    );
   });
 
   it("reads max-entities-per-second: a whole number, or no cap when empty", () => {
