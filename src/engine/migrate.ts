@@ -123,6 +123,26 @@ export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineC
   };
 }
 
+/**
+ * A `since` after the source's clock reads nothing, and the run would still move the watermark to that clock:
+ * the changes before it would never be copied. The runner's clock may be wrong, so the source's decides.
+ */
+async function refuseFutureSince(
+  config: SyncConfig,
+  deps: MigrationDeps,
+  signal?: AbortSignal,
+): Promise<void> {
+  const since = config.since;
+  if (!since) return;
+  const clock = await serverClock(connectSource(engineConfigOf(config, deps), signal), "source");
+  // The Date header has whole seconds.
+  if (since.getTime() > clock.getTime() + 1_000) {
+    throw new StateError(
+      `Input 'since' is ${since.toISOString()}, later than the source's clock (${clock.toISOString()}): the backfill would copy nothing and move the watermarks past changes it never read; use a time before ${clock.toISOString()}.`,
+    );
+  }
+}
+
 /** A table as the user spelled it in `tables` (keys are lower case), or as its key says. */
 function describeTable(key: string, specs: TableSpec[]): string {
   const { source, destination } = specs.find((s) => tableKey(s) === key) ?? parseTableKey(key);
@@ -150,6 +170,7 @@ export async function runCopy(
   if (config.mode !== "full-sync" && config.mode !== "backfill") {
     throw new StateError(`Mode '${config.mode}' does not copy tables; it has its own step.`);
   }
+  if (config.mode === "backfill" && config.since) await refuseFutureSince(config, deps, events.signal);
   if (!config.shard && config.readRanges > 1) return runRanges(config, deps, events);
   const store = deps.store;
   let state: State = (store ? await store.load() : undefined) ?? emptyState();

@@ -90,7 +90,10 @@ export function classifyGuarded(op: Operation, status: number): RejectionVerdict
 }
 
 /** The server's clock now (the `Date` of a cheap request): `switched-at` is taken on the destination's. */
-export async function serverClock(http: TableHttp): Promise<Date> {
+export async function serverClock(
+  http: TableHttp,
+  side: "source" | "destination" = "destination",
+): Promise<Date> {
   const res = await http.send({
     method: "GET",
     url: `${http.url}/Tables?$top=1`,
@@ -98,7 +101,7 @@ export async function serverClock(http: TableHttp): Promise<Date> {
   });
   const date = Date.parse(res.headers["date"] ?? "");
   if (res.status >= 300 || !Number.isFinite(date)) {
-    throw ServiceError.from(res, "Reading the destination's clock");
+    throw ServiceError.from(res, `Reading the ${side}'s clock`);
   }
   return new Date(date);
 }
