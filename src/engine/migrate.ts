@@ -143,6 +143,11 @@ async function refuseFutureSince(
   }
 }
 
+/** The run's property renames as a checkpoint records them (`from:to,…`; empty when none). */
+function renamesText(config: SyncConfig): string {
+  return config.propertyRenames.map((r) => `${r.from}:${r.to}`).join(",");
+}
+
 /** A table as the user spelled it in `tables` (keys are lower case), or as its key says. */
 function describeTable(key: string, specs: TableSpec[]): string {
   const { source, destination } = specs.find((s) => tableKey(s) === key) ?? parseTableKey(key);
@@ -232,15 +237,24 @@ export async function runCopy(
   const keys = config.tables.map(tableKey);
   const resumable = config.mode === "full-sync" && !!store && !config.dryRun;
   // A continuation belongs to the query that produced it: with another query-filter it could skip entities.
+  // And the entities before it were written with the run's renames: with others, the destination would
+  // hold two shapes of one table.
+  const renames = renamesText(config);
   for (const key of keys) {
     const cp = state.tables[key]?.checkpoint;
     if (!resumable || !cp || cp.mode !== config.mode) continue;
-    if ((cp.queryFilter ?? "") === (config.queryFilter ?? "")) continue;
+    const changed =
+      (cp.queryFilter ?? "") !== (config.queryFilter ?? "")
+        ? "query-filter"
+        : (cp.propertyRenames ?? "") !== renames
+          ? "property-renames"
+          : undefined;
+    if (!changed) continue;
     const table = { ...state.tables[key] };
     delete table.checkpoint;
     state = { ...state, tables: { ...state.tables, [key]: table } };
     notice(
-      `The checkpoint of table ${describeTable(key, config.tables)} was saved with another query-filter, so the table is copied from the start.`,
+      `The checkpoint of table ${describeTable(key, config.tables)} was saved with another ${changed}, so the table is copied from the start.`,
     );
   }
   let marker: FullSyncRun | undefined;
@@ -288,6 +302,7 @@ export async function runCopy(
             sourceClockAtStart: info.sourceClockAtStart,
             mode: config.mode,
             ...(config.queryFilter && { queryFilter: config.queryFilter }),
+            ...(renames && { propertyRenames: renames }),
             read: info.read,
             written: info.written,
             at: new Date().toISOString(),

@@ -54,6 +54,8 @@ const CheckpointSchema = z.looseObject({
   read: count,
   /** The run's query-filter: a continuation is only valid for the query that produced it. */
   queryFilter: z.string().optional(),
+  /** The run's property renames (`from:to,…`): entities before the continuation were written with them. */
+  propertyRenames: z.string().optional(),
   /** Entities written before the continuation (over every resumed run). */
   written: count.optional(),
   at: isoUtc,

@@ -261,6 +261,32 @@ describe("resume", () => {
     await expectExact(t);
   });
 
+  it("a checkpoint saved with other property-renames is not resumed: the table is copied from the start", async () => {
+    const t = uniqueTable("resumeRen");
+    await seedEntities(
+      src,
+      t,
+      entities(4_000, () => ({ name: "n" })),
+    );
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    const first = await runCopy(fullSync([t]), deps(store, 1), {
+      signal: controller.signal,
+      onCheckpoint: () => controller.abort(),
+    });
+    expect(first.ok).toBe(false);
+    const second = await runCopy(fullSync([t], { "property-renames": "name:fullName" }), deps(store));
+    expect(second.ok, second.failure).toBe(true);
+    expect(second.notices.join(" ")).toContain(
+      "was saved with another property-renames, so the table is copied from the start",
+    );
+    expect(second.tables[0].result.read).toBe(4_000);
+    // Every entity the second run wrote has the renamed property (the first run's are all replaced).
+    const written = await readAll(dst, t);
+    expect(written.filter((e) => e.properties.has("fullName"))).toHaveLength(4_000);
+    expect(written.filter((e) => e.properties.has("name"))).toHaveLength(0);
+  });
+
   it("a backfill between an interrupted full sync and its resume leaves the checkpoint in place", async () => {
     const t = uniqueTable("resumeBf");
     await seedEntities(src, t, entities(5_000));
