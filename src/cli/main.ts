@@ -592,6 +592,7 @@ async function run(
     totals: migration.totals,
     lagSeconds: migration.lagSeconds,
     changedEntities: migration.changedEntities,
+    watermark: migration.lastSyncUtc,
   };
 
   const cancelled = deps.signal?.aborted ?? false;

@@ -16,6 +16,8 @@ export interface RunResult {
   totals: RunTotals;
   lagSeconds?: number;
   changedEntities?: number;
+  /** The oldest stored watermark of the run's tables (with a state store): where the next backfill starts. */
+  watermark?: string;
 }
 
 export function num(n: number): string {
@@ -65,6 +67,8 @@ export function tableDoneLine(r: TableResult): string {
 /** The earliest source clock at which a table's scan began: the watermark the next backfill starts from. */
 export function nextSince(result: RunResult): Date | undefined {
   if (result.tables.length === 0 || !result.tables.every(tableSucceeded)) return undefined;
+  // A resumed full sync earns the clock of the scan it resumed, which the stored watermark holds.
+  if (result.watermark && Number.isFinite(Date.parse(result.watermark))) return new Date(result.watermark);
   let earliest: number | undefined;
   for (const t of result.tables) {
     const ms = Date.parse(t.sourceClockAtStart ?? "");
@@ -195,7 +199,7 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
     lines.push(
       "",
       `Next backfill: table-sync backfill --since ${isoSeconds(since)} … ` +
-        `(the source clock when this run began; the backfill re-reads ${opts.overlapSeconds} s before it).`,
+        `(the source clock when this copy's scan began; the backfill re-reads ${opts.overlapSeconds} s before it).`,
     );
   } else if (failedTables.length > 0 && !opts.cancelled) {
     lines.push(

@@ -148,7 +148,12 @@ describe("resume through the table-sync process", () => {
     const second = await cliInProcess(["full-sync", "--tables", t, "--state-file", state, "--json"]);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain(`Resuming the full sync started at`);
-    expect((JSON.parse(second.stdout) as { totals: { read: number } }).totals.read).toBe(n - cp.read);
+    const out = JSON.parse(second.stdout) as { totals: { read: number }; nextSince?: string };
+    expect(out.totals.read).toBe(n - cp.read);
+    // The next backfill starts where the resumed scan began, not where this run's part of it did.
+    const clock = cp.sourceClockAtStart.replace(/\.\d+Z$/, "Z");
+    expect(out.nextSince).toBe(clock);
+    expect(second.stderr).toContain(`Next backfill: table-sync backfill --since ${clock} …`);
     expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
     expect(loadState(state)!.tables[tableKey({ source: t, destination: t })].watermark).toBe(
       cp.sourceClockAtStart,
