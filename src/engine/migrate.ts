@@ -143,6 +143,12 @@ async function refuseFutureSince(
   }
 }
 
+/** The first table-level error of a run, as ": table x: …" (the reason a user needs first), or "". */
+function firstTableError(run: MigrationResult): string {
+  const failed = run.tables.find((r) => r.result.error);
+  return failed ? `: table ${failed.result.source}: ${failed.result.error?.replace(/\.$/, "")}` : "";
+}
+
 /** The run's property renames as a checkpoint records them (`from:to,…`; empty when none). */
 function renamesText(config: SyncConfig): string {
   return config.propertyRenames.map((r) => `${r.from}:${r.to}`).join(",");
@@ -897,7 +903,7 @@ export async function runSwitch(
       backfill,
       ready: false,
       ok: false,
-      failure: `Not ready to switch: the final backfill failed (${backfill.failure}).`,
+      failure: `Not ready to switch: the final backfill failed (${backfill.failure?.replace(/\.$/, "")})${firstTableError(backfill)}.`,
     });
   }
   // 2. Verify (full, or a sample): the destination must hold what the source holds.

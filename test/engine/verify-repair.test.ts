@@ -120,3 +120,17 @@ describe("verify with repair before a switch", () => {
     expect(again.verify[0].repair).toMatchObject({ deleted: 1 });
   });
 });
+
+describe("switch", () => {
+  it("says why the final backfill failed, not only that it did", async () => {
+    const t = uniqueTable("swWhy");
+    await seedEntities(src, t, [simpleEntity("p", "a", { v: "1" })]);
+    const sw = await runSwitch(config("switch", t), deps(new MemoryStateStore()));
+    expect(sw.ok).toBe(false);
+    expect(sw.failure).toMatch(
+      new RegExp(
+        `^Not ready to switch: the final backfill failed \\(.*\\): table ${t}: No watermark is stored for table '${t.toLowerCase()}'`,
+      ),
+    );
+  });
+});
