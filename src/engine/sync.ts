@@ -5,7 +5,7 @@ import { ServiceError, TableMissingError } from "./errors.js";
 import { DEFAULT_RETRY, TableHttp, type HttpResponse, type HttpStats, type RetryOptions } from "./http.js";
 import { TableReader, type Continuation } from "./reader.js";
 import { totals, type RunTotals, type TableResult } from "./result.js";
-import { createTransformer, TransformError, type Rename } from "./transform.js";
+import { createTransformer, TransformError, type Rename, type Transformer } from "./transform.js";
 import { operationFor, TableWriter, type WriteMode } from "./writer.js";
 import { FlowControl } from "./rate.js";
 import {
@@ -254,11 +254,19 @@ export async function copyTable(
     continuation: plan.continuation,
     firstPageSize: FIRST_PAGE_SIZE,
   });
-  const transformer = createTransformer({
-    renames: config.propertyRenames,
-    destinationKind: conn.destination.kind,
-    sourceTable: spec.source,
-  });
+  let transformer: Transformer;
+  try {
+    transformer = createTransformer({
+      renames: config.propertyRenames,
+      destinationKind: conn.destination.kind,
+      sourceTable: spec.source,
+    });
+  } catch (err) {
+    // Renames the destination cannot take: one table error before anything is read, not one per entity.
+    result.error = `Table ${spec.source}: ${describeError(err)}`;
+    result.durationMs = Date.now() - started;
+    return result;
+  }
   const guard = plan.guard;
   const writer = new TableWriter(conn.destination, spec.destination, {
     concurrency: config.concurrency,

@@ -29,6 +29,13 @@ export function createTransformer(opts: {
 }): Transformer {
   const map = new Map(opts.renames.map((r) => [r.from, r.to]));
   const guardReserved = opts.destinationKind === "cosmos";
+  // A rename onto a reserved name would fail every entity that has the property: say it once, up front.
+  const onto = guardReserved ? opts.renames.find((r) => isCosmosReserved(r.to)) : undefined;
+  if (onto) {
+    throw new TransformError(
+      `property-renames maps '${onto.from}' to '${onto.to}', which Cosmos DB for Table reserves; choose another name (e.g. '${onto.from}:${suggestName(onto.to)}').`,
+    );
+  }
   if (map.size === 0 && !guardReserved) return { apply: (e) => e };
   return {
     apply(entity) {
