@@ -188,7 +188,9 @@ export function parseSince(raw: string | undefined, now = new Date()): Date | un
   const v = (raw ?? "").trim();
   if (v === "") return undefined;
   const ms = ISO_UTC.test(v) ? Date.parse(v.replace(/(\.\d{3})\d+Z$/, "$1Z")) : NaN;
-  if (!Number.isFinite(ms)) {
+  // Date.parse rolls 2026-02-30 over to March 2nd: the date must read back as it was written.
+  const real = Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === v.slice(0, 10);
+  if (!real) {
     throw new ConfigError(
       `Input 'since' is '${raw}'; use an ISO-8601 UTC time such as 2024-05-01T12:00:00Z.`,
     );

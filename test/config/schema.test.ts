@@ -53,6 +53,8 @@ describe("config", () => {
     ],
     [{ "max-entities-per-second": "2.5" }, "Input 'max-entities-per-second' is '2.5'"],
     [{ since: "yesterday" }, "Input 'since' is 'yesterday'; use an ISO-8601 UTC time"],
+    [{ since: "2026-02-30T00:00:00Z" }, "Input 'since' is '2026-02-30T00:00:00Z'; use an ISO-8601 UTC time"],
+    [{ since: "2026-01-01T24:30:00Z" }, "Input 'since' is '2026-01-01T24:30:00Z'; use an ISO-8601 UTC time"],
     [{ concurrency: "0x10" }, "Input 'concurrency' is '0x10'; use a whole number from 1 to 256."],
     [{ concurrency: "1e2" }, "Input 'concurrency' is '1e2'"],
     [{ "overlap-seconds": "1_0" }, "Input 'overlap-seconds' is '1_0'"],
