@@ -34170,6 +34170,7 @@ function parseTables(value) {
     }
     return specs;
 }
+const SYSTEM_PROPERTIES = new Set(["partitionkey", "rowkey", "timestamp"]);
 function parseRenames(value) {
     const renames = splitList(value).map((item) => {
         const parts = item.split(":").map((s) => s.trim());
@@ -34184,10 +34185,23 @@ function parseRenames(value) {
         return { from: parts[0], to: parts[1] };
     });
     const froms = new Set();
+    const tos = new Map();
     for (const r of renames) {
+        for (const name of [r.from, r.to]) {
+            // The keys and Timestamp are not properties a rename may touch: renaming one away, or a property onto
+            // one, would drop data without a word.
+            if (SYSTEM_PROPERTIES.has(name.toLowerCase())) {
+                throw new ConfigError(`Input 'property-renames' has '${r.from}:${r.to}', but ${name} is a system property (PartitionKey, RowKey and Timestamp cannot be renamed or renamed to); remove it.`);
+            }
+        }
         if (froms.has(r.from))
             throw new ConfigError(`Input 'property-renames' renames '${r.from}' twice; keep one.`);
         froms.add(r.from);
+        const other = tos.get(r.to.toLowerCase());
+        if (other !== undefined) {
+            throw new ConfigError(`Input 'property-renames' renames both '${other}' and '${r.from}' to '${r.to}', so one of them would be lost; give each its own name.`);
+        }
+        tos.set(r.to.toLowerCase(), r.from);
     }
     return renames;
 }
@@ -34214,7 +34228,8 @@ function schema_int(input, raw, fallback, min, max) {
     const v = (raw ?? "").trim();
     if (v === "")
         return fallback;
-    const n = Number(v);
+    // Digits only: Number() would also take 0x10, 1e2 and 1_0.
+    const n = /^[0-9]+$/.test(v) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
         throw new ConfigError(`Input '${input}' is '${raw}'; use a whole number from ${min} to ${max}.`);
     }
@@ -34232,7 +34247,9 @@ function parseSince(raw, now = new Date()) {
     if (v === "")
         return undefined;
     const ms = ISO_UTC.test(v) ? Date.parse(v.replace(/(\.\d{3})\d+Z$/, "$1Z")) : NaN;
-    if (!Number.isFinite(ms)) {
+    // Date.parse rolls 2026-02-30 over to March 2nd: the date must read back as it was written.
+    const real = Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === v.slice(0, 10);
+    if (!real) {
         throw new ConfigError(`Input 'since' is '${raw}'; use an ISO-8601 UTC time such as 2024-05-01T12:00:00Z.`);
     }
     // A day of slack: the runner's clock may be wrong, the source's is what counts.
@@ -34289,9 +34306,12 @@ function fraction(input, raw, fallback) {
     }
     return n;
 }
-function side(label, raw) {
+function side(label, raw, optional = false) {
     const connectionString = raw[`${label}-connection-string`]?.trim() || undefined;
     const ep = endpoint(`${label}-endpoint`, raw[`${label}-endpoint`]);
+    const kind = oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto");
+    if (optional && !connectionString && !ep)
+        return { kind };
     if (connectionString && ep) {
         throw new ConfigError(`Both '${label}-connection-string' and '${label}-endpoint' are set; keep one (the endpoint uses Entra ID).`);
     }
@@ -34306,11 +34326,31 @@ function side(label, raw) {
             throw new ConfigError(err instanceof Error ? err.message : String(err));
         }
     }
-    return {
-        connectionString,
-        endpoint: ep,
-        kind: oneOf(`${label}-kind`, KINDS, raw[`${label}-kind`], "auto"),
-    };
+    return { connectionString, endpoint: ep, kind };
+}
+/** The table endpoint a side's input points at, for comparing the two sides (undefined when unknown). */
+function endpointOf(side) {
+    let url;
+    try {
+        url = side.connectionString ? parseConnectionString(side.connectionString).url : side.endpoint;
+    }
+    catch {
+        return undefined;
+    }
+    return url
+        ?.toLowerCase()
+        .replace(/:443(?=\/|$)/, "")
+        .replace(/\/+$/, "");
+}
+/** Copying a table onto itself would rewrite the source (renames, deletes by repair): refuse it. */
+function refuseSameTable(tables, source, destination) {
+    const a = endpointOf(source);
+    if (a === undefined || a !== endpointOf(destination))
+        return;
+    const same = tables.find((t) => t.source.toLowerCase() === t.destination.toLowerCase());
+    if (same) {
+        throw new ConfigError(`Input 'tables' copies table '${same.source}' onto itself: the source and destination are the same account (${a}); point the destination at another account or name another table ('${same.source}:${same.source}Copy').`);
+    }
 }
 /** Validate raw inputs into one SyncConfig, or throw a ConfigError naming the input and the fix. */
 function buildConfig(raw, now = new Date()) {
@@ -34324,11 +34364,16 @@ function buildConfig(raw, now = new Date()) {
         : stateStore === "variable"
             ? "TABLE_SYNC_STATE"
             : "table-sync";
+    const tables = parseTables(raw.tables);
+    const source = side("source", raw);
+    // Preflight reads the source only; the destination's kind (destination-kind) says what it checks for.
+    const destination = side("destination", raw, mode === "preflight");
+    refuseSameTable(tables, source, destination);
     return {
         mode,
-        tables: parseTables(raw.tables),
-        source: side("source", raw),
-        destination: side("destination", raw),
+        tables,
+        source,
+        destination,
         auth: {
             clientId: raw["client-id"]?.trim() || undefined,
             tenantId: raw["tenant-id"]?.trim() || undefined,
@@ -34360,9 +34405,343 @@ function buildConfig(raw, now = new Date()) {
 
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/cli/help.ts
+// `table-sync --help` and `table-sync <command> --help`: one list of options, each tagged with the commands
+// that take it (the same table args.ts checks), so a command's help shows exactly what it accepts.
+
+/** Which commands take a flag; a flag not listed here applies to every command. */
+const COMMANDS_OF = {
+    "write-mode": ["full-sync", "backfill", "switch"],
+    "query-filter": ["full-sync", "backfill", "switch"],
+    since: ["backfill"],
+    "overlap-seconds": ["backfill", "switch"],
+    "checkpoint-seconds": ["full-sync"],
+    concurrency: ["full-sync", "backfill", "verify", "switch"],
+    "max-entities-per-second": ["full-sync", "backfill", "verify", "switch"],
+    "dry-run": ["full-sync", "backfill"],
+    "create-tables": ["full-sync", "backfill", "switch"],
+    sample: ["verify", "switch"],
+    repair: ["verify"],
+    "delete-extra": ["verify"],
+    "fail-on-difference": ["verify"],
+    "report-path": ["verify", "switch", "preflight"],
+    conflict: ["full-sync", "backfill", "verify", "switch"],
+    shard: ["full-sync", "backfill"],
+    "read-ranges": ["full-sync", "backfill"],
+    "state-file": ["full-sync", "backfill", "verify", "switch"],
+};
+function appliesTo(flag, command) {
+    const commands = COMMANDS_OF[flag];
+    return commands === undefined || commands.includes(command);
+}
+/** "verify", "verify and switch", "full-sync, backfill and switch". */
+function commandList(commands) {
+    return commands.length <= 1
+        ? commands.join("")
+        : `${commands.slice(0, -1).join(", ")} and ${commands[commands.length - 1]}`;
+}
+const GROUPS = [
+    {
+        title: "Connections (for each side give a connection string OR an endpoint)",
+        options: [
+            {
+                usage: "--source-connection-string <cs>",
+                text: ["Account key or SAS connection string, or UseDevelopmentStorage=true."],
+                flags: ["source-connection-string"],
+            },
+            {
+                usage: "--destination-connection-string <cs>",
+                text: [
+                    "Prefer the environment variables SOURCE_CONNECTION_STRING and",
+                    "DESTINATION_CONNECTION_STRING, or a .env file in the current",
+                    "directory, to keep secrets out of shell history.",
+                    "Flags win over the environment, the environment over .env.",
+                ],
+                flags: ["destination-connection-string"],
+            },
+            {
+                usage: "--source-endpoint <url>",
+                text: ["e.g. https://acct.table.core.windows.net — signs in with Entra ID"],
+                flags: ["source-endpoint"],
+            },
+            {
+                usage: "--destination-endpoint <url>",
+                text: [
+                    "(DefaultAzureCredential: Azure CLI login, managed identity,",
+                    "workload identity, AZURE_* environment variables).",
+                ],
+                flags: ["destination-endpoint"],
+            },
+            {
+                usage: "--client-id <id>, --tenant-id <id>",
+                text: ["With an endpoint: pick the identity DefaultAzureCredential uses."],
+                flags: ["client-id", "tenant-id"],
+            },
+            {
+                usage: "--source-kind auto|table|cosmos",
+                text: ["Service type (default auto: *.table.cosmos.azure.com is cosmos)."],
+                flags: ["source-kind"],
+            },
+            { usage: "--destination-kind auto|table|cosmos", text: [], flags: ["destination-kind"] },
+        ],
+    },
+    {
+        title: "What to copy",
+        options: [
+            {
+                usage: "--tables <list>",
+                text: ["Comma-separated; 'name' or 'source:destination', e.g. orders,users:users2."],
+                flags: ["tables"],
+            },
+            {
+                usage: "--since <time>",
+                text: [
+                    "backfill: ISO-8601 UTC, e.g. 2024-05-01T12:00:00Z. Use the source clock",
+                    "a previous run reported (the summary prints the next --since).",
+                ],
+                flags: ["since"],
+            },
+            {
+                usage: "--query-filter <odata>",
+                text: ["An extra OData filter for every table, ANDed with --since."],
+                flags: ["query-filter"],
+            },
+            {
+                usage: "--property-renames <list>",
+                text: ["from:to pairs, e.g. id:entityId (Cosmos reserves id, etag, rid, ResourceId)."],
+                flags: ["property-renames"],
+            },
+        ],
+    },
+    {
+        title: "How to write",
+        options: [
+            {
+                usage: "--write-mode replace|merge|insert",
+                text: ["Default replace (upsert). insert skips entities that exist."],
+                flags: ["write-mode"],
+            },
+            {
+                usage: "--concurrency <n>",
+                text: [
+                    "Transactions in flight over the run (1–256, default 8); fewer while the",
+                    "destination throttles (HTTP 429), then more again.",
+                ],
+                flags: ["concurrency"],
+            },
+            {
+                usage: "--max-entities-per-second <n>",
+                text: ["Never write more entities per second than this (default: no cap)."],
+                flags: ["max-entities-per-second"],
+            },
+            {
+                usage: "--no-create-tables",
+                text: ["Do not create missing destination tables (same: --create-tables false)."],
+                flags: ["create-tables"],
+            },
+            { usage: "--dry-run", text: ["Read and count only; write nothing."], flags: ["dry-run"] },
+            {
+                usage: "--max-failures-reported <n>",
+                text: ["Failed entities listed per table (default 50; all are counted)."],
+                flags: ["max-failures-reported"],
+            },
+            {
+                usage: "--conflict skip|source-wins",
+                text: ["After the switch: keep the app's write (default) or overwrite it."],
+                flags: ["conflict"],
+            },
+        ],
+    },
+    {
+        title: "Verify and switch",
+        options: [
+            {
+                usage: "--sample <fraction>",
+                text: ["Check this fraction of the source entities (default 1: all of them)."],
+                flags: ["sample"],
+            },
+            {
+                usage: "--repair",
+                text: ["verify: copy missing and different entities from the source."],
+                flags: ["repair"],
+            },
+            {
+                usage: "--delete-extra",
+                text: [
+                    "verify --repair: delete destination entities the source no longer has",
+                    "(refused once a switch is recorded).",
+                ],
+                flags: ["delete-extra"],
+            },
+            {
+                usage: "--no-fail-on-difference",
+                text: ["verify: exit 0 even when the tables differ."],
+                flags: ["fail-on-difference"],
+            },
+            {
+                usage: "--report-path <path>",
+                text: [
+                    "Where the JSON report goes (default ./table-sync-report.json; missing",
+                    "directories are created). Checked before the run starts.",
+                ],
+                flags: ["report-path"],
+            },
+        ],
+    },
+    {
+        title: "Scale out",
+        options: [
+            {
+                usage: "--shard <i/n>",
+                text: [
+                    "full-sync/backfill: copy the i-th of n partition-key ranges of each table",
+                    "(run n of these at once, sharing one --state-file).",
+                ],
+                flags: ["shard"],
+            },
+            {
+                usage: "--read-ranges <k>",
+                text: [
+                    "Read each table through k key ranges at once (default 1), sharing",
+                    "--concurrency; worth it when reading the source is the bottleneck.",
+                ],
+                flags: ["read-ranges"],
+            },
+        ],
+    },
+    {
+        title: "State and output",
+        options: [
+            {
+                usage: "--state-file <path>",
+                text: [
+                    "The state as a JSON file: watermarks (full-sync records, backfill reads),",
+                    "checkpoints, and switched-at (switch records it; later copies respect it).",
+                ],
+                flags: ["state-file"],
+            },
+            {
+                usage: "--overlap-seconds <s>",
+                text: ["How far before a stored watermark a backfill re-reads (default 120)."],
+                flags: ["overlap-seconds"],
+            },
+            {
+                usage: "--checkpoint-seconds <s>",
+                text: [
+                    "full-sync with --state-file: save a resume point every s seconds (default",
+                    "60) and on Ctrl+C/SIGTERM; the next full-sync resumes from it.",
+                ],
+                flags: ["checkpoint-seconds"],
+            },
+            {
+                usage: "--progress-seconds <s>",
+                text: ["Seconds between progress lines on stderr (default 5; 0 turns them off)."],
+                flags: ["progress-seconds"],
+            },
+            {
+                usage: "--json",
+                text: ["Print the result as JSON on stdout (the summary then goes to stderr)."],
+                flags: ["json"],
+            },
+            {
+                usage: "-h, --help",
+                text: ["Show this help ('table-sync <command> --help': that command's options)."],
+                flags: ["help"],
+            },
+            { usage: "--version", text: ["Print the version of table-sync."], flags: ["version"] },
+        ],
+    },
+];
+const USAGE = {
+    "full-sync": "table-sync full-sync --tables <list> [--state-file <path>] [options]",
+    backfill: "table-sync backfill  --tables <list> (--state-file <path> | --since <ISO-8601 UTC>) [options]",
+    verify: "table-sync verify    --tables <list> [--sample 0.01] [--repair [--delete-extra]] [options]",
+    switch: "table-sync switch    --tables <list> --state-file <path> [--sample 0.01] [options]",
+    preflight: "table-sync preflight --tables <list> [--destination-kind cosmos] [--property-renames …]",
+};
+const ABOUT = {
+    "full-sync": ["Copy every entity of each table (step 1 of a migration); records a watermark per table."],
+    backfill: [
+        "Copy only entities inserted or changed since the watermark (or --since), less the overlap:",
+        "Timestamp ge datetime'…' (steps 2 and 4: repeat until the switch, and once more after it).",
+        "After a recorded switch it never overwrites what the app wrote on the destination.",
+    ],
+    verify: ["Compare every entity (or a --sample) of source and destination: missing, extra, different."],
+    switch: ["A final backfill, a verify, then records switched-at (destination clock) in the state."],
+    preflight: ["Read the source only: sizes, reserved names, keys Cosmos refuses, a time estimate."],
+};
+const EXIT_STATUS = `Exit status:
+  0    every entity of every table was copied (verify: in sync; switch: ready; preflight: nothing
+       blocks a full sync).
+  1    an entity or a table failed, the check did not pass, or the report could not be written.
+  2    a usage or configuration error (nothing was read or written).
+  130  cancelled by Ctrl+C (SIGINT: 128 + 2), also when a second Ctrl+C quits at once.
+  143  cancelled by SIGTERM (128 + 15), e.g. a CI cancel or time-out.
+       A cancelled verify, switch or preflight gives no verdict.`;
+const EXAMPLES = `Examples:
+  export SOURCE_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…'
+  export DESTINATION_CONNECTION_STRING='…;TableEndpoint=https://acct.table.cosmos.azure.com:443/;'
+  table-sync full-sync --tables orders,users --property-renames id:entityId
+  table-sync backfill --tables orders,users --property-renames id:entityId --since 2024-05-01T12:00:00Z`;
+function renderGroups(command) {
+    const blocks = [];
+    for (const group of GROUPS) {
+        const options = group.options.filter((o) => command === undefined || o.flags.some((f) => appliesTo(f, command)));
+        if (options.length === 0)
+            continue;
+        const width = Math.max(32, ...options.map((o) => o.usage.length + 2));
+        const lines = [`${group.title}:`];
+        for (const o of options) {
+            const [first = "", ...more] = o.text;
+            lines.push(`  ${o.usage.padEnd(width)}${first}`.trimEnd());
+            for (const line of more)
+                lines.push(`  ${" ".repeat(width)}${line}`);
+        }
+        blocks.push(lines.join("\n"));
+    }
+    return blocks.join("\n\n");
+}
+/** `table-sync --help`. */
+function globalHelp() {
+    const commands = MODES.map((m) => [`  ${m.padEnd(12)}${ABOUT[m][0]}`, ...ABOUT[m].slice(1).map((l) => `  ${" ".repeat(12)}${l}`)].join("\n")).join("\n");
+    return `table-sync — copy Azure Table Storage tables to Azure Cosmos DB for Table (or another
+table account) with exact types, for a zero-downtime migration.
+
+Usage:
+${MODES.map((m) => `  ${USAGE[m]}`).join("\n")}
+  table-sync <command> --help     The options of one command.
+  table-sync --version
+
+Commands:
+${commands}
+
+Options (each command takes only the ones its --help lists):
+
+${renderGroups()}
+
+${EXIT_STATUS}
+
+${EXAMPLES}
+`;
+}
+/** `table-sync <command> --help`: its usage and only the options it takes. */
+function commandHelp(command) {
+    return `Usage: ${USAGE[command].replace(/ {2,}/, " ")}
+
+${ABOUT[command].join("\n")}
+
+${renderGroups(command)}
+
+${EXIT_STATUS}
+
+'table-sync --help' lists every command.
+`;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 // Command-line flags → the RawInputs of src/config/schema.ts. Flag names are the action's input names,
 // so `--tables` here is `tables:` in a workflow and both pass through the same validation.
+
 
 
 /** Flags whose value becomes the RawInputs entry of the same name. */
@@ -34402,19 +34781,40 @@ const SWITCHES = new Set([
     "create-tables",
     "json",
     "help",
+    "version",
     "repair",
     "delete-extra",
     "fail-on-difference",
 ]);
 const BOOLEAN_WORDS = new Set(["true", "false", "yes", "no", "1", "0", "on", "off"]);
+const FALSE_WORDS = new Set(["false", "no", "0", "off"]);
+/** Flags whose value is a whole number (the config checks the range), each with an example. */
+const WHOLE_NUMBER_FLAGS = {
+    "overlap-seconds": "120",
+    "checkpoint-seconds": "60",
+    concurrency: "8",
+    "max-entities-per-second": "2000",
+    "max-failures-reported": "50",
+    "read-ranges": "4",
+};
+/** Words that may follow a switch without being its value: the commands (`--dry-run full-sync`). */
+const COMMAND_WORDS = new Set([...MODES, "help"]);
 const OPTIONS = {
     ...Object.fromEntries(INPUT_FLAGS.map((name) => [name, { type: "string" }])),
     "state-file": { type: "string" },
     "progress-seconds": { type: "string" },
     json: { type: "string" },
     help: { type: "string", short: "h" },
+    version: { type: "string" },
 };
-/** `--no-x` → `--x=false`, bare `--x` → `--x=true`, `--x false` → `--x=false`, for the switch flags. */
+function switchHint(flag) {
+    return `use --${flag} or --no-${flag}`;
+}
+/**
+ * `--no-x` → `--x=false`, bare `--x` → `--x=true`, `--x false` → `--x=false`, `--no-x=true` → `--x=false`,
+ * for the switch flags. A switch followed by a word that is neither true/false nor a command is an error
+ * (`--create-tables maybe`), not a stray argument.
+ */
 function normalizeSwitches(argv) {
     const out = [];
     for (let i = 0; i < argv.length; i++) {
@@ -34423,10 +34823,22 @@ function normalizeSwitches(argv) {
             out.push(...argv.slice(i));
             break;
         }
-        const negated = /^--no-([a-z-]+)$/.exec(arg);
+        const negated = /^--no-([a-z-]+)(?:=(.*))?$/s.exec(arg);
         if (negated && SWITCHES.has(negated[1])) {
-            out.push(`--${negated[1]}=false`);
+            const [, flag, value] = negated;
+            if (value === undefined) {
+                out.push(`--${flag}=false`);
+                continue;
+            }
+            if (!BOOLEAN_WORDS.has(value.toLowerCase())) {
+                throw new ConfigError(`Option --no-${flag} is '${value}'; ${switchHint(flag)}.`);
+            }
+            out.push(`--${flag}=${FALSE_WORDS.has(value.toLowerCase()) ? "true" : "false"}`);
             continue;
+        }
+        const inline = /^--([a-z-]+)=(.*)$/s.exec(arg);
+        if (inline && SWITCHES.has(inline[1]) && !BOOLEAN_WORDS.has(inline[2].toLowerCase())) {
+            throw new ConfigError(`Option --${inline[1]} is '${inline[2]}'; ${switchHint(inline[1])}.`);
         }
         const bare = /^--([a-z-]+)$/.exec(arg) ?? (arg === "-h" ? ["-h", "help"] : null);
         if (bare && SWITCHES.has(bare[1])) {
@@ -34434,6 +34846,13 @@ function normalizeSwitches(argv) {
             if (next !== undefined && BOOLEAN_WORDS.has(next.toLowerCase())) {
                 out.push(`--${bare[1]}=${next}`);
                 i++;
+            }
+            else if (next !== undefined &&
+                !next.startsWith("-") &&
+                !COMMAND_WORDS.has(next) &&
+                bare[1] !== "help" &&
+                bare[1] !== "version") {
+                throw new ConfigError(`Option --${bare[1]} is followed by '${next}', which is not true or false; ${switchHint(bare[1])}.`);
             }
             else {
                 out.push(`--${bare[1]}=true`);
@@ -34446,11 +34865,11 @@ function normalizeSwitches(argv) {
 }
 function switchValue(flag, raw) {
     const v = (raw ?? "").toLowerCase();
-    if (v === "" || v === "false" || v === "no" || v === "0" || v === "off")
+    if (v === "" || FALSE_WORDS.has(v))
         return false;
     if (BOOLEAN_WORDS.has(v))
         return true;
-    throw new ConfigError(`Option --${flag} is '${raw}'; use true or false.`);
+    throw new ConfigError(`Option --${flag} is '${raw}'; ${switchHint(flag)}.`);
 }
 /** A parseArgs error, rewritten as one sentence. */
 function argError(err) {
@@ -34468,32 +34887,75 @@ function argError(err) {
             return new ConfigError(`The command line could not be read; run 'table-sync --help' for usage.`);
     }
 }
+function checkCommand(command) {
+    if (!MODES.includes(command)) {
+        throw new ConfigError(`Unknown command '${command}'; use one of: ${MODES.join(", ")} (see 'table-sync --help').`);
+    }
+    return command;
+}
 /** Parse argv (without `node` and the script) into the command, RawInputs and CLI-only options. */
 function parseCliArgs(argv) {
+    const args = normalizeSwitches(argv);
     let parsed;
     try {
         parsed = (0,external_node_util_.parseArgs)({
-            args: normalizeSwitches(argv),
+            args,
             options: OPTIONS,
             allowPositionals: true,
             strict: true,
+            tokens: true,
         });
     }
     catch (err) {
         throw argError(err);
     }
     const values = parsed.values;
-    if (switchValue("help", values.help) || parsed.positionals[0] === "help")
-        return { kind: "help" };
-    const [command, ...extra] = parsed.positionals;
-    if (command === undefined) {
+    // A flag given twice would silently lose one of its values: no flag of ours repeats.
+    const seen = new Set();
+    for (const token of parsed.tokens) {
+        if (token.kind !== "option")
+            continue;
+        const name = token.name;
+        if (seen.has(name) && name !== "help" && name !== "version") {
+            throw new ConfigError(`Option --${name} is given twice; give it once` +
+                (name === "tables" || name === "property-renames"
+                    ? " (separate several values with commas)."
+                    : "."));
+        }
+        seen.add(name);
+    }
+    const [first, ...rest] = parsed.positionals;
+    if (switchValue("help", values.help) || first === "help") {
+        // `table-sync help verify`, `table-sync verify --help`: that command's help; an unknown one is an error.
+        const named = first === "help" ? rest[0] : first;
+        if (named === undefined)
+            return { kind: "help" };
+        return { kind: "help", command: checkCommand(named) };
+    }
+    if (switchValue("version", values.version)) {
+        if (first !== undefined)
+            checkCommand(first);
+        return { kind: "version" };
+    }
+    if (first === undefined) {
         throw new ConfigError(`No command given; use 'table-sync full-sync …' or 'table-sync backfill --since …' (see 'table-sync --help').`);
     }
-    if (!MODES.includes(command)) {
-        throw new ConfigError(`Unknown command '${command}'; use one of: ${MODES.join(", ")} (see 'table-sync --help').`);
+    const command = checkCommand(first);
+    if (rest.length > 0) {
+        throw new ConfigError(`Unexpected argument '${rest[0]}' after the command; flags start with '--' (see 'table-sync --help').`);
     }
-    if (extra.length > 0) {
-        throw new ConfigError(`Unexpected argument '${extra[0]}' after the command; flags start with '--' (see 'table-sync --help').`);
+    for (const name of seen) {
+        if (appliesTo(name, command))
+            continue;
+        const takers = COMMANDS_OF[name];
+        throw new ConfigError(`Option --${name} is for ${commandList(takers)} only; drop it for ${command}` +
+            (takers.length === 1 ? `, or run 'table-sync ${takers[0]}'.` : "."));
+    }
+    for (const [name, example] of Object.entries(WHOLE_NUMBER_FLAGS)) {
+        const v = values[name];
+        if (v !== undefined && !/^[0-9]+$/.test(v)) {
+            throw new ConfigError(`Option --${name} is '${v}'; use a whole number written in digits, e.g. --${name} ${example}.`);
+        }
     }
     const raw = { mode: command };
     const flags = new Set();
@@ -34511,125 +34973,197 @@ function parseCliArgs(argv) {
         raw["state-key"] = values["state-file"];
         flags.add("state-file");
     }
+    if (values["report-path"] !== undefined && values["report-path"].trim() === "") {
+        throw new ConfigError(`Option --report-path is empty; give a file path, or leave the option out.`);
+    }
     let progressSeconds;
     const ps = values["progress-seconds"];
     if (ps !== undefined) {
         progressSeconds = Number(ps);
-        if (ps.trim() === "" ||
-            !Number.isFinite(progressSeconds) ||
-            progressSeconds < 0 ||
-            progressSeconds > 86_400) {
+        if (!/^[0-9]+(\.[0-9]+)?$/.test(ps) || progressSeconds > 86_400) {
             throw new ConfigError(`Option --progress-seconds is '${ps}'; use a number of seconds (0 turns progress off).`);
         }
     }
     return {
         kind: "run",
-        command: command,
+        command,
         raw,
         options: { json: switchValue("json", values.json), progressSeconds },
         flags,
     };
 }
-/**
- * Config errors are written for the action (`Input 'tables' is empty`); on the command line the same
- * sentence names the flag (`Option --tables is empty`).
- */
-function cliMessage(message) {
-    return message
-        .replace(/Input '([a-z-]+)'/g, (_m, name) => `Option --${flagFor(name)}`)
-        .replace(/'([a-z]+(?:-[a-z]+)+)'/g, (m, name) => KNOWN_INPUTS.has(name) ? `--${flagFor(name)}` : m);
-}
 const KNOWN_INPUTS = new Set([...INPUT_FLAGS, "state-key", "state-store"]);
+/** Switches that are on unless turned off (`--no-create-tables`). */
+const ON_BY_DEFAULT = new Set(["create-tables", "fail-on-difference"]);
 function flagFor(input) {
     return input === "state-key" || input === "state-store" ? "state-file" : input;
 }
-const HELP = `table-sync — copy Azure Table Storage tables to Azure Cosmos DB for Table (or another
-table account) with exact types, for a zero-downtime migration.
+/** What to type to turn a switch on or off, given its default. */
+function switchAdvice(name, on) {
+    if (ON_BY_DEFAULT.has(name))
+        return on ? `drop --no-${name}` : `pass --no-${name}`;
+    return on ? `pass --${name}` : `drop --${name}`;
+}
+const known = (name) => KNOWN_INPUTS.has(name);
+/**
+ * Config, state and engine sentences are written for the action (`Input 'tables' is empty`, `run verify with
+ * 'repair: true'`); on the command line the same sentence names the flag (`Option --tables is empty`,
+ * `run verify with --repair`). Only for our own sentences: never for a service's message about an entity.
+ */
+function cliMessage(message) {
+    return (message
+        // Input 'tables' is empty → Option --tables is empty
+        .replace(/Input '([a-z-]+)'/g, (_m, name) => `Option --${flagFor(name)}`)
+        // 'repair: true' → --repair; 'dry-run: false' → --no-dry-run
+        .replace(/'([a-z-]+): (true|false)'/g, (m, name, v) => known(name) ? (v === "true" ? `--${name}` : `--no-${name}`) : m)
+        // set 'since' to the UTC time → pass --since with the UTC time
+        .replace(/\bset '([a-z-]+)'( to\b)?/g, (m, name, to) => known(name) ? `pass --${flagFor(name)}${to ? " with" : ""}` : m)
+        // set create-tables to true → drop --no-create-tables
+        .replace(/\bset ([a-z]+(?:-[a-z]+)+) to (true|false)\b/g, (m, name, v) => known(name) ? switchAdvice(name, v === "true") : m)
+        // create-tables is off → --no-create-tables was given
+        .replace(/(?<![-\w])([a-z]+(?:-[a-z]+)+) is off\b/g, (m, name) => ON_BY_DEFAULT.has(name) ? `--no-${name} was given` : m)
+        // check the 'query-filter' input → check --query-filter
+        .replace(/\bthe '([a-z-]+)' input\b/g, (m, name) => (known(name) ? `--${flagFor(name)}` : m))
+        // use mode 'full-sync', or 'verify' with … / run 'full-sync' first → the command to type
+        .replace(/\b(?:mode |(run |or ))'(full-sync|backfill|verify|switch|preflight)'/g, (_m, lead, mode) => `${lead ?? ""}'table-sync ${mode}'`)
+        // 'source-endpoint' → --source-endpoint
+        .replace(/'([a-z]+(?:-[a-z]+)+)'/g, (m, name) => (known(name) ? `--${flagFor(name)}` : m))
+        // delete-extra is refused → --delete-extra is refused (not inside paths, flags or other words)
+        .replace(/(?<![-\w'/.\\])([a-z]+(?:-[a-z]+)+)(?![-\w'/\\]|\.\w)/g, (m, name) => known(name) ? `--${flagFor(name)}` : m)
+        .replace(/\bverify with repair but\b/g, "verify with --repair but"));
+}
 
-Usage:
-  table-sync full-sync --tables <list> [--state-file <path>] [options]
-  table-sync backfill  --tables <list> (--state-file <path> | --since <ISO-8601 UTC>) [options]
-  table-sync verify    --tables <list> [--sample 0.01] [--repair [--delete-extra]] [options]
-  table-sync switch    --tables <list> --state-file <path> [--sample 0.01] [options]
-  table-sync preflight --tables <list> [--destination-kind cosmos] [--property-renames …]
-
-Commands:
-  full-sync   Copy every entity of each table (step 1 of a migration); records a watermark per table.
-  backfill    Copy only entities inserted or changed since the watermark (or --since), less the overlap:
-              Timestamp ge datetime'…' (steps 2 and 4: repeat until the switch, and once more after it).
-              After a recorded switch it never overwrites what the app wrote on the destination.
-  verify      Compare every entity (or a --sample) of source and destination: missing, extra, different.
-  switch      A final backfill, a verify, then records switched-at (destination clock) in the state.
-  preflight   Read the source only: sizes, reserved names, keys Cosmos refuses, a time estimate.
-
-Connections (for each side give a connection string OR an endpoint):
-  --source-connection-string <cs>       Account key or SAS connection string, or UseDevelopmentStorage=true.
-  --destination-connection-string <cs>  Prefer the environment variables SOURCE_CONNECTION_STRING and
-                                        DESTINATION_CONNECTION_STRING, or a .env file in the current
-                                        directory, to keep secrets out of shell history.
-                                        Flags win over the environment, the environment over .env.
-  --source-endpoint <url>               e.g. https://acct.table.core.windows.net — signs in with Entra ID
-  --destination-endpoint <url>          (DefaultAzureCredential: Azure CLI login, managed identity,
-                                        workload identity, AZURE_* environment variables).
-  --client-id <id>, --tenant-id <id>    Pick the identity DefaultAzureCredential uses.
-  --source-kind auto|table|cosmos       Service type (default auto: *.table.cosmos.azure.com is cosmos).
-  --destination-kind auto|table|cosmos
-
-What to copy:
-  --tables <list>                 Comma-separated; 'name' or 'source:destination', e.g. orders,users:users2.
-  --since <time>                  backfill: ISO-8601 UTC, e.g. 2024-05-01T12:00:00Z. Use the source clock
-                                  a previous run reported (the summary prints the next --since).
-  --query-filter <odata>          An extra OData filter for every table, ANDed with --since.
-  --property-renames <list>       from:to pairs, e.g. id:entityId (Cosmos reserves id, etag, rid, ResourceId).
-
-How to write:
-  --write-mode replace|merge|insert   Default replace (upsert). insert skips entities that exist.
-  --concurrency <n>               Transactions in flight over the run (1–256, default 8); fewer while the
-                                  destination throttles (HTTP 429), then more again.
-  --max-entities-per-second <n>   Never write more entities per second than this (default: no cap).
-  --no-create-tables              Do not create missing destination tables (same: --create-tables false).
-  --dry-run                       Read and count only; write nothing.
-  --max-failures-reported <n>     Failed entities listed per table (default 50; all are counted).
-
-Verify and switch:
-  --sample <fraction>             Check this fraction of the source entities (default 1: all of them).
-  --repair                        verify: copy missing and different entities from the source.
-  --delete-extra                  verify --repair: delete destination entities the source no longer has
-                                  (refused once a switch is recorded).
-  --no-fail-on-difference         verify: exit 0 even when the tables differ.
-  --report-path <path>            Where the JSON report goes (default ./table-sync-report.json).
-  --conflict skip|source-wins     After the switch: keep the app's write (default) or overwrite it.
-
-Scale out:
-  --shard <i/n>                   full-sync/backfill: copy the i-th of n partition-key ranges of each table
-                                  (run n of these at once, sharing one --state-file).
-  --read-ranges <k>               Read each table through k key ranges at once (default 1), sharing
-                                  --concurrency; worth it when reading the source is the bottleneck.
-
-Output:
-  --progress-seconds <s>          Seconds between progress lines on stderr (default 5; 0 turns them off).
-  --json                          Print the result as JSON on stdout (the summary then goes to stderr).
-  --state-file <path>             Keep per-table watermarks in this JSON file (full-sync records, backfill reads).
-  --overlap-seconds <s>           How far before a stored watermark a backfill re-reads (default 120).
-  --checkpoint-seconds <s>        full-sync with --state-file: save a resume point every s seconds (default
-                                  60) and on Ctrl+C/SIGTERM; the next full-sync resumes from it.
-  -h, --help                      Show this help.
-
-Exit status: 0 when every entity of every table was copied (verify: in sync; switch: ready; preflight:
-nothing blocks a full sync), 1 when an entity or a table failed or the check did not pass,
-2 for a usage or configuration error.
-
-Examples:
-  export SOURCE_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…'
-  export DESTINATION_CONNECTION_STRING='…;TableEndpoint=https://acct.table.cosmos.azure.com:443/;'
-  table-sync full-sync --tables orders,users --property-renames id:entityId
-  table-sync backfill --tables orders,users --property-renames id:entityId --since 2024-05-01T12:00:00Z
-`;
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/engine/report-path.ts
+// Where the JSON report of verify, switch and preflight goes is checked before the run starts, so a path that
+// cannot be written fails at once instead of after the work (a switch would already be recorded). Missing
+// directories are fine (writeCheckReport creates them); the nearest existing one must be a writable directory.
+// The adapters word the problem for their own input (`--report-path`, `report-path`).
+
+
+function code(err) {
+    return err.code ?? "unknown error";
+}
+/** What keeps `path` (absolute) from taking the report, or undefined when it can. */
+function reportPathProblem(path) {
+    let stat;
+    try {
+        stat = (0,external_node_fs_.statSync)(path);
+    }
+    catch (err) {
+        const c = code(err);
+        if (c !== "ENOENT" && c !== "ENOTDIR")
+            return { kind: "unchecked", code: c };
+    }
+    if (stat) {
+        if (stat.isDirectory())
+            return { kind: "directory" };
+        try {
+            (0,external_node_fs_.accessSync)(path, external_node_fs_.constants.W_OK);
+        }
+        catch (err) {
+            return { kind: "unwritable", code: code(err) };
+        }
+        return undefined;
+    }
+    // The file does not exist yet: the nearest existing ancestor must be a directory we may create files in.
+    for (let dir = (0,external_node_path_.dirname)(path);; dir = (0,external_node_path_.dirname)(dir)) {
+        let parent;
+        try {
+            parent = (0,external_node_fs_.statSync)(dir);
+        }
+        catch (err) {
+            const c = code(err);
+            if ((c === "ENOENT" || c === "ENOTDIR") && (0,external_node_path_.dirname)(dir) !== dir)
+                continue;
+            return { kind: "parent-unchecked", dir, code: c };
+        }
+        if (!parent.isDirectory())
+            return { kind: "parent-file", dir };
+        try {
+            (0,external_node_fs_.accessSync)(dir, external_node_fs_.constants.W_OK | external_node_fs_.constants.X_OK);
+        }
+        catch (err) {
+            return { kind: "parent-unwritable", dir, code: code(err) };
+        }
+        return undefined;
+    }
+}
+/** The reason a write failed, short: "ENOSPC: no space left on device, write" → "ENOSPC: no space left on device". */
+function writeFailureReason(err) {
+    return (err instanceof Error ? err.message : String(err)).split(",")[0].replace(/\s+/g, " ").trim();
+}
+
+;// CONCATENATED MODULE: ./src/cli/report-path.ts
+// --report-path is checked before verify, switch or preflight start, so a path that cannot be written fails in
+// one sentence at once instead of after the whole run. Missing directories are fine: they are created when the
+// report is written (as the README says); what must hold is that the nearest existing one is a writable directory.
+
+
+/** Why `path` (absolute) cannot take the report, as one sentence, or undefined when it can. */
+function report_path_reportPathProblem(path, given) {
+    const option = `Option --report-path is '${given ?? path}'`;
+    const problem = reportPathProblem(path);
+    if (!problem)
+        return undefined;
+    switch (problem.kind) {
+        case "unchecked":
+            return `${option}, which cannot be checked (${problem.code}); give a file path you can write to.`;
+        case "directory":
+            return `${option}, which is a directory; give a file path, e.g. ${(0,external_node_path_.join)(path, "table-sync-report.json")}.`;
+        case "unwritable":
+            return `${option}, which cannot be written (${problem.code}); give a file path you can write to.`;
+        case "parent-unchecked":
+            return `${option}, but ${problem.dir} cannot be checked (${problem.code}); give a file path you can write to.`;
+        case "parent-file":
+            return `${option}, but ${problem.dir} is a file, not a directory; give a path inside a directory.`;
+        case "parent-unwritable":
+            return `${option}, but the directory ${problem.dir} cannot be written (${problem.code}); give a path you can write to.`;
+    }
+}
+/** The sentence for a report that could not be written after the run (the outcome is printed already). */
+function reportWriteFailure(path, err) {
+    return `The JSON report could not be written to ${path} (${writeFailureReason(err)}); the result above stands, but give --report-path a file you can write to.`;
+}
+
+;// CONCATENATED MODULE: ./src/cli/version.ts
+// `table-sync --version`: the version in the package's own package.json. The CLI runs from several places —
+// bin/table-sync.js → dist/cli/index.js (the bundle), build/src/cli/index.js (tsc), src/cli (tests) — so the
+// file is found by walking up from the running script to the first package.json that names this package
+// (dist/package.json only says `"type": "module"` and is passed over).
+
+
+const PACKAGE_NAME = "azure-table-sync";
+/** The package's version, looked up from `script` (default: the running script), or undefined. */
+function packageVersion(script = process.argv[1]) {
+    if (!script)
+        return undefined;
+    let dir;
+    try {
+        dir = (0,external_node_path_.dirname)((0,external_node_fs_.realpathSync)(script));
+    }
+    catch {
+        dir = (0,external_node_path_.dirname)(script);
+    }
+    for (;;) {
+        try {
+            const pkg = JSON.parse((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(dir, "package.json"), "utf8"));
+            if (pkg.name === PACKAGE_NAME && typeof pkg.version === "string")
+                return pkg.version;
+        }
+        catch {
+            // No package.json here, or not JSON: look further up.
+        }
+        const up = (0,external_node_path_.dirname)(dir);
+        if (up === dir)
+            return undefined;
+        dir = up;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/env-file.ts
 // A `.env` file in the working directory, so connection strings stay out of shell history.
 // Lines are `KEY=VALUE` (an optional leading `export `); `#` starts a comment outside quotes;
@@ -34767,6 +35301,8 @@ const CheckpointSchema = looseObject({
     read: count,
     /** The run's query-filter: a continuation is only valid for the query that produced it. */
     queryFilter: schemas_string().optional(),
+    /** The run's property renames (`from:to,…`): entities before the continuation were written with them. */
+    propertyRenames: schemas_string().optional(),
     /** Entities written before the continuation (over every resumed run). */
     written: count.optional(),
     at: isoUtc,
@@ -34829,7 +35365,57 @@ const StateSchema = looseObject({
 const ARROW = "→";
 /** The state's key for a table pair: `source→destination`. */
 function tableKey(spec) {
-    return `${spec.source}${ARROW}${spec.destination}`;
+    // Table names are case-insensitive in both services: `Users` and `users` are one table, so one entry
+    // (its watermark and, above all, its switched-at must not be escaped by a change of case).
+    return `${spec.source}${ARROW}${spec.destination}`.toLowerCase();
+}
+/**
+ * One entry out of two stored for the same table under keys that differ only in case (states written
+ * before keys were case-insensitive): never less safe than either. The older watermark (more is read
+ * again), the earlier switch (more is guarded), every post-switch write of ours; two checkpoints cannot
+ * both be right, so the full sync starts that table again.
+ */
+function mergeEntries(a, b) {
+    const merged = { ...b, ...a };
+    const either = (x, y) => (x === undefined ? y : earlier(x, y));
+    const watermark = either(a.watermark, b.watermark);
+    const switchedAt = either(a.switchedAt, b.switchedAt);
+    if (watermark)
+        merged.watermark = watermark;
+    if (switchedAt)
+        merged.switchedAt = switchedAt;
+    if (a.postSwitchWrites || b.postSwitchWrites) {
+        merged.postSwitchWrites = [...new Set([...(b.postSwitchWrites ?? []), ...(a.postSwitchWrites ?? [])])];
+    }
+    if (a.checkpoint && b.checkpoint)
+        delete merged.checkpoint;
+    return merged;
+}
+/** The state with every table key in the case `tableKey` makes (entries that collide are merged). */
+function withCaseInsensitiveKeys(state) {
+    const keys = Object.keys(state.tables);
+    const lowerDone = (run) => ({
+        ...run,
+        done: [...new Set(run.done.map((k) => k.toLowerCase()))],
+    });
+    if (keys.every((k) => k === k.toLowerCase()) &&
+        (state.fullSync?.done ?? []).every((k) => k === k.toLowerCase()) &&
+        Object.values(state.fullSyncShards ?? {}).every((r) => r.done.every((k) => k === k.toLowerCase()))) {
+        return state;
+    }
+    const tables = {};
+    for (const key of keys) {
+        const lower = key.toLowerCase();
+        const entry = state.tables[key];
+        tables[lower] = tables[lower] ? mergeEntries(tables[lower], entry) : entry;
+    }
+    const next = { ...state, tables };
+    if (state.fullSync)
+        next.fullSync = lowerDone(state.fullSync);
+    if (state.fullSyncShards) {
+        next.fullSyncShards = Object.fromEntries(Object.entries(state.fullSyncShards).map(([sid, run]) => [sid, lowerDone(run)]));
+    }
+    return next;
 }
 /** The table pair of a key made by `tableKey`. */
 function parseTableKey(key) {
@@ -34965,7 +35551,7 @@ function parseState(text, where) {
     if (!parsed.success) {
         throw new StateError(`The state in ${where} is damaged: ${formatIssues(parsed.error)}; fix or delete it, then run 'full-sync'.`);
     }
-    return parsed.data;
+    return withCaseInsensitiveKeys(parsed.data);
 }
 function formatIssues(error) {
     return error.issues
@@ -36224,6 +36810,11 @@ class TransformError extends Error {
 function createTransformer(opts) {
     const map = new Map(opts.renames.map((r) => [r.from, r.to]));
     const guardReserved = opts.destinationKind === "cosmos";
+    // A rename onto a reserved name would fail every entity that has the property: say it once, up front.
+    const onto = guardReserved ? opts.renames.find((r) => isCosmosReserved(r.to)) : undefined;
+    if (onto) {
+        throw new TransformError(`property-renames maps '${onto.from}' to '${onto.to}', which Cosmos DB for Table reserves; choose another name (e.g. '${onto.from}:${suggestName(onto.to)}').`);
+    }
     if (map.size === 0 && !guardReserved)
         return { apply: (e) => e };
     return {
@@ -36918,6 +37509,9 @@ class SerialQueue {
 // that changed or vanished since the verify's scan is copied as it is now, or left alone. A delete
 // goes out only when the source still lacks the entity. (Refusing `deleteExtra` once a switch is
 // recorded is the caller's job: after the switch a destination-only entity is probably the app's.)
+// After a switch, a copy goes through the same guard as a post-switch backfill: the destination is read
+// first, an entity the app changed since the switch is a conflict and is left alone (unless the policy
+// is source-wins), and the write carries the ETag read, so an app write racing it is a conflict too.
 // Point reads make repair cheap for a few differences; when most of a table is missing, a full sync
 // is faster.
 
@@ -36926,12 +37520,14 @@ class SerialQueue {
 
 
 
+
 /** One entity by its keys, or undefined when it does not exist (404). */
-async function readEntity(http, table, key, side) {
+async function readEntity(http, table, key, side, stats) {
     const res = await http.send({
         method: "GET",
         url: keyUrl(`${http.url}/${table}`, key.partitionKey, key.rowKey),
         headers: { Accept: "application/json;odata=minimalmetadata" },
+        stats,
     });
     if (res.status === 404)
         return undefined;
@@ -36956,6 +37552,8 @@ class Repairer {
         skipped: 0,
         failed: 0,
         failures: [],
+        conflicts: 0,
+        conflictDetails: [],
         complete: true,
     };
     writer;
@@ -36973,12 +37571,18 @@ class Repairer {
             concurrency: opts.concurrency,
             maxFailuresKept: opts.maxFailuresKept,
             sortedSource: false,
-            onLanded: (op) => {
+            onLanded: (op, etag) => {
                 if (op.kind === "delete")
                     this.result.deleted++;
                 else
                     this.result.copied++;
+                if (opts.guard && etag)
+                    opts.guard.ours.add(ourWriteId(op.entity.partitionKey, op.entity.rowKey, etag));
             },
+            ...(opts.guard && {
+                classifyRejection: classifyGuarded,
+                onConflict: (op, status, message) => this.conflict(op.entity, `the destination changed while we wrote it (HTTP ${status}: ${message})`),
+            }),
         });
     }
     /** The destination table must exist before we write to it (verify may have found it missing). */
@@ -37001,8 +37605,28 @@ class Repairer {
                 this.fail(key, describeError(err));
                 return;
             }
-            await this.write(() => this.writer.add("upsert-replace", out));
+            const guard = this.opts.guard;
+            if (!guard) {
+                await this.write(() => this.writer.add("upsert-replace", out));
+                return;
+            }
+            const there = await readEntity(this.destination, this.spec.destination, key, "destination");
+            const d = decide(guard, "replace", there, out);
+            if (d.conflict)
+                this.conflict(out, d.conflict);
+            else if (d.op) {
+                const op = d.op;
+                await this.write(() => this.writer.add(op.kind, out, op.ifMatch));
+            }
+            else
+                this.result.skipped++; // already what the source holds
         });
+    }
+    conflict(key, message) {
+        this.result.conflicts++;
+        if (this.result.conflictDetails.length < this.opts.maxFailuresKept) {
+            this.result.conflictDetails.push({ partitionKey: key.partitionKey, rowKey: key.rowKey, message });
+        }
     }
     /** Delete the destination entity with these keys, unless the source holds it (again). */
     async remove(key) {
@@ -37072,9 +37696,9 @@ function ourWriteId(partitionKey, rowKey, etag) {
         .digest("base64url")
         .slice(0, 12);
 }
-/** The destination entity, or undefined when it does not exist. */
-function readDestinationEntity(http, table, partitionKey, rowKey) {
-    return readEntity(http, table, { partitionKey, rowKey }, "destination");
+/** The destination entity, or undefined when it does not exist; its requests are counted in `stats`. */
+function readDestinationEntity(http, table, partitionKey, rowKey, stats) {
+    return readEntity(http, table, { partitionKey, rowKey }, "destination", stats);
 }
 /** Decide what to do with one source entity given what the destination holds now. */
 function decide(guard, mode, current, wanted) {
@@ -37109,7 +37733,7 @@ function classifyGuarded(op, status) {
     return "failed";
 }
 /** The server's clock now (the `Date` of a cheap request): `switched-at` is taken on the destination's. */
-async function serverClock(http) {
+async function serverClock(http, side = "destination") {
     const res = await http.send({
         method: "GET",
         url: `${http.url}/Tables?$top=1`,
@@ -37117,7 +37741,7 @@ async function serverClock(http) {
     });
     const date = Date.parse(res.headers["date"] ?? "");
     if (res.status >= 300 || !Number.isFinite(date)) {
-        throw ServiceError.from(res, "Reading the destination's clock");
+        throw ServiceError.from(res, `Reading the ${side}'s clock`);
     }
     return new Date(date);
 }
@@ -37160,6 +37784,10 @@ function connect(config, signal) {
         secrets: [...src.secrets, ...dst.secrets],
         flow,
     };
+}
+/** The source alone (preflight needs no destination). */
+function connectSource(config, signal) {
+    return new TableHttp(createServiceClient(config.source, "source"), { ...DEFAULT_RETRY, ...config.retry }, signal);
 }
 /** Create the table unless it exists. */
 async function ensureTable(http, table, stats) {
@@ -37236,11 +37864,20 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         continuation: plan.continuation,
         firstPageSize: FIRST_PAGE_SIZE,
     });
-    const transformer = createTransformer({
-        renames: config.propertyRenames,
-        destinationKind: conn.destination.kind,
-        sourceTable: spec.source,
-    });
+    let transformer;
+    try {
+        transformer = createTransformer({
+            renames: config.propertyRenames,
+            destinationKind: conn.destination.kind,
+            sourceTable: spec.source,
+        });
+    }
+    catch (err) {
+        // Renames the destination cannot take: one table error before anything is read, not one per entity.
+        result.error = `Table ${spec.source}: ${describeError(err)}`;
+        result.durationMs = Date.now() - started;
+        return result;
+    }
     const guard = plan.guard;
     const writer = new TableWriter(conn.destination, spec.destination, {
         concurrency: config.concurrency,
@@ -37263,12 +37900,14 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
     };
     let guardConflicts = 0;
     let guardSkipped = 0;
+    // The guard's point reads, counted with this table's requests like the reader's and the writer's.
+    const guardStats = { requests: 0, throttled: 0, retries: 0 };
     /** Post-switch: read each destination entity first, then write only what the app has not changed. */
     const writeGuarded = async (g, entities) => {
         const width = Math.max(4, config.concurrency * 4);
         for (let i = 0; i < entities.length; i += width) {
             const chunk = entities.slice(i, i + width);
-            const current = await Promise.all(chunk.map((e) => readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey)));
+            const current = await Promise.all(chunk.map((e) => readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey, guardStats)));
             for (let j = 0; j < chunk.length; j++) {
                 const d = decide(g, config.writeMode, current[j], chunk[j]);
                 if (d.conflict) {
@@ -37396,8 +38035,9 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
     }
     result.durationMs = Date.now() - started;
     // Counted per reader and writer: tables copied at once share the connections.
-    result.throttled = writer.httpStats.throttled + reader.httpStats.throttled;
-    result.retries = writer.httpStats.retries + reader.httpStats.retries;
+    const counted = [writer.httpStats, reader.httpStats, guardStats];
+    result.throttled = counted.reduce((n, s) => n + s.throttled, 0);
+    result.retries = counted.reduce((n, s) => n + s.retries, 0);
     report();
     return result;
 }
@@ -37493,11 +38133,7 @@ function sinceFilter(since) {
 function planTable(config, state, spec, ctx = { sourceKind: "table" }) {
     const key = tableKey(spec);
     const stored = state?.tables[key];
-    const switchedAt = stored?.switchedAt;
-    const ours = stored?.postSwitchWrites ?? [];
-    const guard = switchedAt
-        ? { switchedAt, ours: new Set(ours), policy: config.conflict ?? "skip" }
-        : undefined;
+    const guard = switchGuard(state, spec, config.conflict);
     if (config.mode !== "backfill") {
         // A full sync resumes the scan a cancelled or killed full sync checkpointed.
         const cp = stored?.checkpoint;
@@ -37516,6 +38152,17 @@ function planTable(config, state, spec, ctx = { sourceKind: "table" }) {
     }
     const from = backfillStart(state, key, config.since, config.overlapSeconds);
     return { filter: andFilters(sinceFilter(from), config.queryFilter), guard };
+}
+/** Once a switch is recorded for the table, what every write to it must respect (the app's writes). */
+function switchGuard(state, spec, conflict) {
+    const stored = state?.tables[tableKey(spec)];
+    if (!stored?.switchedAt)
+        return undefined;
+    return {
+        switchedAt: stored.switchedAt,
+        ours: new Set(stored.postSwitchWrites ?? []),
+        policy: conflict ?? "skip",
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/shard.ts
@@ -37897,6 +38544,7 @@ class TableVerifier {
             this.repairer = new Repairer(source, destination, spec, this.transformer, {
                 concurrency,
                 maxFailuresKept: this.maxSamples,
+                guard: opts.guard,
             });
         }
     }
@@ -38427,13 +39075,37 @@ function engineConfigOf(config, deps) {
         checkpointIntervalMs: deps.checkpointIntervalMs ?? config.checkpointSeconds * 1000,
     };
 }
-function describeTable(key) {
-    const { source, destination } = parseTableKey(key);
+/**
+ * A `since` after the source's clock reads nothing, and the run would still move the watermark to that clock:
+ * the changes before it would never be copied. The runner's clock may be wrong, so the source's decides.
+ */
+async function refuseFutureSince(config, deps, signal) {
+    const since = config.since;
+    if (!since)
+        return;
+    const clock = await serverClock(connectSource(engineConfigOf(config, deps), signal), "source");
+    // The Date header has whole seconds.
+    if (since.getTime() > clock.getTime() + 1_000) {
+        throw new StateError(`Input 'since' is ${since.toISOString()}, later than the source's clock (${clock.toISOString()}): the backfill would copy nothing and move the watermarks past changes it never read; use a time before ${clock.toISOString()}.`);
+    }
+}
+/** The first table-level error of a run, as ": table x: …" (the reason a user needs first), or "". */
+function firstTableError(run) {
+    const failed = run.tables.find((r) => r.result.error);
+    return failed ? `: table ${failed.result.source}: ${failed.result.error?.replace(/\.$/, "")}` : "";
+}
+/** The run's property renames as a checkpoint records them (`from:to,…`; empty when none). */
+function renamesText(config) {
+    return config.propertyRenames.map((r) => `${r.from}:${r.to}`).join(",");
+}
+/** A table as the user spelled it in `tables` (keys are lower case), or as its key says. */
+function describeTable(key, specs) {
+    const { source, destination } = specs.find((s) => tableKey(s) === key) ?? parseTableKey(key);
     return source === destination ? source : `${source} → ${destination}`;
 }
-function describeCheckpoint(key, cp) {
+function describeCheckpoint(key, cp, specs) {
     // Continuation tokens are opaque (the service may encode them): name the position by its count.
-    return `table ${describeTable(key)} after its first ${cp.read} entities`;
+    return `table ${describeTable(key, specs)} after its first ${cp.read} entities`;
 }
 function lagOf(result, watermark) {
     const end = Date.parse(result.sourceClockAtEnd ?? "");
@@ -38447,6 +39119,8 @@ async function runCopy(config, deps, events = {}) {
     if (config.mode !== "full-sync" && config.mode !== "backfill") {
         throw new StateError(`Mode '${config.mode}' does not copy tables; it has its own step.`);
     }
+    if (config.mode === "backfill" && config.since)
+        await refuseFutureSince(config, deps, events.signal);
     if (!config.shard && config.readRanges > 1)
         return runRanges(config, deps, events);
     const store = deps.store;
@@ -38511,16 +39185,24 @@ async function runCopy(config, deps, events = {}) {
     const keys = config.tables.map(tableKey);
     const resumable = config.mode === "full-sync" && !!store && !config.dryRun;
     // A continuation belongs to the query that produced it: with another query-filter it could skip entities.
+    // And the entities before it were written with the run's renames: with others, the destination would
+    // hold two shapes of one table.
+    const renames = renamesText(config);
     for (const key of keys) {
         const cp = state.tables[key]?.checkpoint;
         if (!resumable || !cp || cp.mode !== config.mode)
             continue;
-        if ((cp.queryFilter ?? "") === (config.queryFilter ?? ""))
+        const changed = (cp.queryFilter ?? "") !== (config.queryFilter ?? "")
+            ? "query-filter"
+            : (cp.propertyRenames ?? "") !== renames
+                ? "property-renames"
+                : undefined;
+        if (!changed)
             continue;
         const table = { ...state.tables[key] };
         delete table.checkpoint;
         state = { ...state, tables: { ...state.tables, [key]: table } };
-        notice(`The checkpoint of table ${describeTable(key)} was saved with another query-filter, so the table is copied from the start.`);
+        notice(`The checkpoint of table ${describeTable(key, config.tables)} was saved with another ${changed}, so the table is copied from the start.`);
     }
     let marker;
     if (resumable) {
@@ -38532,7 +39214,7 @@ async function runCopy(config, deps, events = {}) {
             const checkpointed = keys.filter((k) => !marker?.done.includes(k) && state.tables[k]?.checkpoint?.mode === "full-sync");
             const parts = [
                 `${marker.done.length} of ${keys.length} ${keys.length === 1 ? "table" : "tables"} already done`,
-                ...checkpointed.map((k) => `${describeCheckpoint(k, state.tables[k].checkpoint)} from its checkpoint`),
+                ...checkpointed.map((k) => `${describeCheckpoint(k, state.tables[k].checkpoint, config.tables)} from its checkpoint`),
             ];
             notice(`Resuming the full sync started at ${previous.startedAt}: ${parts.join(", ")}.`);
         }
@@ -38566,6 +39248,7 @@ async function runCopy(config, deps, events = {}) {
                     sourceClockAtStart: info.sourceClockAtStart,
                     mode: config.mode,
                     ...(config.queryFilter && { queryFilter: config.queryFilter }),
+                    ...(renames && { propertyRenames: renames }),
                     read: info.read,
                     written: info.written,
                     at: new Date().toISOString(),
@@ -38879,13 +39562,13 @@ async function prepareShards(config, shard, deps, store, notice) {
             continue;
         const plan = storedPlan(latest, key);
         if (!plan) {
-            failures.set(key, new StateError(`Table ${describeTable(key)}: the shard plan could not be stored in ${store.describe()}; run the shard again.`));
+            failures.set(key, new StateError(`Table ${describeTable(key, config.tables)}: the shard plan could not be stored in ${store.describe()}; run the shard again.`));
             continue;
         }
         plans.set(key, plan.id);
         const range = shardRange(plan, shard.index);
         ranges.set(key, range);
-        notice(`${deps.inProcessShards ? "Range" : "Shard"} ${sid} of table ${describeTable(key)} reads PartitionKey ${describeRange(range)} (plan ${plan.id}, sampled from ${plan.sampledFrom} entities).`);
+        notice(`${deps.inProcessShards ? "Range" : "Shard"} ${sid} of table ${describeTable(key, config.tables)} reads PartitionKey ${describeRange(range)} (plan ${plan.id}, sampled from ${plan.sampledFrom} entities).`);
     }
     return { sid, latest, plans, ranges, failures };
 }
@@ -38906,7 +39589,7 @@ function cancelledMessage(config, keys, state, saved, resumable, completed) {
     if (open.length === 0) {
         return `The run was cancelled before a checkpoint was saved; the next full sync ${done.length ? `skips the ${done.length} finished tables and ` : ""}copies the others from the start.`;
     }
-    const shown = (fresh.length ? fresh : open).map((k) => describeCheckpoint(k, state.tables[k].checkpoint));
+    const shown = (fresh.length ? fresh : open).map((k) => describeCheckpoint(k, state.tables[k].checkpoint, config.tables));
     return `The run was cancelled; a checkpoint was saved: the next full sync resumes ${shown.join(", ")}${done.length ? ` and skips the ${done.length} finished tables` : ""}.`;
 }
 function differencesOf(v) {
@@ -38916,11 +39599,16 @@ async function verifyAll(config, conn, events, opts) {
     const results = [];
     for (const spec of config.tables) {
         events.onTableStart?.(spec, config.sample < 1 ? `verify (sample ${config.sample})` : "verify");
+        // After a switch, repair keeps the app's writes; the guards come back with our writes' ids.
+        const guard = opts.repair ? switchGuard(opts.state, spec, config.conflict) : undefined;
+        if (guard)
+            opts.guards?.set(tableKey(spec), guard);
         const r = await verifyTable(conn, spec, {
             renames: config.propertyRenames,
             sample: config.sample < 1 ? config.sample : undefined,
             repair: opts.repair,
             deleteExtra: opts.deleteExtra,
+            guard,
             concurrency: config.concurrency,
             maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 200)),
             signal: events.signal,
@@ -38930,6 +39618,26 @@ async function verifyAll(config, conn, events, opts) {
         events.onTableEnd?.(spec);
     }
     return results;
+}
+/** Repair's writes after a switch, remembered so the next backfill does not take them for the app's. */
+async function rememberOurWrites(store, guards) {
+    if (!store || guards.size === 0)
+        return;
+    const state = await store.load();
+    if (!state)
+        return;
+    let changed = false;
+    const tables = { ...state.tables };
+    for (const [key, guard] of guards) {
+        const entry = tables[key];
+        // `ours` began as the stored ids: no more of them means repair wrote nothing.
+        if (!entry || guard.ours.size === (entry.postSwitchWrites ?? []).length)
+            continue;
+        tables[key] = { ...entry, postSwitchWrites: [...guard.ours].slice(-MAX_OUR_WRITES) };
+        changed = true;
+    }
+    if (changed)
+        await store.save({ ...state, tables });
 }
 async function runVerify(config, deps, events = {}) {
     const started = Date.now();
@@ -38944,15 +39652,36 @@ async function runVerify(config, deps, events = {}) {
         }
     }
     const conn = connect(engineConfigOf(config, deps), events.signal);
+    const guards = new Map();
     const verify = await verifyAll(config, conn, events, {
         repair: config.repair,
         deleteExtra: config.deleteExtra,
+        state,
+        guards,
     });
+    await rememberOurWrites(deps.store, guards);
     const differences = verify.reduce((n, v) => n + differencesOf(v), 0);
     const inSync = verify.every((v) => v.inSync && !v.error);
-    const repaired = config.repair && verify.every((v) => !v.error && (v.inSync || v.repair?.complete));
+    // Repaired only when nothing is left: no failure, no conflict kept, no extra entity left in place.
+    const extrasLeft = (v) => (config.deleteExtra ? 0 : (v.extra ?? 0));
+    const fullyRepaired = (v) => !!v.repair?.complete && v.repair.conflicts === 0 && extrasLeft(v) === 0;
+    const repaired = config.repair && verify.every((v) => !v.error && (v.inSync || fullyRepaired(v)));
     const errors = verify.filter((v) => v.error);
     const ok = errors.length === 0 && (inSync || repaired || !config.failOnDifference);
+    const left = (f) => verify.reduce((n, v) => n + (v.inSync ? 0 : f(v)), 0);
+    const stillDiffer = () => {
+        const copied = left((v) => v.repair?.copied ?? 0);
+        const deleted = left((v) => v.repair?.deleted ?? 0);
+        const parts = [
+            [left(extrasLeft), "only on the destination (add 'delete-extra: true' to remove them)"],
+            [left((v) => v.repair?.conflicts ?? 0), "changed by the app after the switch, kept (conflict: skip)"],
+            [left((v) => v.repair?.failed ?? 0), "could not be written (see the report)"],
+        ];
+        const what = parts
+            .filter(([n]) => n > 0)
+            .map(([n, text]) => `${n} ${n === 1 ? "entity" : "entities"} ${text}`);
+        return `Repair copied ${copied} ${copied === 1 ? "entity" : "entities"} and deleted ${deleted}, but the tables still differ: ${what.join("; ") || "see the report"}.`;
+    };
     return {
         mode: "verify",
         verify,
@@ -38966,7 +39695,9 @@ async function runVerify(config, deps, events = {}) {
             ? undefined
             : errors.length
                 ? `${errors.length} of ${verify.length} tables could not be verified: ${errors[0].error}`
-                : `The destination differs from the source in ${differences} ${differences === 1 ? "entity" : "entities"}; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
+                : config.repair
+                    ? stillDiffer()
+                    : `The destination differs from the source in ${differences} ${differences === 1 ? "entity" : "entities"}; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).`,
         durationMs: Date.now() - started,
     };
 }
@@ -39008,7 +39739,7 @@ async function runSwitch(config, deps, events = {}) {
             backfill,
             ready: false,
             ok: false,
-            failure: `Not ready to switch: the final backfill failed (${backfill.failure}).`,
+            failure: `Not ready to switch: the final backfill failed (${backfill.failure?.replace(/\.$/, "")})${firstTableError(backfill)}.`,
         });
     }
     // 2. Verify (full, or a sample): the destination must hold what the source holds.
@@ -39044,12 +39775,17 @@ async function runSwitch(config, deps, events = {}) {
 }
 async function runPreflight(config, deps, events = {}) {
     const started = Date.now();
-    const conn = connect(engineConfigOf(config, deps), events.signal);
+    // Preflight reads the source only: without a destination, destination-kind says what to check for.
+    const engine = engineConfigOf(config, deps);
+    const { connectionString, endpoint, kind } = engine.destination;
+    const conn = connectionString || endpoint ? connect(engine, events.signal) : undefined;
+    const source = conn?.source ?? connectSource(engine, events.signal);
+    const destinationKind = conn?.destination.kind ?? (kind === "cosmos" ? "cosmos" : "table");
     const preflight = [];
     for (const spec of config.tables) {
         events.onTableStart?.(spec, "preflight");
-        preflight.push(await preflightTable(conn.source, spec.source, {
-            destinationKind: conn.destination.kind,
+        preflight.push(await preflightTable(source, spec.source, {
+            destinationKind,
             renames: config.propertyRenames,
             maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 50)),
             signal: events.signal,
@@ -39143,6 +39879,11 @@ class Masker {
 ;// CONCATENATED MODULE: ./src/cli/report.ts
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
 
+
+/** A table-level error that only says the run was cancelled (the engine's wording). */
+function isCancelledError(error) {
+    return error !== undefined && /\bthe run was cancelled\b/i.test(error);
+}
 function num(n) {
     return n.toLocaleString("en-US");
 }
@@ -39177,7 +39918,7 @@ function tableDoneLine(r) {
         (r.failed ? `, ${num(r.failed)} failed` : "") +
         (r.conflicts ? `, ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe` : "") +
         ` in ${report_duration(r.durationMs)}` +
-        (r.error ? ` — ${r.error.split("\n")[0]}` : ""));
+        (r.error ? ` — ${cliMessage(r.error.split("\n")[0])}` : ""));
 }
 /**
  * The --since for the next backfill: the earliest source clock at which a table's scan began, less the
@@ -39187,6 +39928,9 @@ function tableDoneLine(r) {
 function nextSince(result) {
     if (result.tables.length === 0 || !result.tables.every(tableSucceeded))
         return undefined;
+    // A resumed full sync earns the clock of the scan it resumed, which the stored watermark holds.
+    if (result.watermark && Number.isFinite(Date.parse(result.watermark)))
+        return new Date(result.watermark);
     let earliest;
     for (const t of result.tables) {
         const ms = Date.parse(t.sourceClockAtStart ?? "");
@@ -39252,7 +39996,7 @@ function formatSummary(result, opts) {
     }
     for (const r of result.tables) {
         if (r.error) {
-            const [first, ...more] = r.error.trimEnd().split("\n");
+            const [first, ...more] = cliMessage(r.error.trimEnd()).split("\n");
             lines.push("", `${r.source}: the table did not complete: ${first}`, ...more.map((l) => `  ${l.trim()}`));
         }
         if (r.failed) {
@@ -39260,13 +40004,9 @@ function formatSummary(result, opts) {
             lines.push("", `${r.source}: ${num(r.failed)} ${r.failed === 1 ? "entity" : "entities"} failed` +
                 (shown === 0 ? "." : shown < r.failed ? `; the first ${shown}:` : ":"));
             for (const f of r.failures) {
-                const where = `PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': `;
-                // Transform errors already name the table and keys; don't say it twice.
-                const message = f.message.startsWith(`Table ${r.source}, ${where}`)
-                    ? f.message.slice(`Table ${r.source}, ${where}`.length)
-                    : f.message;
+                const message = withoutEntityPrefix(f.message, r.source, f);
                 const status = f.status && !message.includes(`HTTP ${f.status}`) ? ` (HTTP ${f.status})` : "";
-                lines.push(`  ${where}${message}${status}`);
+                lines.push(`  PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${message}${status}`);
             }
         }
     }
@@ -39287,15 +40027,26 @@ function formatSummary(result, opts) {
     const since = opts.cancelled || opts.dryRun ? undefined : nextSince(result);
     if (since) {
         lines.push("", `Next backfill: table-sync backfill --since ${isoSeconds(since)} … ` +
-            `(the source clock when this run began; the backfill re-reads ${opts.overlapSeconds} s before it).`);
+            `(the source clock when this copy's scan began; the backfill re-reads ${opts.overlapSeconds} s before it).`);
     }
     else if (failedTables.length > 0 && !opts.cancelled) {
         lines.push("", `Fix the cause and run the same command again for the failed ${failedTables.length === 1 ? "table" : "tables"}.`);
     }
     return lines.join("\n") + "\n";
 }
-/** The text report of verify, switch and preflight. */
-function formatCheck(result, reportPath) {
+/**
+ * The text report of verify, switch and preflight. `reportPath` undefined: the JSON report could not be
+ * written. A cancelled check shows only the tables it finished, and no verdict.
+ */
+function formatCheck(full, reportPath, opts = {}) {
+    const cancelled = opts.cancelled ?? false;
+    const result = cancelled
+        ? {
+            ...full,
+            verify: full.verify.filter((v) => !isCancelledError(v.error)),
+            preflight: full.preflight.filter((p) => !isCancelledError(p.error)),
+        }
+        : full;
     const lines = [];
     if (result.backfill) {
         const t = result.backfill.totals;
@@ -39334,12 +40085,12 @@ function formatCheck(result, reportPath) {
                 lines.push(`  ${v.source}: different PartitionKey '${d.partitionKey}', RowKey '${d.rowKey}': ${d.properties.join(", ")}`);
             }
             for (const u of v.untransformableSamples) {
-                lines.push(`  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${u.message}`);
+                lines.push(`  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${withoutEntityPrefix(u.message, v.source, u)}`);
             }
             for (const n of v.notes)
-                lines.push(`  ${v.source}: ${n}`);
+                lines.push(`  ${v.source}: ${cliMessage(n)}`);
             if (v.error)
-                lines.push(`  ${v.source}: ${v.error}`);
+                lines.push(`  ${v.source}: ${cliMessage(v.error)}`);
         }
     }
     for (const p of result.preflight) {
@@ -39355,11 +40106,25 @@ function formatCheck(result, reportPath) {
         if (p.oversized)
             lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
         for (const b of p.blocking)
-            lines.push(`  BLOCKING: ${b}`);
+            lines.push(`  BLOCKING: ${cliMessage(b)}`);
         for (const w of p.warnings)
-            lines.push(`  note: ${w}`);
+            lines.push(`  note: ${cliMessage(w)}`);
         if (p.error)
-            lines.push(`  ${p.error}`);
+            lines.push(`  ${cliMessage(p.error)}`);
+    }
+    if (cancelled) {
+        const total = full.mode === "preflight" ? full.preflight.length : full.verify.length;
+        const done = result.mode === "preflight" ? result.preflight.length : result.verify.length;
+        const what = full.mode === "preflight" ? "scanned" : "compared";
+        lines.push("", `${full.mode} cancelled: no verdict` +
+            (full.mode === "switch" ? "; switched-at was not recorded" : "") +
+            (total
+                ? ` (${done} of ${total} ${total === 1 ? "table" : "tables"} ${what} before the cancel).`
+                : "."));
+        for (const n of result.notices)
+            lines.push(cliMessage(n));
+        lines.push(reportPath ? `Report (marked cancelled): ${reportPath}` : "Report: not written.");
+        return lines.join("\n") + "\n";
     }
     const verdict = result.mode === "switch"
         ? result.ready
@@ -39376,17 +40141,25 @@ function formatCheck(result, reportPath) {
                 : "preflight: a full sync would fail.";
     lines.push("", verdict);
     for (const n of result.notices)
-        lines.push(n);
+        lines.push(cliMessage(n));
     if (result.failure)
-        lines.push(result.failure);
-    lines.push(`Report: ${reportPath}`);
+        lines.push(cliMessage(result.failure));
+    lines.push(reportPath ? `Report: ${reportPath}` : "Report: not written.");
     return lines.join("\n") + "\n";
+}
+/** Transform errors already name the table and keys ("Table t, PartitionKey …, RowKey …: "): don't say it twice. */
+function withoutEntityPrefix(message, table, key) {
+    const prefix = `Table ${table}, PartitionKey '${key.partitionKey}', RowKey '${key.rowKey}': `;
+    return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 function plural(n, word) {
     return `${num(n)} ${word}${n === 1 ? "" : "s"}`;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
+
 
 
 
@@ -39408,7 +40181,13 @@ class SignInError extends Error {
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
+/** Cancelled by SIGINT (Ctrl+C): 128 + 2, as shells report it. */
 const EXIT_CANCELLED = 130;
+/** Cancelled by SIGTERM (a CI cancel or time-out): 128 + 15. */
+const EXIT_TERMINATED = 143;
+function cancelExitCode(cancel) {
+    return cancel?.by === "SIGTERM" ? EXIT_TERMINATED : EXIT_CANCELLED;
+}
 const SIDES = ["source", "destination"];
 /** Fill each side's connection string from the environment or .env, unless a flag set that side. */
 function applySecretSources(raw, flags, env, dotenv) {
@@ -39456,6 +40235,8 @@ async function engineConfig(config, deps = {}) {
     const sideConfig = async (side) => {
         if (side.connectionString)
             return { connectionString: side.connectionString, kind: side.kind };
+        if (!side.endpoint)
+            return { kind: side.kind }; // preflight without a destination
         credential ??= Promise.resolve((deps.credential ?? defaultCredential)(config.auth));
         return { endpoint: side.endpoint, credential: await credential, kind: side.kind };
     };
@@ -39471,6 +40252,10 @@ async function main(argv, env, io, deps = {}) {
     const out = (text) => print(io.stdout, text);
     const err = (text) => print(io.stderr, text);
     let store;
+    let command;
+    let stopListener;
+    /** Set once the run starts working (signing in, reading): a cancel from then on ends it as cancelled. */
+    let started = false;
     try {
         // Mask anything that looks like a secret in the raw arguments before anything can be printed.
         for (const [i, arg] of argv.entries()) {
@@ -39481,10 +40266,20 @@ async function main(argv, env, io, deps = {}) {
             masker.add(...connectionStringSecrets(env[SECRET_ENV[side]]));
         const parsed = parseCliArgs(argv);
         if (parsed.kind === "help") {
-            out(HELP);
+            out(parsed.command ? commandHelp(parsed.command) : globalHelp());
             return EXIT_OK;
         }
-        const { raw, flags, options, command } = parsed;
+        if (parsed.kind === "version") {
+            const version = packageVersion();
+            if (!version) {
+                err(`table-sync: The version is unknown: no package.json of azure-table-sync was found above the program.\n`);
+                return EXIT_FAILED;
+            }
+            out(`table-sync ${version}\n`);
+            return EXIT_OK;
+        }
+        const { raw, flags, options } = parsed;
+        command = parsed.command;
         let dotenvCache;
         const dotenv = () => {
             dotenvCache ??= readEnvFile(deps.cwd ?? process.cwd());
@@ -39513,9 +40308,6 @@ async function main(argv, env, io, deps = {}) {
             }
             throw e;
         }
-        if (command === "full-sync" && config.since) {
-            throw new ConfigError(`Option --since is for backfill only; drop it for a full sync, or run 'table-sync backfill'.`);
-        }
         for (const side of SIDES) {
             const cs = config[side].connectionString;
             if (!cs)
@@ -39535,35 +40327,37 @@ async function main(argv, env, io, deps = {}) {
         if (command === "backfill" && !store && !config.since) {
             throw new ConfigError(`A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`);
         }
+        if (command === "switch" && !store) {
+            throw new ConfigError(`A switch records switched-at in the state: give --state-file, the one your full-sync and backfills use.`);
+        }
+        const check = command === "verify" || command === "switch" || command === "preflight";
+        const reportPath = (0,external_node_path_.resolve)(deps.cwd ?? process.cwd(), config.reportPath ?? "table-sync-report.json");
+        if (check) {
+            // Before any work: a report that cannot be written must not cost the whole run first.
+            const problem = report_path_reportPathProblem(reportPath, config.reportPath);
+            if (problem)
+                throw new ConfigError(problem);
+        }
+        const identityFlags = ["client-id", "tenant-id"].filter((f) => flags.has(f));
+        if (identityFlags.length && !config.source.endpoint && !config.destination.endpoint) {
+            err(`table-sync: warning: ${identityFlags.map((f) => `--${f}`).join(" and ")} ${identityFlags.length === 1 ? "is" : "are"} ignored: ` +
+                `${identityFlags.length === 1 ? "it picks" : "they pick"} the Entra ID identity for --source-endpoint or --destination-endpoint, and both sides use a connection string.\n`);
+        }
+        stopListener = announceStop(config, store, deps, err);
+        started = true;
         const engine = await engineConfig(config, deps);
         await checkSignIn(engine, deps.signal);
-        if (command === "verify" || command === "switch" || command === "preflight") {
-            const deps2 = { store, source: engine.source, destination: engine.destination, retry: engine.retry };
-            const events = {
-                signal: deps.signal,
-                onTableStart: (spec, what) => err(`[${spec.source}] ${what}…\n`),
-            };
-            const result = command === "verify"
-                ? await runVerify(config, deps2, events)
-                : command === "switch"
-                    ? await runSwitch(config, deps2, events)
-                    : await runPreflight(config, deps2, events);
-            const reportPath = (0,external_node_path_.resolve)(deps.cwd ?? process.cwd(), config.reportPath ?? "table-sync-report.json");
-            await writeCheckReport(reportPath, result);
-            if (options.json)
-                out(JSON.stringify(result, null, 2) + "\n");
-            (options.json ? err : out)("\n" + formatCheck(result, reportPath));
-            return result.ok ? EXIT_OK : EXIT_FAILED;
-        }
-        return await run(config, engine, store, {
-            out,
-            err,
-            deps,
-            json: options.json,
-            progressSeconds: options.progressSeconds,
-        });
+        const ctx = { out, err, deps, json: options.json, progressSeconds: options.progressSeconds };
+        if (check)
+            return await runCheck(config, engine, store, reportPath, ctx);
+        return await run(config, engine, store, ctx);
     }
     catch (e) {
+        if (started && command && deps.signal?.aborted) {
+            // Whatever stopped half-way after a cancel is the cancel's doing, not a failure to report as one.
+            err(`table-sync: ${command} cancelled: ${cliMessage(oneLine(e instanceof Error ? e.message : String(e)))}\n`);
+            return cancelExitCode(deps.cancel);
+        }
         if (e instanceof ConfigError || e instanceof ConnectionError || e instanceof StateError) {
             err(`table-sync: ${cliMessage(oneLine(e.message))}\n`);
             return EXIT_USAGE;
@@ -39575,6 +40369,152 @@ async function main(argv, env, io, deps = {}) {
         err(`table-sync: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
         return EXIT_FAILED;
     }
+    finally {
+        stopListener?.();
+    }
+}
+/** What a cancel does to this run: said when the signal comes, and (shorter) if a second Ctrl+C quits at once. */
+function stopWords(config, store) {
+    switch (config.mode) {
+        case "full-sync":
+            if (config.dryRun)
+                return {
+                    stopping: "stopping after the current page (a dry run saves nothing)",
+                    quit: "Stopped at once.",
+                };
+            if (store) {
+                return {
+                    stopping: "stopping after the current page and saving a checkpoint",
+                    quit: "Stopped at once; the last saved checkpoint stands.",
+                };
+            }
+            return {
+                stopping: "stopping after the current page; without --state-file no checkpoint is saved, so the next full-sync starts from the beginning",
+                quit: "Stopped at once; without --state-file there is no checkpoint to resume from.",
+            };
+        case "backfill":
+            return store && !config.dryRun
+                ? {
+                    stopping: "stopping after the current page; the tables not finished keep their watermarks",
+                    quit: "Stopped at once; the tables not finished keep their watermarks.",
+                }
+                : { stopping: "stopping after the current page", quit: "Stopped at once." };
+        case "verify":
+            return {
+                stopping: `stopping the verify: it gives no verdict${config.repair ? " (what it repaired so far stays written)" : ""}`,
+                quit: "Stopped at once; the verify gives no verdict.",
+            };
+        case "switch":
+            return {
+                stopping: "stopping the switch before it records switched-at",
+                quit: "Stopped at once; run 'table-sync switch' again before you change the app's endpoint.",
+            };
+        case "preflight":
+            return {
+                stopping: "stopping the preflight: it gives no verdict",
+                quit: "Stopped at once; the preflight gives no verdict.",
+            };
+    }
+}
+/** Print what the cancel does when the signal fires (at once if it already has); returns the clean-up. */
+function announceStop(config, store, deps, err) {
+    const words = stopWords(config, store);
+    if (deps.cancel)
+        deps.cancel.quitLine = words.quit;
+    const signal = deps.signal;
+    if (!signal)
+        return undefined;
+    const say = () => {
+        const by = deps.cancel?.by;
+        err(by === "SIGTERM"
+            ? `\nSIGTERM: ${words.stopping}…\n`
+            : `\n${words.stopping[0].toUpperCase()}${words.stopping.slice(1)} (Ctrl+C again to quit now)…\n`);
+    };
+    if (signal.aborted) {
+        say();
+        return undefined;
+    }
+    signal.addEventListener("abort", say, { once: true });
+    return () => signal.removeEventListener("abort", say);
+}
+/** verify, switch and preflight: progress lines, the text report, the JSON report, the exit code. */
+async function runCheck(config, engine, store, reportPath, ctx) {
+    const { err, deps } = ctx;
+    const command = config.mode;
+    let current;
+    const intervalMs = deps.progressIntervalMs ?? (ctx.progressSeconds ?? 5) * 1000;
+    const timer = intervalMs > 0
+        ? setInterval(() => {
+            if (current?.text) {
+                err(`[${current.table}] ${current.what}: ${current.text}, ${report_duration(Date.now() - current.started)} elapsed\n`);
+            }
+        }, intervalMs)
+        : undefined;
+    const checkDeps = { store, source: engine.source, destination: engine.destination, retry: engine.retry };
+    const events = {
+        signal: deps.signal,
+        onTableStart: (spec, what) => {
+            current = { table: spec.source, what, started: Date.now() };
+            err(`[${spec.source}] ${what}…\n`);
+        },
+        onProgress: (text) => {
+            if (!current)
+                return;
+            // "orders: scan, 12000 source / 11000 destination entities" → "scan, 12,000 source / 11,000 destination entities"
+            const own = `${current.table}: `;
+            current.text = (text.startsWith(own) ? text.slice(own.length) : text).replace(/\b\d{4,}\b/g, (n) => num(Number(n)));
+        },
+        onTableEnd: () => {
+            current = undefined;
+        },
+    };
+    let result;
+    try {
+        result =
+            command === "verify"
+                ? await runVerify(config, checkDeps, events)
+                : command === "switch"
+                    ? await runSwitch(config, checkDeps, events)
+                    : await runPreflight(config, checkDeps, events);
+    }
+    finally {
+        if (timer)
+            clearInterval(timer);
+    }
+    // A cancel gives no verdict, unless the switch was already recorded when it came.
+    const cancelled = (deps.signal?.aborted ?? false) && !(command === "switch" && result.ready);
+    const report = cancelled
+        ? {
+            ...result,
+            inSync: undefined,
+            differences: undefined,
+            repaired: undefined,
+            ready: command === "switch" ? false : undefined,
+            ok: false,
+            failure: `The ${command} was cancelled; it gives no verdict.`,
+            cancelled: true,
+        }
+        : result;
+    let writeError;
+    try {
+        await writeCheckReport(reportPath, report);
+    }
+    catch (e) {
+        writeError = e;
+    }
+    if (ctx.json)
+        ctx.out(JSON.stringify(report, null, 2) + "\n");
+    (ctx.json ? err : ctx.out)("\n" + formatCheck(result, writeError === undefined ? reportPath : undefined, { cancelled }));
+    if (writeError !== undefined)
+        err(`table-sync: ${reportWriteFailure(reportPath, writeError)}\n`);
+    if (deps.signal?.aborted) {
+        if (!cancelled)
+            err(`The cancel came after switched-at was recorded: the switch stands.\n`);
+        return cancelExitCode(deps.cancel);
+    }
+    if (writeError !== undefined)
+        return EXIT_FAILED;
+    return result.ok ? EXIT_OK : EXIT_FAILED;
 }
 /**
  * Get a token for each endpoint before the run: a missing `az login` then fails at once, in one clear
@@ -39639,7 +40579,7 @@ async function run(config, engine, store, ctx) {
             checkpointIntervalMs: deps.checkpointIntervalMs,
         }, {
             signal: deps.signal,
-            onNotice: (text) => err(text + "\n"),
+            onNotice: (text) => err(cliMessage(text) + "\n"),
             onTableStart: (spec, plan) => {
                 current = {
                     spec,
@@ -39647,9 +40587,8 @@ async function run(config, engine, store, ctx) {
                     progress: { table: spec.source, read: 0, written: 0, skipped: 0, failed: 0 },
                 };
                 err(`[${spec.source}] copying to ${spec.destination}${plan.filter ? ` where ${plan.filter}` : ""}…\n`);
-                if (plan.guard) {
-                    err(`[${spec.source}] switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.\n`);
-                }
+                if (plan.guard)
+                    err(`[${spec.source}] ${guardLine(plan.guard)}\n`);
             },
             onProgress: (p) => {
                 if (current)
@@ -39670,6 +40609,7 @@ async function run(config, engine, store, ctx) {
         totals: migration.totals,
         lagSeconds: migration.lagSeconds,
         changedEntities: migration.changedEntities,
+        watermark: migration.lastSyncUtc,
     };
     const cancelled = deps.signal?.aborted ?? false;
     const summary = formatSummary(result, {
@@ -39688,32 +40628,55 @@ async function run(config, engine, store, ctx) {
         ctx.out("\n" + summary);
     }
     if (cancelled) {
-        if (migration.failure)
-            err(`table-sync: ${migration.failure}\n`);
-        return EXIT_CANCELLED;
+        const why = cancelledWhy(config, store) ?? migration.failure;
+        if (why)
+            err(`table-sync: ${cliMessage(why)}\n`);
+        return cancelExitCode(deps.cancel);
     }
     return result.totals.failed > 0 || result.totals.tablesFailed > 0 ? EXIT_FAILED : EXIT_OK;
+}
+/** After a switch, what a copy does with the app's writes on the destination (--conflict). */
+function guardLine(guard) {
+    return guard.policy === "source-wins"
+        ? `switched at ${guard.switchedAt}: --conflict source-wins, so the source's version overwrites what the app wrote on the destination since.`
+        : `switched at ${guard.switchedAt}: the app's writes on the destination are kept (--conflict skip).`;
+}
+/** The CLI's own words for a cancel the engine describes in the action's terms (no state store there). */
+function cancelledWhy(config, store) {
+    if (config.dryRun)
+        return `The dry run was cancelled; nothing was written.`;
+    if (config.mode === "full-sync" && !store) {
+        return `The full sync was cancelled; without --state-file no checkpoint was saved, so the next full-sync copies every table from the start (what was written is simply written again).`;
+    }
+    if (config.mode === "backfill" && !store) {
+        return `The backfill was cancelled; run it again with the same --since.`;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/index.ts
 // The `table-sync` process: argv and environment into main(), its result into the exit code.
-// Ctrl+C or SIGTERM (a CI cancel or time-out) stops after the current page, saves a full sync's checkpoint
-// and still prints the summary; Ctrl+C twice quits at once.
+// Ctrl+C or SIGTERM (a CI cancel or time-out) stops the run the way its command can stop (a full sync with
+// --state-file after the current page, saving a checkpoint; a verify without a verdict), says so, and exits
+// 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM. Ctrl+C twice quits at once (130).
 
 const controller = new AbortController();
+// main() says what the cancel does (it knows the command) and sets the line a second Ctrl+C prints.
+const cancel = { quitLine: "Stopped at once." };
 const stop = (signal) => {
     if (controller.signal.aborted) {
-        if (signal === "SIGINT")
+        if (signal === "SIGINT") {
+            process.stderr.write(`\n${cancel.quitLine}\n`);
             process.exit(EXIT_CANCELLED);
+        }
         return; // a second SIGTERM: the checkpoint is being saved; SIGKILL, if it comes, is safe too
     }
-    process.stderr.write(`\n${signal === "SIGINT" ? "Stopping" : `${signal}: stopping`} after the current page and saving a checkpoint` +
-        `${signal === "SIGINT" ? " (Ctrl+C again to quit now)" : ""}…\n`);
+    cancel.by = signal;
     controller.abort();
 };
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
-main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr }, { signal: controller.signal }).then((code) => {
+main(process.argv.slice(2), process.env, { stdout: process.stdout, stderr: process.stderr }, { signal: controller.signal, cancel }).then((code) => {
     process.exitCode = code;
 }, (err) => {
     // main() reports its own errors; this is a last resort and still prints no stack.

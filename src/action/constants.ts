@@ -45,6 +45,7 @@ export enum Outputs {
   ChangedEntities = "changed-entities",
   InSync = "in-sync",
   Differences = "differences",
+  Repaired = "repaired",
   ReportPath = "report-path",
   Ready = "ready",
   SwitchedAt = "switched-at",

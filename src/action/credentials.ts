@@ -37,7 +37,8 @@ export function authProblem(auth: Auth, usesEndpoints: boolean, env: NodeJS.Proc
   if (auth.tenantId && !auth.clientId) {
     return "Input 'tenant-id' is set but 'client-id' is not; the OIDC login needs both (or neither, to sign in with DefaultAzureCredential, e.g. after azure/login).";
   }
-  if (usesEndpoints && auth.clientId && auth.tenantId && !env.ACTIONS_ID_TOKEN_REQUEST_URL) return NO_ID_TOKEN;
+  if (usesEndpoints && auth.clientId && auth.tenantId && !env.ACTIONS_ID_TOKEN_REQUEST_URL)
+    return NO_ID_TOKEN;
   return undefined;
 }
 

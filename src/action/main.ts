@@ -1,5 +1,5 @@
 // The GitHub Action: inputs → one validated config → the engine's migration step, with watermarks in
-// a state store, each table in a log group, a job summary and outputs. Knows nothing of how entities move.
+// a state store, one log group per phase, a job summary and outputs. Knows nothing of how entities move.
 import * as core from "@actions/core";
 import { buildConfig, ConfigError, type RawInputs, type SyncConfig } from "../config/schema.js";
 import { mergeInputs, readDmtFile } from "../config/dmt.js";
@@ -12,17 +12,27 @@ import {
   runSwitch,
   runVerify,
   writeCheckReport,
+  type CheckEvents,
   type CheckResult,
   type MigrationDeps,
   type MigrationResult,
 } from "../engine/migrate.js";
-import { join, resolve } from "node:path";
+import type { TableResult } from "../engine/result.js";
 import { StateError } from "../state/state.js";
 import type { StateStore } from "../state/store.js";
 import { createStateStore } from "./stores.js";
-import { createCredential } from "./credentials.js";
+import { authProblem, createCredential } from "./credentials.js";
 import { Inputs, Outputs } from "./constants.js";
-import { buildCheckSummary, buildSummary } from "./summary.js";
+import { PhaseGroups, ProgressThrottle, tablesCount, tag } from "./log.js";
+import { reportPathOf, reportPathProblem, reportWriteFailure } from "./report-path.js";
+import {
+  buildCheckSummary,
+  buildSummary,
+  entityMessage,
+  passedWithDifferences,
+  tableMessage,
+  type SummaryInput,
+} from "./summary.js";
 
 const PROGRESS_INTERVAL_MS = 10_000;
 
@@ -64,7 +74,8 @@ export interface RunDeps {
   signal?: AbortSignal;
 }
 
-function setOutputs(result: MigrationResult): void {
+/** The copy's outputs: full-sync, backfill, and the final backfill of a switch. */
+function setCopyOutputs(result: MigrationResult): void {
   core.setOutput(Outputs.LastSyncUtc, result.lastSyncUtc ?? "");
   core.setOutput(Outputs.EntitiesRead, String(result.totals.read));
   core.setOutput(Outputs.EntitiesWritten, String(result.totals.written));
@@ -91,10 +102,47 @@ function resultJson(result: MigrationResult): string {
   });
 }
 
+/** The engine's copy of a table ended (a switch's final backfill hands its CheckEvents the TableResult). */
+function isTableResult(x: unknown): x is TableResult {
+  const r = x as Partial<TableResult>;
+  return typeof r?.read === "number" && Array.isArray(r.failures) && Array.isArray(r.conflictDetails);
+}
+
+/** A table's last line: `[orders] done: 250 read, 250 written, … in 1.2 s (208/s).` */
+function endLine(r: TableResult, what?: string): string {
+  const figures = `${r.read} read, ${r.written} written, ${r.skipped} skipped, ${r.failed} failed${r.conflicts ? `, ${r.conflicts} conflicts kept` : ""} in ${(r.durationMs / 1000).toFixed(1)} s (${entitiesPerSecond(r.read, r.durationMs)}/s)`;
+  const label = what ? `${what} ` : "";
+  return r.error
+    ? `${tag(r)} ${label}did not complete: ${figures}; see the error below.`
+    : `${tag(r)} ${label}done: ${figures}.`;
+}
+
+/** A copied table's annotations: its error, its first failed entities and the conflicts kept. */
+function annotateTable(r: TableResult, clean: (s: string) => string): void {
+  if (r.error) core.error(clean(tableMessage(r.source, r.error)), { title: `table-sync: ${r.source}` });
+  for (const f of r.failures.slice(0, 10)) {
+    core.error(clean(entityMessage(r.source, f.partitionKey, f.rowKey, f.message)), {
+      title: "table-sync: entity not written",
+    });
+  }
+  for (const c of r.conflictDetails.slice(0, 10)) {
+    core.warning(clean(entityMessage(r.source, c.partitionKey, c.rowKey, c.message)), {
+      title: "table-sync: conflict kept",
+    });
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 export async function run(deps: RunDeps = {}): Promise<void> {
   const env = deps.env ?? process.env;
   let secrets: string[] = [];
   const clean = (s: string) => redact(s, secrets);
+  /** A copy of `value` with every secret scrubbed (before Markdown escaping could hide one from `clean`). */
+  const scrub = <T>(value: T): T => JSON.parse(clean(JSON.stringify(value))) as T;
+  const groups = new PhaseGroups();
   try {
     let raw = readInputs();
     secrets = maskSecrets(raw);
@@ -107,140 +155,163 @@ export async function run(deps: RunDeps = {}): Promise<void> {
       notices.push(...dmt.notices);
     }
     const config = buildConfig(raw);
+    const auth = authProblem(config.auth, !!(config.source.endpoint || config.destination.endpoint), env);
+    if (auth) throw new ConfigError(auth);
+    const checking = config.mode === "verify" || config.mode === "switch" || config.mode === "preflight";
+    // Checked before any work: found out at the end, a switch would already be recorded.
+    const reportPath = checking ? reportPathOf(config, env) : undefined;
+    const reportProblem = reportPath && reportPathProblem(reportPath, config.reportPath);
+    if (reportProblem) throw new ConfigError(reportProblem);
     const store = deps.store ?? createStateStore(config, env, notices);
     for (const n of notices) core.notice(clean(n));
 
-    if (config.mode === "verify" || config.mode === "switch" || config.mode === "preflight") {
-      await runCheck(config, { store, ...sides(config) }, env, notices, clean);
+    if (reportPath) {
+      await runCheck(config, { store, ...sides(config) }, { reportPath, notices, clean, scrub, groups });
       return;
     }
-    let lastProgress = 0;
-    let groupOpen = false;
-    const result = await runCopy(
-      config,
-      { store, ...sides(config) },
-      {
-        signal: deps.signal,
-        onNotice: (text) => core.info(clean(text)),
-        onCheckpoint: (spec, cp) =>
-          core.debug(`${spec.source}: checkpoint at ${cp.continuation.nextPartitionKey} (${cp.read} read)`),
-        onTableStart: (spec, plan) => {
-          core.startGroup(
-            `${spec.source}${spec.destination !== spec.source ? ` → ${spec.destination}` : ""}`,
-          );
-          groupOpen = true;
-          core.info(plan.filter ? `Filter: ${plan.filter}` : "Reading the whole table.");
-          if (plan.guard)
-            core.info(`Switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.`);
-          lastProgress = Date.now();
-        },
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
-          lastProgress = now;
-          core.info(
-            `${p.table}: ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`,
-          );
-        },
-        onTableEnd: (report) => {
-          const r = report.result;
-          if (groupOpen) {
-            core.info(
-              `${r.read} read, ${r.written} written, ${r.skipped} skipped, ${r.failed} failed in ${(r.durationMs / 1000).toFixed(1)} s (${entitiesPerSecond(r.read, r.durationMs)}/s).`,
-            );
-          }
-          if (r.error)
-            core.error(clean(`Table ${r.source}: ${r.error}`), { title: `table-sync: ${r.source}` });
-          for (const f of r.failures.slice(0, 10)) {
-            core.error(
-              clean(
-                `Table ${r.source}, PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${f.message}`,
-              ),
-              {
-                title: "table-sync: entity not written",
-              },
-            );
-          }
-          for (const c of r.conflictDetails.slice(0, 10)) {
-            core.warning(
-              clean(
-                `Table ${r.source}, PartitionKey '${c.partitionKey}', RowKey '${c.rowKey}': ${c.message}`,
-              ),
-              {
-                title: "table-sync: conflict kept",
-              },
-            );
-          }
-          if (groupOpen) core.endGroup();
-          groupOpen = false;
-        },
-      },
+    const throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS);
+    const specOf = (source: string) =>
+      config.tables.find((t) => t.source === source) ?? { source, destination: source };
+    const inRanges = !config.shard && config.readRanges > 1;
+    groups.phase(
+      `${config.mode === "full-sync" ? "Full sync" : "Backfill"}${config.shard ? ` (shard ${config.shard.index}/${config.shard.count})` : ""}: ${tablesCount(config.tables.length)}`,
     );
+    let result: MigrationResult;
+    try {
+      result = await runCopy(
+        config,
+        { store, ...sides(config) },
+        {
+          signal: deps.signal,
+          onNotice: (text) => groups.line(clean(text)),
+          // The continuation token is opaque (and may carry keys): name the position by its count.
+          onCheckpoint: (spec, cp) =>
+            core.debug(
+              clean(
+                `${tag(spec)} checkpoint saved after ${cp.read} entities read${inRanges ? " in one of its key ranges" : ""}; a resumed full sync goes on from there.`,
+              ),
+            ),
+          onTableStart: (spec, plan) => {
+            throttle.start(spec.source);
+            const resume = plan.resume ? `resuming after its first ${plan.resume.read} entities, ` : "";
+            const what = plan.filter ? `filter ${plan.filter}` : "reading the whole table";
+            groups.line(clean(`${tag(spec)} started: ${resume}${what}.`));
+            if (plan.guard) {
+              groups.line(
+                clean(
+                  `${tag(spec)} switched at ${plan.guard.switchedAt}: the app's writes on the destination are kept.`,
+                ),
+              );
+            }
+          },
+          onProgress: (p) => {
+            if (!throttle.due(p.table)) return;
+            groups.line(
+              clean(
+                `${tag(specOf(p.table))} ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`,
+              ),
+            );
+          },
+          onTableEnd: (report) => {
+            groups.line(clean(endLine(report.result)));
+            annotateTable(report.result, clean);
+          },
+        },
+      );
+    } finally {
+      groups.close();
+    }
     result.notices.unshift(...notices);
-    setOutputs(result);
+    setCopyOutputs(result);
     core.setOutput(Outputs.ResultJson, clean(resultJson(result)));
-    await core.summary
-      .addRaw(
-        clean(
-          buildSummary({
-            mode: result.mode,
-            dryRun: result.dryRun,
-            tables: result.tables,
-            notices: result.notices,
-            lagSeconds: result.lagSeconds,
-            stateDescription: store.describe(),
-          }),
-        ),
-      )
-      .write();
+    const summary: SummaryInput = {
+      mode: result.mode,
+      dryRun: result.dryRun,
+      tables: result.tables,
+      notices: result.notices,
+      lagSeconds: result.lagSeconds,
+      stateDescription: store.describe(),
+    };
+    await core.summary.addRaw(clean(buildSummary(scrub(summary)))).write();
     if (!result.ok) core.setFailed(clean(`${result.failure ?? "The run failed."} See the job summary.`));
   } catch (err) {
+    groups.close();
     const known = err instanceof ConfigError || err instanceof StateError || err instanceof ConnectionError;
     core.setFailed(clean(known ? err.message : describe(err)));
   }
 }
 
-async function runCheck(
-  config: SyncConfig,
-  deps: MigrationDeps,
-  env: NodeJS.ProcessEnv,
-  notices: string[],
-  clean: (s: string) => string,
-): Promise<void> {
-  let lastProgress = 0;
-  const events = {
-    onTableStart: (spec: { source: string; destination: string }, what: string) => {
-      core.startGroup(
-        `${what}: ${spec.source}${spec.destination !== spec.source ? ` → ${spec.destination}` : ""}`,
-      );
-      lastProgress = Date.now();
-    },
-    onTableEnd: () => core.endGroup(),
-    onProgress: (text: string) => {
-      if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS) return;
-      lastProgress = Date.now();
-      core.info(text);
-    },
-  };
-  const result: CheckResult =
-    config.mode === "verify"
-      ? await runVerify(config, deps, events)
-      : config.mode === "switch"
-        ? await runSwitch(config, deps, events)
-        : await runPreflight(config, deps, events);
-  result.notices.unshift(...notices);
-  const reportPath = resolve(config.reportPath ?? join(env.RUNNER_TEMP || ".", "table-sync-report.json"));
-  await writeCheckReport(reportPath, JSON.parse(clean(JSON.stringify(result))) as CheckResult);
+interface CheckContext {
+  reportPath: string;
+  notices: string[];
+  clean: (s: string) => string;
+  scrub: <T>(value: T) => T;
+  groups: PhaseGroups;
+}
+
+/** The outputs of verify, switch and preflight; `reportPath` is empty when the report could not be written. */
+function setCheckOutputs(result: CheckResult, reportPath: string, clean: (s: string) => string): void {
   core.setOutput(Outputs.ReportPath, reportPath);
-  if (result.mode !== "preflight") {
+  // They describe a verify this run made: not set when it verified nothing (a switch recorded before, or
+  // one whose final backfill failed), rather than claiming "not in sync, 0 differences".
+  if (result.verify.length) {
     core.setOutput(Outputs.InSync, String(result.inSync ?? false));
     core.setOutput(Outputs.Differences, String(result.differences ?? 0));
   }
+  if (result.mode === "verify") core.setOutput(Outputs.Repaired, String(result.repaired ?? false));
   if (result.mode === "switch") {
     core.setOutput(Outputs.Ready, String(result.ready ?? false));
     core.setOutput(Outputs.SwitchedAt, result.switchedAt ?? "");
+    // A switch runs a backfill first: its figures, as a backfill step would give them.
+    if (result.backfill) setCopyOutputs(result.backfill);
   }
   core.setOutput(Outputs.ResultJson, clean(JSON.stringify(result)));
+}
+
+async function runCheck(config: SyncConfig, deps: MigrationDeps, ctx: CheckContext): Promise<void> {
+  const { reportPath, notices, clean, scrub, groups } = ctx;
+  const throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS);
+  // What each table is doing (a switch: final backfill, then verify), for its end line.
+  const doing = new Map<string, string>();
+  const events: CheckEvents = {
+    onTableStart: (spec, what) => {
+      groups.phase(`${capitalize(what)}: ${tablesCount(config.tables.length)}`);
+      doing.set(tag(spec), what);
+      throttle.start("check");
+      groups.line(clean(`${tag(spec)} ${what} started.`));
+    },
+    onTableEnd: (spec) => {
+      const what = doing.get(tag(spec)) ?? config.mode;
+      if (isTableResult(spec)) {
+        groups.line(clean(endLine(spec, what)));
+        annotateTable(spec, clean);
+      } else groups.line(clean(`${tag(spec)} ${what} done.`));
+    },
+    onProgress: (text) => {
+      if (throttle.due("check")) groups.line(clean(text));
+    },
+  };
+  let result: CheckResult;
+  try {
+    result =
+      config.mode === "verify"
+        ? await runVerify(config, deps, events)
+        : config.mode === "switch"
+          ? await runSwitch(config, deps, events)
+          : await runPreflight(config, deps, events);
+  } finally {
+    groups.close();
+  }
+  result.notices.unshift(...notices);
+  const scrubbed = scrub(result);
+  let reportProblem: string | undefined;
+  try {
+    await writeCheckReport(reportPath, scrubbed);
+  } catch (err) {
+    // Outputs and summary still come: a switch that is recorded must not lose its ready/switched-at.
+    reportProblem = clean(reportWriteFailure(reportPath, err));
+  }
+  setCheckOutputs(result, reportProblem ? "" : reportPath, clean);
   for (const v of result.verify) {
     for (const d of v.differentSamples.slice(0, 10)) {
       core.warning(
@@ -255,8 +326,23 @@ async function runCheck(
   }
   for (const p of result.preflight)
     for (const b of p.blocking) core.error(clean(b), { title: `table-sync preflight: ${p.table}` });
-  await core.summary.addRaw(clean(buildCheckSummary(result, reportPath))).write();
+  if (passedWithDifferences(result)) {
+    const n = result.differences ?? 0;
+    const entities = `${n} ${n === 1 ? "entity" : "entities"}`;
+    core.warning(
+      clean(
+        config.repair
+          ? `The tables still differ after repair (${entities} differed before it; see the job summary); the step passes only because fail-on-difference is false.`
+          : `The destination differs from the source in ${entities}; the step passes only because fail-on-difference is false (run verify with 'repair: true' to copy them).`,
+      ),
+      { title: "table-sync: tables differ" },
+    );
+  }
+  await core.summary
+    .addRaw(clean(buildCheckSummary(scrubbed, reportProblem ? undefined : reportPath, reportProblem)))
+    .write();
   if (!result.ok) core.setFailed(clean(result.failure ?? `${result.mode} failed.`));
+  if (reportProblem) core.setFailed(reportProblem);
 }
 
 function describe(err: unknown): string {

@@ -18,11 +18,56 @@ export function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
-/** Markdown table cells must not break the row. */
+const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;" };
+
+/**
+ * Text from the data (keys, messages, table names) as inert Markdown: it must not break a table row, and
+ * must not become HTML, a code span, a link, emphasis, or (at the start of a line) a heading, list or quote.
+ * GitHub renders entities and backslash escapes back to the characters they stand for.
+ */
 export function cell(s: string | number | undefined): string {
-  return String(s ?? "")
-    .replace(/\|/g, "\\|")
-    .replace(/\r?\n/g, " ");
+  return (
+    String(s ?? "")
+      .replace(/\r\n|\r|\n/g, " ")
+      .replace(/[&<>`]/g, (c) => ENTITIES[c])
+      // Inline Markdown: emphasis, links and images, strikethrough; `|` would end the table cell.
+      .replace(/[\\*_[\]~|]/g, (c) => `\\${c}`)
+      // Block Markdown where the text begins: headings, list items, setext underlines, ordered lists.
+      .replace(/^(\s*)([#+=-])/, "$1\\$2")
+      .replace(/^(\s*\d+)([.)])/, "$1\\$2")
+  );
+}
+
+/** A code span holding `s` literally, whatever backticks it contains. */
+export function code(s: string): string {
+  const text = s.replace(/\r\n|\r|\n/g, " ");
+  const fence = "`".repeat(Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length)) + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** How the engine and the annotations name an entity: `Table t, PartitionKey 'p', RowKey 'r': `. */
+export function entityPrefix(table: string, partitionKey: string, rowKey: string): string {
+  return `Table ${table}, PartitionKey '${partitionKey}', RowKey '${rowKey}': `;
+}
+
+/** The message with the entity named once: some engine messages (transform.ts) name it already. */
+export function entityMessage(table: string, partitionKey: string, rowKey: string, message: string): string {
+  const prefix = entityPrefix(table, partitionKey, rowKey);
+  return message.startsWith(prefix) ? message : prefix + message;
+}
+
+/** A table's error naming the table once: engine errors often begin with "Table orders …" already. */
+export function tableMessage(table: string, error: string): string {
+  return error.startsWith(`Table ${table} `) || error.startsWith(`Table ${table}:`)
+    ? error
+    : `Table ${table}: ${error}`;
+}
+
+/** The message without the entity's name, for a row whose other cells name it already. */
+export function entityReason(table: string, partitionKey: string, rowKey: string, message: string): string {
+  const prefix = entityPrefix(table, partitionKey, rowKey);
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
 export function buildSummary(input: SummaryInput): string {
@@ -61,7 +106,13 @@ export function buildSummary(input: SummaryInput): string {
   const errors = input.tables.filter((t) => t.result.error);
   if (errors.length) {
     lines.push("", "### Tables that did not complete", "");
-    for (const t of errors) lines.push(`- **${cell(t.result.source)}**: ${cell(t.result.error)}`);
+    for (const t of errors) {
+      const error = t.result.error ?? "";
+      const reason = error.startsWith(`Table ${t.result.source}: `)
+        ? error.slice(`Table ${t.result.source}: `.length)
+        : error;
+      lines.push(`- **${cell(t.result.source)}**: ${cell(reason)}`);
+    }
   }
   const failures = input.tables.flatMap((t) =>
     t.result.failures.map((f) => ({ table: t.result.source, ...f })),
@@ -71,7 +122,8 @@ export function buildSummary(input: SummaryInput): string {
     lines.push("", `### First failures (${Math.min(failures.length, MAX_FAILURE_ROWS)} of ${total})`, "");
     lines.push("| table | PartitionKey | RowKey | error |", "|---|---|---|---|");
     for (const f of failures.slice(0, MAX_FAILURE_ROWS)) {
-      lines.push(`| ${cell(f.table)} | ${cell(f.partitionKey)} | ${cell(f.rowKey)} | ${cell(f.message)} |`);
+      const reason = entityReason(f.table, f.partitionKey, f.rowKey, f.message);
+      lines.push(`| ${cell(f.table)} | ${cell(f.partitionKey)} | ${cell(f.rowKey)} | ${cell(reason)} |`);
     }
   }
   const conflicts = input.tables.flatMap((t) =>
@@ -91,17 +143,23 @@ export function buildSummary(input: SummaryInput): string {
       "|---|---|---|---|",
     );
     for (const c of conflicts.slice(0, MAX_FAILURE_ROWS)) {
-      lines.push(`| ${cell(c.table)} | ${cell(c.partitionKey)} | ${cell(c.rowKey)} | ${cell(c.message)} |`);
+      const reason = entityReason(c.table, c.partitionKey, c.rowKey, c.message);
+      lines.push(`| ${cell(c.table)} | ${cell(c.partitionKey)} | ${cell(c.rowKey)} | ${cell(reason)} |`);
     }
   }
   if (input.stateDescription) lines.push("", `State: ${cell(input.stateDescription)}`);
   return lines.join("\n") + "\n";
 }
 
+/** A verify that found differences (and did not repair them all) yet passes: fail-on-difference is false. */
+export function passedWithDifferences(result: CheckResult): boolean {
+  return result.mode === "verify" && result.ok && result.inSync === false && !result.repaired;
+}
+
 /** The job summary of verify, switch and preflight. */
-export function buildCheckSummary(result: CheckResult, reportPath?: string): string {
+export function buildCheckSummary(result: CheckResult, reportPath?: string, reportProblem?: string): string {
   const lines: string[] = [];
-  const icon = result.ok ? "✅" : "❌";
+  const icon = !result.ok ? "❌" : passedWithDifferences(result) ? "⚠️" : "✅";
   const title =
     result.mode === "switch"
       ? result.ready
@@ -112,7 +170,9 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string): str
           ? "verify: in sync"
           : result.repaired
             ? `verify: ${result.differences} difference(s) found and repaired`
-            : `verify: ${result.differences} difference(s)`
+            : passedWithDifferences(result)
+              ? `verify: ${result.differences} difference(s), passed because fail-on-difference is false`
+              : `verify: ${result.differences} difference(s)`
         : result.ok
           ? "preflight: a full sync can start"
           : "preflight: a full sync would fail";
@@ -150,7 +210,7 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string): str
       }
       for (const u of v.untransformableSamples) {
         rows.push(
-          `| ${cell(v.source)} | untransformable | ${cell(u.partitionKey)} | ${cell(u.rowKey)} | ${cell(u.message)} |`,
+          `| ${cell(v.source)} | untransformable | ${cell(u.partitionKey)} | ${cell(u.rowKey)} | ${cell(entityReason(v.source, u.partitionKey, u.rowKey, u.message))} |`,
         );
       }
       for (const n of v.notes) lines.push("", `> ${cell(v.source)}: ${cell(n)}`);
@@ -189,6 +249,7 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string): str
     if (blocking.length) lines.push("", "### Blocking", "", ...blocking.map((b) => `- ${cell(b)}`));
     if (warnings.length) lines.push("", "### Worth knowing", "", ...warnings.map((w) => `- ${cell(w)}`));
   }
-  if (reportPath) lines.push("", `Report: \`${cell(reportPath)}\``);
+  if (reportPath) lines.push("", `Report: ${code(reportPath)}`);
+  if (reportProblem) lines.push("", `**Report not written:** ${cell(reportProblem)}`);
   return lines.join("\n") + "\n";
 }

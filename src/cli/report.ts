@@ -164,13 +164,9 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
           (shown === 0 ? "." : shown < r.failed ? `; the first ${shown}:` : ":"),
       );
       for (const f of r.failures) {
-        const where = `PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': `;
-        // Transform errors already name the table and keys; don't say it twice.
-        const message = f.message.startsWith(`Table ${r.source}, ${where}`)
-          ? f.message.slice(`Table ${r.source}, ${where}`.length)
-          : f.message;
+        const message = withoutEntityPrefix(f.message, r.source, f);
         const status = f.status && !message.includes(`HTTP ${f.status}`) ? ` (HTTP ${f.status})` : "";
-        lines.push(`  ${where}${message}${status}`);
+        lines.push(`  PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${message}${status}`);
       }
     }
   }
@@ -274,7 +270,9 @@ export function formatCheck(
         );
       }
       for (const u of v.untransformableSamples) {
-        lines.push(`  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${u.message}`);
+        lines.push(
+          `  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${withoutEntityPrefix(u.message, v.source, u)}`,
+        );
       }
       for (const n of v.notes) lines.push(`  ${v.source}: ${cliMessage(n)}`);
       if (v.error) lines.push(`  ${v.source}: ${cliMessage(v.error)}`);
@@ -334,6 +332,16 @@ export function formatCheck(
   if (result.failure) lines.push(cliMessage(result.failure));
   lines.push(reportPath ? `Report: ${reportPath}` : "Report: not written.");
   return lines.join("\n") + "\n";
+}
+
+/** Transform errors already name the table and keys ("Table t, PartitionKey …, RowKey …: "): don't say it twice. */
+function withoutEntityPrefix(
+  message: string,
+  table: string,
+  key: { partitionKey: string; rowKey: string },
+): string {
+  const prefix = `Table ${table}, PartitionKey '${key.partitionKey}', RowKey '${key.rowKey}': `;
+  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
 
 function plural(n: number, word: string): string {

@@ -130,6 +130,16 @@ const cases: [string, Record<string, string>, string][] = [
     "Input 'shard' is 'first'; write i/n, e.g. '2/4' for the second of four shards",
   ],
   [
+    "client-id without tenant-id",
+    { "client-id": "00000000-0000-0000-0000-000000000001" },
+    "Input 'client-id' is set but 'tenant-id' is not; the OIDC login needs both (or neither, to sign in with DefaultAzureCredential, e.g. after azure/login).",
+  ],
+  [
+    "tenant-id without client-id",
+    { "tenant-id": "00000000-0000-0000-0000-000000000002" },
+    "Input 'tenant-id' is set but 'client-id' is not; the OIDC login needs both (or neither, to sign in with DefaultAzureCredential, e.g. after azure/login).",
+  ],
+  [
     "config file missing",
     { tables: "", "config-file": "missing.json" },
     "Input 'config-file' names 'missing.json', which cannot be read; check the path.",
@@ -166,6 +176,32 @@ describe("inputs wrong on purpose", () => {
   });
 });
 
+describe("Entra ID login", () => {
+  it("client-id and tenant-id in a job without id-token: write: one sentence with the permission, nothing read", async () => {
+    const t = uniqueTable("oidc");
+    await seedEntities(src(), t, [simpleEntity("p", "1", { v: 1 })]);
+    // runAction gives no ACTIONS_ID_TOKEN_REQUEST_URL: the job has no `id-token: write`.
+    const r = await runAction(
+      {
+        mode: "full-sync",
+        tables: t,
+        "source-endpoint": `http://127.0.0.1:${inject("sourcePort")}/${AZURITE_ACCOUNT}`,
+        "destination-endpoint": `http://127.0.0.1:${inject("destinationPort")}/${AZURITE_ACCOUNT}`,
+        "client-id": "00000000-0000-0000-0000-000000000001",
+        "tenant-id": "00000000-0000-0000-0000-000000000002",
+        "state-store": "file",
+      },
+      { workspace },
+    );
+    expect(r.code).toBe(1);
+    expect(errorLine(r.stdout)).toBe(
+      "Inputs 'client-id' and 'tenant-id' log in to Entra ID with a GitHub OIDC token, but this job may not request one (ACTIONS_ID_TOKEN_REQUEST_URL is not set): add `permissions: id-token: write` to the job.",
+    );
+    expect(r.stdout).not.toContain("Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable");
+    expect(await tableExists(dst(), t)).toBe(false);
+  });
+});
+
 describe("runtime failures explained", () => {
   it("a missing source table fails that table clearly; the others are copied", async () => {
     const good = uniqueTable("okk");
@@ -180,8 +216,10 @@ describe("runtime failures explained", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      `::error title=table-sync%3A ${missing}::Table ${missing}: Table ${missing} does not exist on the source.`,
+      `::error title=table-sync%3A ${missing}::Table ${missing} does not exist on the source.`,
     );
+    // Named once, not "Table x: Table x does not exist …".
+    expect(r.stdout).not.toContain(`Table ${missing}: Table ${missing}`);
     expect(await tableExists(dst(), good)).toBe(true);
     expect(await tableExists(dst(), missing)).toBe(false);
   });
@@ -253,7 +291,12 @@ describe("runtime failures explained", () => {
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      `Table ${t}, PartitionKey 'p', RowKey 'bad': property 'Id' is reserved by Cosmos DB for Table; add the rename 'Id:entityId' to property-renames.`,
+      `::error title=table-sync%3A entity not written::Table ${t}, PartitionKey 'p', RowKey 'bad': property 'Id' is reserved by Cosmos DB for Table; add the rename 'Id:entityId' to property-renames.\n`,
+    );
+    // Named once: the engine's message names the entity already, the action does not prefix it again.
+    expect(r.stdout.match(/PartitionKey 'p', RowKey 'bad'/g)).toHaveLength(1);
+    expect(r.summary).toContain(
+      `| ${t} | p | bad | property 'Id' is reserved by Cosmos DB for Table; add the rename 'Id:entityId' to property-renames. |`,
     );
     expect(r.outputs["entities-written"]).toBe("2");
     expect(r.outputs["entities-failed"]).toBe("1");

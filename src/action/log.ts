@@ -1,0 +1,64 @@
+// The log of a run. Several tables run at once (full sync, backfill, a switch's final backfill), and GitHub's log
+// groups can neither nest nor interleave: so one group per phase ("Full sync: 2 tables"), and inside it every
+// line about a table starts with the table's name in brackets, `[orders] …`, from its start to its end line.
+import * as core from "@actions/core";
+
+export function tableLabel(spec: { source: string; destination: string }): string {
+  return spec.source === spec.destination ? spec.source : `${spec.source} → ${spec.destination}`;
+}
+
+/** `[orders]`, or `[users → users2]`. */
+export function tag(spec: { source: string; destination: string }): string {
+  return `[${tableLabel(spec)}]`;
+}
+
+/** `2 tables`, `1 table`. */
+export function tablesCount(n: number): string {
+  return `${n} ${n === 1 ? "table" : "tables"}`;
+}
+
+/** At most one group open at a time; a new phase closes the one before. */
+export class PhaseGroups {
+  private open: string | undefined;
+
+  constructor(private readonly info: (text: string) => void = (t) => core.info(t)) {}
+
+  /** Opens the group `title` unless it is the one open. */
+  phase(title: string): void {
+    if (this.open === title) return;
+    this.close();
+    core.startGroup(title);
+    this.open = title;
+  }
+
+  /** A line inside the current group (if any). */
+  line(text: string): void {
+    this.info(text);
+  }
+
+  close(): void {
+    if (this.open === undefined) return;
+    core.endGroup();
+    this.open = undefined;
+  }
+}
+
+/** A progress line per table at most every `intervalMs`, each table on its own clock. */
+export class ProgressThrottle {
+  private readonly last = new Map<string, number>();
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** Starts the table's clock (its start line was just printed). */
+  start(table: string): void {
+    this.last.set(table, Date.now());
+  }
+
+  /** True when the table's next progress line is due (and restarts its clock). */
+  due(table: string): boolean {
+    const now = Date.now();
+    if (now - (this.last.get(table) ?? 0) < this.intervalMs) return false;
+    this.last.set(table, now);
+    return true;
+  }
+}
