@@ -1,51 +1,27 @@
 // A `since` later than the source's clock would read nothing and still move the watermark past changes
 // never read: it is refused before any work, by the source's clock (the runner's may be wrong).
 import { expect, inject, it } from "vitest";
-import { buildConfig } from "../../src/config/schema.js";
-import { runCopy, type MigrationDeps } from "../../src/engine/migrate.js";
+import { runCopy } from "../../src/engine/migrate.js";
 import { StateError } from "../../src/state/state.js";
 import { MemoryStateStore } from "../../src/state/store.js";
-import { FAST_RETRY } from "../support/sync.js";
+import { stepConfig, stepDeps } from "../support/sync.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = inject("sourceConnectionString");
-const dst = inject("destinationConnectionString");
 
 const backfill = (table: string, since: Date) =>
-  buildConfig({
-    mode: "backfill",
-    tables: table,
-    "source-connection-string": src,
-    "destination-connection-string": dst,
-    "state-store": "file",
-    since: since.toISOString().replace(/\.\d+Z$/, "Z"),
-  });
+  stepConfig("backfill", table, { since: since.toISOString().replace(/\.\d+Z$/, "Z") });
 
 it("refuses a since later than the source's clock, and leaves the watermark alone", async () => {
   const t = uniqueTable("sinceFuture");
   await seedEntities(src, t, [simpleEntity("p", "a", { v: 1 })]);
   const store = new MemoryStateStore();
-  const deps: MigrationDeps = {
-    store,
-    source: { connectionString: src },
-    destination: { connectionString: dst },
-    retry: FAST_RETRY,
-  };
-  const first = await runCopy(
-    buildConfig({
-      mode: "full-sync",
-      tables: t,
-      "source-connection-string": src,
-      "destination-connection-string": dst,
-      "state-store": "file",
-    }),
-    deps,
-  );
+  const first = await runCopy(stepConfig("full-sync", t), stepDeps(store));
   expect(first.ok).toBe(true);
   const before = store.saved.length;
 
   const ahead = new Date(Date.now() + 6 * 3600_000);
-  const error = await runCopy(backfill(t, ahead), deps).catch((e: unknown) => e);
+  const error = await runCopy(backfill(t, ahead), stepDeps(store)).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(StateError);
   expect((error as Error).message).toMatch(
     /^Input 'since' is .*, later than the source's clock \(.*\): the backfill would copy nothing and move the watermarks past changes it never read; use a time before .*\.$/,
@@ -53,6 +29,6 @@ it("refuses a since later than the source's clock, and leaves the watermark alon
   expect(store.saved.length).toBe(before);
 
   // A past since is fine.
-  const ok = await runCopy(backfill(t, new Date(Date.now() - 60_000)), deps);
+  const ok = await runCopy(backfill(t, new Date(Date.now() - 60_000)), stepDeps(store));
   expect(ok.ok, ok.failure).toBe(true);
 });

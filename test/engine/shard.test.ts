@@ -14,35 +14,17 @@ import {
 import { combinedWatermark, mergeShardView, shardView, tableKey, type State } from "../../src/state/state.js";
 import { MemoryStateStore } from "../../src/state/store.js";
 import type { WireEntity } from "../../src/engine/edm.js";
-import { FAST_RETRY, rawDifferences, rawEntities } from "../support/sync.js";
+import { rawDifferences, rawEntities, stepConfig, stepDeps } from "../support/sync.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = inject("sourceConnectionString");
 const dst = inject("destinationConnectionString");
 
-function config(mode: string, table: string, extra: Record<string, string> = {}) {
-  return buildConfig({
-    mode,
-    tables: table,
-    "source-connection-string": src,
-    "destination-connection-string": dst,
-    "state-store": "file",
-    ...extra,
-  });
-}
+const config = stepConfig;
 
 function deps(store: MemoryStateStore, extra: Partial<MigrationDeps> = {}): MigrationDeps {
-  return {
-    store,
-    source: { connectionString: src },
-    destination: { connectionString: dst },
-    retry: FAST_RETRY,
-    shardSettleMs: 200,
-    shardPollMs: 50,
-    shardHeartbeatMs: 200,
-    ...extra,
-  };
+  return stepDeps(store, { shardSettleMs: 200, shardPollMs: 50, shardHeartbeatMs: 200, ...extra });
 }
 
 /**

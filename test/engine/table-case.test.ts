@@ -1,29 +1,13 @@
 // Table names are case-insensitive in both services, so the state is too: a backfill that spells a table
 // in another case still finds its watermark and, above all, its switch.
 import { expect, inject, it } from "vitest";
-import { buildConfig } from "../../src/config/schema.js";
-import { runCopy, runSwitch, type MigrationDeps } from "../../src/engine/migrate.js";
+import { runCopy, runSwitch } from "../../src/engine/migrate.js";
 import { MemoryStateStore } from "../../src/state/store.js";
-import { FAST_RETRY } from "../support/sync.js";
+import { stepConfig as config, stepDeps as deps } from "../support/sync.js";
 import { byKey, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = inject("sourceConnectionString");
 const dst = inject("destinationConnectionString");
-
-const config = (mode: string, tables: string) =>
-  buildConfig({
-    mode,
-    tables,
-    "source-connection-string": src,
-    "destination-connection-string": dst,
-    "state-store": "file",
-  });
-const deps = (store: MemoryStateStore): MigrationDeps => ({
-  store,
-  source: { connectionString: src },
-  destination: { connectionString: dst },
-  retry: FAST_RETRY,
-});
 
 it("a post-switch backfill naming the tables in another case keeps the app's write", async () => {
   const t = uniqueTable("caseSw").toLowerCase();

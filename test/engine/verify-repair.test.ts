@@ -2,35 +2,14 @@
 // post-switch backfill does (and remembers its own writes), and it never calls tables in sync that
 // still differ.
 import { describe, expect, inject, it } from "vitest";
-import { buildConfig } from "../../src/config/schema.js";
-import { runCopy, runSwitch, runVerify, type MigrationDeps } from "../../src/engine/migrate.js";
+import { runCopy, runSwitch, runVerify } from "../../src/engine/migrate.js";
 import { MemoryStateStore } from "../../src/state/store.js";
 import { tableKey } from "../../src/state/state.js";
-import { FAST_RETRY } from "../support/sync.js";
+import { stepConfig as config, stepDeps as deps } from "../support/sync.js";
 import { byKey, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = inject("sourceConnectionString");
 const dst = inject("destinationConnectionString");
-
-function config(mode: string, table: string, extra: Record<string, string> = {}) {
-  return buildConfig({
-    mode,
-    tables: table,
-    "source-connection-string": src,
-    "destination-connection-string": dst,
-    "state-store": "file",
-    ...extra,
-  });
-}
-
-function deps(store: MemoryStateStore): MigrationDeps {
-  return {
-    store,
-    source: { connectionString: src },
-    destination: { connectionString: dst },
-    retry: FAST_RETRY,
-  };
-}
 
 const v = (e: { properties: Map<string, { value: unknown }> } | undefined) => e?.properties.get("v")?.value;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,10 +1,37 @@
 // Helpers for engine tests: a default run configuration and wire-level table comparisons.
+import { inject } from "vitest";
+import { buildConfig, type SyncConfig } from "../../src/config/schema.js";
+import type { MigrationDeps } from "../../src/engine/migrate.js";
 import { parseRawJson, RawNumber, type RawJson } from "../../src/engine/raw-json.js";
 import type { EngineConfig } from "../../src/engine/sync.js";
+import type { StateStore } from "../../src/state/store.js";
 import { httpFor } from "./tables.js";
 
 /** Fast retries for tests: hints and backoff stay in tens of milliseconds. */
 export const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 200 };
+
+/** A migration step's inputs from the test source to the test destination (`tables` as the input takes it). */
+export function stepConfig(mode: string, tables: string, extra: Record<string, string> = {}): SyncConfig {
+  return buildConfig({
+    mode,
+    tables,
+    "source-connection-string": inject("sourceConnectionString"),
+    "destination-connection-string": inject("destinationConnectionString"),
+    "state-store": "file",
+    ...extra,
+  });
+}
+
+/** What a step runs with: the two test servers, a state store (usually a MemoryStateStore), fast retries. */
+export function stepDeps(store: StateStore | undefined, extra: Partial<MigrationDeps> = {}): MigrationDeps {
+  return {
+    store,
+    source: { connectionString: inject("sourceConnectionString") },
+    destination: { connectionString: inject("destinationConnectionString") },
+    retry: FAST_RETRY,
+    ...extra,
+  };
+}
 
 export function syncConfig(
   source: string,
