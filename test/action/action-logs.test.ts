@@ -1,21 +1,12 @@
 // The bundled action's log while several tables run at once: GitHub's groups can neither nest nor interleave,
 // so each phase is one group and every line about a table is tagged `[table]`, from its start to its end line.
 import { describe, expect, inject, it } from "vitest";
-import { runAction } from "../support/run-action.js";
+import { actionInputs, runAction } from "../support/run-action.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = () => inject("sourceConnectionString");
-const dst = () => inject("destinationConnectionString");
 
-function inputs(tables: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    tables,
-    "source-connection-string": src(),
-    "destination-connection-string": dst(),
-    "state-store": "file",
-    ...extra,
-  };
-}
+const inputs = actionInputs;
 
 const rows = (n: number, v = 1) =>
   Array.from({ length: n }, (_, i) => simpleEntity("p", `r${String(i).padStart(5, "0")}`, { v, i }));

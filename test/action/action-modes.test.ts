@@ -1,7 +1,7 @@
 // verify, switch, preflight and the post-switch backfill, through the bundled action as a runner runs it.
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, inject, it } from "vitest";
-import { runAction } from "../support/run-action.js";
+import { actionInputs, runAction } from "../support/run-action.js";
 import { byKey, httpFor, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 import { keyUrl } from "../../src/engine/batch.js";
 
@@ -9,16 +9,8 @@ const src = () => inject("sourceConnectionString");
 const dst = () => inject("destinationConnectionString");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function inputs(table: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    tables: table,
-    "source-connection-string": src(),
-    "destination-connection-string": dst(),
-    "state-store": "file",
-    "destination-kind": "cosmos",
-    ...extra,
-  };
-}
+const inputs = (tables: string, extra: Record<string, string> = {}) =>
+  actionInputs(tables, { "destination-kind": "cosmos", ...extra });
 
 async function deleteEntity(cs: string, table: string, pk: string, rk: string): Promise<void> {
   const http = httpFor(cs);

@@ -1,21 +1,13 @@
 // What verify and switch say through their outputs, annotations and summary heading, and how the summary
 // shows data it did not write itself (keys, messages), through the bundled action as a runner runs it.
 import { describe, expect, inject, it } from "vitest";
-import { runAction } from "../support/run-action.js";
+import { actionInputs, runAction } from "../support/run-action.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = () => inject("sourceConnectionString");
 const dst = () => inject("destinationConnectionString");
 
-function inputs(table: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    tables: table,
-    "source-connection-string": src(),
-    "destination-connection-string": dst(),
-    "state-store": "file",
-    ...extra,
-  };
-}
+const inputs = actionInputs;
 
 const rows = (n: number, v: string) => Array.from({ length: n }, (_, i) => simpleEntity("p", `r${i}`, { v }));
 

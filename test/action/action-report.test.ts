@@ -5,21 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { runAction } from "../support/run-action.js";
+import { actionInputs, runAction } from "../support/run-action.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = () => inject("sourceConnectionString");
 const dst = () => inject("destinationConnectionString");
 
-function inputs(table: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    tables: table,
-    "source-connection-string": src(),
-    "destination-connection-string": dst(),
-    "state-store": "file",
-    ...extra,
-  };
-}
+const inputs = actionInputs;
 
 /** The ::error:: lines the runner turns into the step's failure. */
 function errorLines(stdout: string): string[] {

@@ -3,21 +3,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
 import { differingProperties } from "../../src/engine/edm.js";
-import { DIST_ACTION, runAction } from "../support/run-action.js";
+import { actionInputs, DIST_ACTION, runAction } from "../support/run-action.js";
 import { byKey, createTable, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
 const src = () => inject("sourceConnectionString");
 const dst = () => inject("destinationConnectionString");
 
-function base(tables: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    tables,
-    "source-connection-string": src(),
-    "destination-connection-string": dst(),
-    "state-store": "file",
-    ...extra,
-  };
-}
+const base = actionInputs;
 
 async function expectExact(sourceTable: string, destinationTable = sourceTable): Promise<void> {
   const a = byKey(await readAll(src(), sourceTable));

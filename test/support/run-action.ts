@@ -1,5 +1,6 @@
 // Runs the bundled action (dist/index.js) the way a runner does: INPUT_* variables, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files, a workspace as cwd, and `node` on the bundle itself.
+import { inject } from "vitest";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,17 @@ import { fileURLToPath } from "node:url";
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DIST_ACTION = join(REPO_ROOT, "dist", "index.js");
 export const SKEW_CLOCK = join(REPO_ROOT, "test", "support", "skew-clock.mjs");
+
+/** The inputs of a step from the test source to the test destination, with the file state store. */
+export function actionInputs(tables: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    tables,
+    "source-connection-string": inject("sourceConnectionString"),
+    "destination-connection-string": inject("destinationConnectionString"),
+    "state-store": "file",
+    ...extra,
+  };
+}
 
 export interface ActionRun {
   code: number;
