@@ -39732,6 +39732,7 @@ async function runSwitch(config, deps, events = {}) {
     const backfill = await runCopy({ ...config, mode: "backfill" }, deps, {
         signal: events.signal,
         onTableStart: (spec) => events.onTableStart?.(spec, "final backfill"),
+        onProgress: (p) => events.onProgress?.(`${p.table}: final backfill, ${p.read} read, ${p.written} written`),
         onTableEnd: (r) => events.onTableEnd?.(r.result),
     });
     if (!backfill.ok) {

@@ -101,6 +101,18 @@ describe("verify with repair before a switch", () => {
 });
 
 describe("switch", () => {
+  it("reports the final backfill's progress", async () => {
+    const t = uniqueTable("swProg");
+    const store = new MemoryStateStore();
+    await seedEntities(src, t, [simpleEntity("p", "a", { v: "1" })]);
+    expect((await runCopy(config("full-sync", t), deps(store))).ok).toBe(true);
+    await seedEntities(src, t, [simpleEntity("p", "b", { v: "1" })]);
+    const progress: string[] = [];
+    const sw = await runSwitch(config("switch", t), deps(store), { onProgress: (p) => progress.push(p) });
+    expect(sw.ok, sw.failure).toBe(true);
+    expect(progress).toContain(`${t}: final backfill, 2 read, 2 written`);
+  });
+
   it("says why the final backfill failed, not only that it did", async () => {
     const t = uniqueTable("swWhy");
     await seedEntities(src, t, [simpleEntity("p", "a", { v: "1" })]);
