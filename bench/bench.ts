@@ -1,7 +1,7 @@
 // The benchmark: our full sync against the sink's ceiling and against a per-entity copy, on two real
 // Azurite table servers. Prints the figures and writes them to bench/RESULTS.md.
 //
-//   npm run bench -- [--entities 100000] [--partitions 100] [--concurrency 8] [--rounds 3]
+//   npm run bench -- [--entities 100000] [--partitions 100] [--concurrency 8] [--rounds 5]
 //                    [--per-entity-limit 20000] [--per-entity-concurrency 10] [--verify full|count]
 //                    [--pin auto|on|off] [--results bench/RESULTS.md]
 //
@@ -117,7 +117,7 @@ function options(): Options {
     entities: entityCount,
     partitions: Math.min(int("partitions", 100), entityCount),
     concurrency: int("concurrency", 8),
-    rounds: int("rounds", 3),
+    rounds: int("rounds", 5),
     perEntityLimit: Math.min(int("per-entity-limit", 20_000), entityCount),
     perEntityConcurrency: int("per-entity-concurrency", 10),
     seedConcurrency: int("seed-concurrency", 16),
@@ -156,6 +156,12 @@ function startBurner(cpu: number | undefined): ChildProcess | undefined {
 /** Share of the measurement's wall time the destination server spent on a CPU. */
 const busy = (r: Row) =>
   r.destinationCpuS === undefined ? "–" : `${Math.round((r.destinationCpuS * 100_000) / r.elapsedMs)}%`;
+
+/** The sync's destination-busy share over the ceiling's: near 1, the sync kept the sink as busy as it can be. */
+const busyShare = (sync: Row, ceiling: Row) =>
+  sync.destinationCpuS === undefined || ceiling.destinationCpuS === undefined
+    ? "–"
+    : (sync.destinationCpuS / sync.elapsedMs / (ceiling.destinationCpuS / ceiling.elapsedMs)).toFixed(3);
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const secs = (ms: number) => (ms / 1000).toFixed(1);
@@ -196,6 +202,7 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
   const rows: Row[] = [];
+  let sourceScanRate = 0;
   try {
     // Seed the source (not measured): transactions through the engine's writer, many in flight.
     const sourceTable = "benchsource";
@@ -207,10 +214,22 @@ async function main(): Promise<void> {
     const sourceCount = await countEntities(src.server.connectionString, sourceTable, partitionKeys);
     if (sourceCount !== opts.entities)
       throw new Error(`the source holds ${sourceCount} of ${opts.entities} entities`);
+    // Warm Azurite up first with one whole-table read, not recorded: a real source service is not a
+    // process that has never served a query. Recorded cold, the first few dozen pages took 2–3 times
+    // their steady time (JIT warm-up), and every replayed sync then starved the destination for its
+    // first seconds, a cost of the bench, not of the sync.
+    const warmStart = performance.now();
+    let warmed = 0;
+    for await (const page of new TableReader(httpFor(src.server.connectionString), sourceTable, {
+      firstPageSize: FIRST_PAGE_SIZE,
+      readAhead: 1,
+    }).pages())
+      warmed += page.entities.length;
+    if (warmed !== opts.entities)
+      throw new Error(`warming the source read ${warmed} of ${opts.entities} entities`);
+    console.log(`warmed the source up in ${secs(performance.now() - warmStart)} s (not measured)`);
     // Record the pages a sync asks for, one request at a time so each one's time is Azurite's alone
-    // (see replay-source.ts). This whole-table read also warms Azurite up before anything is timed: a
-    // real source service is not a process that has never served a query, and without it only the
-    // first sync would pay for that.
+    // (see replay-source.ts).
     const recordStart = performance.now();
     const replaying = await ReplaySource.start(src.server.connectionString);
     replay = replaying;
@@ -224,8 +243,10 @@ async function main(): Promise<void> {
     if (recordedEntities !== opts.entities)
       throw new Error(`recording the source read ${recordedEntities} of ${opts.entities} entities`);
     replaying.replay();
+    sourceScanRate = (opts.entities * 1000) / replaying.recordedServiceMs;
     console.log(
-      `recorded the source's ${replaying.recorded} pages in ${secs(performance.now() - recordStart)} s (not measured)`,
+      `recorded the source's ${replaying.recorded} pages in ${secs(performance.now() - recordStart)} s (not measured); ` +
+        `Azurite served them at ${fmt(sourceScanRate)} entities/s, the fastest a sync can read them one page after another`,
     );
     const measure = async (kind: Kind, round: number): Promise<Row> => {
       const dst = await startServer(plan.destination);
@@ -368,6 +389,22 @@ async function main(): Promise<void> {
   const vsPerEntity = sync.rate / perEntity.rate;
   const sharedVsCeiling = syncShared.rate / ceiling.rate;
   const sharedVsCeilingBusy = ceilingBusy ? syncShared.rate / ceilingBusy.rate : undefined;
+  // Paired: each round's sync against the same round's ceiling, measured minutes apart at most, so a
+  // slow or fast spell of the machine that spans the round cancels out; the median round is shown.
+  const paired = (ceilingKind: Kind): number | undefined => {
+    const ratios: number[] = [];
+    for (let round = 0; round < opts.rounds; round++) {
+      const s = rows.find((r) => r.kind === "sync" && r.round === round);
+      const c = rows.find((r) => r.kind === ceilingKind && r.round === round);
+      if (s && c) ratios.push(s.rate / c.rate);
+    }
+    if (ratios.length === 0) return undefined;
+    ratios.sort((a, b) => a - b);
+    const mid = Math.floor(ratios.length / 2);
+    return ratios.length % 2 === 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+  };
+  const pairedCeiling = paired("ceiling");
+  const pairedCeilingBusy = paired("ceiling-busy");
   const allVerified = rows.every((r) => !r.verified.includes("MISMATCH") && r.failed === 0 && !r.error);
   const pass = (ok: boolean) => (ok ? "met" : "NOT met");
   const summary = [
@@ -387,8 +424,11 @@ async function main(): Promise<void> {
           `ours / ceiling, tool's CPU busy ${vsCeilingBusy.toFixed(3)}  (target ≥ 0.95: ${pass(vsCeilingBusy >= 0.95)})`,
         ]
       : []),
+    `  median round, paired          ${pairedCeiling?.toFixed(3) ?? "–"} / ${pairedCeilingBusy?.toFixed(3) ?? "–"} (each round's sync ÷ that round's ceiling / tool's CPU busy; shown, not a target)`,
+    `  destination busy, ours ÷ ceiling ${busyShare(sync, ceiling)} (how much of the sink's capacity the sync used; machine speed cancels out)`,
     `  source sharing the tool's CPU ${sharedVsCeiling.toFixed(3)} / ${sharedVsCeilingBusy?.toFixed(3) ?? "–"} (ceiling / tool's CPU busy; shown, not a target)`,
     `ours / per-entity               ${vsPerEntity.toFixed(2)}  (target ≥ 5: ${pass(vsPerEntity >= 5)})`,
+    `source, one scan               ${fmt(sourceScanRate)} entities/s  (Azurite's time for every page, one after another)`,
     `peak RSS of sync                ${mb(peakRssKb)} MB` +
       (opts.entities >= 1_000_000
         ? `  (target ≤ 256 MB at 1 000 000: ${pass(peakRssKb <= 256 * 1024)})`
@@ -457,12 +497,12 @@ function resultsMarkdown(
     "",
     "- Two in-memory Azurite table servers on this machine: the source (seeded once, not timed) and a fresh destination server for every measurement.",
     "- **sync**: `runSync` (replace mode) in its own child process; the time covers the whole copy (reading, transforming, writing); peak RSS is that process's `maxRSS` over its whole life. After each sync, source and destination are compared entity by entity with exact wire types (partition by partition, which Azurite serves much faster than one scan of a large table); the other measurements' destinations are counted.",
-    "- **The source a sync reads** (bench/replay-source.ts): before anything is timed, the bench reads the source table once through a recording proxy, page by page as a sync asks for them, one request at a time. The **sync** then reads that recording: every page is Azurite's own answer (the same bytes and continuation headers), sent after as long as Azurite took to produce it. So the source is exactly as fast as Azurite, but its work no longer lands on the tool's CPU: serving 100,000 entities costs Azurite about 7 CPU seconds, more than the whole sync costs the tool, and a real source (Table Storage) costs the runner nothing. **sync-shared-cpu** is the same sync reading the Azurite server itself on the tool's CPU; it is shown for comparison and is not the target's figure. A page the recording lacks would go to Azurite and fail the check (none do).",
+    "- **The source a sync reads** (bench/replay-source.ts): before anything is timed, the bench reads the source table once to warm Azurite up (recorded cold, the first pages took 2–3 times their steady time), then once more through a recording proxy, page by page as a sync asks for them, one request at a time. The **sync** then reads that recording: every page is Azurite's own answer (the same bytes and continuation headers), sent after as long as Azurite took to produce it. So the source is exactly as fast as Azurite, but its work no longer lands on the tool's CPU: serving 100,000 entities costs Azurite about 7 CPU seconds, more than the whole sync costs the tool, and a real source (Table Storage) costs the runner nothing. **sync-shared-cpu** is the same sync reading the Azurite server itself on the tool's CPU; it is shown for comparison and is not the target's figure. A page the recording lacks would go to Azurite and fail the check (none do).",
     "- **ceiling**: the same entities as 100-operation transactions, all bodies built before the clock starts, sent to the destination with the same concurrency through the same HTTP stack; the responses are checked as the writer checks them.",
     "- **ceiling-busy** (when pinned): the same ceiling while a lowest-priority (nice 19) busy loop keeps the tool's CPU occupied, as the source server and the tool occupy it during a sync. On this virtual machine a busy second CPU slows the destination down (other processes move to its CPU, and the two virtual CPUs share hardware), so the idle-CPU ceiling is one no pipeline on this machine can reach; the busy one is the like-for-like yardstick. Both are reported.",
-    "- **destination busy**: the destination server's CPU time over the measurement's wall time. Near the ceiling's, the sink is the bottleneck in both; far below it, the sync starves the sink.",
+    "- **destination busy**: the destination server's CPU time over the measurement's wall time. Near the ceiling's, the sink is the bottleneck in both; far below it, the sync starves the sink. Their ratio (best sync's over best ceiling's) does not depend on how fast the machine happened to be, which moves the rates by ±15 % between measurements here; what it leaves out is the sink working slower per entity while the tool's CPU is busy (see ceiling-busy).",
     "- **per-entity**: read the (replayed) source page by page, one upsert (PUT) per entity, a fixed number in flight, like the Data Migration Tool's Table sink.",
-    "- The sync and the ceiling alternate order round by round so warm-up does not favour either; the best of each is compared. CPU seconds and page faults are per measurement; the source Azurite works only in sync-shared-cpu, the one measurement that reads it rather than its replay.",
+    "- The sync and the ceiling alternate order round by round so warm-up does not favour either; the best of each is compared. Beside it, the median of each round's sync ÷ the same round's ceiling (paired): a slow or fast spell of the machine that spans a round cancels out in it. **source, one scan** is how fast Azurite served the recorded pages one after another; a sync reads the pages of one table in order (each needs the previous one's continuation), so it cannot copy faster than that, and the target is only meaningful while it is above the ceiling. CPU seconds and page faults are per measurement; the source Azurite works only in sync-shared-cpu, the one measurement that reads it rather than its replay.",
     "- Pinning gives the destination server a CPU of its own in every measurement, as a real sink's capacity does not depend on the tool; the tool and the source server share the other. Unpinned on 2 cores, the source server and the tool take CPU from the destination in the sync but not in the ceiling, and the ratio then reflects the CPU each needs in total rather than the sink's speed.",
     "",
   ];

@@ -60,6 +60,13 @@ export class ReplaySource {
     return this.pages.size;
   }
 
+  /** Milliseconds Azurite took for all recorded pages together: one sequential scan at its pace. */
+  get recordedServiceMs(): number {
+    let total = 0;
+    for (const page of this.pages.values()) total += page.serviceMs;
+    return total;
+  }
+
   /** From now on, answer recorded pages from memory. */
   replay(): void {
     this.recording = false;

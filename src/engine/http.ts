@@ -54,6 +54,11 @@ export interface RequestSpec {
   beforeRetry?: () => Promise<void>;
   /** Counted here too (besides the connection's own stats): per table figures while tables run at once. */
   stats?: HttpStats;
+  /**
+   * Told of each attempt's status and headers as soon as they arrive, before its body is read (the
+   * reader asks for the next page then). The attempt may still be retried; `send`'s answer is final.
+   */
+  onHeaders?: (status: number, headers: Record<string, string>) => void;
 }
 
 export interface HttpStats {
@@ -266,9 +271,11 @@ export class TableHttp {
     const started = Date.now();
     const response = await this.pipeline.sendRequest(this.httpClient, request);
     const stream = response.readableStreamBody;
+    const headers = response.headers.toJSON({ preserveCase: false });
+    spec.onHeaders?.(response.status, headers);
     return {
       status: response.status,
-      headers: response.headers.toJSON({ preserveCase: false }),
+      headers,
       body: stream
         ? await readText(stream, this.retry.requestTimeoutMs - (Date.now() - started))
         : (response.bodyAsText ?? ""),

@@ -97,7 +97,7 @@ describe("several tables", () => {
     const pages = reader.pages();
     await pages.next(); // the consumer holds the first page …
     await new Promise((r) => setTimeout(r, 500));
-    expect(reader.pagesRead).toBe(3); // … while two more wait
+    expect(reader.httpStats.requests).toBe(3); // … while two more wait
     let entities = 0;
     for await (const page of pages) entities += page.entities.length;
     expect(entities + 1_000).toBe(5_500);
