@@ -39654,6 +39654,24 @@ function cancelledMessage(config, keys, state, saved, resumable, completed) {
     const shown = (fresh.length ? fresh : open).map((k) => describeCheckpoint(k, state.tables[k].checkpoint, config.tables));
     return `The run was cancelled; a checkpoint was saved: the next full sync resumes ${shown.join(", ")}${done.length ? ` and skips the ${done.length} finished tables` : ""}.`;
 }
+/**
+ * A check cut short by a cancel gives no verdict: what it saw before the cancel may look in sync (or not)
+ * only because it stopped. A switch recorded before the cancel came still stands, and says so.
+ */
+function cancelledCheck(result, signal) {
+    if (!signal?.aborted || (result.mode === "switch" && result.ready))
+        return result;
+    return {
+        ...result,
+        inSync: undefined,
+        differences: undefined,
+        repaired: undefined,
+        ready: result.mode === "switch" ? false : undefined,
+        ok: false,
+        failure: `The ${result.mode} was cancelled; it gives no verdict.`,
+        cancelled: true,
+    };
+}
 function differencesOf(v) {
     return v.missing + (v.extra ?? 0) + v.different + v.untransformable;
 }
@@ -40545,19 +40563,8 @@ async function runCheck(config, engine, store, reportPath, ctx) {
             clearInterval(timer);
     }
     // A cancel gives no verdict, unless the switch was already recorded when it came.
-    const cancelled = (deps.signal?.aborted ?? false) && !(command === "switch" && result.ready);
-    const report = cancelled
-        ? {
-            ...result,
-            inSync: undefined,
-            differences: undefined,
-            repaired: undefined,
-            ready: command === "switch" ? false : undefined,
-            ok: false,
-            failure: `The ${command} was cancelled; it gives no verdict.`,
-            cancelled: true,
-        }
-        : result;
+    const report = cancelledCheck(result, deps.signal);
+    const cancelled = report.cancelled === true;
     let writeError;
     try {
         await writeCheckReport(reportPath, report);

@@ -7,6 +7,7 @@ import { ConnectionError } from "../engine/connection.js";
 import { redact, secretsOf } from "../engine/redact.js";
 import { entitiesPerSecond } from "../engine/result.js";
 import {
+  cancelledCheck,
   runCopy,
   runPreflight,
   runSwitch,
@@ -166,7 +167,11 @@ export async function run(deps: RunDeps = {}): Promise<void> {
     for (const n of notices) core.notice(clean(n));
 
     if (reportPath) {
-      await runCheck(config, { store, ...sides(config) }, { reportPath, notices, clean, scrub, groups });
+      await runCheck(
+        config,
+        { store, ...sides(config) },
+        { reportPath, notices, clean, scrub, groups, signal: deps.signal },
+      );
       return;
     }
     const throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS);
@@ -237,7 +242,11 @@ export async function run(deps: RunDeps = {}): Promise<void> {
   } catch (err) {
     groups.close();
     const known = err instanceof ConfigError || err instanceof StateError || err instanceof ConnectionError;
-    core.setFailed(clean(known ? err.message : describe(err)));
+    const message = known ? err.message : describe(err);
+    // Whatever stopped half-way after a cancel is the cancel's doing: said as such, with no verdict.
+    core.setFailed(
+      clean(deps.signal?.aborted ? `Cancelled before the step finished (${message}).` : message),
+    );
   }
 }
 
@@ -247,18 +256,24 @@ interface CheckContext {
   clean: (s: string) => string;
   scrub: <T>(value: T) => T;
   groups: PhaseGroups;
+  signal?: AbortSignal;
 }
 
 /** The outputs of verify, switch and preflight; `reportPath` is empty when the report could not be written. */
-function setCheckOutputs(result: CheckResult, reportPath: string, clean: (s: string) => string): void {
+function setCheckOutputs(
+  result: CheckResult & { cancelled?: boolean },
+  reportPath: string,
+  clean: (s: string) => string,
+): void {
   core.setOutput(Outputs.ReportPath, reportPath);
   // They describe a verify this run made: not set when it verified nothing (a switch recorded before, or
-  // one whose final backfill failed), rather than claiming "not in sync, 0 differences".
-  if (result.verify.length) {
+  // one whose final backfill failed) or was cancelled, rather than claiming "not in sync, 0 differences".
+  if (result.verify.length && !result.cancelled) {
     core.setOutput(Outputs.InSync, String(result.inSync ?? false));
     core.setOutput(Outputs.Differences, String(result.differences ?? 0));
   }
-  if (result.mode === "verify") core.setOutput(Outputs.Repaired, String(result.repaired ?? false));
+  if (result.mode === "verify" && !result.cancelled)
+    core.setOutput(Outputs.Repaired, String(result.repaired ?? false));
   if (result.mode === "switch") {
     core.setOutput(Outputs.Ready, String(result.ready ?? false));
     core.setOutput(Outputs.SwitchedAt, result.switchedAt ?? "");
@@ -274,6 +289,8 @@ async function runCheck(config: SyncConfig, deps: MigrationDeps, ctx: CheckConte
   // What each table is doing (a switch: final backfill, then verify), for its end line.
   const doing = new Map<string, string>();
   const events: CheckEvents = {
+    // A cancel (or the job's time-out) stops the check between pages instead of the runner killing it.
+    signal: ctx.signal,
     onTableStart: (spec, what) => {
       groups.phase(`${capitalize(what)}: ${tablesCount(config.tables.length)}`);
       doing.set(tag(spec), what);
@@ -291,9 +308,9 @@ async function runCheck(config: SyncConfig, deps: MigrationDeps, ctx: CheckConte
       if (throttle.due("check")) groups.line(clean(text));
     },
   };
-  let result: CheckResult;
+  let checked: CheckResult;
   try {
-    result =
+    checked =
       config.mode === "verify"
         ? await runVerify(config, deps, events)
         : config.mode === "switch"
@@ -302,6 +319,10 @@ async function runCheck(config: SyncConfig, deps: MigrationDeps, ctx: CheckConte
   } finally {
     groups.close();
   }
+  // Cancelled: no verdict, unless the switch was recorded before the cancel came.
+  const result = cancelledCheck(checked, ctx.signal);
+  if (ctx.signal?.aborted && !result.cancelled)
+    core.warning("The cancel came after switched-at was recorded: the switch stands.");
   result.notices.unshift(...notices);
   const scrubbed = scrub(result);
   let reportProblem: string | undefined;

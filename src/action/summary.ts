@@ -157,11 +157,16 @@ export function passedWithDifferences(result: CheckResult): boolean {
 }
 
 /** The job summary of verify, switch and preflight. */
-export function buildCheckSummary(result: CheckResult, reportPath?: string, reportProblem?: string): string {
+export function buildCheckSummary(
+  result: CheckResult & { cancelled?: boolean },
+  reportPath?: string,
+  reportProblem?: string,
+): string {
   const lines: string[] = [];
   const icon = !result.ok ? "❌" : passedWithDifferences(result) ? "⚠️" : "✅";
-  const title =
-    result.mode === "switch"
+  const title = result.cancelled
+    ? `${result.mode}: cancelled, no verdict`
+    : result.mode === "switch"
       ? result.ready
         ? `switch: ready, switched-at ${result.switchedAt}`
         : "switch: not ready"

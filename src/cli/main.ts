@@ -23,6 +23,7 @@ import { StateError } from "../state/state.js";
 import {
   engineConfigOf,
   runCopy,
+  cancelledCheck,
   runPreflight,
   runSwitch,
   runVerify,
@@ -447,19 +448,8 @@ async function runCheck(
     if (timer) clearInterval(timer);
   }
   // A cancel gives no verdict, unless the switch was already recorded when it came.
-  const cancelled = (deps.signal?.aborted ?? false) && !(command === "switch" && result.ready);
-  const report: CheckResult & { cancelled?: boolean } = cancelled
-    ? {
-        ...result,
-        inSync: undefined,
-        differences: undefined,
-        repaired: undefined,
-        ready: command === "switch" ? false : undefined,
-        ok: false,
-        failure: `The ${command} was cancelled; it gives no verdict.`,
-        cancelled: true,
-      }
-    : result;
+  const report = cancelledCheck(result, deps.signal);
+  const cancelled = report.cancelled === true;
   let writeError: unknown;
   try {
     await writeCheckReport(reportPath, report);

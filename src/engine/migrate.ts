@@ -730,6 +730,27 @@ export interface CheckEvents {
   signal?: AbortSignal;
 }
 
+/**
+ * A check cut short by a cancel gives no verdict: what it saw before the cancel may look in sync (or not)
+ * only because it stopped. A switch recorded before the cancel came still stands, and says so.
+ */
+export function cancelledCheck(
+  result: CheckResult,
+  signal: AbortSignal | undefined,
+): CheckResult & { cancelled?: boolean } {
+  if (!signal?.aborted || (result.mode === "switch" && result.ready)) return result;
+  return {
+    ...result,
+    inSync: undefined,
+    differences: undefined,
+    repaired: undefined,
+    ready: result.mode === "switch" ? false : undefined,
+    ok: false,
+    failure: `The ${result.mode} was cancelled; it gives no verdict.`,
+    cancelled: true,
+  };
+}
+
 export function differencesOf(v: VerifyResult): number {
   return v.missing + (v.extra ?? 0) + v.different + v.untransformable;
 }

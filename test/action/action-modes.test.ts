@@ -128,6 +128,29 @@ describe("bundled action: verify, switch, preflight", () => {
     expect(refused.stdout).toContain("delete-extra is refused");
   });
 
+  it("a cancelled verify stops between pages and gives no verdict", async () => {
+    const t = uniqueTable("vercancel");
+    // Large enough that the verify is still reading when the signal lands (it checks between pages).
+    await seedEntities(
+      src(),
+      t,
+      Array.from({ length: 20_000 }, (_, i) => simpleEntity(`p${i % 20}`, `r${i}`, { v: "a" })),
+    );
+    const run = await runAction(
+      { mode: "verify", ...inputs(t) },
+      { signalOn: { when: `[${t}] verify started.`, signal: "SIGTERM" } },
+    );
+    expect(run.code, run.stdout).not.toBe(0);
+    expect(run.stdout).toContain("::error::The verify was cancelled; it gives no verdict.");
+    // No verdict: neither "in sync" nor a count of differences the cancel cut short.
+    expect(run.outputs["in-sync"]).toBeUndefined();
+    expect(run.outputs["differences"]).toBeUndefined();
+    const result = JSON.parse(run.outputs["result-json"]) as { cancelled?: boolean; ok: boolean };
+    expect(result).toMatchObject({ cancelled: true, ok: false });
+    expect(run.summary).toContain("table-sync verify: cancelled, no verdict");
+    expect(run.summary).not.toMatch(/verify: in sync|difference\(s\)/);
+  });
+
   it("a backfill from Cosmos is refused with the way out", async () => {
     const t = uniqueTable("roll");
     await seedEntities(src(), t, rows(3, "x"));

@@ -56,6 +56,8 @@ export interface RunActionOptions {
   /** Shift the action process's clock (Date.now and new Date()) by this many ms. */
   clockSkewMs?: number;
   timeoutMs?: number;
+  /** Send `signal` to the action once its output contains `when`, as a runner does on cancel. */
+  signalOn?: { when: string; signal: NodeJS.Signals };
 }
 
 export async function runAction(
@@ -98,7 +100,14 @@ export async function runAction(
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  let signalled = false;
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+    if (opts.signalOn && !signalled && stdout.includes(opts.signalOn.when)) {
+      signalled = true;
+      child.kill(opts.signalOn.signal);
+    }
+  });
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   const code = await new Promise<number>((resolveExit, reject) => {
     const timer = setTimeout(() => {
