@@ -27,7 +27,7 @@ import { cpus, totalmem, release, platform, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureTable, FIRST_PAGE_SIZE } from "../src/engine/sync.js";
+import { ensureTable } from "../src/engine/sync.js";
 import { TableReader } from "../src/engine/reader.js";
 import { ReplaySource } from "./replay-source.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
@@ -221,7 +221,6 @@ async function main(): Promise<void> {
     const warmStart = performance.now();
     let warmed = 0;
     for await (const page of new TableReader(httpFor(src.server.connectionString), sourceTable, {
-      firstPageSize: FIRST_PAGE_SIZE,
       readAhead: 1,
     }).pages())
       warmed += page.entities.length;
@@ -236,7 +235,6 @@ async function main(): Promise<void> {
     const replayConnectionString = replaying.connectionString(src.server.connectionString);
     let recordedEntities = 0;
     const recorder = new TableReader(httpFor(replayConnectionString), sourceTable, {
-      firstPageSize: FIRST_PAGE_SIZE,
       readAhead: 1,
     });
     for await (const page of recorder.pages()) recordedEntities += page.entities.length;

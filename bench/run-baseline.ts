@@ -15,7 +15,6 @@ import {
 } from "../src/engine/batch.js";
 import { entityJson } from "../src/engine/edm.js";
 import { TableReader } from "../src/engine/reader.js";
-import { FIRST_PAGE_SIZE } from "../src/engine/sync.js";
 import { MAX_OPERATIONS } from "../src/engine/writer.js";
 import { httpFor, report, usageMark, usageSince } from "./common.js";
 import { entities } from "./data.js";
@@ -122,8 +121,8 @@ async function perEntity(inp: PerEntityInput): Promise<void> {
       error ??= `HTTP ${res.status}: ${res.body.slice(0, 300)}`;
     }
   };
-  // The pages a sync asks for (the same first page), so both read the same replayed source.
-  const reader = new TableReader(src, inp.sourceTable, { firstPageSize: FIRST_PAGE_SIZE });
+  // The pages a sync asks for, so both read the same replayed source.
+  const reader = new TableReader(src, inp.sourceTable);
   read: for await (const page of reader.pages()) {
     for (const entity of page.entities) {
       if (sent >= inp.limit) break read;

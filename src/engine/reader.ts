@@ -21,11 +21,6 @@ export interface ReadOptions {
   continuation?: Continuation;
   /** Pages fetched ahead of the consumer (default 2). */
   readAhead?: number;
-  /**
-   * At most this many entities on the first page (`$top`); the rest come in pages as large as the service
-   * gives. A small first page arrives sooner, so the destination starts working while the next is read.
-   */
-  firstPageSize?: number;
 }
 
 export function tableUrl(http: TableHttp, table: string): string {
@@ -38,7 +33,6 @@ export class TableReader {
   /** The source server's clock at the latest response. */
   lastServerClock?: Date;
   pagesRead = 0;
-  private requested = 0;
   /** This reader's requests, 429s and retries. */
   readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
 
@@ -60,8 +54,6 @@ export class TableReader {
     const params = new URLSearchParams();
     if (this.opts.filter) params.set("$filter", this.opts.filter);
     if (this.opts.select?.length) params.set("$select", this.opts.select.join(","));
-    if (this.requested++ === 0 && this.opts.firstPageSize !== undefined)
-      params.set("$top", String(this.opts.firstPageSize));
     if (continuation) {
       params.set("NextPartitionKey", continuation.nextPartitionKey);
       if (continuation.nextRowKey !== undefined) params.set("NextRowKey", continuation.nextRowKey);

@@ -3,7 +3,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../src/config/schema.js";
 import { runCopy, type MigrationDeps } from "../../src/engine/migrate.js";
-import { FIRST_PAGE_SIZE, runSync, type CheckpointInfo } from "../../src/engine/sync.js";
+import { runSync, type CheckpointInfo } from "../../src/engine/sync.js";
 import { tableKey } from "../../src/state/state.js";
 import { MemoryStateStore } from "../../src/state/store.js";
 import type { WireEntity } from "../../src/engine/edm.js";
@@ -13,7 +13,7 @@ import { readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tab
 const src = inject("sourceConnectionString");
 const dst = inject("destinationConnectionString");
 
-/** `count` entities in key order. A scan's first page holds 100 (FIRST_PAGE_SIZE), Azurite's later pages 1 000. */
+/** `count` entities in key order. Azurite's pages hold 1 000. */
 function entities(
   count: number,
   extra: (i: number) => Record<string, string | number> = () => ({}),
@@ -68,14 +68,14 @@ describe("checkpoints", () => {
     });
     expect(run.tables[0]).toMatchObject({ read: 5_000, written: 5_000, failed: 0 });
     // One after each page but the last (which completes the table).
-    expect(seen.map((s) => s.info.read)).toEqual([100, 1_100, 2_100, 3_100, 4_100]);
+    expect(seen.map((s) => s.info.read)).toEqual([1_000, 2_000, 3_000, 4_000]);
     for (const s of seen) {
       expect(s.landed).toBeGreaterThanOrEqual(s.info.read);
       expect(s.info.written).toBe(s.info.read);
       expect(s.info.sourceClockAtStart).toBe(run.tables[0].sourceClockAtStart);
     }
     // The continuation points at the first entity not yet counted (Azurite encodes the keys in base64).
-    expect(seen[2].info.continuation).toEqual(azuriteToken("p003", "r002100"));
+    expect(seen[2].info.continuation).toEqual(azuriteToken("p004", "r003000"));
   });
 
   it("live in the state with the run marker while the scan runs, and go once it completes", async () => {
@@ -87,7 +87,7 @@ describe("checkpoints", () => {
     // Checkpoints were saved during the run, then superseded by the completed scan.
     const states = await Promise.all(store.saved.map((s) => JSON.parse(s) as Record<string, unknown>));
     const withCheckpoint = states.filter((s) => JSON.stringify(s).includes('"checkpoint"'));
-    expect(withCheckpoint.length).toBe(3); // after 100, 1 100 and 2 100 of 3 000
+    expect(withCheckpoint.length).toBe(2); // after 1 000 and 2 000 of 3 000
     expect(withCheckpoint[0]).toHaveProperty("fullSync.done", []);
     const last = (await store.load())!;
     expect(last.fullSync).toBeUndefined();
@@ -97,7 +97,7 @@ describe("checkpoints", () => {
 
   it("never point past a failed entity", async () => {
     const t = uniqueTable("cpFail");
-    // Entity 2 500 (page 4: 2 100 to 3 099) has both the rename's source and target: it cannot be transformed.
+    // Entity 2 500 (page 3: 2 000 to 2 999) has both the rename's source and target: it cannot be transformed.
     await seedEntities(
       src,
       t,
@@ -108,8 +108,8 @@ describe("checkpoints", () => {
     expect(result.ok).toBe(false);
     expect(result.tables[0].result).toMatchObject({ read: 5_000, failed: 1 });
     const cp = (await store.load())!.tables[tableKey({ source: t, destination: t })].checkpoint;
-    expect(cp?.read).toBe(2_100);
-    expect(cp?.continuation).toEqual(azuriteToken("p003", "r002100"));
+    expect(cp?.read).toBe(2_000);
+    expect(cp?.continuation).toEqual(azuriteToken("p002", "r002000"));
   });
 });
 
@@ -127,12 +127,12 @@ describe("resume", () => {
     });
     expect(first.ok).toBe(false);
     expect(first.failure).toBe(
-      `The run was cancelled; a checkpoint was saved: the next full sync resumes table ${t} after its first 3100 entities.`,
+      `The run was cancelled; a checkpoint was saved: the next full sync resumes table ${t} after its first 3000 entities.`,
     );
     const key = tableKey({ source: t, destination: t });
     const saved = (await store.load())!;
     const cp = saved.tables[key].checkpoint!;
-    expect(cp).toMatchObject({ mode: "full-sync", read: 3_100, written: 3_100 });
+    expect(cp).toMatchObject({ mode: "full-sync", read: 3_000, written: 3_000 });
     expect(cp.sourceClockAtStart).toBe(first.tables[0].result.sourceClockAtStart);
     expect(saved.tables[key].watermark).toBeUndefined();
     expect(saved.fullSync?.done).toEqual([]);
@@ -145,13 +145,13 @@ describe("resume", () => {
     expect(notices).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^Resuming the full sync started at .*: 0 of 1 table already done, table ${t} after its first 3100 entities from its checkpoint\\.$`,
+          `^Resuming the full sync started at .*: 0 of 1 table already done, table ${t} after its first 3000 entities from its checkpoint\\.$`,
         ),
       ),
     ]);
     expect(second.notices).toEqual(notices);
     const r = second.tables[0].result;
-    expect(r.read).toBe(1_900);
+    expect(r.read).toBe(2_000);
     expect(Date.parse(r.sourceClockAtStart!)).toBeGreaterThan(Date.parse(cp.sourceClockAtStart));
     await expectExact(t);
     const after = (await store.load())!;
@@ -195,12 +195,12 @@ describe("resume", () => {
     });
     expect(first.ok).toBe(false);
     expect(first.tables.map((r) => r.result.source)).toEqual([a, b, c]);
-    // Checkpoints sit at page ends: 100, 1 100, 2 100, …
+    // Checkpoints sit at page ends: 1 000, 2 000, …
     const cpRead =
       (await store.load())!.tables[tableKey({ source: b, destination: b })].checkpoint?.read ?? 0;
-    expect(cpRead).toBeGreaterThanOrEqual(2_100);
+    expect(cpRead).toBeGreaterThanOrEqual(2_000);
     expect(cpRead).toBeLessThan(10_000);
-    expect(cpRead % 1_000).toBe(100);
+    expect(cpRead % 1_000).toBe(0);
     expect(first.failure).toContain(`resumes table ${b} after its first ${cpRead} entities`);
     expect(first.failure).toContain("and skips the 2 finished tables");
 
@@ -232,10 +232,10 @@ describe("resume", () => {
     expect(first.ok).toBe(false);
     expect(first.tables.map((r) => [r.result.source, r.result.read])).toEqual([
       [t, 10],
-      [big, FIRST_PAGE_SIZE],
+      [big, 1_000],
     ]);
     expect(first.failure).toContain(
-      `resumes table ${big} after its first ${FIRST_PAGE_SIZE} entities and skips the 1 finished tables`,
+      `resumes table ${big} after its first 1000 entities and skips the 1 finished tables`,
     );
   });
 
