@@ -260,11 +260,7 @@ interface CheckContext {
 }
 
 /** The outputs of verify, switch and preflight; `reportPath` is empty when the report could not be written. */
-function setCheckOutputs(
-  result: CheckResult & { cancelled?: boolean },
-  reportPath: string,
-  clean: (s: string) => string,
-): void {
+function setCheckOutputs(result: CheckResult, reportPath: string, clean: (s: string) => string): void {
   core.setOutput(Outputs.ReportPath, reportPath);
   // They describe a verify this run made: not set when it verified nothing (a switch recorded before, or
   // one whose final backfill failed) or was cancelled, rather than claiming "not in sync, 0 differences".

@@ -157,11 +157,7 @@ export function passedWithDifferences(result: CheckResult): boolean {
 }
 
 /** The job summary of verify, switch and preflight. */
-export function buildCheckSummary(
-  result: CheckResult & { cancelled?: boolean },
-  reportPath?: string,
-  reportProblem?: string,
-): string {
+export function buildCheckSummary(result: CheckResult, reportPath?: string, reportProblem?: string): string {
   const lines: string[] = [];
   const icon = !result.ok ? "❌" : passedWithDifferences(result) ? "⚠️" : "✅";
   const title = result.cancelled

@@ -720,6 +720,8 @@ export interface CheckResult {
   notices: string[];
   ok: boolean;
   failure?: string;
+  /** A cancel cut the check short: no verdict (see cancelledCheck). */
+  cancelled?: boolean;
   durationMs: number;
 }
 
@@ -734,10 +736,7 @@ export interface CheckEvents {
  * A check cut short by a cancel gives no verdict: what it saw before the cancel may look in sync (or not)
  * only because it stopped. A switch recorded before the cancel came still stands, and says so.
  */
-export function cancelledCheck(
-  result: CheckResult,
-  signal: AbortSignal | undefined,
-): CheckResult & { cancelled?: boolean } {
+export function cancelledCheck(result: CheckResult, signal: AbortSignal | undefined): CheckResult {
   if (!signal?.aborted || (result.mode === "switch" && result.ready)) return result;
   return {
     ...result,
