@@ -47,6 +47,7 @@ import {
 } from "./common.js";
 import { entities, partitionKey, type Layout } from "./data.js";
 import { entityJson } from "../src/engine/edm.js";
+import { keepMatrixSection } from "./results-section.js";
 
 /**
  * sync: our full sync reading the replayed source (Azurite's recorded pages at Azurite's pace, served off
@@ -434,7 +435,11 @@ async function main(): Promise<void> {
     `data verified                   ${allVerified ? "yes" : "NO — see the rows above"}`,
   ];
   console.log(`\n${summary.join("\n")}`);
-  writeFileSync(opts.results, resultsMarkdown(opts, avgBytes, rows, summary, loadAtStart));
+  // The matrix (matrix.ts) keeps its own section in the same file: carried over.
+  writeFileSync(
+    opts.results,
+    keepMatrixSection(opts.results, resultsMarkdown(opts, avgBytes, rows, summary, loadAtStart)),
+  );
   console.log(`\nwritten to ${opts.results}`);
   if (!allVerified) process.exitCode = 1;
 }

@@ -1,0 +1,29 @@
+// Child process of the matrix: our CLI exactly as a user runs it (`table-sync full-sync …`, arguments and
+// environment passed through), with its resource use written to $BENCH_USAGE_FILE when the process exits.
+// The CLI's modules are loaded before the clock starts, so the figures are the run's, not node's start-up.
+//
+// BENCH_CLI picks the entry: `build` (default, build/src/cli/index.js, the current source compiled by
+// `npm run build`) or `dist` (dist/cli/index.js, the bundle bin/table-sync.js runs).
+import { writeFileSync } from "node:fs";
+
+const usageFile = process.env.BENCH_USAGE_FILE;
+const entry = process.env.BENCH_CLI === "dist" ? "../../dist/cli/index.js" : "../src/cli/index.js";
+// Load what the CLI imports first (the bundle has nothing to preload: it is one module).
+if (process.env.BENCH_CLI !== "dist") await import("../src/cli/main.js");
+const start = process.resourceUsage();
+const started = performance.now();
+process.on("exit", (code) => {
+  if (!usageFile) return;
+  const now = process.resourceUsage();
+  writeFileSync(
+    usageFile,
+    JSON.stringify({
+      exitCode: code,
+      elapsedMs: performance.now() - started,
+      cpuMs: (now.userCPUTime - start.userCPUTime + now.systemCPUTime - start.systemCPUTime) / 1000,
+      systemMs: (now.systemCPUTime - start.systemCPUTime) / 1000,
+      maxRssKb: now.maxRSS,
+    }),
+  );
+});
+await import(entry);
