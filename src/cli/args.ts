@@ -54,7 +54,6 @@ const FALSE_WORDS = new Set(["false", "no", "0", "off"]);
 const WHOLE_NUMBER_FLAGS: Record<string, string> = {
   "overlap-seconds": "120",
   "checkpoint-seconds": "60",
-  concurrency: "8",
   "max-entities-per-second": "2000",
   "max-failures-reported": "50",
   "read-ranges": "4",
@@ -240,6 +239,12 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     throw new ConfigError(
       `Option --${name} is for ${commandList(takers)} only; drop it for ${command}` +
         (takers.length === 1 ? `, or run 'table-sync ${takers[0]}'.` : "."),
+    );
+  }
+  const c = values.concurrency;
+  if (c !== undefined && !/^([0-9]+|auto)$/i.test(c)) {
+    throw new ConfigError(
+      `Option --concurrency is '${c}'; use auto (the default) or a whole number written in digits, e.g. --concurrency 64.`,
     );
   }
   for (const [name, example] of Object.entries(WHOLE_NUMBER_FLAGS)) {

@@ -132,10 +132,11 @@ const GROUPS: Group[] = [
         flags: ["write-mode"],
       },
       {
-        usage: "--concurrency <n>",
+        usage: "--concurrency auto|<n>",
         text: [
-          "Transactions in flight over the run (1–256, default 8); fewer while the",
-          "destination throttles (HTTP 429), then more again.",
+          "Requests in flight to the destination. auto (default) grows the window while",
+          "that speeds the copy up; a number (1–2048) caps it. Fewer while the",
+          "destination throttles (429) or is busy (503), then more again.",
         ],
         flags: ["concurrency"],
       },

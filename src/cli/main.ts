@@ -4,11 +4,12 @@ import type { TokenCredential } from "@azure/core-auth";
 import { ConfigError, buildConfig, type RawInputs, type SyncConfig } from "../config/schema.js";
 import {
   ConnectionError,
-  isCosmosUrl,
   normalizeEndpoint,
+  resolveKind,
   parseConnectionString,
   type SideConfig,
 } from "../engine/connection.js";
+import { tokenScope } from "../engine/auth.js";
 import type { RetryOptions } from "../engine/http.js";
 import type { EngineConfig, Progress, TableSpec } from "../engine/sync.js";
 import { cliMessage, parseCliArgs } from "./args.js";
@@ -478,9 +479,7 @@ async function checkSignIn(engine: EngineConfig, signal?: AbortSignal): Promise<
     const { credential, endpoint } = engine[side];
     if (!credential || !endpoint) continue;
     const url = normalizeEndpoint(endpoint);
-    const scope = isCosmosUrl(url)
-      ? "https://cosmos.azure.com/.default"
-      : "https://storage.azure.com/.default";
+    const scope = tokenScope(resolveKind(url, engine[side].kind));
     let failure: string | undefined;
     try {
       const token = await credential.getToken(scope, { abortSignal: signal });

@@ -5,6 +5,7 @@ import { parseConnectionString } from "../engine/connection.js";
 import type { Rename } from "../engine/transform.js";
 import type { TableSpec } from "../engine/sync.js";
 import type { Shard } from "../engine/shard.js";
+import { AUTO_MAX, type ConcurrencySetting } from "../engine/window.js";
 
 export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight"] as const;
 export type Mode = (typeof MODES)[number];
@@ -176,6 +177,18 @@ function int(input: string, raw: string | undefined, fallback: number, min: numb
   return n;
 }
 
+/** `auto` (the default: the window adapts, see engine/window.ts) or a whole number that caps it. */
+function concurrencySetting(raw: string | undefined): ConcurrencySetting {
+  const v = (raw ?? "").trim();
+  if (v === "" || v.toLowerCase() === "auto") return "auto";
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > AUTO_MAX) {
+    throw new ConfigError(
+      `Input 'concurrency' is '${raw}'; use auto (the default) or a whole number from 1 to ${AUTO_MAX}.`,
+    );
+  }
+  return Number(v);
+}
+
 /** A whole number in range, or undefined when empty. */
 function optionalInt(input: string, raw: string | undefined, min: number, max: number): number | undefined {
   if ((raw ?? "").trim() === "") return undefined;
@@ -243,7 +256,7 @@ export interface SyncConfig {
   overlapSeconds: number;
   /** full-sync: seconds between checkpoints (resume points) in the state store. */
   checkpointSeconds: number;
-  concurrency: number;
+  concurrency: ConcurrencySetting;
   /** A hard cap on entities written per second; undefined = none. */
   maxEntitiesPerSecond?: number;
   dryRun: boolean;
@@ -392,7 +405,7 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
     since: parseSince(raw.since, now),
     overlapSeconds: int("overlap-seconds", raw["overlap-seconds"], 120, 0, 86_400),
     checkpointSeconds: int("checkpoint-seconds", raw["checkpoint-seconds"], 60, 1, 86_400),
-    concurrency: int("concurrency", raw.concurrency, 8, 1, 256),
+    concurrency: concurrencySetting(raw.concurrency),
     maxEntitiesPerSecond: optionalInt(
       "max-entities-per-second",
       raw["max-entities-per-second"],

@@ -1,6 +1,8 @@
 // Entity group transactions ($batch) built and read by hand, so the entity JSON inside is exactly ours.
 import { randomUUID } from "node:crypto";
 import { entityJson, type WireEntity } from "./edm.js";
+import { cleanMessage } from "./http.js";
+import type { PageMark } from "./checkpoints.js";
 
 export type OperationKind =
   | "upsert-replace" // PUT without If-Match
@@ -20,6 +22,8 @@ export interface Operation {
    * transaction body is built; a resubmission computes it again (the same text).
    */
   json?: string;
+  /** The source page it came from, told when the operation is settled (checkpoints.ts). */
+  mark?: PageMark;
 }
 
 /** Keys in an entity URL: quotes doubled (OData), then percent-encoded. */
@@ -65,6 +69,51 @@ function partBody(op: Operation): string {
   if (op.kind === "delete") return "";
   if (op.json === undefined) op.json = entityJson(op.entity);
   return op.json;
+}
+
+export interface SingleRequest {
+  method: "PUT" | "MERGE" | "POST" | "DELETE";
+  url: string;
+  headers: Record<string, string>;
+  /** The entity JSON's UTF-8 bytes (none for a delete). */
+  body?: Buffer;
+}
+
+/**
+ * One operation as a plain entity request: what a transaction of one operation would do, with the same
+ * body and the same If-Match rules, without the multipart framing the service must take apart.
+ */
+export function singleRequest(tableUrl: string, op: Operation): SingleRequest {
+  const headers: Record<string, string> = { Accept: "application/json;odata=minimalmetadata" };
+  const json = partBody(op);
+  const body = op.kind === "delete" ? undefined : Buffer.from(json, "utf8");
+  if (body) headers["Content-Type"] = "application/json";
+  if (op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") {
+    headers["If-Match"] = op.ifMatch ?? "*";
+  }
+  switch (op.kind) {
+    case "insert":
+      headers.Prefer = "return-no-content";
+      return { method: "POST", url: tableUrl, headers, body };
+    case "upsert-replace":
+    case "update-replace":
+      return {
+        method: "PUT",
+        url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey),
+        headers,
+        body,
+      };
+    case "upsert-merge":
+    case "update-merge":
+      return {
+        method: "MERGE",
+        url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey),
+        headers,
+        body,
+      };
+    case "delete":
+      return { method: "DELETE", url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey), headers };
+  }
 }
 
 /** One operation's part inside the changeset. `tableUrl` is absolute: `https://acct…/table`. */
@@ -187,10 +236,7 @@ export function parseBatchResponse(body: string, opCount: number): BatchOutcome 
     failedIndex = Number(idx[1]);
     message = message.slice(idx[0].length);
   }
-  message = message
-    .replace(/\s*RequestId:[\s\S]*$/, "")
-    .replace(/\s+/g, " ")
-    .trim();
+  message = cleanMessage(message);
   if (failedIndex !== undefined && (failedIndex < 0 || failedIndex >= opCount)) failedIndex = undefined;
   return { ok: false, statuses, etags, status: part.status, code, message, failedIndex };
 }

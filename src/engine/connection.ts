@@ -1,8 +1,8 @@
 // Turning a connection string, or an endpoint plus an Entra ID credential, into a table service we can
-// send raw requests to. Authentication (Shared Key, SAS, bearer token with the right scope for
-// Storage or Cosmos) is the SDK's own pipeline; the request and response bodies are ours.
-import { AzureNamedKeyCredential, AzureSASCredential, TableServiceClient } from "@azure/data-tables";
+// send raw requests to: its URL, its kind, and how to sign for it (auth.ts: Shared Key Lite, SAS, or a
+// bearer token with the right scope for Storage or Cosmos). The request and response bodies are ours.
 import type { TokenCredential } from "@azure/core-auth";
+import { BearerSigner, SasSigner, SharedKeySigner, tokenScope, type Signer } from "./auth.js";
 import { secretsOf } from "./redact.js";
 
 export type ServiceKind = "table" | "cosmos";
@@ -126,7 +126,8 @@ export interface ServiceClientInfo {
   url: string;
   accountName: string;
   kind: ServiceKind;
-  client: TableServiceClient;
+  /** Authorizes each request (see auth.ts). */
+  signer: Signer;
   /** Secret fragments of this side, for masking in logs and error messages. */
   secrets: string[];
   /** "source" or "destination": named in connection errors. */
@@ -134,34 +135,28 @@ export interface ServiceClientInfo {
 }
 
 export function createServiceClient(side: SideConfig, label: string): ServiceClientInfo {
-  const allowInsecureConnection = true; // http:// is refused for non-loopback hosts by config validation
   if (side.connectionString) {
     const parts = parseConnectionString(side.connectionString, `The ${label} connection string`);
-    const secrets = secretsOf(side.connectionString);
-    const client = parts.accountKey
-      ? new TableServiceClient(parts.url, new AzureNamedKeyCredential(parts.accountName, parts.accountKey), {
-          allowInsecureConnection,
-        })
-      : new TableServiceClient(parts.url, new AzureSASCredential(parts.sas ?? ""), {
-          allowInsecureConnection,
-        });
+    const signer = parts.accountKey
+      ? new SharedKeySigner(parts.accountName, parts.accountKey)
+      : new SasSigner(parts.sas ?? "");
     return {
       url: parts.url,
       accountName: parts.accountName,
       kind: resolveKind(parts.url, side.kind),
-      client,
-      secrets,
+      signer,
+      secrets: secretsOf(side.connectionString),
       label,
     };
   }
   if (side.endpoint && side.credential) {
     const url = normalizeEndpoint(side.endpoint);
-    const client = new TableServiceClient(url, side.credential, { allowInsecureConnection });
+    const kind = resolveKind(url, side.kind);
     return {
       url,
       accountName: accountNameFromUrl(url) ?? "",
-      kind: resolveKind(url, side.kind),
-      client,
+      kind,
+      signer: new BearerSigner(side.credential, tokenScope(kind)),
       secrets: [],
       label,
     };

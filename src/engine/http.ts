@@ -1,19 +1,15 @@
-// Raw requests through the SDK's authenticating pipeline, with our own retry rules.
+// Raw requests over a keep-alive connection pool (undici), signed by us (auth.ts), with our own retry
+// rules.
 //
 // The SDK's retry policy does not retry a 429 without a retry header and gives up after 3 tries; a
 // migration that runs unattended for hours needs to wait out throttling and transient faults, yet
-// fail in bounded time when a host is simply unreachable.
-import {
-  createDefaultHttpClient,
-  createHttpHeaders,
-  createPipelineRequest,
-  RestError,
-  type HttpClient,
-  type Pipeline,
-} from "@azure/core-rest-pipeline";
+// fail in bounded time when a host is simply unreachable. Its per-request pipeline also cost more CPU
+// than a one-entity write itself: a table with one entity per partition sends one request per entity.
 import { isAscii } from "node:buffer";
 import { setMaxListeners } from "node:events";
 import { finished } from "node:stream";
+import { Pool } from "undici";
+import type { Signer } from "./auth.js";
 import type { ServiceClientInfo, ServiceKind } from "./connection.js";
 
 export interface HttpResponse {
@@ -138,23 +134,39 @@ const NETWORK_CODES = new Set([
   "ENETUNREACH",
   "ENOTFOUND",
   "EAI_AGAIN",
-  "REQUEST_SEND_ERROR",
   // The body was cut off mid-stream ("Error reading response as text: aborted"): the connection
   // dropped. We never ask the pipeline to deserialize, so this code means nothing else here.
   "PARSE_ERROR",
 ]);
 
+/** undici's names for what the socket layer calls ECONNRESET and ETIMEDOUT. */
+const UNDICI_CODES: Record<string, string> = {
+  UND_ERR_SOCKET: "ECONNRESET",
+  UND_ERR_CLOSED: "ECONNRESET",
+  UND_ERR_CONNECT_TIMEOUT: "ETIMEDOUT",
+  UND_ERR_HEADERS_TIMEOUT: "ETIMEDOUT",
+  UND_ERR_BODY_TIMEOUT: "ETIMEDOUT",
+  UND_ERR_ABORTED: "ETIMEDOUT",
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "PARSE_ERROR",
+};
+
 function errorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
-  // core-rest-pipeline wraps socket errors as REQUEST_SEND_ERROR with the socket's code as the cause.
-  if (typeof e?.cause?.code === "string") return e.cause.code;
-  if (typeof e?.code === "string") return e.code;
+  if (typeof e?.cause?.code === "string") return UNDICI_CODES[e.cause.code] ?? e.cause.code;
+  if (typeof e?.code === "string") return UNDICI_CODES[e.code] ?? e.code;
   if (e?.name === "AbortError") return "ETIMEDOUT";
   return undefined;
 }
 
+/** The failure in words: a socket closed by the other side reads as Node's own "socket hang up". */
+function errorText(err: unknown, code: string | undefined): string {
+  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0].trim();
+  const raw = (err as { code?: unknown })?.code;
+  return raw === "UND_ERR_SOCKET" && code === "ECONNRESET" ? `socket hang up (${message})` : message;
+}
+
 function isNetworkError(code: string | undefined): boolean {
-  return code !== undefined && (NETWORK_CODES.has(code) || code.startsWith("UND_ERR"));
+  return code !== undefined && NETWORK_CODES.has(code);
 }
 
 export class TableHttp {
@@ -165,27 +177,57 @@ export class TableHttp {
   readonly stats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   /** Told of every 429 and its retry-after hint in ms (undefined: none), e.g. by a run's flow control. */
   onThrottle?: (hintMs: number | undefined) => void;
-  private readonly pipeline: Pipeline;
-  private readonly httpClient: HttpClient = createDefaultHttpClient();
+  /**
+   * Told when the service says it is overloaded in another way: 503 (Table Storage's "server busy"), a
+   * 500 time-out, a request that timed out or a dropped connection. The flow control backs off.
+   */
+  onBusy?: () => void;
+  private readonly signer: Signer;
+  private readonly pool: Pool;
+  private readonly inFlight = new Set<AbortController>();
+  private readonly origin: string;
+  private readonly https: boolean;
 
   constructor(
-    info: Pick<ServiceClientInfo, "url" | "kind" | "client"> & { label?: string },
+    info: Pick<ServiceClientInfo, "url" | "kind" | "signer"> & { label?: string },
     private readonly retry: RetryOptions = DEFAULT_RETRY,
     private readonly signal?: AbortSignal,
   ) {
     this.url = info.url;
     this.kind = info.kind;
-    // Every request in flight (and every back-off) listens to the run's signal: with `concurrency` above 10,
-    // Node would warn of a listener leak that is none.
-    if (signal) setMaxListeners(0, signal);
+    // Every request in flight (and every back-off) listens to the run's signal: with many requests in
+    // flight, Node would warn of a listener leak that is none.
+    if (signal) {
+      setMaxListeners(0, signal);
+      // One listener for the run, not one per request: cancelling aborts every request in flight.
+      signal.addEventListener(
+        "abort",
+        () => {
+          for (const a of this.inFlight) a.abort(signal.reason);
+        },
+        { once: true },
+      );
+    }
     this.label = info.label ?? "table service";
-    this.pipeline = info.client.pipeline;
-    // We own retries (see above); the SDK's would multiply with ours.
-    this.pipeline.removePolicy({ name: "defaultRetryPolicy" });
-    // We parse every body ourselves (exact numbers, see raw-json.ts). The SDK's deserializer would
-    // JSON.parse each query page a second time only to throw the result away, and it would turn a
-    // truncated page into a parse error before our own `isComplete` check could retry it.
-    this.pipeline.removePolicy({ name: "deserializationPolicy" });
+    this.signer = info.signer;
+    const url = new URL(info.url);
+    this.origin = url.origin;
+    this.https = url.protocol === "https:";
+    this.pool = new Pool(this.origin, {
+      // One request per connection at a time (HTTP/1.1 without pipelining, as the services expect): a
+      // table of one-entity partitions over a 100 ms link needs hundreds of requests in flight. The flow
+      // control decides how many are; this only bounds the sockets.
+      connections: MAX_CONNECTIONS,
+      keepAliveTimeout: 30_000,
+      // Our own timer per request (see once) replaces undici's time-outs.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  /** Close the pool's idle connections (a finished run); requests in flight finish first. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   async send(spec: RequestSpec): Promise<HttpResponse> {
@@ -207,7 +249,7 @@ export class TableHttp {
           this.stats.throttled++;
           if (spec.stats) spec.stats.throttled++;
           this.onThrottle?.(hinted);
-        }
+        } else if (res.status === 503 || res.status === 500) this.onBusy?.();
         if (complete && !isRetryableStatus(res.status)) return res;
         if (attempt >= this.retry.maxRetries) return res;
         const delay = hinted ?? backoffMs(attempt, this.retry);
@@ -229,17 +271,18 @@ export class TableHttp {
         );
       }
       const code = errorCode(failure);
-      const message = failure instanceof Error ? failure.message : String(failure);
-      if (!isNetworkError(code)) throw new NetworkError(message.split("\n")[0].trim(), code);
+      const message = errorText(failure, code);
+      if (!isNetworkError(code)) throw new NetworkError(message, code);
       const limit = code && DNS_CODES.has(code) ? 1 : this.retry.maxNetworkRetries;
       if (networkAttempt >= limit) {
         const host = new URL(this.url).host;
         throw new NetworkError(
-          `Could not reach the ${this.label} at ${host} after ${networkAttempt + 1} tries (${code ?? "network error"}: ${message.split("\n")[0]}); check the endpoint and that this runner can reach it.`,
+          `Could not reach the ${this.label} at ${host} after ${networkAttempt + 1} tries (${code ?? "network error"}: ${message}); check the endpoint and that this runner can reach it.`,
           code,
         );
       }
       networkAttempt++;
+      if (code === "ECONNRESET" || code === "ETIMEDOUT") this.onBusy?.();
       this.stats.retries++;
       if (spec.stats) spec.stats.retries++;
       await sleep(backoffMs(networkAttempt, this.retry), this.signal);
@@ -247,75 +290,87 @@ export class TableHttp {
   }
 
   private async once(spec: RequestSpec): Promise<HttpResponse> {
+    if (this.signal?.aborted) throw new NetworkError("the run was cancelled", "ABORTED");
     this.stats.requests++;
     if (spec.stats) spec.stats.requests++;
-    const request = createPipelineRequest({
-      url: spec.url,
-      method: spec.method as "GET",
-      // The same UTF-8 bytes Node would send for a string, encoded in one step: handing Node's http a
-      // large string costs several times more CPU (it is re-concatenated with the headers and encoded
-      // into a fresh native allocation on every write).
-      body: typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body,
-      headers: createHttpHeaders({
-        DataServiceVersion: "3.0",
-        MaxDataServiceVersion: "3.0;NetFx",
-        "x-ms-version": "2019-02-02",
-        ...spec.headers,
-      }),
-      timeout: this.retry.requestTimeoutMs,
-      allowInsecureConnection: true,
-      abortSignal: this.signal,
-      // 200s (query pages, up to megabytes) are read by readText below; other answers as before.
-      streamResponseStatusCodes: STREAMED_STATUSES,
-    });
-    const started = Date.now();
-    const response = await this.pipeline.sendRequest(this.httpClient, request);
-    const stream = response.readableStreamBody;
-    const headers = response.headers.toJSON({ preserveCase: false });
-    spec.onHeaders?.(response.status, headers);
-    return {
-      status: response.status,
-      headers,
-      body: stream
-        ? await readText(stream, this.retry.requestTimeoutMs - (Date.now() - started))
-        : (response.bodyAsText ?? ""),
+    const headers: Record<string, string> = {
+      dataserviceversion: "3.0",
+      maxdataserviceversion: "3.0;NetFx",
+      "x-ms-version": "2019-02-02",
+      "user-agent": USER_AGENT,
     };
+    if (spec.headers) for (const k in spec.headers) headers[k.toLowerCase()] = spec.headers[k];
+    let method: string = spec.method;
+    // Cosmos DB for Table refuses PATCH and does not know MERGE as a verb: the SDKs tunnel it.
+    if (method === "MERGE" && this.kind === "cosmos") {
+      method = "POST";
+      headers["x-http-method"] = "MERGE";
+    }
+    const signed = this.signer.sign(spec.url.slice(this.origin.length), headers, this.https);
+    const path = typeof signed === "string" ? signed : await signed;
+    // One timer per request covers the answer and its whole body. (undici's own time-outs tick once a
+    // second; a test's 300 ms would be a second.) The run's signal aborts every request in flight.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(timeoutError()), this.retry.requestTimeoutMs);
+    this.inFlight.add(abort);
+    try {
+      const response = await this.pool.request({
+        path,
+        method,
+        headers,
+        // The same UTF-8 bytes Node would send for a string, encoded in one step.
+        body: typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body,
+        signal: abort.signal,
+      });
+      const out: Record<string, string> = {};
+      const raw = response.headers;
+      for (const k in raw) {
+        const v = raw[k];
+        if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+      }
+      spec.onHeaders?.(response.statusCode, out);
+      if (response.statusCode === 401) this.signer.refresh?.();
+      return { status: response.statusCode, headers: out, body: await readText(response.body) };
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(abort);
+    }
   }
 }
 
-const STREAMED_STATUSES = new Set([200]);
+function timeoutError(): Error {
+  return Object.assign(
+    new Error("The operation was aborted: no complete response within the request time-out."),
+    { name: "AbortError", code: "ETIMEDOUT" },
+  );
+}
+
+/** Sockets per service at most: the flow control's largest window, plus room for reads and checks. */
+export const MAX_CONNECTIONS = 2_304;
+
+const USER_AGENT = `azure-table-sync (Node.js ${process.version})`;
 
 /**
- * A response body as text, exactly as the pipeline's own reader decodes it (UTF-8), but an all-ASCII
- * body (the usual query page) is decoded as Latin-1: the same characters, several times faster for a
- * page of a megabyte, which Node then keeps outside the JS heap. Failures are reported as the pipeline
- * reports them: an abort or time-out as an AbortError, anything else as a PARSE_ERROR. `timeoutMs` is
- * what is left of the request's time-out, which the pipeline stops enforcing once the headers are in.
+ * A response body as text (UTF-8), but an all-ASCII body (the usual query page) is decoded as Latin-1:
+ * the same characters, several times faster for a page of a megabyte, which Node then keeps outside the
+ * JS heap. An abort or time-out fails as it was aborted, a body cut short as a PARSE_ERROR.
  */
-function readText(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<string> {
+function readText(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const timer = setTimeout(
-      () => {
-        const err = new Error("The operation was aborted: no complete response within the request time-out.");
-        err.name = "AbortError";
-        (stream as NodeJS.ReadableStream & { destroy(error?: Error): void }).destroy(err);
-      },
-      Math.max(0, timeoutMs),
-    );
     const onData = (chunk: Buffer | string) =>
       chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
     stream.on("data", onData);
     finished(stream, { writable: false }, (err) => {
-      clearTimeout(timer);
       stream.removeListener("data", onData);
-      if (err?.name === "AbortError") reject(err);
+      if (err?.name === "AbortError" || (err as { code?: string } | undefined)?.code === "ETIMEDOUT")
+        reject(err);
       else if (err)
         reject(
-          new RestError(`Error reading response as text: ${err.message}`, { code: RestError.PARSE_ERROR }),
+          Object.assign(new Error(`Error reading response as text: ${err.message}`), { code: "PARSE_ERROR" }),
         );
       else {
-        const body = Buffer.concat(chunks);
+        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         resolve(body.toString(isAscii(body) ? "latin1" : "utf8"));
       }
     });
@@ -337,9 +392,11 @@ export function serviceMessage(res: HttpResponse): { code?: string; message: str
   return { code, message: cleanMessage(msg ?? code ?? `HTTP ${res.status}`) };
 }
 
-function cleanMessage(s: string): string {
+export function cleanMessage(s: string): string {
+  // Table Storage ends a message with "RequestId:…\nTime:…", Cosmos with "RequestID:…" (and sometimes
+  // "ActivityId: …"): neither helps the user.
   return s
-    .replace(/\s*RequestId:[\s\S]*$/, "")
+    .replace(/\s*(RequestId:|ActivityId:)[\s\S]*$/i, "")
     .replace(/\s+/g, " ")
     .trim();
 }

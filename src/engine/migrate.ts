@@ -416,7 +416,8 @@ async function runRanges(
   // Without a state store the ranges still need somewhere to agree; nothing of it outlives the run.
   const store = deps.store ?? new MemoryStateStore();
   const laneDeps: MigrationDeps = { ...deps, store, shardSettleMs: 0, inProcessShards: true };
-  const perLane = Math.max(1, Math.floor(config.concurrency / k));
+  // Each range adapts its own window under `auto`; a number is shared out.
+  const perLane = config.concurrency === "auto" ? "auto" : Math.max(1, Math.floor(config.concurrency / k));
   const progress = new Map<string, Progress[]>();
   // One sample of the keys for all ranges (the ranges then find the stored plan).
   await prepareShards(config, { index: 1, count: k }, laneDeps, store, () => undefined);

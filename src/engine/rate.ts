@@ -3,14 +3,17 @@
 // again while it does not.
 //
 // Two adaptive limits work together:
-// - a window of transactions in flight, from the configured concurrency down to 1: halved on
-//   throttling, one more per quiet second;
+// - a window of requests in flight (window.ts): `auto` grows it while that helps, a number caps it;
+//   halved on throttling and when the service is busy (503, 500, dropped connections); and the bytes in
+//   flight are bounded whatever the window, so memory stays flat on any table shape;
 // - a send rate in entities per second (AIMD): unlimited until the first 429, then seeded from the
 //   throughput that was accepted just before it, multiplied by DECREASE on every throttling episode and
 //   raised by INCREASE of the last decreased rate per quiet second. A window alone cannot hold a budget
 //   that a single transaction in flight already exceeds; the rate can.
 // A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
 // once), and it pauses every new send and every retry until the service's retry-after hint has passed.
+
+import { AdaptiveWindow, type ConcurrencySetting } from "./window.js";
 
 export interface Clock {
   now(): number;
@@ -23,8 +26,10 @@ export const systemClock: Clock = {
 };
 
 export interface FlowOptions {
-  /** Most transactions in flight (the configured concurrency), and where the window starts. */
-  concurrency: number;
+  /** Requests in flight: `auto`, or a number that caps the window (and is where it starts). */
+  concurrency: ConcurrencySetting;
+  /** Most request body bytes in flight (default MAX_BYTES_IN_FLIGHT). */
+  maxBytesInFlight?: number;
   /** A hard cap: entities sent per second, never exceeded; undefined = no cap. */
   maxEntitiesPerSecond?: number;
   clock?: Clock;
@@ -39,6 +44,8 @@ export interface FlowOptions {
 export interface FlowStats {
   /** 429s reported. */
   throttled: number;
+  /** Other push-back reported: 503, 500, time-outs, dropped connections. */
+  busy: number;
   /** Throttling episodes: times the limits were lowered. */
   decreases: number;
   /** The adaptive rate now, entities/s (Infinity before the first 429). */
@@ -46,6 +53,12 @@ export interface FlowStats {
   /** Transactions allowed in flight now. */
   window: number;
 }
+
+/**
+ * Request bodies in flight at most: 32 MiB is 300 full transactions or 20,000 one-entity requests, far
+ * more than any link needs, and keeps a copy's memory flat.
+ */
+export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
 /** Window of throughput measurement, ms. */
 const METER_MS = 1_000;
@@ -80,7 +93,9 @@ class Pacer {
 
 export class FlowControl {
   private readonly clock: Clock;
-  private readonly max: number;
+  private readonly win: AdaptiveWindow;
+  private readonly maxBytes: number;
+  private bytesInFlight = 0;
   private readonly cap?: number;
   private readonly decrease: number;
   private readonly increase: number;
@@ -88,13 +103,13 @@ export class FlowControl {
   private readonly capPacer = new Pacer(0);
   private readonly ratePacer = new Pacer(50);
   private inFlight = 0;
-  private window: number;
   private rate = Infinity;
   /** The rate set at the last decrease: the additive step is a share of it. */
   private base = 0;
   private pausedUntil = -Infinity;
   private lastThrottle = -Infinity;
   private episodeUntil = -Infinity;
+  private busyUntil = -Infinity;
   /** Episodes in a row, each starting within PHASE_MS of the one before. */
   private streak = 0;
   private lastEpisode = -Infinity;
@@ -107,25 +122,39 @@ export class FlowControl {
 
   constructor(opts: FlowOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.max = Math.max(1, Math.floor(opts.concurrency));
+    this.win = new AdaptiveWindow(opts.concurrency);
+    this.maxBytes = opts.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT;
     this.cap = opts.maxEntitiesPerSecond;
     this.decrease = opts.decrease ?? 0.85;
     this.increase = opts.increase ?? 0.03;
     this.defaultPauseMs = opts.defaultPauseMs ?? 200;
-    this.window = this.max;
-    this.stats = { throttled: 0, decreases: 0, rate: Infinity, window: this.window };
+    this.stats = { throttled: 0, busy: 0, decreases: 0, rate: Infinity, window: this.win.size };
   }
 
-  /** Wait for room for a transaction of `n` operations; pair with `release`. */
-  async acquire(n: number): Promise<void> {
-    while (this.inFlight >= this.window) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /**
+   * Wait for room for a request of `n` operations and `bytes` of body; pair with `release(bytes, start)`,
+   * where `start` is what this returns (when the request went out, for the window's latency).
+   */
+  async acquire(n: number, bytes = 0): Promise<number> {
+    while (!this.fits(bytes)) {
+      if (this.inFlight >= this.win.size) this.win.markLimited();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
     this.inFlight++;
+    this.bytesInFlight += bytes;
     try {
       await this.pace(n);
     } catch (err) {
-      this.release();
+      this.release(bytes);
       throw err;
     }
+    return this.clock.now();
+  }
+
+  private fits(bytes: number): boolean {
+    if (this.inFlight >= this.win.size) return false;
+    // One request always fits, however large: a transaction is at most 4 MiB.
+    return this.inFlight === 0 || this.bytesInFlight + bytes <= this.maxBytes;
   }
 
   /** Before resending a throttled transaction of `n` operations (its slot is kept): wait as a new send would. */
@@ -133,11 +162,23 @@ export class FlowControl {
     await this.pace(n);
   }
 
-  /** A transaction acquired earlier is done; `landed` operations were accepted. */
-  release(landed = 0): void {
+  /** A request acquired earlier is done (whatever its outcome); `start` is what `acquire` returned. */
+  release(bytes = 0, start?: number): void {
     this.inFlight--;
-    if (landed > 0) this.completed(landed);
+    this.bytesInFlight -= bytes;
+    if (start !== undefined && this.win.completed(this.clock.now() - start)) this.syncStats();
     this.wake();
+  }
+
+  /** The service is overloaded (503, 500, a time-out, a dropped connection): fewer in flight, once per episode. */
+  busy(): void {
+    const now = this.clock.now();
+    this.stats.busy++;
+    if (now < this.busyUntil) return;
+    this.busyUntil = now + 1_000;
+    this.win.decrease();
+    this.windowGrownAt = now;
+    this.syncStats();
   }
 
   /** Operations the destination accepted (for the throughput meter). */
@@ -171,7 +212,7 @@ export class FlowControl {
       this.base = this.rate;
     }
     this.lastGrow = now;
-    this.window = Math.max(1, Math.floor(this.window / 2));
+    this.win.decrease();
     this.windowGrownAt = now;
     this.syncStats();
   }
@@ -210,8 +251,7 @@ export class FlowControl {
         this.rate = Math.max(this.base, measured * 2);
       }
     }
-    if (this.window < this.max && now - this.windowGrownAt >= 1000) {
-      this.window++;
+    if (now - this.windowGrownAt >= 1000 && this.win.recover()) {
       this.windowGrownAt = now;
       this.wake();
     }
@@ -231,11 +271,15 @@ export class FlowControl {
   }
 
   private wake(): void {
-    while (this.waiters.length > 0 && this.inFlight < this.window) this.waiters.shift()?.();
+    // Everyone waiting looks again (a woken request that still does not fit waits anew): a large
+    // request must not hold back small ones behind it forever, nor they it.
+    if (this.waiters.length === 0 || !this.fits(0)) return;
+    const woken = this.waiters.splice(0, Math.max(1, this.win.size - this.inFlight));
+    for (const w of woken) w();
   }
 
   private syncStats(): void {
     this.stats.rate = this.rate;
-    this.stats.window = this.window;
+    this.stats.window = this.win.size;
   }
 }

@@ -15,6 +15,7 @@ import { parseEntityPage, type WireEntity } from "./edm.js";
 import { ServiceError } from "./errors.js";
 import type { HttpStats, TableHttp } from "./http.js";
 import { SerialQueue, TaskPool } from "./pool.js";
+import type { ConcurrencySetting } from "./window.js";
 import { classifyGuarded, decide, ourWriteId, type Conflict, type SwitchGuard } from "./post-switch.js";
 import { describeError, ensureTable, type TableSpec } from "./sync.js";
 import type { Transformer } from "./transform.js";
@@ -69,7 +70,7 @@ export async function readEntity(
 
 export interface RepairerOptions {
   /** Point reads and transactions in flight. */
-  concurrency: number;
+  concurrency: ConcurrencySetting;
   maxFailuresKept: number;
   /** Once a switch is recorded: keep the app's writes (its `ours` gains the ids of our writes). */
   guard?: SwitchGuard;

@@ -8,6 +8,9 @@ import { totals, type RunTotals, type TableResult } from "./result.js";
 import { createTransformer, TransformError, type Rename, type Transformer } from "./transform.js";
 import { operationFor, TableWriter, type WriteMode } from "./writer.js";
 import { FlowControl } from "./rate.js";
+import type { ConcurrencySetting } from "./window.js";
+import { TaskPool } from "./pool.js";
+import { Checkpointer, ResumeTracker, type PageMark } from "./checkpoints.js";
 import {
   classifyGuarded,
   decide,
@@ -30,8 +33,11 @@ export interface EngineConfig {
   propertyRenames: Rename[];
   /** An extra OData filter for every table (ANDed with a backfill's watermark filter by the caller). */
   queryFilter?: string;
-  /** Transactions in flight over the run (every table and key range shares them). */
-  concurrency: number;
+  /**
+   * Requests in flight to the destination over the run (every table and key range shares them): `auto`
+   * adapts the window (window.ts), a number caps it.
+   */
+  concurrency: ConcurrencySetting;
   /** Tables copied at the same time (default 4); they share the transactions in flight. */
   tablesAtOnce?: number;
   /** A hard cap on entities written per second over the whole run; undefined = none. */
@@ -136,7 +142,10 @@ export function connect(
           concurrency: config.concurrency,
           maxEntitiesPerSecond: config.maxEntitiesPerSecond,
         });
-  if (flow) destination.onThrottle = (hintMs) => flow.throttled(hintMs);
+  if (flow) {
+    destination.onThrottle = (hintMs) => flow.throttled(hintMs);
+    destination.onBusy = () => flow.busy();
+  }
   return {
     source: new TableHttp(src, retry, signal),
     destination,
@@ -265,7 +274,12 @@ export async function copyTable(
     return result;
   }
   const guard = plan.guard;
+  // Resume points without draining the writer: a page counts once it and every page before it landed.
+  const tracker = new ResumeTracker();
   const writer = new TableWriter(conn.destination, spec.destination, {
+    onSettled: (op, outcome) => {
+      if (op.mark) tracker.settle(op.mark, outcome);
+    },
     concurrency: config.concurrency,
     maxFailuresKept: config.maxFailuresKept,
     sortedSource: conn.source.kind === "table",
@@ -288,46 +302,47 @@ export async function copyTable(
   let guardSkipped = 0;
   // The guard's point reads, counted with this table's requests like the reader's and the writer's.
   const guardStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
+  // As many point reads in flight as the destination takes (window.ts), like the writes.
+  const guardReads = new TaskPool(config.concurrency);
   /** Post-switch: read each destination entity first, then write only what the app has not changed. */
-  const writeGuarded = async (g: SwitchGuard, entities: WireEntity[]) => {
-    const width = Math.max(4, config.concurrency * 4);
-    for (let i = 0; i < entities.length; i += width) {
-      const chunk = entities.slice(i, i + width);
-      const current = await Promise.all(
-        chunk.map((e) =>
+  const writeGuarded = async (g: SwitchGuard, entities: WireEntity[], mark: PageMark) => {
+    const reads: { outcome: Promise<WireEntity | undefined> }[] = [];
+    for (const e of entities) {
+      reads.push(
+        await guardReads.start(() =>
           readDestinationEntity(conn.destination, spec.destination, e.partitionKey, e.rowKey, guardStats),
         ),
       );
-      for (let j = 0; j < chunk.length; j++) {
-        const d = decide(g, config.writeMode, current[j], chunk[j]);
-        if (d.conflict) {
-          guardConflicts++;
-          conflict(chunk[j], d.conflict);
-        } else if (d.op) await writer.add(d.op.kind, chunk[j], d.op.ifMatch);
-        else guardSkipped++;
-      }
+    }
+    for (let j = 0; j < entities.length; j++) {
+      const d = decide(g, config.writeMode, await reads[j].outcome, entities[j]);
+      if (d.conflict) {
+        guardConflicts++;
+        conflict(entities[j], d.conflict);
+      } else if (d.op) await writer.add(d.op.kind, entities[j], d.op.ifMatch, mark);
+      else guardSkipped++;
     }
   };
   const kind = operationFor(config.writeMode);
   const base = plan.resume ?? { read: 0, written: 0 };
-  let lastCheckpoint = Date.now();
-  /** Every entity read so far is written: flush, then record where the next page starts. */
-  const checkpoint = async (continuation: Continuation) => {
-    if (!hooks.onCheckpoint || config.dryRun) return;
-    const counters = await writer.flush();
-    lastCheckpoint = Date.now();
-    // Never past a failed entity: the last good checkpoint stays, and the next run copies them again.
-    if (counters.failed + result.failed > 0) return;
-    const clock = plan.resume?.sourceClockAtStart ?? result.sourceClockAtStart;
-    if (!clock) return;
-    await hooks.onCheckpoint(spec, {
-      continuation,
-      sourceClockAtStart: clock,
-      read: base.read + result.read,
-      written: base.written + counters.written,
-    });
-  };
-  const interval = config.checkpointIntervalMs;
+  const clock = () => plan.resume?.sourceClockAtStart ?? result.sourceClockAtStart;
+  const checkpoints =
+    hooks.onCheckpoint && !config.dryRun
+      ? new Checkpointer(
+          tracker,
+          async (point) => {
+            const sourceClockAtStart = clock();
+            if (!sourceClockAtStart) return;
+            await hooks.onCheckpoint?.(spec, {
+              continuation: point.continuation,
+              sourceClockAtStart,
+              read: base.read + point.read,
+              written: base.written + point.written,
+            });
+          },
+          config.checkpointIntervalMs,
+        )
+      : undefined;
   const report = () =>
     hooks.onProgress?.({
       table: spec.source,
@@ -362,6 +377,7 @@ export async function copyTable(
       if (!result.sourceClockAtStart && reader.serverClock)
         result.sourceClockAtStart = reader.serverClock.toISOString();
       const guarded: WireEntity[] = [];
+      const mark = tracker.page();
       for (const entity of page.entities) {
         result.read++;
         let out;
@@ -369,6 +385,7 @@ export async function copyTable(
           out = transformer.apply(entity);
         } catch (err) {
           result.failed++;
+          mark.failed = true;
           if (result.failures.length < config.maxFailuresKept) {
             result.failures.push({
               partitionKey: entity.partitionKey,
@@ -380,17 +397,18 @@ export async function copyTable(
         }
         if (config.dryRun) continue;
         if (guard) guarded.push(out);
-        else await writer.add(kind, out);
+        else await writer.add(kind, out, undefined, mark);
       }
-      if (guard && guarded.length) await writeGuarded(guard, guarded);
+      if (guard && guarded.length) await writeGuarded(guard, guarded, mark);
+      tracker.close(mark, page.entities.length, page.continuation);
       report();
       if (!page.continuation) continue; // the last page: the table is complete, even when cancelled
       if (hooks.signal?.aborted) {
-        await checkpoint(page.continuation);
+        // Everything read is written first, so the last resume point is the last page read.
+        await writer.flush();
+        await checkpoints?.saveLatest();
         throw new Error(CANCELLED);
       }
-      if (interval !== undefined && Date.now() - lastCheckpoint >= interval)
-        await checkpoint(page.continuation);
     }
     if (!result.sourceClockAtStart && reader.serverClock)
       result.sourceClockAtStart = reader.serverClock.toISOString();
@@ -398,6 +416,8 @@ export async function copyTable(
     result.error = err instanceof TableMissingError ? err.message : describeError(err);
   }
   const counters = await writer.flush();
+  // A save under way must not land after the table's end is recorded (it would reopen the table).
+  await checkpoints?.stop();
   result.written = counters.written;
   result.skipped = counters.skipped + guardSkipped;
   result.conflicts = counters.conflicts + guardConflicts;

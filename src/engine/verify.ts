@@ -18,6 +18,7 @@ import { differingProperties, normalizeDateTime, type WireEntity, type WireValue
 import { TableMissingError } from "./errors.js";
 import type { TableHttp } from "./http.js";
 import { TaskPool } from "./pool.js";
+import type { ConcurrencySetting } from "./window.js";
 import { TableReader } from "./reader.js";
 import type { SwitchGuard } from "./post-switch.js";
 import { readEntity, Repairer, type EntityKey, type RepairResult } from "./repair.js";
@@ -43,7 +44,7 @@ export interface VerifyOptions {
   /** Entities kept per kind (missing, extra, different, …) in the result; all are counted. Default 20. */
   maxSamples?: number;
   /** Point reads and repair transactions in flight. Default 8. */
-  concurrency?: number;
+  concurrency?: ConcurrencySetting;
   /** Where the bucket files go (a fresh directory inside it, removed afterwards). Default: the OS temp dir. */
   tempDir?: string;
   /** Bucket files per side. Default 256. */
@@ -192,7 +193,7 @@ class TableVerifier {
     private readonly opts: VerifyOptions,
   ) {
     this.maxSamples = opts.maxSamples ?? 20;
-    const concurrency = opts.concurrency ?? 8;
+    const concurrency = opts.concurrency ?? "auto";
     this.pool = new TaskPool(concurrency);
     this.transformer = createTransformer({
       renames: opts.renames,

@@ -5,13 +5,17 @@ import {
   buildBatchBytes,
   operationBytes,
   parseBatchResponse,
+  singleRequest,
   type Operation,
+  type SingleRequest,
   type OperationKind,
 } from "./batch.js";
 import type { WireEntity } from "./edm.js";
-import { serviceMessage, type HttpStats, type TableHttp } from "./http.js";
+import type { PageMark } from "./checkpoints.js";
+import { isRetryableStatus, serviceMessage, type HttpStats, type TableHttp } from "./http.js";
 import type { ServiceKind } from "./connection.js";
-import type { FlowControl } from "./rate.js";
+import { FlowControl } from "./rate.js";
+import type { ConcurrencySetting } from "./window.js";
 
 export type WriteMode = "replace" | "merge" | "insert";
 
@@ -46,7 +50,8 @@ export interface WriteCounters {
 export type RejectionVerdict = "skipped" | "conflict" | "failed";
 
 export interface WriterOptions {
-  concurrency: number;
+  /** Requests in flight when no shared flow control is given (`flow`); also sizes the buffers. */
+  concurrency: ConcurrencySetting;
   maxFailuresKept: number;
   /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
   sortedSource: boolean;
@@ -58,6 +63,8 @@ export interface WriterOptions {
   /** Called for each operation that landed, with the ETag the service returned. */
   onLanded?: (op: Operation, etag: string | undefined) => void;
   onConflict?: (op: Operation, status: number, message: string) => void;
+  /** Called once per operation when it is done: landed, skipped (or in conflict), or failed. */
+  onSettled?: (op: Operation, outcome: "written" | "skipped" | "failed") => void;
   /**
    * The run's flow control (shared by every writer to one destination): it decides when a transaction
    * may be sent (rate cap, adaptive rate and window); `concurrency` then only sizes the buffers.
@@ -107,6 +114,7 @@ export class TableWriter {
   private readonly maxBuffered: number;
   private readonly classify: NonNullable<WriterOptions["classifyRejection"]>;
   private readonly url: string;
+  private readonly flow: FlowControl;
 
   constructor(
     private readonly http: TableHttp,
@@ -115,14 +123,17 @@ export class TableWriter {
   ) {
     this.maxOps = opts.maxOperations ?? MAX_OPERATIONS;
     this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
-    this.maxBuffered = opts.maxBuffered ?? Math.max(2_000, opts.concurrency * this.maxOps);
+    const c = opts.concurrency;
+    this.maxBuffered = opts.maxBuffered ?? Math.max(2_000, (c === "auto" ? 20 : c) * this.maxOps);
+    this.flow = opts.flow ?? new FlowControl({ concurrency: c });
     this.classify = opts.classifyRejection ?? defaultClassify;
     this.url = `${http.url}/${table}`;
   }
 
   /** Queue one operation; resolves once the writer has room for more (backpressure on the reader). */
-  async add(kind: OperationKind, entity: WireEntity, ifMatch?: string): Promise<void> {
-    const op: Operation = { kind, entity, ifMatch };
+  async add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> {
+    const op: Operation = { kind, entity, ifMatch, mark };
+    if (mark) mark.pending++;
     const bytes = operationBytes(this.url, op);
     const pk = entity.partitionKey;
     if (this.opts.sortedSource && this.lastPartition !== undefined && this.lastPartition !== pk) {
@@ -168,22 +179,63 @@ export class TableWriter {
     if (!buf) return;
     this.buffers.delete(pk);
     this.buffered -= buf.ops.length;
-    // Built before waiting for a slot: when one frees, the transaction goes out at once instead of the
-    // destination waiting while its body is encoded.
-    const batch = this.build(buf.ops);
-    const flow = this.opts.flow;
-    if (flow) await flow.acquire(buf.ops.length);
-    else while (this.inFlight.size >= this.opts.concurrency) await Promise.race(this.inFlight);
-    const p: Promise<void> = this.submit(buf.ops, 0, batch).finally(() => {
+    const ops = buf.ops;
+    // Built before waiting for a slot: when one frees, the request goes out at once instead of the
+    // destination waiting while its body is encoded. One operation needs no transaction (see submitOne).
+    const single = ops.length === 1 ? singleRequest(this.url, ops[0]) : undefined;
+    const batch = single ? undefined : this.build(ops);
+    const bytes = single ? (single.body?.length ?? 0) : batch!.body.length;
+    if (single) ops[0].json = undefined;
+    const start = await this.flow.acquire(ops.length, bytes);
+    const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
+    const p: Promise<void> = sent.finally(() => {
       this.inFlight.delete(p);
-      flow?.release();
+      this.flow.release(bytes, start);
     });
     this.inFlight.add(p);
+  }
+
+  /**
+   * One operation as a plain entity request (PUT, MERGE, POST or DELETE): a table with one entity per
+   * partition is one request per entity, and a transaction's multipart framing would cost both sides
+   * more than the entity itself.
+   */
+  private async submitOne(op: Operation, prebuilt?: SingleRequest): Promise<void> {
+    const req = prebuilt ?? singleRequest(this.url, op);
+    op.json = undefined;
+    this.counters.transactions++;
+    let res;
+    try {
+      res = await this.http.send({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: req.body,
+        stats: this.httpStats,
+        beforeRetry: () => this.flow.retry(1),
+      });
+    } catch (err) {
+      this.fail([op], err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      this.counters.written++;
+      this.flow.completed(1);
+      this.opts.onLanded?.(op, res.headers.etag);
+      this.opts.onSettled?.(op, "written");
+      return;
+    }
+    const { code, message } = serviceMessage(res);
+    if (code === "TableNotFound") this.fail([op], `Table ${this.table}: ${message}`, res.status, code);
+    else if (res.status >= 400 && res.status < 500 && !isRetryableStatus(res.status))
+      this.reject(op, res.status, code, message);
+    else this.fail([op], `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
   }
 
   private fail(ops: Operation[], message: string, status?: number, code?: string): void {
     for (const op of ops) {
       this.counters.failed++;
+      this.opts.onSettled?.(op, "failed");
       if (this.counters.failures.length < this.opts.maxFailuresKept) {
         this.counters.failures.push({
           partitionKey: op.entity.partitionKey,
@@ -198,11 +250,13 @@ export class TableWriter {
 
   private reject(op: Operation, status: number, code: string | undefined, message: string): void {
     const verdict = this.classify(op, status, code);
+    if (verdict === "failed") return this.fail([op], message, status, code);
     if (verdict === "skipped") this.counters.skipped++;
-    else if (verdict === "conflict") {
+    else {
       this.counters.conflicts++;
       this.opts.onConflict?.(op, status, message);
-    } else this.fail([op], message, status, code);
+    }
+    this.opts.onSettled?.(op, "skipped");
   }
 
   private build(ops: Operation[]): ReturnType<typeof buildBatchBytes> {
@@ -219,6 +273,7 @@ export class TableWriter {
     prebuilt?: ReturnType<typeof buildBatchBytes>,
   ): Promise<void> {
     if (ops.length === 0) return;
+    if (ops.length === 1 && !prebuilt) return this.submitOne(ops[0]);
     const batch = prebuilt ?? this.build(ops);
     this.counters.transactions++;
     let res;
@@ -229,7 +284,7 @@ export class TableWriter {
         headers: { "Content-Type": batch.contentType, Accept: "application/json;odata=minimalmetadata" },
         body: batch.body,
         stats: this.httpStats,
-        beforeRetry: this.opts.flow && (() => this.opts.flow!.retry(ops.length)),
+        beforeRetry: () => this.flow.retry(ops.length),
       });
     } catch (err) {
       this.fail(ops, err instanceof Error ? err.message : String(err));
@@ -258,8 +313,9 @@ export class TableWriter {
     const outcome = parseBatchResponse(res.body, ops.length);
     if (outcome.ok) {
       this.counters.written += ops.length;
-      this.opts.flow?.completed(ops.length);
+      this.flow.completed(ops.length);
       if (this.opts.onLanded) ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
+      if (this.opts.onSettled) for (const op of ops) this.opts.onSettled(op, "written");
       return;
     }
     const status = outcome.status ?? 0;
@@ -274,20 +330,19 @@ export class TableWriter {
       return;
     }
     if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
-      const flow = this.opts.flow;
       if (status === 429) {
         // Throttled inside the transaction: counted and reported like a 429 on the request.
         this.http.stats.throttled++;
         this.httpStats.throttled++;
         this.http.onThrottle?.(undefined);
-      }
-      if (flow && status === 429) {
-        // The flow control (which pauses every send for a while and lowers the rate) replaces the
-        // fixed back-off.
-        await flow.retry(ops.length);
+      } else if (status === 503 || status === 500) this.http.onBusy?.();
+      if (this.opts.flow && status === 429) {
+        // The run's flow control (which pauses every send for a while and lowers the rate) replaces
+        // the fixed back-off.
+        await this.flow.retry(ops.length);
       } else {
         const backoff = new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
-        await Promise.all([backoff, flow?.retry(ops.length)]);
+        await Promise.all([backoff, this.flow.retry(ops.length)]);
       }
       await this.submit(ops, changesetRetries + 1);
       return;

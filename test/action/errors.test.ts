@@ -118,7 +118,11 @@ const cases: [string, Record<string, string>, string][] = [
     { "overlap-seconds": "-5" },
     "Input 'overlap-seconds' is '-5'; use a whole number from 0 to 86400.",
   ],
-  ["concurrency zero", { concurrency: "0" }, "Input 'concurrency' is '0'; use a whole number from 1 to 256."],
+  [
+    "concurrency zero",
+    { concurrency: "0" },
+    "Input 'concurrency' is '0'; use auto (the default) or a whole number from 1 to 2048.",
+  ],
   [
     "shard out of range",
     { shard: "5/4" },

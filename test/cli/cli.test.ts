@@ -418,15 +418,15 @@ describe("table-sync CLI", () => {
     ],
     [
       ["full-sync", "--tables", "abc", "--concurrency", ""],
-      /^Option --concurrency is ''; use a whole number/,
+      /^Option --concurrency is ''; use auto \(the default\) or a whole number/,
     ],
     [
       ["full-sync", "--tables", "abc", "--concurrency", "0x10"],
-      /^Option --concurrency is '0x10'; use a whole number/,
+      /^Option --concurrency is '0x10'; use auto \(the default\) or a whole number/,
     ],
     [
       ["full-sync", "--tables", "abc", "--concurrency", "1e2"],
-      /^Option --concurrency is '1e2'; use a whole number/,
+      /^Option --concurrency is '1e2'; use auto \(the default\) or a whole number/,
     ],
     [
       ["full-sync", "--tables", "abc", "--repair"],

@@ -157,7 +157,7 @@ describe("args", () => {
 
   it.each(["", "0x10", "1e2", "8.0", " 8", "-1", "+4"])("requires digits for whole numbers: %j", (value) => {
     expect(usageError(() => parseCliArgs(["full-sync", `--concurrency=${value}`]))).toBe(
-      `Option --concurrency is '${value}'; use a whole number written in digits, e.g. --concurrency 8.`,
+      `Option --concurrency is '${value}'; use auto (the default) or a whole number written in digits, e.g. --concurrency 64.`,
     );
   });
 

@@ -20,7 +20,7 @@ describe("config", () => {
     expect(c).toMatchObject({
       writeMode: "replace",
       overlapSeconds: 120,
-      concurrency: 8,
+      concurrency: "auto",
       stateStore: "cache",
       stateKey: "table-sync",
     });
@@ -55,7 +55,10 @@ describe("config", () => {
     [{ since: "yesterday" }, "Input 'since' is 'yesterday'; use an ISO-8601 UTC time"],
     [{ since: "2026-02-30T00:00:00Z" }, "Input 'since' is '2026-02-30T00:00:00Z'; use an ISO-8601 UTC time"],
     [{ since: "2026-01-01T24:30:00Z" }, "Input 'since' is '2026-01-01T24:30:00Z'; use an ISO-8601 UTC time"],
-    [{ concurrency: "0x10" }, "Input 'concurrency' is '0x10'; use a whole number from 1 to 256."],
+    [
+      { concurrency: "0x10" },
+      "Input 'concurrency' is '0x10'; use auto (the default) or a whole number from 1 to 2048.",
+    ],
     [{ concurrency: "1e2" }, "Input 'concurrency' is '1e2'"],
     [{ "overlap-seconds": "1_0" }, "Input 'overlap-seconds' is '1_0'"],
     [

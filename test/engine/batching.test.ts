@@ -1,5 +1,6 @@
 // Entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB on Table Storage, ≤ 2 MB on
-// Cosmos; partitions are never mixed. Transaction sizes are measured on the wire, through the proxy.
+// Cosmos; partitions are never mixed; one operation goes as a plain entity request, not a transaction.
+// Sizes are measured on the wire, through the proxy.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { WireEntity, WireValue } from "../../src/engine/edm.js";
 import { runSync } from "../../src/engine/sync.js";
@@ -13,6 +14,16 @@ const dst = inject("destinationConnectionString");
 /** Operations in a $batch body: one `application/http` part each. */
 function operationsIn(body: string): number {
   return body.split("Content-Type: application/http").length - 1;
+}
+
+/** Every write request: $batch transactions, and entity PUTs (a partition's lone entity). */
+function writeRequests(proxy: FaultProxy) {
+  return [...proxy.requests("POST", BATCH.path), ...proxy.requests("PUT", /\(PartitionKey=/)];
+}
+
+/** Operations a write request carries: its `application/http` parts, or 1 for an entity request. */
+function operationsOf(w: { method: string; body?: string }): number {
+  return w.method === "PUT" ? 1 : operationsIn(w.body!);
 }
 
 /** PartitionKeys named in a $batch body. */
@@ -42,7 +53,7 @@ describe("batching", () => {
     await proxy.stop();
   });
 
-  it("sends 101 entities of one partition as exactly 2 transactions (100 + 1)", async () => {
+  it("sends 101 entities of one partition as one transaction of 100 and one entity request", async () => {
     const table = uniqueTable("batch101");
     await seedEntities(
       src,
@@ -52,8 +63,10 @@ describe("batching", () => {
     proxy.resetStats();
     const result = await runSync(syncConfig(src, proxy.connectionString(), [table]));
     expect(result.tables[0]).toMatchObject({ read: 101, written: 101, failed: 0, transactions: 2 });
-    const batches = proxy.requests("POST", BATCH.path);
-    expect(batches.map((b) => operationsIn(b.body!)).sort((a, b) => b - a)).toEqual([100, 1]);
+    expect(proxy.requests("POST", BATCH.path).map((b) => operationsIn(b.body!))).toEqual([100]);
+    const single = proxy.requests("PUT", /\(PartitionKey=/);
+    expect(single).toHaveLength(1);
+    expect(single[0].path).toContain("RowKey='r100'");
     expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, table))).toEqual([]);
   });
 
@@ -92,15 +105,18 @@ describe("batching", () => {
         failed: 0,
         transactions: expected,
       });
-      const batches = proxy.requests("POST", BATCH.path);
+      const batches = writeRequests(proxy);
       expect(batches).toHaveLength(expected);
       for (const b of batches) expect(partitionsIn(b.body!).size).toBe(1);
+      // Only partitions' lone entities go as entity requests.
+      for (const b of batches)
+        if (b.method === "PUT") expect(["b", "e"]).toContain([...partitionsIn(b.body!)][0]);
       const perPartition = new Map<string, number[]>();
       for (const b of batches) {
         const [pk] = partitionsIn(b.body!);
         perPartition.set(
           pk,
-          [...(perPartition.get(pk) ?? []), operationsIn(b.body!)].sort((x, y) => y - x),
+          [...(perPartition.get(pk) ?? []), operationsOf(b)].sort((x, y) => y - x),
         );
       }
       expect(Object.fromEntries(perPartition)).toEqual({
@@ -126,7 +142,7 @@ describe("batching", () => {
       proxy.resetStats();
       const dest = uniqueTable("batchBigT");
       const result = await runSync(syncConfig(src, proxy.connectionString(), [[table, dest]]));
-      const batches = proxy.requests("POST", BATCH.path);
+      const batches = writeRequests(proxy);
       expect(result.tables[0]).toMatchObject({
         read: 20,
         written: 20,
@@ -135,7 +151,7 @@ describe("batching", () => {
       });
       expect(batches.length).toBeGreaterThanOrEqual(2);
       for (const b of batches) expect(b.bytes).toBeLessThan(4 * 1024 * 1024);
-      expect(batches.reduce((n, b) => n + operationsIn(b.body!), 0)).toBe(20);
+      expect(batches.reduce((n, b) => n + operationsOf(b), 0)).toBe(20);
       expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, dest))).toEqual([]);
     });
 
@@ -148,7 +164,7 @@ describe("batching", () => {
         }),
       );
       expect(result.destinationKind).toBe("cosmos");
-      const batches = proxy.requests("POST", BATCH.path);
+      const batches = writeRequests(proxy);
       expect(result.tables[0]).toMatchObject({
         read: 20,
         written: 20,
@@ -157,7 +173,7 @@ describe("batching", () => {
       });
       expect(batches.length).toBeGreaterThanOrEqual(3);
       for (const b of batches) expect(b.bytes).toBeLessThan(2_000_000);
-      expect(batches.reduce((n, b) => n + operationsIn(b.body!), 0)).toBe(20);
+      expect(batches.reduce((n, b) => n + operationsOf(b), 0)).toBe(20);
       expect(rawDifferences(await rawEntities(src, table), await rawEntities(dst, dest))).toEqual([]);
     });
   });

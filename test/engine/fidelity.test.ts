@@ -373,7 +373,9 @@ describe("serializer on the wire", () => {
       });
       const counters = await writer.flush();
       expect(counters).toMatchObject({ written: 1, failed: 0, transactions: 1 });
-      const [batch] = proxy.requests("POST", BATCH.path);
+      // One entity: a plain entity request, with the same body a transaction would carry.
+      expect(proxy.requests("POST", BATCH.path)).toHaveLength(0);
+      const [batch] = proxy.requests("PUT", /\(PartitionKey='p',RowKey='r'\)/);
       expect(batch.body).toContain('"negZero@odata.type":"Edm.Double","negZero":-0.0');
       expect(batch.body).toContain('"negZeroBare@odata.type":"Edm.Double","negZeroBare":-0.0');
       expect(batch.body).toContain('"whole@odata.type":"Edm.Double","whole":3.0');
