@@ -5,10 +5,8 @@
 // migration that runs unattended for hours needs to wait out throttling and transient faults, yet
 // fail in bounded time when a host is simply unreachable. Its per-request pipeline also cost more CPU
 // than a one-entity write itself: a table with one entity per partition sends one request per entity.
-import { isAscii } from "node:buffer";
 import { setMaxListeners } from "node:events";
-import { finished } from "node:stream";
-import { Pool } from "undici";
+import { Transport } from "./transport.js";
 import type { Signer } from "./auth.js";
 import type { ServiceClientInfo, ServiceKind } from "./connection.js";
 
@@ -183,8 +181,7 @@ export class TableHttp {
    */
   onBusy?: () => void;
   private readonly signer: Signer;
-  private readonly pool: Pool;
-  private readonly inFlight = new Set<AbortController>();
+  private readonly transport: Transport;
   private readonly origin: string;
   private readonly https: boolean;
 
@@ -197,37 +194,18 @@ export class TableHttp {
     this.kind = info.kind;
     // Every request in flight (and every back-off) listens to the run's signal: with many requests in
     // flight, Node would warn of a listener leak that is none.
-    if (signal) {
-      setMaxListeners(0, signal);
-      // One listener for the run, not one per request: cancelling aborts every request in flight.
-      signal.addEventListener(
-        "abort",
-        () => {
-          for (const a of this.inFlight) a.abort(signal.reason);
-        },
-        { once: true },
-      );
-    }
+    if (signal) setMaxListeners(0, signal);
     this.label = info.label ?? "table service";
     this.signer = info.signer;
     const url = new URL(info.url);
     this.origin = url.origin;
     this.https = url.protocol === "https:";
-    this.pool = new Pool(this.origin, {
-      // One request per connection at a time (HTTP/1.1 without pipelining, as the services expect): a
-      // table of one-entity partitions over a 100 ms link needs hundreds of requests in flight. The flow
-      // control decides how many are; this only bounds the sockets.
-      connections: MAX_CONNECTIONS,
-      keepAliveTimeout: 30_000,
-      // Our own timer per request (see once) replaces undici's time-outs.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal);
   }
 
   /** Close the pool's idle connections (a finished run); requests in flight finish first. */
   close(): Promise<void> {
-    return this.pool.close();
+    return this.transport.close();
   }
 
   async send(spec: RequestSpec): Promise<HttpResponse> {
@@ -244,13 +222,14 @@ export class TableHttp {
       if (this.signal?.aborted) throw new NetworkError("the run was cancelled", "ABORTED");
       if (res) {
         const complete = res.status >= 300 || !spec.isComplete || spec.isComplete(res);
+        // The usual answer, settled without looking for retry hints.
+        if (complete && !isRetryableStatus(res.status)) return res;
         const hinted = retryAfterMs(res.headers);
         if (res.status === 429) {
           this.stats.throttled++;
           if (spec.stats) spec.stats.throttled++;
           this.onThrottle?.(hinted);
         } else if (res.status === 503 || res.status === 500) this.onBusy?.();
-        if (complete && !isRetryableStatus(res.status)) return res;
         if (attempt >= this.retry.maxRetries) return res;
         const delay = hinted ?? backoffMs(attempt, this.retry);
         attempt++;
@@ -308,74 +287,15 @@ export class TableHttp {
     }
     const signed = this.signer.sign(spec.url.slice(this.origin.length), headers, this.https);
     const path = typeof signed === "string" ? signed : await signed;
-    // One timer per request covers the answer and its whole body. (undici's own time-outs tick once a
-    // second; a test's 300 ms would be a second.) The run's signal aborts every request in flight.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(timeoutError()), this.retry.requestTimeoutMs);
-    this.inFlight.add(abort);
-    try {
-      const response = await this.pool.request({
-        path,
-        method,
-        headers,
-        // The same UTF-8 bytes Node would send for a string, encoded in one step.
-        body: typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body,
-        signal: abort.signal,
-      });
-      const out: Record<string, string> = {};
-      const raw = response.headers;
-      for (const k in raw) {
-        const v = raw[k];
-        if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
-      }
-      spec.onHeaders?.(response.statusCode, out);
-      if (response.statusCode === 401) this.signer.refresh?.();
-      return { status: response.statusCode, headers: out, body: await readText(response.body) };
-    } finally {
-      clearTimeout(timer);
-      this.inFlight.delete(abort);
-    }
+    // The same UTF-8 bytes Node would send for a string, encoded in one step.
+    const body = typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body;
+    const res = await this.transport.request(path, method, headers, body, spec.onHeaders);
+    if (res.status === 401) this.signer.refresh?.();
+    return res;
   }
 }
 
-function timeoutError(): Error {
-  return Object.assign(
-    new Error("The operation was aborted: no complete response within the request time-out."),
-    { name: "AbortError", code: "ETIMEDOUT" },
-  );
-}
-
-/** Sockets per service at most: the flow control's largest window, plus room for reads and checks. */
-export const MAX_CONNECTIONS = 2_304;
-
 const USER_AGENT = `azure-table-sync (Node.js ${process.version})`;
-
-/**
- * A response body as text (UTF-8), but an all-ASCII body (the usual query page) is decoded as Latin-1:
- * the same characters, several times faster for a page of a megabyte, which Node then keeps outside the
- * JS heap. An abort or time-out fails as it was aborted, a body cut short as a PARSE_ERROR.
- */
-function readText(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer | string) =>
-      chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    stream.on("data", onData);
-    finished(stream, { writable: false }, (err) => {
-      stream.removeListener("data", onData);
-      if (err?.name === "AbortError" || (err as { code?: string } | undefined)?.code === "ETIMEDOUT")
-        reject(err);
-      else if (err)
-        reject(
-          Object.assign(new Error(`Error reading response as text: ${err.message}`), { code: "PARSE_ERROR" }),
-        );
-      else {
-        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-        resolve(body.toString(isAscii(body) ? "latin1" : "utf8"));
-      }
-    });
-  });
-}
 
 /** The service's error message from an OData JSON or XML error body, without request ids. */
 export function serviceMessage(res: HttpResponse): { code?: string; message: string } {

@@ -116,7 +116,7 @@ export class FlowControl {
   private lastGrow = 0;
   private windowGrownAt = 0;
   /** Completed entities with their times, for the throughput meter. */
-  private readonly done: { at: number; n: number }[] = [];
+  private readonly done = new Meter();
   private readonly waiters: (() => void)[] = [];
   readonly stats: FlowStats;
 
@@ -136,6 +136,8 @@ export class FlowControl {
    * where `start` is what this returns (when the request went out, for the window's latency).
    */
   async acquire(n: number, bytes = 0): Promise<number> {
+    const now = this.tryAcquire(n, bytes);
+    if (now !== undefined) return now;
     while (!this.fits(bytes)) {
       if (this.inFlight >= this.win.size) this.win.markLimited();
       await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -149,6 +151,21 @@ export class FlowControl {
       throw err;
     }
     return this.clock.now();
+  }
+
+  /**
+   * `acquire` without waiting: the start time when the request may go now, undefined when it must wait
+   * (then call `acquire`). Most requests need not wait, and a copy sends one per entity of a table with
+   * one entity per partition: no promise for them.
+   */
+  tryAcquire(n: number, bytes = 0): number | undefined {
+    if (this.waiters.length > 0 || !this.fits(bytes)) return undefined;
+    const now = this.clock.now();
+    if (this.paceWait(now) > 0) return undefined;
+    this.inFlight++;
+    this.bytesInFlight += bytes;
+    this.commitPace(now, n);
+    return now;
   }
 
   private fits(bytes: number): boolean {
@@ -184,7 +201,7 @@ export class FlowControl {
   /** Operations the destination accepted (for the throughput meter). */
   completed(n: number): void {
     const now = this.clock.now();
-    this.done.push({ at: now, n });
+    this.done.push(now, n);
     this.trim(now);
     this.grow(now);
   }
@@ -220,19 +237,28 @@ export class FlowControl {
   private async pace(n: number): Promise<void> {
     for (;;) {
       const now = this.clock.now();
-      this.grow(now);
-      const wait = Math.max(
-        this.pausedUntil - now,
-        this.cap === undefined ? 0 : this.capPacer.wait(now, this.cap),
-        this.ratePacer.wait(now, this.rate),
-      );
+      const wait = this.paceWait(now);
       if (wait <= 0) {
-        if (this.cap !== undefined) this.capPacer.commit(now, n, this.cap);
-        this.ratePacer.commit(now, n, this.rate);
+        this.commitPace(now, n);
         return;
       }
       await this.clock.sleep(Math.ceil(wait));
     }
+  }
+
+  /** Ms until a send may start (a pause after a 429, the cap, the adaptive rate); 0: now. */
+  private paceWait(now: number): number {
+    this.grow(now);
+    return Math.max(
+      this.pausedUntil - now,
+      this.cap === undefined ? 0 : this.capPacer.wait(now, this.cap),
+      this.ratePacer.wait(now, this.rate),
+    );
+  }
+
+  private commitPace(now: number, n: number): void {
+    if (this.cap !== undefined) this.capPacer.commit(now, n, this.cap);
+    this.ratePacer.commit(now, n, this.rate);
   }
 
   /** Additive increase while no 429 comes. */
@@ -260,14 +286,11 @@ export class FlowControl {
 
   /** Entities accepted per second over the last METER_MS (or since the first, if sooner). */
   private throughput(now: number): number {
-    if (this.done.length === 0) return 0;
-    const total = this.done.reduce((s, d) => s + d.n, 0);
-    const span = Math.max(100, Math.min(METER_MS, now - this.done[0].at));
-    return (total / span) * 1000;
+    return this.done.rate(now);
   }
 
   private trim(now: number): void {
-    while (this.done.length > 0 && now - this.done[0].at > METER_MS) this.done.shift();
+    this.done.trim(now);
   }
 
   private wake(): void {
@@ -281,5 +304,38 @@ export class FlowControl {
   private syncStats(): void {
     this.stats.rate = this.rate;
     this.stats.window = this.win.size;
+  }
+}
+
+/**
+ * Entities completed over the last METER_MS: a queue with a moving head and a running sum, so each
+ * completion costs O(1) (a copy completes thousands of requests a second).
+ */
+class Meter {
+  private at: number[] = [];
+  private n: number[] = [];
+  private head = 0;
+  private sum = 0;
+
+  push(at: number, n: number): void {
+    this.at.push(at);
+    this.n.push(n);
+    this.sum += n;
+  }
+
+  trim(now: number): void {
+    while (this.head < this.at.length && now - this.at[this.head] > METER_MS) this.sum -= this.n[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.at.length) {
+      this.at = this.at.slice(this.head);
+      this.n = this.n.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Entities per second over the window (or since the first, if sooner); 0 when none. */
+  rate(now: number): number {
+    if (this.head >= this.at.length) return 0;
+    const span = Math.max(100, Math.min(METER_MS, now - this.at[this.head]));
+    return (this.sum / span) * 1000;
   }
 }

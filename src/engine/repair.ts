@@ -177,9 +177,9 @@ export class Repairer {
     });
   }
 
-  private async write(step: () => Promise<void>): Promise<void> {
+  private async write(step: () => Promise<void> | void): Promise<void> {
     if (this.tableReady) await this.tableReady;
-    await this.queue.push(step);
+    await this.queue.push(async () => step());
   }
 
   private fail(key: EntityKey, message: string): void {

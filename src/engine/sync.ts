@@ -319,8 +319,10 @@ export async function copyTable(
       if (d.conflict) {
         guardConflicts++;
         conflict(entities[j], d.conflict);
-      } else if (d.op) await writer.add(d.op.kind, entities[j], d.op.ifMatch, mark);
-      else guardSkipped++;
+      } else if (d.op) {
+        const wait = writer.add(d.op.kind, entities[j], d.op.ifMatch, mark);
+        if (wait) await wait;
+      } else guardSkipped++;
     }
   };
   const kind = operationFor(config.writeMode);
@@ -397,7 +399,11 @@ export async function copyTable(
         }
         if (config.dryRun) continue;
         if (guard) guarded.push(out);
-        else await writer.add(kind, out, undefined, mark);
+        else {
+          // Awaited only when the writer has no room: no promise per entity otherwise.
+          const wait = writer.add(kind, out, undefined, mark);
+          if (wait) await wait;
+        }
       }
       if (guard && guarded.length) await writeGuarded(guard, guarded, mark);
       tracker.close(mark, page.entities.length, page.continuation);

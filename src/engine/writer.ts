@@ -108,7 +108,9 @@ export class TableWriter {
   private readonly buffers = new Map<string, Buffer_>();
   private buffered = 0;
   private lastPartition: string | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Requests sent and not yet answered; `flush` waits for none. */
+  private inFlight = 0;
+  private readonly idle: (() => void)[] = [];
   private readonly maxOps: number;
   private readonly maxBytes: number;
   private readonly maxBuffered: number;
@@ -131,21 +133,35 @@ export class TableWriter {
   }
 
   /** Queue one operation; resolves once the writer has room for more (backpressure on the reader). */
-  async add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> {
+  /**
+   * Queue one operation. Returns a promise only when the caller must wait (backpressure on the reader:
+   * no room for another request yet); most calls return at once, without a promise per entity.
+   */
+  add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> | void {
     const op: Operation = { kind, entity, ifMatch, mark };
     if (mark) mark.pending++;
     const bytes = operationBytes(this.url, op);
     const pk = entity.partitionKey;
-    if (this.opts.sortedSource && this.lastPartition !== undefined && this.lastPartition !== pk) {
-      await this.dispatch(this.lastPartition);
-    }
+    const previous = this.lastPartition;
     this.lastPartition = pk;
+    if (this.opts.sortedSource && previous !== undefined && previous !== pk) {
+      const wait = this.dispatch(previous);
+      if (wait) return wait.then(() => this.place(op, bytes));
+    }
+    return this.place(op, bytes);
+  }
+
+  /** Put an operation in its partition's transaction, sending what is full. */
+  private place(op: Operation, bytes: number): Promise<void> | void {
+    const pk = op.entity.partitionKey;
     let buf = this.buffers.get(pk);
     if (
       buf &&
-      (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(entity.rowKey))
+      (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(op.entity.rowKey))
     ) {
-      await this.dispatch(pk);
+      // The partition's transaction is full (or already holds this entity): send it, start another.
+      const wait = this.dispatch(pk);
+      if (wait) return wait.then(() => this.place(op, bytes));
       buf = undefined;
     }
     if (!buf) {
@@ -154,27 +170,31 @@ export class TableWriter {
     }
     buf.ops.push(op);
     buf.bytes += bytes;
-    buf.keys.add(entity.rowKey);
+    buf.keys.add(op.entity.rowKey);
     this.buffered++;
-    if (buf.ops.length >= this.maxOps) await this.dispatch(pk);
-    if (this.buffered > this.maxBuffered) {
-      // Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions.
-      const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
-      for (const [key] of fullest) {
-        if (this.buffered <= this.maxBuffered / 2) break;
-        await this.dispatch(key);
-      }
+    const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
+    if (this.buffered <= this.maxBuffered) return wait;
+    return wait ? wait.then(() => this.sendFullest()) : this.sendFullest();
+  }
+
+  /** Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions. */
+  private async sendFullest(): Promise<void> {
+    const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
+    for (const [key] of fullest) {
+      if (this.buffered <= this.maxBuffered / 2) break;
+      await this.dispatch(key);
     }
   }
 
   /** Send everything buffered and wait for every transaction to finish. */
   async flush(): Promise<WriteCounters> {
     for (const key of [...this.buffers.keys()]) await this.dispatch(key);
-    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     return this.counters;
   }
 
-  private async dispatch(pk: string): Promise<void> {
+  /** Send a partition's buffered operations; a promise only when it has to wait for room. */
+  private dispatch(pk: string): Promise<void> | void {
     const buf = this.buffers.get(pk);
     if (!buf) return;
     this.buffers.delete(pk);
@@ -186,13 +206,18 @@ export class TableWriter {
     const batch = single ? undefined : this.build(ops);
     const bytes = single ? (single.body?.length ?? 0) : batch!.body.length;
     if (single) ops[0].json = undefined;
-    const start = await this.flow.acquire(ops.length, bytes);
-    const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
-    const p: Promise<void> = sent.finally(() => {
-      this.inFlight.delete(p);
-      this.flow.release(bytes, start);
-    });
-    this.inFlight.add(p);
+    const launch = (start: number) => {
+      this.inFlight++;
+      const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
+      const done = () => {
+        this.flow.release(bytes, start);
+        if (--this.inFlight === 0) for (const w of this.idle.splice(0)) w();
+      };
+      sent.then(done, done);
+    };
+    const start = this.flow.tryAcquire(ops.length, bytes);
+    if (start !== undefined) return launch(start);
+    return this.flow.acquire(ops.length, bytes).then(launch);
   }
 
   /**
