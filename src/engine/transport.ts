@@ -1,11 +1,14 @@
 // One HTTP exchange over a keep-alive connection pool (undici), as cheaply as it can be had: undici's
 // dispatcher called with a handler of our own (no response stream, no promise per chunk, no abort
-// signal per request), and one timer per service sweeping the time-outs of every request in flight.
+// signal per request), one timer per service sweeping the time-outs of every request in flight, and a
+// pool of our own: a stack of idle connections, one request each. (undici's Pool looks through every
+// connection for a free one on each request: with a thousand in flight over a slow link, that walk
+// cost more than the request.)
 //
 // A table with one entity per partition is one request per entity: whatever a request costs here is
 // paid for every entity of it. undici's convenience API (`request`) cost about twice as much CPU.
 import { isAscii } from "node:buffer";
-import { Pool, type Dispatcher } from "undici";
+import { Client, type Dispatcher } from "undici";
 
 export interface RawResponse {
   status: number;
@@ -31,6 +34,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] = [];
   private abort?: (err?: Error) => void;
   private cancelled?: Error;
+
+  /** The connection it went out on, handed back when it is done. */
+  client?: Client;
 
   constructor(
     readonly deadline: number,
@@ -96,11 +102,16 @@ class Exchange implements Dispatcher.DispatchHandler {
 }
 
 export class Transport {
-  private readonly pool: Pool;
+  /** Connected (or connectable) clients with no request on them, the most recently used last. */
+  private readonly idle: Client[] = [];
+  private clients = 0;
+  /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
+  private readonly queue: { opts: Dispatcher.DispatchOptions; x: Exchange }[] = [];
   private readonly inFlight = new Set<Exchange>();
   private sweeper?: NodeJS.Timeout;
   private readonly settled = (x: Exchange) => {
     this.inFlight.delete(x);
+    if (x.client) this.release(x.client);
     if (this.inFlight.size === 0 && this.sweeper) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
@@ -108,20 +119,10 @@ export class Transport {
   };
 
   constructor(
-    origin: string,
+    private readonly origin: string,
     private readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
   ) {
-    this.pool = new Pool(origin, {
-      // One request per connection at a time (HTTP/1.1 without pipelining, as the services expect): a
-      // table of one-entity partitions over a 100 ms link needs hundreds of requests in flight. The flow
-      // control decides how many are; this only bounds the sockets.
-      connections: MAX_CONNECTIONS,
-      keepAliveTimeout: 30_000,
-      // Our sweep (below) replaces undici's time-outs, which tick once a second.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
     // One listener for the run, not one per request: cancelling aborts every request in flight.
     signal?.addEventListener(
       "abort",
@@ -144,12 +145,53 @@ export class Transport {
       this.inFlight.add(x);
       this.sweeper ??= this.startSweeper();
       if (this.signal?.aborted) x.cancel(abortError(this.signal));
-      this.pool.dispatch({ path, method, headers, body }, x);
+      const opts: Dispatcher.DispatchOptions = { path, method, headers, body };
+      const client = this.idle.pop() ?? this.connect();
+      if (client) this.send(client, opts, x);
+      else this.queue.push({ opts, x });
     });
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /** Close every connection; requests in flight finish first. */
+  async close(): Promise<void> {
+    const all = [...this.idle];
+    this.idle.length = 0;
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  private send(client: Client, opts: Dispatcher.DispatchOptions, x: Exchange): void {
+    x.client = client;
+    client.dispatch(opts, x);
+  }
+
+  /** A new connection, unless there are MAX_CONNECTIONS already. */
+  private connect(): Client | undefined {
+    if (this.clients >= MAX_CONNECTIONS) return undefined;
+    this.clients++;
+    return new Client(this.origin, {
+      keepAliveTimeout: 30_000,
+      // Our sweep (below) replaces undici's time-outs, which tick once a second.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+  }
+
+  private release(client: Client): void {
+    if (client.destroyed || client.closed) {
+      // Never handed out again (undici reconnects a dropped connection by itself; a destroyed client
+      // cannot be used).
+      this.clients--;
+      const next = this.queue.shift();
+      if (next) {
+        const fresh = this.connect();
+        if (fresh) this.send(fresh, next.opts, next.x);
+        else this.queue.unshift(next);
+      }
+      return;
+    }
+    const next = this.queue.shift();
+    if (next) this.send(client, next.opts, next.x);
+    else this.idle.push(client);
   }
 
   /** Time out the requests past their deadline, a few times per time-out period. */
