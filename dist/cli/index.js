@@ -38,8 +38,8 @@ const RedirectHandler = __nccwpck_require__(8754)
 Object.assign(Dispatcher.prototype, api)
 
 __webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-module.exports.bC = Pool
+module.exports.Kj = Client
+__webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = RoundRobinPool
 __webpack_unused_export__ = Agent
@@ -51066,14 +51066,209 @@ class MemoryStateStore {
     }
 }
 
-// EXTERNAL MODULE: external "node:buffer"
-var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/engine/transport.ts
+// One HTTP exchange over a keep-alive connection pool (undici), as cheaply as it can be had: undici's
+// dispatcher called with a handler of our own (no response stream, no promise per chunk, no abort
+// signal per request), one timer per service sweeping the time-outs of every request in flight, and a
+// pool of our own: a stack of idle connections, one request each. (undici's Pool looks through every
+// connection for a free one on each request: with a thousand in flight over a slow link, that walk
+// cost more than the request.)
+//
+// A table with one entity per partition is one request per entity: whatever a request costs here is
+// paid for every entity of it. undici's convenience API (`request`) cost about twice as much CPU.
+
+
+/** Sockets per service at most: the flow control's largest window, plus room for reads and checks. */
+const MAX_CONNECTIONS = 2_304;
+function timeoutError() {
+    return Object.assign(new Error("The operation was aborted: no complete response within the request time-out."), { name: "AbortError", code: "ETIMEDOUT" });
+}
+/** One request in flight: undici's (legacy) dispatch handler, collecting the answer. */
+class Exchange {
+    deadline;
+    resolve;
+    reject;
+    onStart;
+    done;
+    status = 0;
+    headers = {};
+    chunks = [];
+    abort;
+    cancelled;
+    /** The connection it went out on, handed back when it is done. */
+    client;
+    constructor(deadline, resolve, reject, onStart, done) {
+        this.deadline = deadline;
+        this.resolve = resolve;
+        this.reject = reject;
+        this.onStart = onStart;
+        this.done = done;
+    }
+    /** Give up on it (time-out or cancel): undici then reports the error through onError. */
+    cancel(err) {
+        if (this.cancelled)
+            return;
+        this.cancelled = err;
+        this.abort?.(err);
+    }
+    onConnect(abort) {
+        this.abort = abort;
+        if (this.cancelled)
+            abort(this.cancelled);
+    }
+    onHeaders(status, raw) {
+        this.status = status;
+        const headers = {};
+        for (let i = 0; i + 1 < raw.length; i += 2) {
+            const name = raw[i].toString("latin1").toLowerCase();
+            const value = raw[i + 1].toString("latin1");
+            headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+        }
+        this.headers = headers;
+        this.onStart?.(status, headers);
+        return true;
+    }
+    onData(chunk) {
+        this.chunks.push(chunk);
+        return true;
+    }
+    onComplete() {
+        this.done(this);
+        const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        this.chunks = [];
+        // An all-ASCII body (the usual query page) decoded as Latin-1: the same characters, several times
+        // faster for a page of a megabyte, which Node then keeps outside the JS heap.
+        this.resolve({
+            status: this.status,
+            headers: this.headers,
+            body: body.toString((0,external_node_buffer_.isAscii)(body) ? "latin1" : "utf8"),
+        });
+    }
+    onError(err) {
+        this.done(this);
+        const code = err.code;
+        // A body cut short by the peer: the same failure, whatever undici calls it.
+        if (this.status !== 0 && !this.cancelled && code !== "ETIMEDOUT") {
+            this.reject(Object.assign(new Error(`Error reading response as text: ${err.message}`), { code: "PARSE_ERROR" }));
+        }
+        else
+            this.reject(this.cancelled ?? err);
+    }
+}
+class Transport {
+    origin;
+    timeoutMs;
+    signal;
+    /** Connected (or connectable) clients with no request on them, the most recently used last. */
+    idle = [];
+    clients = 0;
+    /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
+    queue = [];
+    inFlight = new Set();
+    sweeper;
+    settled = (x) => {
+        this.inFlight.delete(x);
+        if (x.client)
+            this.release(x.client);
+        if (this.inFlight.size === 0 && this.sweeper) {
+            clearInterval(this.sweeper);
+            this.sweeper = undefined;
+        }
+    };
+    constructor(origin, timeoutMs, signal) {
+        this.origin = origin;
+        this.timeoutMs = timeoutMs;
+        this.signal = signal;
+        // One listener for the run, not one per request: cancelling aborts every request in flight.
+        signal?.addEventListener("abort", () => {
+            for (const x of this.inFlight)
+                x.cancel(abortError(signal));
+        }, { once: true });
+    }
+    request(path, method, headers, body, onStart) {
+        return new Promise((resolve, reject) => {
+            const x = new Exchange(performance.now() + this.timeoutMs, resolve, reject, onStart, this.settled);
+            this.inFlight.add(x);
+            this.sweeper ??= this.startSweeper();
+            if (this.signal?.aborted)
+                x.cancel(abortError(this.signal));
+            const opts = { path, method, headers, body };
+            const client = this.idle.pop() ?? this.connect();
+            if (client)
+                this.send(client, opts, x);
+            else
+                this.queue.push({ opts, x });
+        });
+    }
+    /** Close every connection; requests in flight finish first. */
+    async close() {
+        const all = [...this.idle];
+        this.idle.length = 0;
+        await Promise.all(all.map((c) => c.close()));
+    }
+    send(client, opts, x) {
+        x.client = client;
+        client.dispatch(opts, x);
+    }
+    /** A new connection, unless there are MAX_CONNECTIONS already. */
+    connect() {
+        if (this.clients >= MAX_CONNECTIONS)
+            return undefined;
+        this.clients++;
+        return new undici/* Client */.Kj(this.origin, {
+            keepAliveTimeout: 30_000,
+            // Our sweep (below) replaces undici's time-outs, which tick once a second.
+            headersTimeout: 0,
+            bodyTimeout: 0,
+        });
+    }
+    release(client) {
+        if (client.destroyed || client.closed) {
+            // Never handed out again (undici reconnects a dropped connection by itself; a destroyed client
+            // cannot be used).
+            this.clients--;
+            const next = this.queue.shift();
+            if (next) {
+                const fresh = this.connect();
+                if (fresh)
+                    this.send(fresh, next.opts, next.x);
+                else
+                    this.queue.unshift(next);
+            }
+            return;
+        }
+        const next = this.queue.shift();
+        if (next)
+            this.send(client, next.opts, next.x);
+        else
+            this.idle.push(client);
+    }
+    /** Time out the requests past their deadline, a few times per time-out period. */
+    startSweeper() {
+        const every = Math.min(1_000, Math.max(10, this.timeoutMs / 4));
+        const timer = setInterval(() => {
+            const now = performance.now();
+            for (const x of this.inFlight)
+                if (x.deadline <= now)
+                    x.cancel(timeoutError());
+        }, every);
+        timer.unref?.();
+        return timer;
+    }
+}
+function abortError(signal) {
+    const reason = signal.reason;
+    return reason instanceof Error
+        ? reason
+        : Object.assign(new Error("The operation was aborted."), { name: "AbortError" });
+}
+
 ;// CONCATENATED MODULE: ./src/engine/http.ts
 // Raw requests over a keep-alive connection pool (undici), signed by us (auth.ts), with our own retry
 // rules.
@@ -51082,8 +51277,6 @@ var undici = __nccwpck_require__(6752);
 // migration that runs unattended for hours needs to wait out throttling and transient faults, yet
 // fail in bounded time when a host is simply unreachable. Its per-request pipeline also cost more CPU
 // than a one-entity write itself: a table with one entity per partition sends one request per entity.
-
-
 
 
 const DEFAULT_RETRY = {
@@ -51208,8 +51401,7 @@ class TableHttp {
      */
     onBusy;
     signer;
-    pool;
-    inFlight = new Set();
+    transport;
     origin;
     https;
     constructor(info, retry = DEFAULT_RETRY, signal) {
@@ -51219,33 +51411,18 @@ class TableHttp {
         this.kind = info.kind;
         // Every request in flight (and every back-off) listens to the run's signal: with many requests in
         // flight, Node would warn of a listener leak that is none.
-        if (signal) {
+        if (signal)
             (0,external_node_events_.setMaxListeners)(0, signal);
-            // One listener for the run, not one per request: cancelling aborts every request in flight.
-            signal.addEventListener("abort", () => {
-                for (const a of this.inFlight)
-                    a.abort(signal.reason);
-            }, { once: true });
-        }
         this.label = info.label ?? "table service";
         this.signer = info.signer;
         const url = new URL(info.url);
         this.origin = url.origin;
         this.https = url.protocol === "https:";
-        this.pool = new undici/* Pool */.bC(this.origin, {
-            // One request per connection at a time (HTTP/1.1 without pipelining, as the services expect): a
-            // table of one-entity partitions over a 100 ms link needs hundreds of requests in flight. The flow
-            // control decides how many are; this only bounds the sockets.
-            connections: MAX_CONNECTIONS,
-            keepAliveTimeout: 30_000,
-            // Our own timer per request (see once) replaces undici's time-outs.
-            headersTimeout: 0,
-            bodyTimeout: 0,
-        });
+        this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal);
     }
     /** Close the pool's idle connections (a finished run); requests in flight finish first. */
     close() {
-        return this.pool.close();
+        return this.transport.close();
     }
     async send(spec) {
         let attempt = 0;
@@ -51263,6 +51440,9 @@ class TableHttp {
                 throw new NetworkError("the run was cancelled", "ABORTED");
             if (res) {
                 const complete = res.status >= 300 || !spec.isComplete || spec.isComplete(res);
+                // The usual answer, settled without looking for retry hints.
+                if (complete && !isRetryableStatus(res.status))
+                    return res;
                 const hinted = retryAfterMs(res.headers);
                 if (res.status === 429) {
                     this.stats.throttled++;
@@ -51272,8 +51452,6 @@ class TableHttp {
                 }
                 else if (res.status === 503 || res.status === 500)
                     this.onBusy?.();
-                if (complete && !isRetryableStatus(res.status))
-                    return res;
                 if (attempt >= this.retry.maxRetries)
                     return res;
                 const delay = hinted ?? backoffMs(attempt, this.retry);
@@ -51333,67 +51511,15 @@ class TableHttp {
         }
         const signed = this.signer.sign(spec.url.slice(this.origin.length), headers, this.https);
         const path = typeof signed === "string" ? signed : await signed;
-        // One timer per request covers the answer and its whole body. (undici's own time-outs tick once a
-        // second; a test's 300 ms would be a second.) The run's signal aborts every request in flight.
-        const abort = new AbortController();
-        const timer = setTimeout(() => abort.abort(timeoutError()), this.retry.requestTimeoutMs);
-        this.inFlight.add(abort);
-        try {
-            const response = await this.pool.request({
-                path,
-                method,
-                headers,
-                // The same UTF-8 bytes Node would send for a string, encoded in one step.
-                body: typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body,
-                signal: abort.signal,
-            });
-            const out = {};
-            const raw = response.headers;
-            for (const k in raw) {
-                const v = raw[k];
-                if (v !== undefined)
-                    out[k] = Array.isArray(v) ? v.join(", ") : v;
-            }
-            spec.onHeaders?.(response.statusCode, out);
-            if (response.statusCode === 401)
-                this.signer.refresh?.();
-            return { status: response.statusCode, headers: out, body: await readText(response.body) };
-        }
-        finally {
-            clearTimeout(timer);
-            this.inFlight.delete(abort);
-        }
+        // The same UTF-8 bytes Node would send for a string, encoded in one step.
+        const body = typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body;
+        const res = await this.transport.request(path, method, headers, body, spec.onHeaders);
+        if (res.status === 401)
+            this.signer.refresh?.();
+        return res;
     }
 }
-function timeoutError() {
-    return Object.assign(new Error("The operation was aborted: no complete response within the request time-out."), { name: "AbortError", code: "ETIMEDOUT" });
-}
-/** Sockets per service at most: the flow control's largest window, plus room for reads and checks. */
-const MAX_CONNECTIONS = 2_304;
 const USER_AGENT = `azure-table-sync (Node.js ${process.version})`;
-/**
- * A response body as text (UTF-8), but an all-ASCII body (the usual query page) is decoded as Latin-1:
- * the same characters, several times faster for a page of a megabyte, which Node then keeps outside the
- * JS heap. An abort or time-out fails as it was aborted, a body cut short as a PARSE_ERROR.
- */
-function readText(stream) {
-    return new Promise((resolve, reject) => {
-        const chunks = [];
-        const onData = (chunk) => chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-        stream.on("data", onData);
-        (0,external_node_stream_.finished)(stream, { writable: false }, (err) => {
-            stream.removeListener("data", onData);
-            if (err?.name === "AbortError" || err?.code === "ETIMEDOUT")
-                reject(err);
-            else if (err)
-                reject(Object.assign(new Error(`Error reading response as text: ${err.message}`), { code: "PARSE_ERROR" }));
-            else {
-                const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-                resolve(body.toString((0,external_node_buffer_.isAscii)(body) ? "latin1" : "utf8"));
-            }
-        });
-    });
-}
 /** The service's error message from an OData JSON or XML error body, without request ids. */
 function serviceMessage(res) {
     const body = res.body ?? "";
@@ -52336,10 +52462,20 @@ function singleRequest(tableUrl, op) {
             return { method: "POST", url: tableUrl, headers, body };
         case "upsert-replace":
         case "update-replace":
-            return { method: "PUT", url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey), headers, body };
+            return {
+                method: "PUT",
+                url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey),
+                headers,
+                body,
+            };
         case "upsert-merge":
         case "update-merge":
-            return { method: "MERGE", url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey), headers, body };
+            return {
+                method: "MERGE",
+                url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey),
+                headers,
+                body,
+            };
         case "delete":
             return { method: "DELETE", url: keyUrl(tableUrl, op.entity.partitionKey, op.entity.rowKey), headers };
     }
@@ -52524,7 +52660,7 @@ class FlowControl {
     lastGrow = 0;
     windowGrownAt = 0;
     /** Completed entities with their times, for the throughput meter. */
-    done = [];
+    done = new Meter();
     waiters = [];
     stats;
     constructor(opts) {
@@ -52542,6 +52678,9 @@ class FlowControl {
      * where `start` is what this returns (when the request went out, for the window's latency).
      */
     async acquire(n, bytes = 0) {
+        const now = this.tryAcquire(n, bytes);
+        if (now !== undefined)
+            return now;
         while (!this.fits(bytes)) {
             if (this.inFlight >= this.win.size)
                 this.win.markLimited();
@@ -52557,6 +52696,22 @@ class FlowControl {
             throw err;
         }
         return this.clock.now();
+    }
+    /**
+     * `acquire` without waiting: the start time when the request may go now, undefined when it must wait
+     * (then call `acquire`). Most requests need not wait, and a copy sends one per entity of a table with
+     * one entity per partition: no promise for them.
+     */
+    tryAcquire(n, bytes = 0) {
+        if (this.waiters.length > 0 || !this.fits(bytes))
+            return undefined;
+        const now = this.clock.now();
+        if (this.paceWait(now) > 0)
+            return undefined;
+        this.inFlight++;
+        this.bytesInFlight += bytes;
+        this.commitPace(now, n);
+        return now;
     }
     fits(bytes) {
         if (this.inFlight >= this.win.size)
@@ -52590,7 +52745,7 @@ class FlowControl {
     /** Operations the destination accepted (for the throughput meter). */
     completed(n) {
         const now = this.clock.now();
-        this.done.push({ at: now, n });
+        this.done.push(now, n);
         this.trim(now);
         this.grow(now);
     }
@@ -52625,16 +52780,23 @@ class FlowControl {
     async pace(n) {
         for (;;) {
             const now = this.clock.now();
-            this.grow(now);
-            const wait = Math.max(this.pausedUntil - now, this.cap === undefined ? 0 : this.capPacer.wait(now, this.cap), this.ratePacer.wait(now, this.rate));
+            const wait = this.paceWait(now);
             if (wait <= 0) {
-                if (this.cap !== undefined)
-                    this.capPacer.commit(now, n, this.cap);
-                this.ratePacer.commit(now, n, this.rate);
+                this.commitPace(now, n);
                 return;
             }
             await this.clock.sleep(Math.ceil(wait));
         }
+    }
+    /** Ms until a send may start (a pause after a 429, the cap, the adaptive rate); 0: now. */
+    paceWait(now) {
+        this.grow(now);
+        return Math.max(this.pausedUntil - now, this.cap === undefined ? 0 : this.capPacer.wait(now, this.cap), this.ratePacer.wait(now, this.rate));
+    }
+    commitPace(now, n) {
+        if (this.cap !== undefined)
+            this.capPacer.commit(now, n, this.cap);
+        this.ratePacer.commit(now, n, this.rate);
     }
     /** Additive increase while no 429 comes. */
     grow(now) {
@@ -52660,15 +52822,10 @@ class FlowControl {
     }
     /** Entities accepted per second over the last METER_MS (or since the first, if sooner). */
     throughput(now) {
-        if (this.done.length === 0)
-            return 0;
-        const total = this.done.reduce((s, d) => s + d.n, 0);
-        const span = Math.max(100, Math.min(METER_MS, now - this.done[0].at));
-        return (total / span) * 1000;
+        return this.done.rate(now);
     }
     trim(now) {
-        while (this.done.length > 0 && now - this.done[0].at > METER_MS)
-            this.done.shift();
+        this.done.trim(now);
     }
     wake() {
         // Everyone waiting looks again (a woken request that still does not fit waits anew): a large
@@ -52682,6 +52839,37 @@ class FlowControl {
     syncStats() {
         this.stats.rate = this.rate;
         this.stats.window = this.win.size;
+    }
+}
+/**
+ * Entities completed over the last METER_MS: a queue with a moving head and a running sum, so each
+ * completion costs O(1) (a copy completes thousands of requests a second).
+ */
+class Meter {
+    at = [];
+    n = [];
+    head = 0;
+    sum = 0;
+    push(at, n) {
+        this.at.push(at);
+        this.n.push(n);
+        this.sum += n;
+    }
+    trim(now) {
+        while (this.head < this.at.length && now - this.at[this.head] > METER_MS)
+            this.sum -= this.n[this.head++];
+        if (this.head > 1024 && this.head * 2 > this.at.length) {
+            this.at = this.at.slice(this.head);
+            this.n = this.n.slice(this.head);
+            this.head = 0;
+        }
+    }
+    /** Entities per second over the window (or since the first, if sooner); 0 when none. */
+    rate(now) {
+        if (this.head >= this.at.length)
+            return 0;
+        const span = Math.max(100, Math.min(METER_MS, now - this.at[this.head]));
+        return (this.sum / span) * 1000;
     }
 }
 
@@ -52730,7 +52918,9 @@ class TableWriter {
     buffers = new Map();
     buffered = 0;
     lastPartition;
-    inFlight = new Set();
+    /** Requests sent and not yet answered; `flush` waits for none. */
+    inFlight = 0;
+    idle = [];
     maxOps;
     maxBytes;
     maxBuffered;
@@ -52750,20 +52940,35 @@ class TableWriter {
         this.url = `${http.url}/${table}`;
     }
     /** Queue one operation; resolves once the writer has room for more (backpressure on the reader). */
-    async add(kind, entity, ifMatch, mark) {
+    /**
+     * Queue one operation. Returns a promise only when the caller must wait (backpressure on the reader:
+     * no room for another request yet); most calls return at once, without a promise per entity.
+     */
+    add(kind, entity, ifMatch, mark) {
         const op = { kind, entity, ifMatch, mark };
         if (mark)
             mark.pending++;
         const bytes = operationBytes(this.url, op);
         const pk = entity.partitionKey;
-        if (this.opts.sortedSource && this.lastPartition !== undefined && this.lastPartition !== pk) {
-            await this.dispatch(this.lastPartition);
-        }
+        const previous = this.lastPartition;
         this.lastPartition = pk;
+        if (this.opts.sortedSource && previous !== undefined && previous !== pk) {
+            const wait = this.dispatch(previous);
+            if (wait)
+                return wait.then(() => this.place(op, bytes));
+        }
+        return this.place(op, bytes);
+    }
+    /** Put an operation in its partition's transaction, sending what is full. */
+    place(op, bytes) {
+        const pk = op.entity.partitionKey;
         let buf = this.buffers.get(pk);
         if (buf &&
-            (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(entity.rowKey))) {
-            await this.dispatch(pk);
+            (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(op.entity.rowKey))) {
+            // The partition's transaction is full (or already holds this entity): send it, start another.
+            const wait = this.dispatch(pk);
+            if (wait)
+                return wait.then(() => this.place(op, bytes));
             buf = undefined;
         }
         if (!buf) {
@@ -52772,29 +52977,32 @@ class TableWriter {
         }
         buf.ops.push(op);
         buf.bytes += bytes;
-        buf.keys.add(entity.rowKey);
+        buf.keys.add(op.entity.rowKey);
         this.buffered++;
-        if (buf.ops.length >= this.maxOps)
-            await this.dispatch(pk);
-        if (this.buffered > this.maxBuffered) {
-            // Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions.
-            const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
-            for (const [key] of fullest) {
-                if (this.buffered <= this.maxBuffered / 2)
-                    break;
-                await this.dispatch(key);
-            }
+        const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
+        if (this.buffered <= this.maxBuffered)
+            return wait;
+        return wait ? wait.then(() => this.sendFullest()) : this.sendFullest();
+    }
+    /** Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions. */
+    async sendFullest() {
+        const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
+        for (const [key] of fullest) {
+            if (this.buffered <= this.maxBuffered / 2)
+                break;
+            await this.dispatch(key);
         }
     }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
         for (const key of [...this.buffers.keys()])
             await this.dispatch(key);
-        while (this.inFlight.size > 0)
-            await Promise.race(this.inFlight);
+        while (this.inFlight > 0)
+            await new Promise((resolve) => this.idle.push(resolve));
         return this.counters;
     }
-    async dispatch(pk) {
+    /** Send a partition's buffered operations; a promise only when it has to wait for room. */
+    dispatch(pk) {
         const buf = this.buffers.get(pk);
         if (!buf)
             return;
@@ -52808,13 +53016,21 @@ class TableWriter {
         const bytes = single ? (single.body?.length ?? 0) : batch.body.length;
         if (single)
             ops[0].json = undefined;
-        const start = await this.flow.acquire(ops.length, bytes);
-        const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
-        const p = sent.finally(() => {
-            this.inFlight.delete(p);
-            this.flow.release(bytes, start);
-        });
-        this.inFlight.add(p);
+        const launch = (start) => {
+            this.inFlight++;
+            const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
+            const done = () => {
+                this.flow.release(bytes, start);
+                if (--this.inFlight === 0)
+                    for (const w of this.idle.splice(0))
+                        w();
+            };
+            sent.then(done, done);
+        };
+        const start = this.flow.tryAcquire(ops.length, bytes);
+        if (start !== undefined)
+            return launch(start);
+        return this.flow.acquire(ops.length, bytes).then(launch);
     }
     /**
      * One operation as a plain entity request (PUT, MERGE, POST or DELETE): a table with one entity per
@@ -53301,7 +53517,7 @@ class Repairer {
     async write(step) {
         if (this.tableReady)
             await this.tableReady;
-        await this.queue.push(step);
+        await this.queue.push(async () => step());
     }
     fail(key, message) {
         this.result.failed++;
@@ -53579,8 +53795,11 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
                 guardConflicts++;
                 conflict(entities[j], d.conflict);
             }
-            else if (d.op)
-                await writer.add(d.op.kind, entities[j], d.op.ifMatch, mark);
+            else if (d.op) {
+                const wait = writer.add(d.op.kind, entities[j], d.op.ifMatch, mark);
+                if (wait)
+                    await wait;
+            }
             else
                 guardSkipped++;
         }
@@ -53657,8 +53876,12 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
                     continue;
                 if (guard)
                     guarded.push(out);
-                else
-                    await writer.add(kind, out, undefined, mark);
+                else {
+                    // Awaited only when the writer has no room: no promise per entity otherwise.
+                    const wait = writer.add(kind, out, undefined, mark);
+                    if (wait)
+                        await wait;
+                }
             }
             if (guard && guarded.length)
                 await writeGuarded(guard, guarded, mark);
