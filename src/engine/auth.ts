@@ -4,7 +4,7 @@
 // The SDK's pipeline cost ~100 µs of CPU per request (tracing span, header normalisation, a policy
 // chain of promises); a table with one entity per partition is one request per entity, so that was
 // most of a copy's CPU. Signing itself is one HMAC.
-import { createHmac } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import type { ServiceKind } from "./connection.js";
 
@@ -50,25 +50,49 @@ function pathOnly(path: string): { path: string; comp?: string } {
  * and `/<account><path>[?comp=…]`.
  */
 export class SharedKeySigner implements Signer {
-  private readonly key: Buffer;
+  /** HMAC's inner and outer blocks: the key (hashed when longer than a block) XOR 0x36 / 0x5c. */
+  private readonly inner = Buffer.alloc(HMAC_BLOCK);
+  /** The outer block followed by room for the inner digest, reused by every signature. */
+  private readonly outer = Buffer.alloc(HMAC_BLOCK + 32);
 
   constructor(
     private readonly account: string,
     accountKey: string,
   ) {
-    this.key = Buffer.from(accountKey, "base64");
+    let key = Buffer.from(accountKey, "base64");
+    if (key.length > HMAC_BLOCK) key = hash("sha256", key, "buffer");
+    for (let i = 0; i < HMAC_BLOCK; i++) {
+      const k = i < key.length ? key[i] : 0;
+      this.inner[i] = k ^ 0x36;
+      this.outer[i] = k ^ 0x5c;
+    }
   }
 
   sign(path: string, headers: Record<string, string>): string {
     const date = httpDate();
     const p = pathOnly(path);
     const resource = `/${this.account}${p.path}${p.comp ? `?comp=${p.comp}` : ""}`;
-    const signature = createHmac("sha256", this.key).update(`${date}\n${resource}`, "utf8").digest("base64");
     headers["x-ms-date"] = date;
-    headers.authorization = `SharedKeyLite ${this.account}:${signature}`;
+    headers.authorization = `SharedKeyLite ${this.account}:${this.hmac(`${date}\n${resource}`)}`;
     return path;
   }
+
+  /**
+   * HMAC-SHA256 (RFC 2104) in two one-shot hashes: the same bytes as createHmac, without an Hmac object
+   * per request (a native object with a finalizer, which kept the garbage collector busy at one request
+   * per entity).
+   */
+  private hmac(message: string): string {
+    const length = Buffer.byteLength(message, "utf8");
+    const data = Buffer.allocUnsafe(HMAC_BLOCK + length);
+    this.inner.copy(data, 0);
+    data.write(message, HMAC_BLOCK, length, "utf8");
+    hash("sha256", data, "buffer").copy(this.outer, HMAC_BLOCK);
+    return hash("sha256", this.outer, "base64");
+  }
 }
+
+const HMAC_BLOCK = 64;
 
 /** A shared access signature: its parameters appended to every request's query. */
 export class SasSigner implements Signer {

@@ -27,14 +27,42 @@ export function timeoutError(): Error {
   );
 }
 
+/** Header lines as undici hands them over (name, value, name, value…), read into an object on demand. */
+function headerObject(raw: Buffer[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString("latin1").toLowerCase();
+    const value = raw[i + 1].toString("latin1");
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return headers;
+}
+
+/**
+ * An answer. Its headers are read from the raw lines only when asked for: a one-entity write looks at
+ * nothing but the status.
+ */
+class Answer implements RawResponse {
+  private parsed?: Record<string, string>;
+
+  constructor(
+    readonly status: number,
+    private readonly raw: Buffer[],
+    readonly body: string,
+  ) {}
+
+  get headers(): Record<string, string> {
+    return (this.parsed ??= headerObject(this.raw));
+  }
+}
+
 /** One request in flight: undici's (legacy) dispatch handler, collecting the answer. */
 class Exchange implements Dispatcher.DispatchHandler {
   status = 0;
-  headers: Record<string, string> = {};
+  private raw: Buffer[] = [];
   private chunks: Buffer[] = [];
   private abort?: (err?: Error) => void;
   private cancelled?: Error;
-
   /** The connection it went out on, handed back when it is done. */
   client?: Client;
 
@@ -60,14 +88,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, raw: Buffer[]): boolean {
     this.status = status;
-    const headers: Record<string, string> = {};
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = raw[i].toString("latin1").toLowerCase();
-      const value = raw[i + 1].toString("latin1");
-      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-    }
-    this.headers = headers;
-    this.onStart?.(status, headers);
+    this.raw = raw;
+    this.onStart?.(status, headerObject(raw));
     return true;
   }
 
@@ -82,11 +104,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.chunks = [];
     // An all-ASCII body (the usual query page) decoded as Latin-1: the same characters, several times
     // faster for a page of a megabyte, which Node then keeps outside the JS heap.
-    this.resolve({
-      status: this.status,
-      headers: this.headers,
-      body: body.toString(isAscii(body) ? "latin1" : "utf8"),
-    });
+    this.resolve(new Answer(this.status, this.raw, body.toString(isAscii(body) ? "latin1" : "utf8")));
   }
 
   onError(err: Error): void {

@@ -246,7 +246,7 @@ export class TableWriter {
     if (res.status >= 200 && res.status < 300) {
       this.counters.written++;
       this.flow.completed(1);
-      this.opts.onLanded?.(op, res.headers.etag);
+      if (this.opts.onLanded) this.opts.onLanded(op, res.headers.etag);
       this.opts.onSettled?.(op, "written");
       return;
     }

@@ -1,0 +1,187 @@
+// CPU per request on our request path, against the matrix's free sink (which answers at once): a
+// single-entity write, a point read, and a full transaction (per entity). Beside each, the same
+// requests sent with undici's dispatcher and nothing of ours, through the same sink: what is left is
+// the price of our own layers (signing, flow control, the writer, retries' bookkeeping).
+//
+//   npm run build && node build/bench/request-cpu.js [--entities 20000] [--rounds 3] [--in-flight 64]
+//
+// The tool runs pinned to CPU 0 and the sink's process to CPU 1 (where `taskset` works), so the sink
+// never takes the tool's CPU. Targets (issue 11): ≤ 60 µs per single-entity write or point read, ≤ 20 µs
+// per entity in full transactions.
+import { parseArgs } from "node:util";
+import { Client } from "undici";
+import { createServiceClient } from "../src/engine/connection.js";
+import { TableHttp } from "../src/engine/http.js";
+import { readDestinationEntity } from "../src/engine/post-switch.js";
+import { FlowControl } from "../src/engine/rate.js";
+import { TableWriter } from "../src/engine/writer.js";
+import { entityJson, type WireEntity } from "../src/engine/edm.js";
+import { TaskPool } from "../src/engine/pool.js";
+import { canPin, pin } from "./common.js";
+import { shapeEntities } from "./free-source.js";
+import { Harness } from "./harness.js";
+
+const AZURITE_KEY =
+  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+const TABLE = "benchdest";
+
+interface Figure {
+  name: string;
+  requests: number;
+  entities: number;
+  cpuUs: number;
+  seconds: number;
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+async function measure(
+  name: string,
+  entities: number,
+  requests: number,
+  run: () => Promise<void>,
+): Promise<Figure> {
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  await run();
+  return { name, requests, entities, cpuUs: cpuNow() - c0, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Our writer: one entity per partition (plain entity requests) or full partitions (transactions of 100). */
+function ourWrites(http: TableHttp, list: WireEntity[], inFlight: number, perRequest: number) {
+  return measure(
+    perRequest === 1 ? "ours: single-entity writes" : "ours: transactions of 100",
+    list.length,
+    Math.ceil(list.length / perRequest),
+    async () => {
+      const flow = new FlowControl({ concurrency: inFlight });
+      const writer = new TableWriter(http, TABLE, {
+        concurrency: inFlight,
+        maxFailuresKept: 5,
+        sortedSource: true,
+        flow,
+      });
+      for (const e of list) {
+        const wait = writer.add("upsert-replace", e);
+        if (wait) await wait;
+      }
+      const c = await writer.flush();
+      if (c.written !== list.length) throw new Error(`only ${c.written} of ${list.length} written`);
+    },
+  );
+}
+
+function ourPointReads(http: TableHttp, list: WireEntity[], inFlight: number) {
+  return measure("ours: point reads", list.length, list.length, async () => {
+    const pool = new TaskPool(inFlight);
+    for (const e of list) {
+      await pool.run(async () => {
+        await readDestinationEntity(http, TABLE, e.partitionKey, e.rowKey);
+      });
+    }
+    await pool.drain();
+  });
+}
+
+/** The same single-entity PUTs or GETs with undici alone: bodies and paths built before the clock. */
+async function bare(origin: string, method: "PUT" | "GET", list: WireEntity[], inFlight: number) {
+  const requests = list.map((e) => ({
+    path: `/devstoreaccount1/${TABLE}(PartitionKey='${encodeURIComponent(e.partitionKey)}',RowKey='${encodeURIComponent(e.rowKey)}')`,
+    body: method === "PUT" ? Buffer.from(entityJson(e)) : undefined,
+  }));
+  const clients = Array.from({ length: inFlight }, () => new Client(origin, { keepAliveTimeout: 30_000 }));
+  const figure = await measure(
+    `undici alone: ${method === "PUT" ? "writes" : "point reads"}`,
+    list.length,
+    list.length,
+    async () => {
+      let next = 0;
+      await Promise.all(
+        clients.map(async (client) => {
+          while (next < requests.length) {
+            const r = requests[next++];
+            await new Promise<void>((resolve, reject) => {
+              client.dispatch(
+                { path: r.path, method, headers: { "content-type": "application/json" }, body: r.body },
+                {
+                  onConnect: () => undefined,
+                  onHeaders: () => true,
+                  onData: () => true,
+                  onComplete: () => resolve(),
+                  onError: reject,
+                },
+              );
+            });
+          }
+        }),
+      );
+    },
+  );
+  await Promise.all(clients.map((c) => c.close()));
+  return figure;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      entities: { type: "string", default: "20000" },
+      rounds: { type: "string", default: "3" },
+      "in-flight": { type: "string", default: "64" },
+    },
+  });
+  const n = Number(values.entities);
+  const rounds = Number(values.rounds);
+  const inFlight = Number(values["in-flight"]);
+  const harness = await Harness.start();
+  const pinned = canPin() && harness.pid !== undefined;
+  if (pinned) {
+    pin(harness.pid!, 1);
+    pin(process.pid, 0);
+  }
+  try {
+    await harness.setRtt(0);
+    const cs = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${AZURITE_KEY};TableEndpoint=${harness.sinkUrl};`;
+    const http = new TableHttp(createServiceClient({ connectionString: cs }, "destination"));
+    const singles = [...shapeEntities(n, 1)];
+    const full = [...shapeEntities(n * 5, 1000)];
+    const best = new Map<string, Figure>();
+    const keep = (f: Figure) => {
+      const b = best.get(f.name);
+      if (!b || f.cpuUs / f.entities < b.cpuUs / b.entities) best.set(f.name, f);
+    };
+    for (let round = 0; round < rounds; round++) {
+      keep(await ourWrites(http, singles, inFlight, 1));
+      keep(await bare(new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
+      keep(await ourPointReads(http, singles, inFlight));
+      keep(await bare(new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
+      keep(await ourWrites(http, full, inFlight, 100));
+    }
+    await http.close();
+    const target: Record<string, string> = {
+      "ours: single-entity writes": "≤ 60 µs per request",
+      "ours: point reads": "≤ 60 µs per request",
+      "ours: transactions of 100": "≤ 20 µs per entity",
+    };
+    console.log(
+      `\nCPU per request, best of ${rounds} (${n.toLocaleString("en-US")} single-entity requests, ${(n * 5).toLocaleString("en-US")} entities in transactions; ${inFlight} in flight; ${pinned ? "pinned" : "not pinned"}):\n`,
+    );
+    for (const f of best.values()) {
+      const perRequest = f.cpuUs / f.requests;
+      const perEntity = f.cpuUs / f.entities;
+      console.log(
+        `${f.name.padEnd(30)} ${perRequest.toFixed(1).padStart(7)} µs/request ${perEntity.toFixed(1).padStart(7)} µs/entity  ${Math.round(
+          f.entities / f.seconds,
+        )
+          .toLocaleString("en-US")
+          .padStart(8)} entities/s  ${target[f.name] ? `target ${target[f.name]}` : ""}`,
+      );
+    }
+  } finally {
+    await harness.stop();
+  }
+}
+
+await main();
