@@ -29,7 +29,8 @@ export class TaskPool {
       })
       .finally(() => {
         this.running--;
-        this.window.completed(performance.now() - start);
+        const now = performance.now();
+        this.window.completed(now - start, now);
         // A grown window has room for more than the one that left.
         const room = Math.max(1, this.window.size - this.running);
         for (const w of this.waiters.splice(0, room)) w();

@@ -183,7 +183,10 @@ export class FlowControl {
   release(bytes = 0, start?: number): void {
     this.inFlight--;
     this.bytesInFlight -= bytes;
-    if (start !== undefined && this.win.completed(this.clock.now() - start)) this.syncStats();
+    if (start !== undefined) {
+      const now = this.clock.now();
+      if (this.win.completed(now - start, now)) this.syncStats();
+    }
     this.wake();
   }
 
