@@ -117,6 +117,8 @@ export class TableWriter {
   private readonly classify: NonNullable<WriterOptions["classifyRejection"]>;
   private readonly url: string;
   private readonly flow: FlowControl;
+  /** Before a one-entity request is retried: wait as a new send would (made once, not per request). */
+  private readonly retryOne = () => this.flow.retry(1);
 
   constructor(
     private readonly http: TableHttp,
@@ -132,7 +134,6 @@ export class TableWriter {
     this.url = `${http.url}/${table}`;
   }
 
-  /** Queue one operation; resolves once the writer has room for more (backpressure on the reader). */
   /**
    * Queue one operation. Returns a promise only when the caller must wait (backpressure on the reader:
    * no room for another request yet); most calls return at once, without a promise per entity.
@@ -237,7 +238,7 @@ export class TableWriter {
         headers: req.headers,
         body: req.body,
         stats: this.httpStats,
-        beforeRetry: () => this.flow.retry(1),
+        beforeRetry: this.retryOne,
       });
     } catch (err) {
       this.fail([op], err instanceof Error ? err.message : String(err));
