@@ -49344,11 +49344,12 @@ function createServiceClient(side, label) {
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
 // helps. Each round (as many completions as the window holds) in which the window was full is compared
-// with the round before: during slow start the window doubles while each doubling brings at least a
-// quarter more throughput; after that it grows by an eighth while throughput still grows and the
-// round's mean latency stays near the least seen (a service that queues our requests answers slower:
-// more in flight would only wait longer). When a copy is limited by something else (our CPU, the
-// source), more in flight brings nothing and the window stays where it is. Every PROBE_ROUNDS quiet
+// with the round before: during slow start the window doubles while answers come as fast as ever (no
+// queueing anywhere: the window is the limit) or each doubling brings at least a quarter more
+// throughput; after that it steps up by an eighth on the same evidence, as long as the round's mean
+// latency stays near the least seen (a service that queues our requests answers slower: more in flight
+// would only wait longer). When a copy is limited by something else (our CPU,
+// the source), more in flight brings nothing and the window stays where it is. After PROBE_ROUNDS quiet
 // rounds it tries one step again, in case the service got faster. A number given by the user is the
 // cap (and the start: that is the behaviour they asked for); both shrink on 429, 503, 500 and dropped
 // connections.
@@ -49357,14 +49358,16 @@ const AUTO_START = 16;
 /** Most requests `auto` keeps in flight: covers one-entity requests at 20,000/s over a 100 ms link. */
 const AUTO_MAX = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
-const QUEUEING = 1.5;
+const QUEUEING = 3;
+/** A round whose mean latency is below this multiple of the least seen shows no queueing at all. */
+const FLAT = 1.2;
 /** Throughput a doubling must add to go on doubling, and a step must add to go on stepping. */
 const SLOW_START_GAIN = 1.25;
 const STEP_GAIN = 1.05;
 /** The shortest round, ms. */
 const MIN_ROUND_MS = 200;
 /** Rounds without growth after which one step is tried again. */
-const PROBE_ROUNDS = 16;
+const PROBE_ROUNDS = 8;
 class AdaptiveWindow {
     /** Requests allowed in flight now. */
     size;
@@ -49383,6 +49386,10 @@ class AdaptiveWindow {
     rateBefore = 0;
     /** Rounds since the window last grew. */
     quietRounds = 0;
+    /** After a step of an eighth: the throughput of the round before it, to judge it by. */
+    steppedFrom;
+    /** Slow start's rounds in a row that neither paid nor were flat. */
+    misses = 0;
     constructor(setting) {
         this.adaptive = setting === "auto";
         this.max = setting === "auto" ? AUTO_MAX : Math.max(1, Math.floor(setting));
@@ -49414,16 +49421,29 @@ class AdaptiveWindow {
             return false;
         const before = this.rateBefore;
         this.rateBefore = rate;
+        // Answers as fast as the fastest round: nothing queues, so the window itself is the limit.
+        const flat = mean <= this.baseLatency * FLAT;
         if (this.slowStart) {
-            // The first measured round, or a doubling that paid: double again.
-            if (before === 0 || rate >= before * SLOW_START_GAIN)
+            // The first measured round, a doubling that paid, or no queueing at all: double again. Slow start
+            // ends after two rounds in a row without either (one can be noise: new connections' first
+            // requests pay for connecting, and a copy hands over its entities a page at a time).
+            if (before === 0 || flat || rate >= before * SLOW_START_GAIN) {
+                this.misses = 0;
                 return this.grow(this.size * 2);
-            this.slowStart = false;
+            }
+            if (++this.misses >= 2)
+                this.slowStart = false;
+            this.rateBefore = before; // judge the next round against the rate before the doubling too
             return false;
         }
-        const gained = before > 0 && rate >= before * STEP_GAIN;
-        const probe = ++this.quietRounds >= PROBE_ROUNDS;
-        if (mean <= this.baseLatency * QUEUEING && (gained || probe)) {
+        // A step is judged by the round after it: it paid (or nothing queues), and the next is tried, or the
+        // window holds until the next probe.
+        const stepped = this.steppedFrom;
+        this.steppedFrom = undefined;
+        const paid = stepped !== undefined && (flat || rate >= stepped * STEP_GAIN);
+        const probe = stepped === undefined && (flat || ++this.quietRounds >= PROBE_ROUNDS);
+        if (mean <= this.baseLatency * QUEUEING && (paid || probe)) {
+            this.steppedFrom = rate;
             return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)));
         }
         return false;
@@ -49443,6 +49463,8 @@ class AdaptiveWindow {
         this.roundStart = undefined;
         this.rateBefore = 0;
         this.quietRounds = 0;
+        this.steppedFrom = undefined;
+        this.misses = 0;
     }
     /** One step back up after a quiet spell (the fixed window's recovery: one per quiet second). */
     recover() {
@@ -53007,6 +53029,8 @@ class TableWriter {
     classify;
     url;
     flow;
+    /** Before a one-entity request is retried: wait as a new send would (made once, not per request). */
+    retryOne = () => this.flow.retry(1);
     constructor(http, table, opts) {
         this.http = http;
         this.table = table;
@@ -53019,7 +53043,6 @@ class TableWriter {
         this.classify = opts.classifyRejection ?? defaultClassify;
         this.url = `${http.url}/${table}`;
     }
-    /** Queue one operation; resolves once the writer has room for more (backpressure on the reader). */
     /**
      * Queue one operation. Returns a promise only when the caller must wait (backpressure on the reader:
      * no room for another request yet); most calls return at once, without a promise per entity.
@@ -53129,7 +53152,7 @@ class TableWriter {
                 headers: req.headers,
                 body: req.body,
                 stats: this.httpStats,
-                beforeRetry: () => this.flow.retry(1),
+                beforeRetry: this.retryOne,
             });
         }
         catch (err) {
