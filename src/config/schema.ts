@@ -5,7 +5,7 @@ import { parseConnectionString } from "../engine/connection.js";
 import type { Rename } from "../engine/transform.js";
 import type { TableSpec } from "../engine/sync.js";
 import type { Shard } from "../engine/shard.js";
-import { AUTO_MAX, type ConcurrencySetting } from "../engine/window.js";
+import { MAX_CONCURRENCY, type ConcurrencySetting } from "../engine/window.js";
 
 export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight"] as const;
 export type Mode = (typeof MODES)[number];
@@ -181,9 +181,9 @@ function int(input: string, raw: string | undefined, fallback: number, min: numb
 function concurrencySetting(raw: string | undefined): ConcurrencySetting {
   const v = (raw ?? "").trim();
   if (v === "" || v.toLowerCase() === "auto") return "auto";
-  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > AUTO_MAX) {
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > MAX_CONCURRENCY) {
     throw new ConfigError(
-      `Input 'concurrency' is '${raw}'; use auto (the default) or a whole number from 1 to ${AUTO_MAX}.`,
+      `Input 'concurrency' is '${raw}'; use auto (the default) or a whole number from 1 to ${MAX_CONCURRENCY}.`,
     );
   }
   return Number(v);
