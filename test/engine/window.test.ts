@@ -52,6 +52,18 @@ describe("AdaptiveWindow (auto)", () => {
     expect(final).toBeLessThanOrEqual(160);
   });
 
+  it("keeps about a second's worth in flight when the service slows down and queues", () => {
+    const w = new AdaptiveWindow("auto");
+    const clock = { t: 0 };
+    drive(w, { rttMs: 100, capacity: 20_000 }, 10, clock);
+    expect(w.size).toBeGreaterThanOrEqual(512);
+    // The service now takes 100 requests/s: a window of W answers in W/100 s.
+    const sizes = drive(w, { rttMs: 100, capacity: 100 }, 30, clock);
+    const final = sizes.at(-1)!;
+    expect(final).toBeLessThanOrEqual(200); // at most ~2 s of answers in flight
+    expect(final).toBeGreaterThanOrEqual(AUTO_START);
+  });
+
   it("never grows while the window is not full (something else is the limit)", () => {
     const w = new AdaptiveWindow("auto");
     let t = 0;
