@@ -267,3 +267,18 @@ export function azuriteVersion(): string {
     return "?";
   }
 }
+
+/** The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's HEAD. */
+export function measuredCommit(root: string): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+  try {
+    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "src"], {
+      cwd: root,
+      encoding: "utf8",
+    }).trim();
+    return dirty ? `${sha} (src/ modified)` : sha;
+  } catch {
+    return "?";
+  }
+}

@@ -25,7 +25,7 @@
 //    2 s of work at the run's rate plus one page (1,000 entities). Everything before the resume point
 //    must have landed (the resume point's promise), and the destination must end equal to the source,
 //    entity by entity with exact wire types.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -38,7 +38,7 @@ import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import type { WireEntity } from "../src/engine/edm.js";
 import { ensureTable } from "../src/engine/sync.js";
 import { TableWriter } from "../src/engine/writer.js";
-import { canPin, childPids, compareTables, httpFor, pin, repoRoot } from "./common.js";
+import { canPin, childPids, compareTables, httpFor, measuredCommit, pin, repoRoot } from "./common.js";
 import { makeEntity, partitionKey, partitionSize, rowKey, type Layout } from "./data.js";
 
 const PAGE = 1_000;
@@ -551,21 +551,6 @@ async function measureShape(opts: Options, shape: Shape, rand: () => number): Pr
   }
 }
 
-/** The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's HEAD. */
-function commit(): string {
-  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
-  try {
-    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "src"], {
-      cwd: root,
-      encoding: "utf8",
-    }).trim();
-    return dirty ? `${sha} (src/ modified)` : sha;
-  } catch {
-    return "?";
-  }
-}
-
 async function main(): Promise<void> {
   const opts = options();
   const rand = prng(opts.seed);
@@ -608,7 +593,7 @@ async function main(): Promise<void> {
   });
 
   const lines = [
-    `## ${new Date().toISOString()} — commit ${commit()}`,
+    `## ${new Date().toISOString()} — commit ${measuredCommit(root)}`,
     "",
     `- machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, node ${process.version}; load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (the machine is shared); ${opts.pin ? "pinned: the destination server on CPU 1, the CLI and the source server on CPU 0" : "not pinned"}`,
     `- shapes: ${shapes.map((s) => `${fmt(s.layout.entities)} entities in ${fmt(s.layout.partitions)} partitions (${fmt(s.perPartition)} per partition)`).join("; ")}; entities of ~1 KB (bench/data.ts: every EDM type; row keys unique in the table, see entityAt); Azurite in memory, a fresh destination server for every run; the CLI as a user runs it: \`node build/src/cli/index.js full-sync --tables … --json\` (through build/bench/run-cli.js, which records its time without node's start-up), default settings (concurrency auto)`,

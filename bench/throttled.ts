@@ -16,7 +16,6 @@
 // `--unthrottled` first measures the same sync without a budget (through a proxy of unlimited budget),
 // to show that the budget, not the sink, is the bottleneck.
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,7 +26,7 @@ import { TableWriter } from "../src/engine/writer.js";
 import type { ConcurrencySetting } from "../src/engine/window.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { startThrottleProxy } from "../test/support/throttle-proxy.js";
-import { compareTables, httpFor, repoRoot } from "./common.js";
+import { compareTables, httpFor, measuredCommit, repoRoot } from "./common.js";
 import { makeEntity, partitionKey, partitionSize, rowKey, type Layout } from "./data.js";
 
 const TARGET_USED = 0.9;
@@ -109,21 +108,6 @@ async function seed(connectionString: string, table: string, layout: Layout): Pr
       `seeding failed: ${seeded.written} written, ${JSON.stringify(seeded.failures.slice(0, 3))}`,
     );
   return performance.now() - started;
-}
-
-/** The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's HEAD. */
-function commit(): string {
-  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
-  try {
-    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "src"], {
-      cwd: root,
-      encoding: "utf8",
-    }).trim();
-    return dirty ? `${sha} (src/ modified)` : sha;
-  } catch {
-    return "?";
-  }
 }
 
 interface Run {
@@ -270,7 +254,7 @@ try {
 
   const section = [
     "",
-    `## ${new Date().toISOString()} — ${fmt(opts.entities)} entities, ${fmt(opts.ruPerSecond)} RU/s, concurrency ${opts.concurrency}${opts.maxEntitiesPerSecond ? `, max-entities-per-second ${fmt(opts.maxEntitiesPerSecond)}` : ""}, commit ${commit()}`,
+    `## ${new Date().toISOString()} — ${fmt(opts.entities)} entities, ${fmt(opts.ruPerSecond)} RU/s, concurrency ${opts.concurrency}${opts.maxEntitiesPerSecond ? `, max-entities-per-second ${fmt(opts.maxEntitiesPerSecond)}` : ""}, commit ${measuredCommit(root)}`,
     "",
     `- machine: ${cpus().length} cores, load average ${loadavg()[0].toFixed(2)} at the end; node ${process.version}; one process runs the sync and the proxy, Azurite in memory; row keys unique in the table (see entityAt)`,
     ...sections,
