@@ -422,6 +422,10 @@ export async function copyTable(
     result.error = err instanceof TableMissingError ? err.message : describeError(err);
   }
   const counters = await writer.flush();
+  // A table that ends short (an error, a failed entity) keeps the furthest resume point it reached, not
+  // whichever one the timer happened to save last.
+  if (result.error || result.failed + counters.failed > 0)
+    await checkpoints?.saveLatest().catch(() => undefined);
   // A save under way must not land after the table's end is recorded (it would reopen the table).
   await checkpoints?.stop();
   result.written = counters.written;
