@@ -6,12 +6,15 @@
 // - a window of requests in flight (window.ts): `auto` grows it while that helps, a number caps it;
 //   halved on throttling and when the service is busy (503, 500, dropped connections); and the bytes in
 //   flight are bounded whatever the window, so memory stays flat on any table shape;
-// - a send rate in entities per second (AIMD): unlimited until the first 429, then seeded from the
-//   throughput that was accepted just before it, multiplied by DECREASE on every throttling episode and
-//   raised by INCREASE of the last decreased rate per quiet second. A window alone cannot hold a budget
-//   that a single transaction in flight already exceeds; the rate can.
+// - a send rate in entities per second: unlimited until the first 429, then seeded from what was
+//   accepted over the last second, multiplied by DECREASE on every throttling episode; between episodes
+//   it climbs quickly back to just below the rate that was refused, then probes above it, slowly at first
+//   and faster the longer no 429 comes (a fixed budget is met rarely, a raised one found soon). A window
+//   alone cannot hold a budget that a single transaction in flight already exceeds; the rate can.
 // A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
 // once), and it pauses every new send and every retry until the service's retry-after hint has passed.
+// A refused request gives its slot back and queues for one like a new send, so requests refused together
+// do not all come back together.
 
 import { AdaptiveWindow, type ConcurrencySetting } from "./window.js";
 
@@ -35,7 +38,7 @@ export interface FlowOptions {
   clock?: Clock;
   /** Rate factor on each throttling episode (default 0.85). */
   decrease?: number;
-  /** Per quiet second, the rate grows by this share of the rate set at the last decrease (default 0.03). */
+  /** Per quiet second, the rate grows by this share of the rate set at the last decrease (default 0.015). */
   increase?: number;
   /** A pause when a 429 carries no hint, ms (default 200). */
   defaultPauseMs?: number;
@@ -68,6 +71,12 @@ const EPISODE_MS = 150;
 const HOLD_MS = 500;
 /** An episode this soon after the previous one means the last decrease was not enough. */
 const PHASE_MS = 1_000;
+/** After a decrease the rate climbs back to this share of the rate that was refused, */
+const NEAR_CEILING = 0.92;
+/** closing the gap by 1 − 1/e every this many seconds, */
+const CLIMB_SECONDS = 2;
+/** then probes above it, the step growing by its own size every this many quiet seconds. */
+const PROBE_DOUBLING_SECONDS = 8;
 
 /**
  * Paces sends at `rate` per second (generic cell rate): a send of `n` may start when the previous
@@ -106,6 +115,12 @@ export class FlowControl {
   private rate = Infinity;
   /** The rate set at the last decrease: the additive step is a share of it. */
   private base = 0;
+  /** The rate the last throttling episode met. */
+  private ceiling = 0;
+  /** Seconds spent probing above NEAR_CEILING since the last episode. */
+  private probing = 0;
+  /** Throttled before anything was accepted: the first completion seeds the rate. */
+  private seedPending = false;
   private pausedUntil = -Infinity;
   private lastThrottle = -Infinity;
   private episodeUntil = -Infinity;
@@ -126,7 +141,7 @@ export class FlowControl {
     this.maxBytes = opts.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT;
     this.cap = opts.maxEntitiesPerSecond;
     this.decrease = opts.decrease ?? 0.85;
-    this.increase = opts.increase ?? 0.03;
+    this.increase = opts.increase ?? 0.015;
     this.defaultPauseMs = opts.defaultPauseMs ?? 200;
     this.stats = { throttled: 0, busy: 0, decreases: 0, rate: Infinity, window: this.win.size };
   }
@@ -170,19 +185,32 @@ export class FlowControl {
 
   private fits(bytes: number): boolean {
     if (this.inFlight >= this.win.size) return false;
+    if (this.seedPending && this.inFlight > 0) return false;
     // One request always fits, however large: a transaction is at most 4 MiB.
     return this.inFlight === 0 || this.bytesInFlight + bytes <= this.maxBytes;
   }
 
-  /** Before resending a throttled transaction of `n` operations (its slot is kept): wait as a new send would. */
+  /**
+   * Before resending a throttled transaction of `n` operations: its slot goes back and is taken again
+   * under the window as it is now, after the pause and the rate. Requests refused together would
+   * otherwise all come back together into a budget that just refused them (a first burst of 16
+   * transactions met by a token bucket's credit for 5 was refused 20 times over). Its bytes stay counted.
+   */
   async retry(n: number): Promise<void> {
-    await this.pace(n);
+    this.release();
+    try {
+      await this.acquire(n);
+    } catch (err) {
+      this.inFlight++; // the caller still releases this request's slot
+      throw err;
+    }
   }
 
   /** A request acquired earlier is done (whatever its outcome); `start` is what `acquire` returned. */
   release(bytes = 0, start?: number): void {
     this.inFlight--;
     this.bytesInFlight -= bytes;
+    if (this.seedPending && this.inFlight === 0) this.seed();
     if (start !== undefined) {
       const now = this.clock.now();
       if (this.win.completed(now - start, now)) this.syncStats();
@@ -223,17 +251,42 @@ export class FlowControl {
     this.lastEpisode = now;
     this.stats.decreases++;
     this.trim(now);
-    // The first episode seeds the rate from the throughput accepted just before it (nothing accepted
-    // yet: no rate, only the window and the pause).
-    const from = Number.isFinite(this.rate) ? this.rate : this.throughput(now) || Infinity;
-    if (Number.isFinite(from)) {
-      // Throttled again right after a decrease: that one was not enough, so cut deeper.
-      this.rate = Math.max(1, from * this.decrease ** Math.min(this.streak, 2));
-      this.base = this.rate;
+    // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
+    if (!Number.isFinite(this.rate)) this.seed();
+    else {
+      // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
+      this.ceiling = this.rate;
+      let rate = this.rate * this.decrease ** Math.min(this.streak, 2);
+      // Throttled again right after a decrease: that one was not enough; what the service accepted over
+      // the last second is, under steady push-back, its budget.
+      const accepted = this.done.perSecond();
+      if (this.streak > 1 && accepted > 0) rate = Math.min(rate, accepted);
+      this.setRate(rate);
     }
     this.lastGrow = now;
     this.win.decrease();
     this.windowGrownAt = now;
+    this.syncStats();
+  }
+
+  /**
+   * The first episode seeds the rate from what was accepted over the last whole second: a token bucket's
+   * starting credit (Cosmos DB grants about one second of it) inflates a shorter measure many times over.
+   * Refusals come back at once while the accepted requests are still being written, so nothing more is
+   * sent until every request in flight has settled (one round trip, once); then the second is measured.
+   */
+  private seed(): void {
+    const accepted = this.done.perSecond();
+    this.seedPending = accepted === 0 || this.inFlight > 0;
+    if (this.seedPending) return;
+    this.ceiling = accepted;
+    this.setRate(accepted * this.decrease);
+  }
+
+  private setRate(rate: number): void {
+    this.rate = Math.max(1, rate);
+    this.base = this.rate;
+    this.probing = 0;
     this.syncStats();
   }
 
@@ -273,7 +326,20 @@ export class FlowControl {
     const dt = (now - this.lastGrow) / 1000;
     this.lastGrow = now;
     if (Number.isFinite(this.rate) && dt > 0) {
-      this.rate += this.base * this.increase * dt;
+      const near = this.ceiling * NEAR_CEILING;
+      if (this.rate < near) {
+        // Back quickly to just below the rate that was refused: most of the gap within a few seconds.
+        const step = Math.max(
+          (near - this.rate) * (1 - Math.exp(-dt / CLIMB_SECONDS)),
+          this.base * this.increase * dt,
+        );
+        this.rate = Math.min(near, this.rate + step);
+      } else {
+        // Then probe: slowly at first (a fixed budget refuses again only after many quiet seconds), faster
+        // the longer it stays quiet (the budget may have been raised, or the first seed was too low).
+        this.probing += dt;
+        this.rate += this.base * this.increase * dt * (1 + this.probing / PROBE_DOUBLING_SECONDS);
+      }
       // Never run far ahead of what is actually sent, or the next decrease starts from a fiction.
       const measured = this.throughput(now);
       if (measured > 0 && this.rate > measured * 2 && this.rate > this.base) {
@@ -333,6 +399,11 @@ class Meter {
       this.n = this.n.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** Entities completed over the last whole METER_MS, per second (0 when none). */
+  perSecond(): number {
+    return this.head >= this.at.length ? 0 : (this.sum / METER_MS) * 1000;
   }
 
   /** Entities per second over the window (or since the first, if sooner); 0 when none. */

@@ -95,30 +95,43 @@ describe("FlowControl", () => {
     expect(flow.stats.decreases).toBe(3);
   });
 
-  it("climbs again while no 429 comes: additive rate increase and one more in flight per quiet second", async () => {
+  it("climbs again while no 429 comes: quickly to just below the refused rate, then probing above it ever faster; one more in flight per quiet second", async () => {
     const clock = fakeClock();
-    const flow = new FlowControl({ concurrency: 4, clock, increase: 0.05 });
+    const flow = new FlowControl({ concurrency: 4, clock });
     for (let i = 0; i < 10; i++) {
       clock.t += 100;
       flow.completed(100);
     }
+    // Refused after 1 000 entities accepted over the last second: seeded at 1 000 × 0.85, climbing back
+    // to 92 % of the 1 000.
     flow.throttled(10);
-    const low = flow.stats.rate;
+    const near = 1_000 * 0.92;
+    expect(flow.stats.rate).toBeCloseTo(850, 0);
     const window = flow.stats.window;
-    // Ten quiet seconds of sending at the allowed rate.
-    const until = clock.t + 10_000;
-    while (clock.t < until) {
-      await flow.acquire(50);
-      flow.completed(50);
-      flow.release();
-    }
-    expect(flow.stats.rate).toBeGreaterThan(low * 1.3);
-    expect(flow.stats.rate).toBeLessThan(low * 1.6);
+    const rateAfter = async (seconds: number) => {
+      const until = clock.t + seconds * 1_000;
+      while (clock.t < until) {
+        await flow.acquire(50);
+        flow.completed(50);
+        flow.release();
+      }
+      return flow.stats.rate;
+    };
+    // Three quiet seconds: most of the way back, not yet past the rate that was refused.
+    const back = await rateAfter(3);
+    expect(back).toBeGreaterThan(850 + 0.6 * (near - 850)); // most of the gap closed
+    expect(back).toBeLessThanOrEqual(near + 1e-9);
+    // Probing: slow at first (a fixed budget is met again only after a while), then faster.
+    const probe5 = await rateAfter(5);
+    const probe10 = await rateAfter(5);
+    expect(probe5).toBeGreaterThan(near);
+    expect(probe5).toBeLessThan(near * 1.1);
+    expect(probe10 - probe5).toBeGreaterThan((probe5 - near) * 1.5);
     expect(flow.stats.window).toBe(4);
     expect(window).toBe(2);
   });
 
-  it("a retry waits for the pause and the rate like a new send, keeping its slot", async () => {
+  it("a retry waits for the pause and the rate like a new send, and for a slot in the window as it is now", async () => {
     const clock = fakeClock();
     const flow = new FlowControl({ concurrency: 1, clock });
     for (let i = 0; i < 10; i++) {
@@ -131,5 +144,56 @@ describe("FlowControl", () => {
     await flow.retry(100);
     expect(clock.t - before).toBeGreaterThanOrEqual(250);
     flow.release();
+  });
+
+  it("requests refused together retry one window at a time, not all at once", async () => {
+    const clock = fakeClock();
+    const flow = new FlowControl({ concurrency: 8, clock });
+    for (let i = 0; i < 10; i++) {
+      clock.t += 100;
+      flow.completed(100);
+    }
+    for (let i = 0; i < 8; i++) await flow.acquire(100);
+    for (let i = 0; i < 8; i++) flow.throttled(100); // one episode: the window halves to 4
+    expect(flow.stats.window).toBe(4);
+    let resent = 0;
+    const retries = Array.from({ length: 8 }, () => flow.retry(100).then(() => resent++));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(resent).toBe(4); // the other four wait for a slot
+    flow.release();
+    flow.release();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(resent).toBe(6);
+    for (let i = 0; i < 6; i++) flow.release();
+    await Promise.all(retries);
+    flow.release();
+    flow.release();
+  });
+
+  it("refused while accepted requests are still being written: sends nothing more until they land, then seeds from the last second", async () => {
+    const clock = fakeClock();
+    const flow = new FlowControl({ concurrency: 16, clock });
+    for (let i = 0; i < 16; i++) await flow.acquire(100);
+    // The bucket's credit paid for 5; the other 11 come back refused at once.
+    for (let i = 0; i < 11; i++) flow.throttled(50);
+    let resent = 0;
+    const retries = Array.from({ length: 11 }, () => flow.retry(100).then(() => resent++));
+    clock.t += 300;
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(resent).toBe(0); // five still in flight
+    expect(flow.stats.rate).toBe(Infinity);
+    for (let i = 0; i < 5; i++) {
+      flow.completed(100);
+      flow.release();
+    }
+    // 500 accepted over the last second: 425/s after the decrease; the retries now go, paced.
+    expect(flow.stats.rate).toBeCloseTo(425, 0);
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(resent).toBeGreaterThan(0);
+    for (let i = 0; i < 11; i++) {
+      while (resent <= i) await Promise.resolve();
+      flow.release();
+    }
+    await Promise.all(retries);
   });
 });
