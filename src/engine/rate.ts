@@ -4,8 +4,8 @@
 //
 // Two adaptive limits work together:
 // - a window of requests in flight (window.ts): `auto` grows it while that helps, a number caps it;
-//   halved on throttling and when the service is busy (503, 500, dropped connections); and the bytes in
-//   flight are bounded whatever the window, so memory stays flat on any table shape;
+//   halved when the service is busy (503, 500, dropped connections); and the bytes in flight are bounded
+//   whatever the window, so memory stays flat on any table shape;
 // - a send rate in entities per second: unlimited until the first 429, then seeded from what was
 //   accepted over the last second, multiplied by DECREASE on every throttling episode; between episodes
 //   it climbs quickly back to just below the rate that was refused, then probes above it, slowly at first
@@ -263,9 +263,9 @@ export class FlowControl {
       if (this.streak > 1 && accepted > 0) rate = Math.min(rate, accepted);
       this.setRate(rate);
     }
+    // The window stays: the rate spaces the sends, and a halved window would take many rounds to regrow
+    // on a table with one entity per partition, where a long link needs hundreds in flight.
     this.lastGrow = now;
-    this.win.decrease();
-    this.windowGrownAt = now;
     this.syncStats();
   }
 

@@ -11,8 +11,8 @@
 // would only wait longer). When a copy is limited by something else (our CPU,
 // the source), more in flight brings nothing and the window stays where it is. After PROBE_ROUNDS quiet
 // rounds it tries one step again, in case the service got faster. A number given by the user is the
-// cap (and the start: that is the behaviour they asked for); both shrink on 429, 503, 500 and dropped
-// connections.
+// cap (and the start: that is the behaviour they asked for); both shrink on 503, 500, time-outs and
+// dropped connections (429s lower the send rate instead, see rate.ts).
 
 /** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
 export const AUTO_START = 16;
