@@ -4,12 +4,12 @@
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
 // helps. Each round (as many completions as the window holds) in which the window was full is compared
-// with the round before: during slow start the window doubles while answers come as fast as ever (no
-// queueing anywhere: the window is the limit) or each doubling brings at least a quarter more
-// throughput; after that it steps up by an eighth on the same evidence, as long as the round's mean
-// latency stays near the least seen (a service that queues our requests answers slower: more in flight
-// would only wait longer). When a copy is limited by something else (our CPU,
-// the source), more in flight brings nothing and the window stays where it is. After PROBE_ROUNDS quiet
+// with the round before: during slow start the window doubles while each doubling brings at least a
+// quarter more throughput; after that it steps up by an eighth while each step brings 5 % more, as long
+// as the round's mean latency stays near the least seen (a service that queues our requests answers
+// slower: more in flight would only wait longer). Throughput, not latency, is the evidence: when a copy
+// is limited by something else (our CPU, the source), answers stay as fast as ever, more in flight brings
+// nothing, and the window stays where it is. After PROBE_ROUNDS quiet
 // rounds it tries one step again, in case the service got faster. A number given by the user is the
 // cap (and the start: that is the behaviour they asked for); both shrink on 503, 500, time-outs and
 // dropped connections (429s lower the send rate instead, see rate.ts).
@@ -26,8 +26,6 @@ export const AUTO_MAX = 1_024;
 export const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
 const QUEUEING = 2;
-/** A round whose mean latency is below this multiple of the least seen shows no queueing at all. */
-const FLAT = 1.2;
 /** Throughput a doubling must add to go on doubling, and a step must add to go on stepping. */
 const SLOW_START_GAIN = 1.25;
 const STEP_GAIN = 1.05;
@@ -106,13 +104,13 @@ export class AdaptiveWindow {
     if (!limited || this.size >= this.max || mean > SLOW_MS) return false;
     const before = this.rateBefore;
     this.rateBefore = rate;
-    // Answers as fast as the fastest round: nothing queues, so the window itself is the limit.
-    const flat = mean <= this.baseLatency * FLAT;
     if (this.slowStart) {
-      // The first measured round, a doubling that paid, or no queueing at all: double again. Slow start
-      // ends after two rounds in a row without either (one can be noise: new connections' first
-      // requests pay for connecting, and a copy hands over its entities a page at a time).
-      if (before === 0 || flat || rate >= before * SLOW_START_GAIN) {
+      // The first measured round, or a doubling that paid: double again. Latency alone says nothing: with
+      // our own CPU (or the source) the limit, answers stay as fast as ever while more in flight brings
+      // nothing but connections and memory. Slow start ends after two rounds in a row that did not pay
+      // (one can be noise: new connections' first requests pay for connecting, and a copy hands over its
+      // entities a page at a time).
+      if (before === 0 || rate >= before * SLOW_START_GAIN) {
         this.misses = 0;
         return this.grow(this.size * 2);
       }
@@ -120,12 +118,12 @@ export class AdaptiveWindow {
       this.rateBefore = before; // judge the next round against the rate before the doubling too
       return false;
     }
-    // A step is judged by the round after it: it paid (or nothing queues), and the next is tried, or the
-    // window holds until the next probe.
+    // A step is judged by the round after it: it paid, and the next is tried, or the window holds until
+    // the next probe.
     const stepped = this.steppedFrom;
     this.steppedFrom = undefined;
-    const paid = stepped !== undefined && (flat || rate >= stepped * STEP_GAIN);
-    const probe = stepped === undefined && (flat || ++this.quietRounds >= PROBE_ROUNDS);
+    const paid = stepped !== undefined && rate >= stepped * STEP_GAIN;
+    const probe = stepped === undefined && ++this.quietRounds >= PROBE_ROUNDS;
     if (mean <= this.baseLatency * QUEUEING && (paid || probe)) {
       this.steppedFrom = rate;
       return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)));
