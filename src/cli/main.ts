@@ -11,7 +11,7 @@ import {
 } from "../engine/connection.js";
 import { tokenScope } from "../engine/auth.js";
 import type { RetryOptions } from "../engine/http.js";
-import type { EngineConfig, Progress, TableSpec } from "../engine/sync.js";
+import type { EngineConfig, TableSpec } from "../engine/sync.js";
 import { cliMessage, parseCliArgs } from "./args.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { reportPathProblem, reportWriteFailure } from "./report-path.js";
@@ -34,6 +34,9 @@ import {
   type MigrationResult,
 } from "../engine/migrate.js";
 import type { Mode } from "../config/schema.js";
+import { runStatus } from "../engine/status.js";
+import type { MeteredProgress } from "../engine/progress.js";
+import { formatStatus } from "./status.js";
 import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";
 import {
@@ -270,6 +273,11 @@ export async function main(
         `A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`,
       );
     }
+    if (command === "status" && !store) {
+      throw new ConfigError(
+        `Status reads the state: give --state-file, the one your full-sync and backfills use.`,
+      );
+    }
     if (command === "switch" && !store) {
       throw new ConfigError(
         `A switch records switched-at in the state: give --state-file, the one your full-sync and backfills use.`,
@@ -296,6 +304,22 @@ export async function main(
     await checkSignIn(engine, deps.signal);
 
     const ctx: RunContext = { out, err, deps, json: options.json, progressSeconds: options.progressSeconds };
+    if (command === "status") {
+      // Reads the state (and the source's clock); writes nothing.
+      const status = await runStatus(config, {
+        store,
+        source: engine.source,
+        retry: engine.retry,
+        signal: deps.signal,
+      });
+      if (options.json) out(JSON.stringify(status, null, 2) + "\n");
+      if (!status.ok) {
+        err(`table-sync: ${cliMessage(status.failure ?? "No state was found.")}\n`);
+        return EXIT_FAILED;
+      }
+      (options.json ? err : out)(formatStatus(status));
+      return EXIT_OK;
+    }
     if (check) return await runCheck(config, engine, store, reportPath, ctx);
     return await run(config, engine, store, ctx);
   } catch (e) {
@@ -366,6 +390,8 @@ export function stopWords(
         stopping: "stopping the preflight: it gives no verdict",
         quit: "Stopped at once; the preflight gives no verdict.",
       };
+    case "status":
+      return { stopping: "stopping the status (it writes nothing)", quit: "Stopped at once." };
   }
 }
 
@@ -529,7 +555,7 @@ async function run(
       `${config.dryRun ? " (dry run: nothing is written)" : ""}.\n`,
   );
 
-  let current: { spec: TableSpec; started: number; progress: Progress } | undefined;
+  let current: { spec: TableSpec; started: number; progress: MeteredProgress } | undefined;
   const intervalMs = deps.progressIntervalMs ?? (ctx.progressSeconds ?? 5) * 1000;
   const timer =
     intervalMs > 0

@@ -1,6 +1,7 @@
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
+import type { MeteredProgress } from "../engine/progress.js";
+import { etaText } from "../present/progress.js";
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
-import type { Progress } from "../engine/sync.js";
 import type { CheckResult } from "../engine/migrate.js";
 import type { RunTotals } from "../engine/result.js";
 import { cliMessage } from "./args.js";
@@ -40,11 +41,14 @@ export function tableLabel(r: { source: string; destination: string }): string {
   return r.source === r.destination ? r.source : `${r.source} → ${r.destination}`;
 }
 
-export function progressLine(p: Progress, elapsedMs: number): string {
+export function progressLine(p: MeteredProgress, elapsedMs: number): string {
   const parts = [`${num(p.read)} read`, `${num(p.written)} written`];
   if (p.skipped) parts.push(`${num(p.skipped)} skipped`);
   if (p.failed) parts.push(`${num(p.failed)} failed`);
-  parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`, `${duration(elapsedMs)} elapsed`);
+  // With the table's size known: percent, rate and time left (the rate is this run's, as below).
+  if (p.eta) parts.push(etaText(p.eta));
+  else parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`);
+  parts.push(`${duration(elapsedMs)} elapsed`);
   return `[${p.table}] ${parts.join(", ")}`;
 }
 
