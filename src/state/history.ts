@@ -2,10 +2,12 @@
 // small enough that 200 tables with full histories still fit the 48 KB of a repository variable (with the
 // state's deflate envelope, state/compact.ts).
 //
-// One string per table: the format letter `a`, then per point three whole numbers — minutes since the
-// previous point (the first: minutes since 1970), lag in seconds, changed entities — each as a variable-length
-// run of base-64 digits (a digit below 32 ends a number, 32 and up carry 5 more bits). A backfill every
-// 10 minutes with a lag under 17 minutes and fewer than 1,024 changes takes 5 characters.
+// One string per table: the format letter `a`, then three columns of whole numbers — per point the minutes
+// since the previous point (the first: minutes since 1970), then every lag in seconds, then every changed
+// count — each number a variable-length run of base-64 digits (a digit below 32 ends a number, 32 and up
+// carry 5 more bits). A backfill every 10 minutes with a lag under 17 minutes and fewer than 1,024 changes
+// takes 5 characters. Columns, not points, because the tables of one backfill workflow are backfilled in the
+// same runs: their time columns are alike, and deflate (state/compact.ts) stores the repeats almost for free.
 
 /** Backfills kept per table: a day and a bit at 30-minute intervals, 8 hours at 10. */
 export const MAX_HISTORY_POINTS = 48;
@@ -48,14 +50,15 @@ export function decodeHistory(text: string | undefined): HistoryPoint[] {
     }
   }
   if (v !== 0 || numbers.length % 3 !== 0) return [];
+  const n = numbers.length / 3;
   const points: HistoryPoint[] = [];
   let minutes = 0;
-  for (let i = 0; i < numbers.length; i += 3) {
+  for (let i = 0; i < n; i++) {
     minutes += numbers[i];
     points.push({
       at: new Date(minutes * 60_000).toISOString(),
-      lagSeconds: numbers[i + 1],
-      changed: numbers[i + 2],
+      lagSeconds: numbers[n + i],
+      changed: numbers[2 * n + i],
     });
   }
   return points;
@@ -63,15 +66,17 @@ export function decodeHistory(text: string | undefined): HistoryPoint[] {
 
 export function encodeHistory(points: HistoryPoint[]): string | undefined {
   if (points.length === 0) return undefined;
-  let out = FORMAT;
+  let times = "";
   let previous = 0;
   for (const p of points) {
     // Never backwards: a point out of order is placed at the previous one's minute.
     const minutes = Math.max(previous, Math.floor(Date.parse(p.at) / 60_000));
-    out += put(minutes - previous) + put(p.lagSeconds) + put(p.changed);
+    times += put(minutes - previous);
     previous = minutes;
   }
-  return out;
+  const lags = points.map((p) => put(p.lagSeconds)).join("");
+  const changed = points.map((p) => put(p.changed)).join("");
+  return FORMAT + times + lags + changed;
 }
 
 /** The history with one more backfill, keeping the last `MAX_HISTORY_POINTS`. */
