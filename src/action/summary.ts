@@ -4,6 +4,7 @@ import { entitiesPerSecond } from "../engine/result.js";
 import type { CheckResult, TableReport } from "../engine/migrate.js";
 import type { HistoryPoint } from "../state/history.js";
 import { etaText } from "../present/progress.js";
+import { planningLines } from "../present/preflight.js";
 import { lagSection } from "../present/lag.js";
 
 export interface SummaryInput {
@@ -257,6 +258,10 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string, repo
         `| ${cell(p.table)} | ${p.entities} | ${p.partitions} | ${lp} | ${le} | ${cell(reserved)} | ${p.badKeys} | ${p.oversized} | ${p.scanEntitiesPerSecond}/s | ${seconds(p.fullSyncAtLeastMs)} |`,
       );
     }
+    const planning = result.preflight.flatMap((p) =>
+      planningLines(p).map((l) => `- **${cell(p.table)}**: ${cell(l)}`),
+    );
+    if (planning.length) lines.push("", "### Planning (estimates)", "", ...planning);
     const blocking = result.preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
     const warnings = result.preflight.flatMap((p) => p.warnings);
     if (blocking.length) lines.push("", "### Blocking", "", ...blocking.map((b) => `- ${cell(b)}`));

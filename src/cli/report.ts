@@ -1,6 +1,7 @@
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
 import type { MeteredProgress } from "../engine/progress.js";
 import { etaText } from "../present/progress.js";
+import { planningLines } from "../present/preflight.js";
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
 import type { CheckResult } from "../engine/migrate.js";
 import type { RunTotals } from "../engine/result.js";
@@ -297,6 +298,7 @@ export function formatCheck(
     }
     if (p.badKeys) lines.push(`  ${num(p.badKeys)} keys the destination refuses`);
     if (p.oversized) lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
+    for (const l of planningLines(p)) lines.push(`  ${l}`);
     for (const b of p.blocking) lines.push(`  BLOCKING: ${cliMessage(b)}`);
     for (const w of p.warnings) lines.push(`  note: ${cliMessage(w)}`);
     if (p.error) lines.push(`  ${cliMessage(p.error)}`);
