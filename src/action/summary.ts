@@ -104,7 +104,8 @@ export function buildSummary(input: SummaryInput): string {
   const etas = input.tables.filter((t) => t.eta);
   if (etas.length) {
     lines.push("", "**Progress against the known size:**", "");
-    for (const t of etas) if (t.eta) lines.push(`- ${cell(t.result.source)}: ${cell(etaText(t.eta))}`);
+    // etaText is our own words and figures (no data from the tables): nothing to escape.
+    for (const t of etas) if (t.eta) lines.push(`- ${cell(t.result.source)}: ${etaText(t.eta)}`);
   }
   const charts = lagSections(input.lagHistories ?? []);
   if (charts) lines.push("", charts);
