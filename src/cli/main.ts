@@ -314,7 +314,9 @@ export async function main(
       });
       if (options.json) out(JSON.stringify(status, null, 2) + "\n");
       if (!status.ok) {
-        err(`table-sync: ${cliMessage(status.failure ?? "No state was found.")}\n`);
+        err(
+          `table-sync: No state was found in ${store?.describe() ?? "the state file"}: run full-sync with this --state-file first, or point --state-file at the one your full-sync and backfills use.\n`,
+        );
         return EXIT_FAILED;
       }
       (options.json ? err : out)(formatStatus(status));
