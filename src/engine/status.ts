@@ -58,10 +58,6 @@ export interface StatusDeps {
   signal?: AbortSignal;
 }
 
-function name(spec: { source: string; destination: string }): string {
-  return spec.source === spec.destination ? spec.source : `${spec.source} → ${spec.destination}`;
-}
-
 function sum(values: (number | undefined)[]): number | undefined {
   const present = values.filter((v): v is number => v !== undefined);
   return present.length ? present.reduce((a, b) => a + b, 0) : undefined;
@@ -192,5 +188,3 @@ export async function runStatus(config: SyncConfig, deps: StatusDeps): Promise<S
     ok: true,
   };
 }
-
-export { name as statusTableName };

@@ -26,11 +26,14 @@ function quoted(s: string): string {
 export function mermaidLagChart(title: string, points: HistoryPoint[]): string {
   const dated = spansDays(points);
   const top = Math.max(1, ...points.map((p) => p.lagSeconds));
+  let labels = points.map((p) => label(p.at, dated));
+  // Times are kept to the minute: backfills closer than that get their number too, so no two look alike.
+  if (new Set(labels).size < labels.length) labels = labels.map((l, i) => `#${i + 1} ${l}`);
   return [
     "```mermaid",
     "xychart-beta",
     `  title ${quoted(title)}`,
-    `  x-axis [${points.map((p) => quoted(label(p.at, dated))).join(", ")}]`,
+    `  x-axis [${labels.map(quoted).join(", ")}]`,
     `  y-axis "lag (s)" 0 --> ${top}`,
     `  line [${points.map((p) => p.lagSeconds).join(", ")}]`,
     "```",
