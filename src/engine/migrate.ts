@@ -305,11 +305,12 @@ export async function runCopy(
             continuation: { ...info.continuation },
             sourceClockAtStart: info.sourceClockAtStart,
             mode: config.mode,
+            // In the schema's key order: a shard compares its saved records with the stored ones as text.
+            read: info.read,
             ...(config.queryFilter && { queryFilter: config.queryFilter }),
             ...(renames && { propertyRenames: renames }),
-            copy: records.id(key),
-            read: info.read,
             written: info.written,
+            copy: records.id(key),
             at: new Date().toISOString(),
           };
           state = withMarker({
