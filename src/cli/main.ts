@@ -20,7 +20,7 @@ import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
 import { FileStateStore } from "../state/file-store.js";
 import type { StateStore } from "../state/store.js";
-import { StateError } from "../state/state.js";
+import { StateError, tableKey } from "../state/state.js";
 import {
   engineConfigOf,
   runCopy,
@@ -36,7 +36,7 @@ import {
 import type { Mode } from "../config/schema.js";
 import { runStatus } from "../engine/status.js";
 import type { MeteredProgress } from "../engine/progress.js";
-import { formatStatus } from "./status.js";
+import { formatStatus, lagLine } from "./status.js";
 import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";
 import {
@@ -628,6 +628,12 @@ async function run(
     err("\n" + summary);
   } else {
     ctx.out("\n" + summary);
+  }
+  if (command === "backfill" && store && !config.dryRun) {
+    // Each table's lag over its last backfills (this one included), as the status command shows it.
+    const saved = await store.load().catch(() => undefined);
+    const lines = config.tables.flatMap((t) => lagLine(t, saved?.tables[tableKey(t)]?.history));
+    if (lines.length) (ctx.json ? err : ctx.out)(lines.join("\n") + "\n");
   }
   if (cancelled) {
     const why = cancelledWhy(config, store) ?? migration.failure;

@@ -2,6 +2,7 @@
 import type { StatusResult, TableStatus } from "../engine/status.js";
 import { sparkline } from "../present/lag.js";
 import { num } from "./report.js";
+import { decodeHistory } from "../state/history.js";
 
 /** Changed counts of the last backfills printed (the sparkline shows every kept point). */
 const LAST_CHANGED = 5;
@@ -46,4 +47,14 @@ export function formatStatus(result: StatusResult): string {
   for (const n of result.notices) lines.push(`note: ${n}`);
   for (const t of result.tables) lines.push("", ...block(t));
   return lines.join("\n") + "\n";
+}
+
+/** `[orders] lag over the last 3 backfills: ▁▂█  0 s → 4 s`, or nothing when the table has no history. */
+export function lagLine(spec: { source: string }, history: string | undefined): string[] {
+  const h = decodeHistory(history);
+  if (!h.length) return [];
+  const n = h.length;
+  return [
+    `[${spec.source}] lag over the last ${n} ${n === 1 ? "backfill" : "backfills"}: ${sparkline(h)}  ${num(h[0].lagSeconds)} s → ${num(h[n - 1].lagSeconds)} s`,
+  ];
 }

@@ -48,7 +48,7 @@ import { verifyTable, type VerifyResult } from "./verify.js";
 import { preflightTable, type PreflightResult } from "./preflight.js";
 import { serverClock } from "./post-switch.js";
 import type { Eta, MeteredProgress } from "./progress.js";
-import { RunRecords } from "./run-records.js";
+import { recordRangedBackfills, RunRecords } from "./run-records.js";
 import { rememberSizes } from "../state/records.js";
 
 export interface TableReport {
@@ -489,6 +489,8 @@ async function runRanges(
     Math.max(...lanes.map((l) => l.totals.durationMs)),
   );
   const failed = lanes.find((l) => !l.ok);
+  // Each range keeps its own records; the table's lag history gets one point for the whole backfill.
+  if (config.mode === "backfill" && !config.dryRun) await recordRangedBackfills(deps.store, tables);
   const lags = tables.map((r) => r.lagSeconds).filter((n): n is number => n !== undefined);
   return {
     mode: config.mode,

@@ -3,6 +3,7 @@
 // (progress.ts), and, per completed table, its size and its point in the lag history (state/records.ts).
 import type { SyncConfig } from "../config/schema.js";
 import { withBackfill, withSize } from "../state/records.js";
+import type { StateStore } from "../state/store.js";
 import { tableKey, type FullSyncRun, type State } from "../state/state.js";
 import type { SideConfig } from "./connection.js";
 import { bindToCopies, copyId } from "./copy-id.js";
@@ -77,4 +78,28 @@ export class RunRecords {
     const lagSeconds = Math.max(0, Math.round((end - watermark) / 1000));
     return withBackfill(state, key, { at: new Date(end), lagSeconds, changed: r.read });
   }
+}
+
+/**
+ * A backfill read through key ranges (`read-ranges`): its ranges run as shards of one job, each with its own
+ * records, so the table's lag history is written once they are all done — one point per table that completed,
+ * with the lag of the whole table (the latest range's end against the table's new watermark).
+ */
+export async function recordRangedBackfills(
+  store: StateStore | undefined,
+  reports: { result: TableResult; lagSeconds?: number }[],
+): Promise<void> {
+  const done = reports.filter((r) => tableSucceeded(r.result) && r.lagSeconds !== undefined);
+  if (!store || done.length === 0) return;
+  let state = await store.load();
+  if (!state) return;
+  for (const r of done) {
+    const at = r.result.sourceClockAtEnd ?? new Date().toISOString();
+    state = withBackfill(state, tableKey(r.result), {
+      at,
+      lagSeconds: r.lagSeconds ?? 0,
+      changed: r.result.read,
+    });
+  }
+  await store.save(state);
 }

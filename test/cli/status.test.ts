@@ -124,6 +124,11 @@ describe("table-sync status", () => {
         "0",
       ]);
       expect(b.code, b.stderr).toBe(0);
+      // After each backfill: the table's lag series so far, one bar per backfill.
+      const bars = `[▁▂▃▄▅▆▇█]{${i + 1}}`;
+      expect(b.stdout).toMatch(
+        new RegExp(`\\[${t}\\] lag over the last ${i + 1} backfills?: ${bars} {2}\\d+ s → \\d+ s\\n`),
+      );
     }
     s = await cli(["status", "--tables", t, "--state-file", file, "--source-connection-string", src]);
     expect(s.code).toBe(0);

@@ -134,4 +134,26 @@ describe("status", () => {
       "No source was given, so the lag now (on the source's clock) is not shown.",
     );
   });
+
+  it("a backfill read through key ranges (read-ranges) adds one point per table, not one per range", async () => {
+    const t = uniqueTable("statusRanges");
+    await seedEntities(
+      src,
+      t,
+      Array.from({ length: 400 }, (_, i) => simpleEntity(`p${String(i % 8)}`, `r${i}`, { i })),
+    );
+    const store = new MemoryStateStore();
+    expect((await runCopy(stepConfig("full-sync", t), stepDeps(store))).ok).toBe(true);
+    await seedEntities(src, t, [simpleEntity("p1", "new"), simpleEntity("p6", "new")]);
+    const b = await runCopy(
+      stepConfig("backfill", t, { "overlap-seconds": "0", "read-ranges": "2" }),
+      stepDeps(store),
+    );
+    expect(b.ok, b.failure).toBe(true);
+    const s = await statusOf(store, t);
+    expect(s.tables[0].phase).toBe("backfilling");
+    expect(s.tables[0].history).toEqual([
+      { at: expect.any(String), lagSeconds: b.tables[0].lagSeconds, changed: b.tables[0].result.read },
+    ]);
+  });
 });
