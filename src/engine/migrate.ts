@@ -995,13 +995,13 @@ export async function runPreflight(
   const counted = preflight.flatMap((p, i) =>
     p.error ? [] : [{ key: tableKey(config.tables[i]), entities: p.entities }],
   );
-  if (!events.signal?.aborted) await rememberSizes(deps.store, counted);
+  const kept = events.signal?.aborted ? undefined : await rememberSizes(deps.store, counted);
   const blocking = preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
   return {
     mode: "preflight",
     verify: [],
     preflight,
-    notices: [],
+    notices: kept ? [kept] : [],
     ok: blocking.length === 0,
     failure: blocking.length
       ? `A full sync would fail: ${blocking[0]}${blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : ""}`

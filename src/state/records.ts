@@ -23,14 +23,23 @@ export function withSize(state: State, key: string, entities: number, by: string
   return { ...state, tables: { ...state.tables, [key]: { ...entry, size } } };
 }
 
-/** Preflight's counts, kept so the full sync's progress can show an ETA (nothing is saved without a store). */
+/**
+ * Preflight's counts, kept so the full sync's progress can show an ETA (nothing is saved without a store).
+ * Preflight only reads the source: a state it cannot save does not fail it, it says so (the returned sentence).
+ */
 export async function rememberSizes(
   store: StateStore | undefined,
   counts: { key: string; entities: number }[],
   at: Date = new Date(),
-): Promise<void> {
-  if (!store || counts.length === 0) return;
-  let state = (await store.load()) ?? emptyState();
-  for (const c of counts) state = withSize(state, c.key, c.entities, "preflight", at);
-  await store.save(state);
+): Promise<string | undefined> {
+  if (!store || counts.length === 0) return undefined;
+  try {
+    let state = (await store.load()) ?? emptyState();
+    for (const c of counts) state = withSize(state, c.key, c.entities, "preflight", at);
+    await store.save(state);
+    return undefined;
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).replace(/\.$/, "");
+    return `The tables' sizes could not be kept in ${store.describe()} (${why}), so the full sync's progress will show no ETA.`;
+  }
 }

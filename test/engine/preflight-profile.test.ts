@@ -6,8 +6,8 @@ import { entityBytes, type WireEntity } from "../../src/engine/edm.js";
 import { writeRequestUnits } from "../../src/engine/estimate.js";
 import { preflightTable } from "../../src/engine/preflight.js";
 import { runPreflight } from "../../src/engine/migrate.js";
-import { tableKey } from "../../src/state/state.js";
-import { MemoryStateStore } from "../../src/state/store.js";
+import { StateError, tableKey } from "../../src/state/state.js";
+import { MemoryStateStore, type StateStore } from "../../src/state/store.js";
 import { stepConfig, stepDeps } from "../support/sync.js";
 import { httpFor, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 
@@ -91,5 +91,22 @@ describe("preflight on tables of known shape", () => {
     expect(result.preflight[0].cosmosEstimate?.ruPerSecond).toBe(500);
     const size = (await store.load())?.tables[tableKey({ source: table, destination: table })]?.size;
     expect(size).toMatchObject({ entities: 250, by: "preflight" });
+  });
+
+  it("a state it cannot save does not fail preflight (it only reads the source): it says the ETA will be missing", async () => {
+    const table = uniqueTable("pfNoSave");
+    await seedEntities(src, table, [simpleEntity("a", "1")]);
+    const refusing: StateStore = {
+      load: async () => undefined,
+      save: async () => {
+        throw new StateError("The cache service refused the save.");
+      },
+      describe: () => "the Actions cache",
+    };
+    const result = await runPreflight(stepConfig("preflight", table), stepDeps(refusing));
+    expect(result.ok, result.failure).toBe(true);
+    expect(result.notices).toEqual([
+      "The tables' sizes could not be kept in the Actions cache (The cache service refused the save), so the full sync's progress will show no ETA.",
+    ]);
   });
 });
