@@ -26,6 +26,8 @@ export const COMMANDS_OF: Readonly<Record<string, readonly Mode[]>> = {
   "property-renames": ["full-sync", "backfill", "verify", "switch", "preflight"],
   "destination-connection-string": ["full-sync", "backfill", "verify", "switch", "preflight"],
   "destination-endpoint": ["full-sync", "backfill", "verify", "switch", "preflight"],
+  "destination-kind": ["full-sync", "backfill", "verify", "switch", "preflight"],
+  "max-failures-reported": ["full-sync", "backfill", "verify", "switch", "preflight"],
 };
 
 export function appliesTo(flag: string, command: Mode): boolean {
@@ -307,8 +309,9 @@ const ABOUT: Record<Mode, string[]> = {
 
 const EXIT_STATUS = `Exit status:
   0    every entity of every table was copied (verify: in sync; switch: ready; preflight: nothing
-       blocks a full sync).
-  1    an entity or a table failed, the check did not pass, or the report could not be written.
+       blocks a full sync; status: the state was read).
+  1    an entity or a table failed, the check did not pass, the report could not be written, or
+       (status) there is no state.
   2    a usage or configuration error (nothing was read or written).
   130  cancelled by Ctrl+C (SIGINT: 128 + 2), also when a second Ctrl+C quits at once.
   143  cancelled by SIGTERM (128 + 15), e.g. a CI cancel or time-out.
