@@ -33,6 +33,7 @@ export enum Inputs {
   Conflict = "conflict",
   Shard = "shard",
   ReadRanges = "read-ranges",
+  RuPerSecond = "ru-per-second",
 }
 
 export enum Outputs {

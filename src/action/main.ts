@@ -19,12 +19,16 @@ import {
   type MigrationResult,
 } from "../engine/migrate.js";
 import type { TableResult } from "../engine/result.js";
-import { StateError } from "../state/state.js";
+import { StateError, tableKey } from "../state/state.js";
+import { decodeHistory } from "../state/history.js";
+import { runStatus } from "../engine/status.js";
+import { etaText } from "../present/progress.js";
+import { buildStatusSummary } from "./status-summary.js";
 import type { StateStore } from "../state/store.js";
 import { createStateStore } from "./stores.js";
 import { authProblem, createCredential } from "./credentials.js";
 import { Inputs, Outputs } from "./constants.js";
-import { PhaseGroups, ProgressThrottle, tablesCount, tag } from "./log.js";
+import { PhaseGroups, ProgressThrottle, tableLabel, tablesCount, tag } from "./log.js";
 import { reportPathOf, reportPathProblem, reportWriteFailure } from "./report-path.js";
 import {
   buildCheckSummary,
@@ -166,6 +170,15 @@ export async function run(deps: RunDeps = {}): Promise<void> {
     const store = deps.store ?? createStateStore(config, env, notices);
     for (const n of notices) core.notice(clean(n));
 
+    if (config.mode === "status") {
+      // Reads the state (and the source's clock); writes nothing.
+      const status = await runStatus(config, { store, source: sides(config).source, signal: deps.signal });
+      status.notices.unshift(...notices);
+      core.setOutput(Outputs.ResultJson, clean(JSON.stringify(status)));
+      await core.summary.addRaw(clean(buildStatusSummary(scrub(status)))).write();
+      if (!status.ok) core.setFailed(clean(status.failure ?? "No state was found."));
+      return;
+    }
     if (reportPath) {
       await runCheck(
         config,
@@ -211,9 +224,14 @@ export async function run(deps: RunDeps = {}): Promise<void> {
           },
           onProgress: (p) => {
             if (!throttle.due(p.table)) return;
+            const rate = p.eta
+              ? `: ${etaText(p.eta)}`
+              : p.perSecond !== undefined
+                ? `, ${p.perSecond}/s`
+                : "";
             groups.line(
               clean(
-                `${tag(specOf(p.table))} ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed`,
+                `${tag(specOf(p.table))} ${p.read} read, ${p.written} written, ${p.skipped} skipped, ${p.failed} failed${rate}`,
               ),
             );
           },
@@ -237,6 +255,14 @@ export async function run(deps: RunDeps = {}): Promise<void> {
       lagSeconds: result.lagSeconds,
       stateDescription: store.describe(),
     };
+    if (result.mode === "backfill" && !result.dryRun) {
+      // The lag history as stored after this run (one more point per table that completed).
+      const saved = await store.load().catch(() => undefined);
+      summary.lagHistories = config.tables.map((t) => ({
+        table: tableLabel(t),
+        points: decodeHistory(saved?.tables[tableKey(t)]?.history),
+      }));
+    }
     await core.summary.addRaw(clean(buildSummary(scrub(summary)))).write();
     if (!result.ok) core.setFailed(clean(`${result.failure ?? "The run failed."} See the job summary.`));
   } catch (err) {

@@ -2,6 +2,10 @@
 // without the runner, then written once through core.summary.
 import { entitiesPerSecond } from "../engine/result.js";
 import type { CheckResult, TableReport } from "../engine/migrate.js";
+import type { HistoryPoint } from "../state/history.js";
+import { etaText } from "../present/progress.js";
+import { planningLines } from "../present/preflight.js";
+import { lagSection } from "../present/lag.js";
 
 export interface SummaryInput {
   mode: string;
@@ -10,6 +14,8 @@ export interface SummaryInput {
   notices: string[];
   lagSeconds?: number;
   stateDescription?: string;
+  /** Backfill: each table's lag history as stored after the run (drawn as a chart). */
+  lagHistories?: { table: string; points: HistoryPoint[] }[];
 }
 
 const MAX_FAILURE_ROWS = 50;
@@ -95,6 +101,14 @@ export function buildSummary(input: SummaryInput): string {
       `| ${cell(name)}${r.error ? " ⚠️" : ""} | ${r.read} | ${r.written} | ${r.skipped} | ${r.failed} | ${seconds(r.durationMs)} | ${entitiesPerSecond(r.read, r.durationMs)} | ${cell(wm)} |`,
     );
   }
+  const etas = input.tables.filter((t) => t.eta);
+  if (etas.length) {
+    lines.push("", "**Progress against the known size:**", "");
+    // etaText is our own words and figures (no data from the tables): nothing to escape.
+    for (const t of etas) if (t.eta) lines.push(`- ${cell(t.result.source)}: ${etaText(t.eta)}`);
+  }
+  const charts = lagSections(input.lagHistories ?? []);
+  if (charts) lines.push("", charts);
   const throttled = input.tables.reduce((n, t) => n + (t.result.throttled ?? 0), 0);
   if (throttled > 0) {
     const retries = input.tables.reduce((n, t) => n + (t.result.retries ?? 0), 0);
@@ -245,6 +259,10 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string, repo
         `| ${cell(p.table)} | ${p.entities} | ${p.partitions} | ${lp} | ${le} | ${cell(reserved)} | ${p.badKeys} | ${p.oversized} | ${p.scanEntitiesPerSecond}/s | ${seconds(p.fullSyncAtLeastMs)} |`,
       );
     }
+    const planning = result.preflight.flatMap((p) =>
+      planningLines(p).map((l) => `- **${cell(p.table)}**: ${cell(l)}`),
+    );
+    if (planning.length) lines.push("", "### Planning (estimates)", "", ...planning);
     const blocking = result.preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
     const warnings = result.preflight.flatMap((p) => p.warnings);
     if (blocking.length) lines.push("", "### Blocking", "", ...blocking.map((b) => `- ${cell(b)}`));
@@ -253,4 +271,15 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string, repo
   if (reportPath) lines.push("", `Report: ${code(reportPath)}`);
   if (reportProblem) lines.push("", `**Report not written:** ${cell(reportProblem)}`);
   return lines.join("\n") + "\n";
+}
+
+/** Every table's lag chart and numbers (tables without backfills are left out), or "" when none has any. */
+export function lagSections(histories: { table: string; points: HistoryPoint[] }[]): string {
+  const shown = histories.filter((h) => h.points.length > 0);
+  if (!shown.length) return "";
+  return [
+    "### Lag after each backfill",
+    "",
+    ...shown.map((h) => lagSection(cell(h.table), h.points) + "\n"),
+  ].join("\n");
 }

@@ -34,6 +34,7 @@ const INPUT_FLAGS = [
   "conflict",
   "shard",
   "read-ranges",
+  "ru-per-second",
 ] as const satisfies readonly (keyof RawInputs)[];
 
 /** Flags that may be given bare (`--dry-run`), negated (`--no-dry-run`) or with a value (`--dry-run false`). */
@@ -57,6 +58,7 @@ const WHOLE_NUMBER_FLAGS: Record<string, string> = {
   "max-entities-per-second": "2000",
   "max-failures-reported": "50",
   "read-ranges": "4",
+  "ru-per-second": "10000",
 };
 
 /** Words that may follow a switch without being its value: the commands (`--dry-run full-sync`). */

@@ -21,7 +21,13 @@ export const COMMANDS_OF: Readonly<Record<string, readonly Mode[]>> = {
   conflict: ["full-sync", "backfill", "verify", "switch"],
   shard: ["full-sync", "backfill"],
   "read-ranges": ["full-sync", "backfill"],
-  "state-file": ["full-sync", "backfill", "verify", "switch"],
+  "state-file": ["full-sync", "backfill", "verify", "switch", "preflight", "status"],
+  "ru-per-second": ["preflight"],
+  "property-renames": ["full-sync", "backfill", "verify", "switch", "preflight"],
+  "destination-connection-string": ["full-sync", "backfill", "verify", "switch", "preflight"],
+  "destination-endpoint": ["full-sync", "backfill", "verify", "switch", "preflight"],
+  "destination-kind": ["full-sync", "backfill", "verify", "switch", "preflight"],
+  "max-failures-reported": ["full-sync", "backfill", "verify", "switch", "preflight"],
 };
 
 export function appliesTo(flag: string, command: Mode): boolean {
@@ -218,6 +224,14 @@ const GROUPS: Group[] = [
         ],
         flags: ["read-ranges"],
       },
+      {
+        usage: "--ru-per-second <n>",
+        text: [
+          "preflight, Cosmos destination: the RU/s its estimate of the full sync's",
+          "time assumes (default 10000).",
+        ],
+        flags: ["ru-per-second"],
+      },
     ],
   },
   {
@@ -270,6 +284,7 @@ const USAGE: Record<Mode, string> = {
   verify: "table-sync verify    --tables <list> [--sample 0.01] [--repair [--delete-extra]] [options]",
   switch: "table-sync switch    --tables <list> --state-file <path> [--sample 0.01] [options]",
   preflight: "table-sync preflight --tables <list> [--destination-kind cosmos] [--property-renames …]",
+  status: "table-sync status    --state-file <path> [--tables <list>] [--source-connection-string <cs>]",
 };
 
 const ABOUT: Record<Mode, string[]> = {
@@ -281,13 +296,22 @@ const ABOUT: Record<Mode, string[]> = {
   ],
   verify: ["Compare every entity (or a --sample) of source and destination: missing, extra, different."],
   switch: ["A final backfill, a verify, then records switched-at (destination clock) in the state."],
-  preflight: ["Read the source only: sizes, reserved names, keys Cosmos refuses, a time estimate."],
+  preflight: [
+    "Read the source only: sizes, partition profile, reserved names, keys Cosmos refuses, estimates of",
+    "time and (Cosmos) request units; with --state-file it keeps each table's size for the full sync's ETA.",
+  ],
+  status: [
+    "Where the migration stands, per table, from the state (writes nothing): phase, entities copied,",
+    "checkpoint, watermark, lag now (with the source: on its clock), the last backfills as a sparkline,",
+    "switched-at, and what to run next. Exits 1 when there is no state.",
+  ],
 };
 
 const EXIT_STATUS = `Exit status:
   0    every entity of every table was copied (verify: in sync; switch: ready; preflight: nothing
-       blocks a full sync).
-  1    an entity or a table failed, the check did not pass, or the report could not be written.
+       blocks a full sync; status: the state was read).
+  1    an entity or a table failed, the check did not pass, the report could not be written, or
+       (status) there is no state.
   2    a usage or configuration error (nothing was read or written).
   130  cancelled by Ctrl+C (SIGINT: 128 + 2), also when a second Ctrl+C quits at once.
   143  cancelled by SIGTERM (128 + 15), e.g. a CI cancel or time-out.

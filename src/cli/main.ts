@@ -11,7 +11,7 @@ import {
 } from "../engine/connection.js";
 import { tokenScope } from "../engine/auth.js";
 import type { RetryOptions } from "../engine/http.js";
-import type { EngineConfig, Progress, TableSpec } from "../engine/sync.js";
+import type { EngineConfig, TableSpec } from "../engine/sync.js";
 import { cliMessage, parseCliArgs } from "./args.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { reportPathProblem, reportWriteFailure } from "./report-path.js";
@@ -20,7 +20,7 @@ import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
 import { FileStateStore } from "../state/file-store.js";
 import type { StateStore } from "../state/store.js";
-import { StateError } from "../state/state.js";
+import { StateError, tableKey } from "../state/state.js";
 import {
   engineConfigOf,
   runCopy,
@@ -34,6 +34,9 @@ import {
   type MigrationResult,
 } from "../engine/migrate.js";
 import type { Mode } from "../config/schema.js";
+import { runStatus } from "../engine/status.js";
+import type { MeteredProgress } from "../engine/progress.js";
+import { formatStatus, lagLine } from "./status.js";
 import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";
 import {
@@ -270,6 +273,11 @@ export async function main(
         `A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`,
       );
     }
+    if (command === "status" && !store) {
+      throw new ConfigError(
+        `Status reads the state: give --state-file, the one your full-sync and backfills use.`,
+      );
+    }
     if (command === "switch" && !store) {
       throw new ConfigError(
         `A switch records switched-at in the state: give --state-file, the one your full-sync and backfills use.`,
@@ -296,6 +304,24 @@ export async function main(
     await checkSignIn(engine, deps.signal);
 
     const ctx: RunContext = { out, err, deps, json: options.json, progressSeconds: options.progressSeconds };
+    if (command === "status") {
+      // Reads the state (and the source's clock); writes nothing.
+      const status = await runStatus(config, {
+        store,
+        source: engine.source,
+        retry: engine.retry,
+        signal: deps.signal,
+      });
+      if (options.json) out(JSON.stringify(status, null, 2) + "\n");
+      if (!status.ok) {
+        err(
+          `table-sync: No state was found in ${store?.describe() ?? "the state file"}: run full-sync with this --state-file first, or point --state-file at the one your full-sync and backfills use.\n`,
+        );
+        return EXIT_FAILED;
+      }
+      (options.json ? err : out)(formatStatus(status));
+      return EXIT_OK;
+    }
     if (check) return await runCheck(config, engine, store, reportPath, ctx);
     return await run(config, engine, store, ctx);
   } catch (e) {
@@ -366,6 +392,8 @@ export function stopWords(
         stopping: "stopping the preflight: it gives no verdict",
         quit: "Stopped at once; the preflight gives no verdict.",
       };
+    case "status":
+      return { stopping: "stopping the status (it writes nothing)", quit: "Stopped at once." };
   }
 }
 
@@ -529,7 +557,7 @@ async function run(
       `${config.dryRun ? " (dry run: nothing is written)" : ""}.\n`,
   );
 
-  let current: { spec: TableSpec; started: number; progress: Progress } | undefined;
+  let current: { spec: TableSpec; started: number; progress: MeteredProgress } | undefined;
   const intervalMs = deps.progressIntervalMs ?? (ctx.progressSeconds ?? 5) * 1000;
   const timer =
     intervalMs > 0
@@ -600,6 +628,12 @@ async function run(
     err("\n" + summary);
   } else {
     ctx.out("\n" + summary);
+  }
+  if (command === "backfill" && store && !config.dryRun) {
+    // Each table's lag over its last backfills (this one included), as the status command shows it.
+    const saved = await store.load().catch(() => undefined);
+    const lines = config.tables.flatMap((t) => lagLine(t, saved?.tables[tableKey(t)]?.history));
+    if (lines.length) (ctx.json ? err : ctx.out)(lines.join("\n") + "\n");
   }
   if (cancelled) {
     const why = cancelledWhy(config, store) ?? migration.failure;

@@ -1,6 +1,8 @@
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
+import type { MeteredProgress } from "../engine/progress.js";
+import { etaText } from "../present/progress.js";
+import { planningLines } from "../present/preflight.js";
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
-import type { Progress } from "../engine/sync.js";
 import type { CheckResult } from "../engine/migrate.js";
 import type { RunTotals } from "../engine/result.js";
 import { cliMessage } from "./args.js";
@@ -40,11 +42,14 @@ export function tableLabel(r: { source: string; destination: string }): string {
   return r.source === r.destination ? r.source : `${r.source} → ${r.destination}`;
 }
 
-export function progressLine(p: Progress, elapsedMs: number): string {
+export function progressLine(p: MeteredProgress, elapsedMs: number): string {
   const parts = [`${num(p.read)} read`, `${num(p.written)} written`];
   if (p.skipped) parts.push(`${num(p.skipped)} skipped`);
   if (p.failed) parts.push(`${num(p.failed)} failed`);
-  parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`, `${duration(elapsedMs)} elapsed`);
+  // With the table's size known: percent, rate and time left (the rate is this run's, as below).
+  if (p.eta) parts.push(etaText(p.eta));
+  else parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`);
+  parts.push(`${duration(elapsedMs)} elapsed`);
   return `[${p.table}] ${parts.join(", ")}`;
 }
 
@@ -293,6 +298,7 @@ export function formatCheck(
     }
     if (p.badKeys) lines.push(`  ${num(p.badKeys)} keys the destination refuses`);
     if (p.oversized) lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
+    for (const l of planningLines(p)) lines.push(`  ${l}`);
     for (const b of p.blocking) lines.push(`  BLOCKING: ${cliMessage(b)}`);
     for (const w of p.warnings) lines.push(`  note: ${cliMessage(w)}`);
     if (p.error) lines.push(`  ${cliMessage(p.error)}`);

@@ -7,7 +7,7 @@ import type { TableSpec } from "../engine/sync.js";
 import type { Shard } from "../engine/shard.js";
 import { MAX_CONCURRENCY, type ConcurrencySetting } from "../engine/window.js";
 
-export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight"] as const;
+export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight", "status"] as const;
 export type Mode = (typeof MODES)[number];
 export const WRITE_MODES = ["replace", "merge", "insert"] as const;
 export const KINDS = ["auto", "cosmos", "table"] as const;
@@ -49,6 +49,7 @@ export interface RawInputs {
   conflict?: string;
   shard?: string;
   "read-ranges"?: string;
+  "ru-per-second"?: string;
 }
 
 export class ConfigError extends Error {}
@@ -273,6 +274,8 @@ export interface SyncConfig {
   shard?: Shard;
   /** full-sync/backfill: read each table through this many key ranges at once (1 = one scan). */
   readRanges: number;
+  /** preflight: the destination's request units per second the full sync's time estimate assumes. */
+  ruPerSecond: number;
 }
 
 /** Most shards a table is split into. */
@@ -382,10 +385,12 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
       : stateStore === "variable"
         ? "TABLE_SYNC_STATE"
         : "table-sync";
-  const tables = parseTables(raw.tables);
-  const source = side("source", raw);
+  // Status reads the state (every table in it when 'tables' is empty) and, when given, the source's clock.
+  const status = mode === "status";
+  const tables = status && (raw.tables ?? "").trim() === "" ? [] : parseTables(raw.tables);
+  const source = side("source", raw, status);
   // Preflight reads the source only; the destination's kind (destination-kind) says what it checks for.
-  const destination = side("destination", raw, mode === "preflight");
+  const destination = side("destination", raw, mode === "preflight" || status);
   refuseSameTable(tables, source, destination);
   return {
     mode,
@@ -423,5 +428,6 @@ export function buildConfig(raw: RawInputs, now = new Date()): SyncConfig {
     conflict: oneOf("conflict", CONFLICT_POLICIES, raw.conflict, "skip"),
     shard: parseShard(raw.shard, mode),
     readRanges: int("read-ranges", raw["read-ranges"], 1, 1, MAX_SHARDS),
+    ruPerSecond: int("ru-per-second", raw["ru-per-second"], 10_000, 1, 100_000_000),
   };
 }

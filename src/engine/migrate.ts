@@ -47,6 +47,9 @@ import {
 import { verifyTable, type VerifyResult } from "./verify.js";
 import { preflightTable, type PreflightResult } from "./preflight.js";
 import { serverClock } from "./post-switch.js";
+import type { Eta, MeteredProgress } from "./progress.js";
+import { recordRangedBackfills, RunRecords } from "./run-records.js";
+import { rememberSizes } from "../state/records.js";
 
 export interface TableReport {
   result: TableResult;
@@ -56,6 +59,8 @@ export interface TableReport {
   note?: string;
   /** How far the destination trails the source after this run: the new watermark's age on the source clock. */
   lagSeconds?: number;
+  /** A full sync of a table of known size: how far it got, how fast, and how long was left. */
+  eta?: Eta;
 }
 
 export interface MigrationResult {
@@ -77,7 +82,7 @@ export interface MigrationResult {
 
 export interface MigrationEvents {
   onTableStart?(spec: TableSpec, plan: TablePlan): void;
-  onProgress?(progress: Progress): void;
+  onProgress?(progress: MeteredProgress): void;
   onTableEnd?(report: TableReport): void;
   /** A sentence for the user as soon as it is known (e.g. that a full sync resumes); also in `notices`. */
   onNotice?(text: string): void;
@@ -246,22 +251,12 @@ export async function runCopy(
   // And the entities before it were written with the run's renames: with others, the destination would
   // hold two shapes of one table.
   const renames = renamesText(config);
-  for (const key of keys) {
-    const cp = state.tables[key]?.checkpoint;
-    if (!resumable || !cp || cp.mode !== config.mode) continue;
-    const changed =
-      (cp.queryFilter ?? "") !== (config.queryFilter ?? "")
-        ? "query-filter"
-        : (cp.propertyRenames ?? "") !== renames
-          ? "property-renames"
-          : undefined;
-    if (!changed) continue;
-    const table = { ...state.tables[key] };
-    delete table.checkpoint;
-    state = { ...state, tables: { ...state.tables, [key]: table } };
-    notice(
-      `The checkpoint of table ${describeTable(key, config.tables)} was saved with another ${changed}, so the table is copied from the start.`,
-    );
+  // A record of a full sync answers only for the copy it describes (copy-id.ts).
+  const records = new RunRecords(config, deps);
+  if (resumable) {
+    const bound = records.bind(state, (k) => describeTable(k, config.tables));
+    state = bound.state;
+    bound.notices.forEach(notice);
   }
   let marker: FullSyncRun | undefined;
   if (resumable) {
@@ -298,8 +293,11 @@ export async function runCopy(
       const plan = planTable(config, state, spec, ctx);
       return { ...plan, filter: andFilters(rangeFilter(sharded.ranges.get(key) ?? {}), plan.filter) };
     },
-    onTableStart: events.onTableStart,
-    onProgress: events.onProgress,
+    onTableStart: (spec, plan) => {
+      records.start(spec, plan, state);
+      events.onTableStart?.(spec, plan);
+    },
+    onProgress: (p) => events.onProgress?.(records.progress(p)),
     onCheckpoint: resumable
       ? async (spec, info) => {
           const key = tableKey(spec);
@@ -307,10 +305,12 @@ export async function runCopy(
             continuation: { ...info.continuation },
             sourceClockAtStart: info.sourceClockAtStart,
             mode: config.mode,
+            // In the schema's key order: a shard compares its saved records with the stored ones as text.
+            read: info.read,
             ...(config.queryFilter && { queryFilter: config.queryFilter }),
             ...(renames && { propertyRenames: renames }),
-            read: info.read,
             written: info.written,
+            copy: records.id(key),
             at: new Date().toISOString(),
           };
           state = withMarker({
@@ -326,9 +326,10 @@ export async function runCopy(
       const key = tableKey(r);
       const before = state.tables[key]?.watermark;
       const report: TableReport = { result: r, watermarkBefore: before, watermarkAfter: before };
+      report.eta = records.eta(r.source);
       if (config.dryRun) report.note = "dry run";
       else if (store) {
-        let next = advanceWatermark(state, key, r, { mode: config.mode });
+        let next = records.ended(advanceWatermark(state, key, r, { mode: config.mode }), key, r);
         const ours = r.ourWrites;
         if (ours && ours.length) {
           // Our own post-switch writes, so the next backfill does not take them for the app's.
@@ -342,7 +343,7 @@ export async function runCopy(
         if (!tableSucceeded(r)) report.note = "kept: the table did not complete";
         else if (marker) {
           // The run marker lists the finished tables; once every table is done, the full sync is complete.
-          marker = { ...marker, done: [...marker.done.filter((k) => k !== key), key] };
+          marker = records.done(marker, key);
           const all = keys.every((k) => marker?.done.includes(k));
           if (all) {
             const rest = { ...next };
@@ -488,6 +489,8 @@ async function runRanges(
     Math.max(...lanes.map((l) => l.totals.durationMs)),
   );
   const failed = lanes.find((l) => !l.ok);
+  // Each range keeps its own records; the table's lag history gets one point for the whole backfill.
+  if (config.mode === "backfill" && !config.dryRun) await recordRangedBackfills(deps.store, tables);
   const lags = tables.map((r) => r.lagSeconds).filter((n): n is number => n !== undefined);
   return {
     mode: config.mode,
@@ -983,16 +986,22 @@ export async function runPreflight(
         maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 50)),
         signal: events.signal,
         onProgress: (n) => events.onProgress?.(`${spec.source}: ${n} entities scanned`),
+        ruPerSecond: config.ruPerSecond,
       }),
     );
     events.onTableEnd?.(spec);
   }
+  // Kept for the full sync's ETA (the whole table's count; a scan cut short counts nothing).
+  const counted = preflight.flatMap((p, i) =>
+    p.error ? [] : [{ key: tableKey(config.tables[i]), entities: p.entities }],
+  );
+  const kept = events.signal?.aborted ? undefined : await rememberSizes(deps.store, counted);
   const blocking = preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
   return {
     mode: "preflight",
     verify: [],
     preflight,
-    notices: [],
+    notices: kept ? [kept] : [],
     ok: blocking.length === 0,
     failure: blocking.length
       ? `A full sync would fail: ${blocking[0]}${blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : ""}`

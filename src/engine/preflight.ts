@@ -8,6 +8,13 @@ import type { TableHttp } from "./http.js";
 import { TableReader } from "./reader.js";
 import { entitiesPerSecond } from "./result.js";
 import { describeError } from "./sync.js";
+import {
+  costEstimate,
+  PartitionCounter,
+  writeRequestUnits,
+  type CostEstimate,
+  type PartitionProfile,
+} from "./estimate.js";
 import { isCosmosReserved, suggestName, type Rename } from "./transform.js";
 
 export interface PreflightOptions {
@@ -17,6 +24,8 @@ export interface PreflightOptions {
   maxSamples?: number;
   signal?: AbortSignal;
   onProgress?(entities: number): void;
+  /** The destination's RU/s the Cosmos estimate's time assumes (default 10,000). */
+  ruPerSecond?: number;
 }
 
 export interface KeyProblem {
@@ -70,6 +79,10 @@ export interface PreflightResult {
    * Writing (the destination's ingest rate; RU/s on Cosmos) is usually slower and then decides.
    */
   fullSyncAtLeastMs: number;
+  /** Entities per partition (null for an empty table): how well writes group into transactions. */
+  partitionProfile: PartitionProfile | null;
+  /** Cosmos destination: the request units the full sync's writes will spend, and the time at `ruPerSecond`. */
+  cosmosEstimate?: CostEstimate;
   /** One sentence each, naming the fix; a full sync would fail while this is not empty. */
   blocking: string[];
   /** Things worth knowing that do not stop a full sync. */
@@ -162,6 +175,7 @@ export async function preflightTable(
     scanMs: 0,
     scanEntitiesPerSecond: 0,
     fullSyncAtLeastMs: 0,
+    partitionProfile: null,
     blocking: [],
     warnings: [],
   };
@@ -173,8 +187,11 @@ export async function preflightTable(
   const sorted = sourceHttp.kind === "table";
   const tallies = new Map<string, PartitionTally>();
   let current: PartitionTally | undefined;
+  const counter = new PartitionCounter();
+  let requestUnits = 0;
 
   const closePartition = (p: PartitionTally) => {
+    counter.add(p.entities);
     if (!result.largestPartition || p.entities > result.largestPartition.entities)
       result.largestPartition = { ...p };
     if (cosmos && p.bytes > COSMOS_MAX_PARTITION_BYTES && overPartitionLimit.length < maxSamples) {
@@ -199,6 +216,7 @@ export async function preflightTable(
     }
     const bytes = entityBytes({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, properties: out });
     result.totalBytes += bytes;
+    if (cosmos) requestUnits += writeRequestUnits(bytes);
     const key = { partitionKey: entity.partitionKey, rowKey: entity.rowKey };
     if (!result.largestEntity || bytes > result.largestEntity.bytes) result.largestEntity = { ...key, bytes };
     if (bytes > result.oversizedLimitBytes) {
@@ -247,6 +265,14 @@ export async function preflightTable(
   result.scanMs = Date.now() - started;
   result.scanEntitiesPerSecond = entitiesPerSecond(result.entities, result.scanMs);
   result.fullSyncAtLeastMs = result.scanMs;
+  result.partitionProfile = counter.profile();
+  if (cosmos) result.cosmosEstimate = costEstimate(requestUnits, opts.ruPerSecond ?? 10_000);
+  const profile = result.partitionProfile;
+  if (profile && profile.singleEntityShare >= 0.5) {
+    result.warnings.push(
+      `Table ${table}: ${Math.round(profile.singleEntityShare * 100)} % of its partitions hold one entity (median ${profile.median} per partition): a transaction holds one partition's entities, so most writes go one entity per request and the copy is slower than for large partitions; give it more concurrency.`,
+    );
+  }
 
   // ---- what blocks a full sync, one sentence each with its fix ----
   const b = result.blocking;

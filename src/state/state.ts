@@ -3,6 +3,8 @@
 // foreign document is an error, never an empty state. Everything here is pure; the stores do the I/O.
 import { z } from "zod";
 import type { TableResult } from "../engine/result.js";
+import { pack, unpack } from "./compact.js";
+import { keepLast, MAX_HISTORY_POINTS } from "./history.js";
 
 /** Marks the document as ours, so a foreign JSON file or variable is refused rather than overwritten. */
 export const STATE_FORMAT = "azure-table-sync/state";
@@ -58,6 +60,8 @@ const CheckpointSchema = z.looseObject({
   propertyRenames: z.string().optional(),
   /** Entities written before the continuation (over every resumed run). */
   written: count.optional(),
+  /** The copy the checkpoint belongs to (engine/copy-id.ts): digests only, no secrets. */
+  copy: z.string().optional(),
   at: isoUtc,
 });
 
@@ -67,6 +71,8 @@ const FullSyncRunSchema = z.looseObject({
   startedAt: isoUtc,
   /** Table keys the run already completed: a resumed run does not copy them again. */
   done: z.array(z.string().min(1)),
+  /** Per done table key: the copy (engine/copy-id.ts) it was done by; a different copy is not "done". */
+  copies: z.record(z.string(), z.string()).optional(),
   /** Sharded runs: the shard's save number, and false once the run completed (kept, so a merge cannot revive it). */
   seq: count.optional(),
   open: z.boolean().optional(),
@@ -82,6 +88,10 @@ const TableStateSchema = z.looseObject({
   checkpoint: CheckpointSchema.optional(),
   /** Ids of our own writes after the switch, so a later backfill does not take them for the app's. */
   postSwitchWrites: z.array(z.string()).optional(),
+  /** The last backfills (time, lag, changed entities) in the compact form of state/history.ts. */
+  history: z.string().optional(),
+  /** How many entities the table holds, as preflight or the last complete full sync counted them. */
+  size: z.looseObject({ entities: count, by: z.string().min(1), at: isoUtc }).optional(),
   /** How `shard: i/n` splits this table: the first plan stored for an n wins, so every shard reads the same ranges. */
   shardPlan: z
     .looseObject({
@@ -308,7 +318,14 @@ export function serializeState(state: State): string {
   if (!checked.success) {
     throw new StateError(`Refusing to save an invalid state: ${formatIssues(checked.error)}.`);
   }
-  const text = JSON.stringify(checked.data);
+  let text = JSON.stringify(checked.data);
+  // Too big as plain JSON: deflated; still too big, the oldest backfill history goes first (it only draws
+  // the lag chart), half of what is left each time, before a save would fail.
+  for (let keep = MAX_HISTORY_POINTS; Buffer.byteLength(text, "utf8") > MAX_STATE_BYTES; keep >>= 1) {
+    const data = keep === MAX_HISTORY_POINTS ? checked.data : withHistoriesCut(checked.data, keep);
+    text = pack(JSON.stringify(data), STATE_FORMAT);
+    if (keep === 0) break;
+  }
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_STATE_BYTES) {
     throw new StateError(
@@ -319,11 +336,27 @@ export function serializeState(state: State): string {
   return text;
 }
 
+/** Every table's backfill history cut to its last `keep` points. */
+function withHistoriesCut(state: State, keep: number): State {
+  const tables: Record<string, TableState> = {};
+  for (const [key, entry] of Object.entries(state.tables)) {
+    const history = entry.history === undefined ? undefined : keepLast(entry.history, keep);
+    const next = { ...entry };
+    if (history) next.history = history;
+    else delete next.history;
+    tables[key] = next;
+  }
+  return { ...state, tables };
+}
+
 /** Parse and validate a stored state. `where` names the store in the error ("the file x", "the variable Y"). */
 export function parseState(text: string, where: string): State {
   let json: unknown;
   try {
     json = JSON.parse(text);
+    const o = json as Record<string, unknown>;
+    const inner = o && typeof o === "object" && o.format === STATE_FORMAT ? unpack(o) : undefined;
+    if (inner !== undefined) json = JSON.parse(inner);
   } catch (err) {
     throw new StateError(
       `The state in ${where} is not valid JSON (${(err as Error).message}); fix or delete it, then run 'full-sync'.`,

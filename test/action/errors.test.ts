@@ -40,7 +40,7 @@ const cases: [string, Record<string, string>, string][] = [
   [
     "unknown mode",
     { mode: "sync" },
-    "Input 'mode' is 'sync'; use one of: full-sync, backfill, verify, switch, preflight.",
+    "Input 'mode' is 'sync'; use one of: full-sync, backfill, verify, switch, preflight, status.",
   ],
   [
     "unknown write mode",

@@ -193,8 +193,8 @@ describe("args", () => {
       "Option --query-filter is for full-sync, backfill and switch only; drop it for verify.",
     ],
     [
-      ["preflight", "--state-file", "s.json"],
-      "Option --state-file is for full-sync, backfill, verify and switch only; drop it for preflight.",
+      ["status", "--state-file", "s.json", "--ru-per-second", "5000"],
+      "Option --ru-per-second is for preflight only; drop it for status, or run 'table-sync preflight'.",
     ],
     [
       ["full-sync", "--report-path", "r.json"],
@@ -497,13 +497,25 @@ describe("help", () => {
       expect(full).toContain(f);
     for (const f of ["--repair", "--sample", "--report-path", "--since"]) expect(full).not.toContain(f);
     const preflight = flagsIn(commandHelp("preflight"));
-    expect(preflight).not.toContain("--state-file");
+    // With --state-file, preflight keeps each table's size for the full sync's ETA.
+    expect(preflight).toContain("--state-file");
+    expect(preflight).toContain("--ru-per-second");
     expect(preflight).not.toContain("--concurrency");
+    const status = flagsIn(commandHelp("status"));
+    expect(status).toContain("--state-file");
+    expect(status).toContain("--source-connection-string");
+    for (const f of [
+      "--destination-connection-string",
+      "--concurrency",
+      "--property-renames",
+      "--ru-per-second",
+    ])
+      expect(status).not.toContain(f);
     expect(commandHelp("backfill")).not.toEqual(commandHelp("verify"));
   });
 
   it("help of a command names no option that command refuses", () => {
-    for (const command of ["full-sync", "backfill", "verify", "switch", "preflight"] as const) {
+    for (const command of ["full-sync", "backfill", "verify", "switch", "preflight", "status"] as const) {
       for (const flag of flagsIn(commandHelp(command))) {
         const name = flag.replace(/^--(no-)?/, "");
         if (["help", "version", "delete-extra"].includes(name)) continue;

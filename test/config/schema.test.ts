@@ -30,7 +30,10 @@ describe("config", () => {
 
   it.each([
     [{ mode: "" }, "Input 'mode' is required"],
-    [{ mode: "sync" }, "Input 'mode' is 'sync'; use one of: full-sync, backfill, verify, switch, preflight."],
+    [
+      { mode: "sync" },
+      "Input 'mode' is 'sync'; use one of: full-sync, backfill, verify, switch, preflight, status.",
+    ],
     [{ tables: " , " }, "Input 'tables' is empty"],
     [{ tables: "a:b:c" }, "Input 'tables' has 'a:b:c', which is not 'name' or 'source:destination'"],
     [{ tables: "1abc" }, "Input 'tables' has '1abc', which is not a valid table name"],
