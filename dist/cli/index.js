@@ -49344,15 +49344,15 @@ function createServiceClient(side, label) {
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
 // helps. Each round (as many completions as the window holds) in which the window was full is compared
-// with the round before: during slow start the window doubles while answers come as fast as ever (no
-// queueing anywhere: the window is the limit) or each doubling brings at least a quarter more
-// throughput; after that it steps up by an eighth on the same evidence, as long as the round's mean
-// latency stays near the least seen (a service that queues our requests answers slower: more in flight
-// would only wait longer). When a copy is limited by something else (our CPU,
-// the source), more in flight brings nothing and the window stays where it is. After PROBE_ROUNDS quiet
+// with the round before: during slow start the window doubles while each doubling brings at least a
+// quarter more throughput; after that it steps up by an eighth while each step brings 5 % more, as long
+// as the round's mean latency stays near the least seen (a service that queues our requests answers
+// slower: more in flight would only wait longer). Throughput, not latency, is the evidence: when a copy
+// is limited by something else (our CPU, the source), answers stay as fast as ever, more in flight brings
+// nothing, and the window stays where it is. After PROBE_ROUNDS quiet
 // rounds it tries one step again, in case the service got faster. A number given by the user is the
-// cap (and the start: that is the behaviour they asked for); both shrink on 429, 503, 500 and dropped
-// connections.
+// cap (and the start: that is the behaviour they asked for); both shrink on 503, 500, time-outs and
+// dropped connections (429s lower the send rate instead, see rate.ts).
 /** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
 const AUTO_START = 16;
 /**
@@ -49365,8 +49365,6 @@ const AUTO_MAX = 1_024;
 const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
 const QUEUEING = 2;
-/** A round whose mean latency is below this multiple of the least seen shows no queueing at all. */
-const FLAT = 1.2;
 /** Throughput a doubling must add to go on doubling, and a step must add to go on stepping. */
 const SLOW_START_GAIN = 1.25;
 const STEP_GAIN = 1.05;
@@ -49442,13 +49440,13 @@ class AdaptiveWindow {
             return false;
         const before = this.rateBefore;
         this.rateBefore = rate;
-        // Answers as fast as the fastest round: nothing queues, so the window itself is the limit.
-        const flat = mean <= this.baseLatency * FLAT;
         if (this.slowStart) {
-            // The first measured round, a doubling that paid, or no queueing at all: double again. Slow start
-            // ends after two rounds in a row without either (one can be noise: new connections' first
-            // requests pay for connecting, and a copy hands over its entities a page at a time).
-            if (before === 0 || flat || rate >= before * SLOW_START_GAIN) {
+            // The first measured round, or a doubling that paid: double again. Latency alone says nothing: with
+            // our own CPU (or the source) the limit, answers stay as fast as ever while more in flight brings
+            // nothing but connections and memory. Slow start ends after two rounds in a row that did not pay
+            // (one can be noise: new connections' first requests pay for connecting, and a copy hands over its
+            // entities a page at a time).
+            if (before === 0 || rate >= before * SLOW_START_GAIN) {
                 this.misses = 0;
                 return this.grow(this.size * 2);
             }
@@ -49457,12 +49455,12 @@ class AdaptiveWindow {
             this.rateBefore = before; // judge the next round against the rate before the doubling too
             return false;
         }
-        // A step is judged by the round after it: it paid (or nothing queues), and the next is tried, or the
-        // window holds until the next probe.
+        // A step is judged by the round after it: it paid, and the next is tried, or the window holds until
+        // the next probe.
         const stepped = this.steppedFrom;
         this.steppedFrom = undefined;
-        const paid = stepped !== undefined && (flat || rate >= stepped * STEP_GAIN);
-        const probe = stepped === undefined && (flat || ++this.quietRounds >= PROBE_ROUNDS);
+        const paid = stepped !== undefined && rate >= stepped * STEP_GAIN;
+        const probe = stepped === undefined && ++this.quietRounds >= PROBE_ROUNDS;
         if (mean <= this.baseLatency * QUEUEING && (paid || probe)) {
             this.steppedFrom = rate;
             return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)));
@@ -49502,7 +49500,7 @@ class AdaptiveWindow {
 
 
 
-const MODES = ["full-sync", "backfill", "verify", "switch", "preflight"];
+const MODES = ["full-sync", "backfill", "verify", "switch", "preflight", "status"];
 const WRITE_MODES = ["replace", "merge", "insert"];
 const KINDS = ["auto", "cosmos", "table"];
 const STATE_STORES = ["cache", "variable", "file"];
@@ -49750,10 +49748,12 @@ function buildConfig(raw, now = new Date()) {
         : stateStore === "variable"
             ? "TABLE_SYNC_STATE"
             : "table-sync";
-    const tables = parseTables(raw.tables);
-    const source = side("source", raw);
+    // Status reads the state (every table in it when 'tables' is empty) and, when given, the source's clock.
+    const status = mode === "status";
+    const tables = status && (raw.tables ?? "").trim() === "" ? [] : parseTables(raw.tables);
+    const source = side("source", raw, status);
     // Preflight reads the source only; the destination's kind (destination-kind) says what it checks for.
-    const destination = side("destination", raw, mode === "preflight");
+    const destination = side("destination", raw, mode === "preflight" || status);
     refuseSameTable(tables, source, destination);
     return {
         mode,
@@ -49786,6 +49786,7 @@ function buildConfig(raw, now = new Date()) {
         conflict: oneOf("conflict", CONFLICT_POLICIES, raw.conflict, "skip"),
         shard: parseShard(raw.shard, mode),
         readRanges: schema_int("read-ranges", raw["read-ranges"], 1, 1, MAX_SHARDS),
+        ruPerSecond: schema_int("ru-per-second", raw["ru-per-second"], 10_000, 1, 100_000_000),
     };
 }
 
@@ -49814,7 +49815,13 @@ const COMMANDS_OF = {
     conflict: ["full-sync", "backfill", "verify", "switch"],
     shard: ["full-sync", "backfill"],
     "read-ranges": ["full-sync", "backfill"],
-    "state-file": ["full-sync", "backfill", "verify", "switch"],
+    "state-file": ["full-sync", "backfill", "verify", "switch", "preflight", "status"],
+    "ru-per-second": ["preflight"],
+    "property-renames": ["full-sync", "backfill", "verify", "switch", "preflight"],
+    "destination-connection-string": ["full-sync", "backfill", "verify", "switch", "preflight"],
+    "destination-endpoint": ["full-sync", "backfill", "verify", "switch", "preflight"],
+    "destination-kind": ["full-sync", "backfill", "verify", "switch", "preflight"],
+    "max-failures-reported": ["full-sync", "backfill", "verify", "switch", "preflight"],
 };
 function appliesTo(flag, command) {
     const commands = COMMANDS_OF[flag];
@@ -49994,6 +50001,14 @@ const GROUPS = [
                 ],
                 flags: ["read-ranges"],
             },
+            {
+                usage: "--ru-per-second <n>",
+                text: [
+                    "preflight, Cosmos destination: the RU/s its estimate of the full sync's",
+                    "time assumes (default 10000).",
+                ],
+                flags: ["ru-per-second"],
+            },
         ],
     },
     {
@@ -50045,6 +50060,7 @@ const USAGE = {
     verify: "table-sync verify    --tables <list> [--sample 0.01] [--repair [--delete-extra]] [options]",
     switch: "table-sync switch    --tables <list> --state-file <path> [--sample 0.01] [options]",
     preflight: "table-sync preflight --tables <list> [--destination-kind cosmos] [--property-renames …]",
+    status: "table-sync status    --state-file <path> [--tables <list>] [--source-connection-string <cs>]",
 };
 const ABOUT = {
     "full-sync": ["Copy every entity of each table (step 1 of a migration); records a watermark per table."],
@@ -50055,12 +50071,21 @@ const ABOUT = {
     ],
     verify: ["Compare every entity (or a --sample) of source and destination: missing, extra, different."],
     switch: ["A final backfill, a verify, then records switched-at (destination clock) in the state."],
-    preflight: ["Read the source only: sizes, reserved names, keys Cosmos refuses, a time estimate."],
+    preflight: [
+        "Read the source only: sizes, partition profile, reserved names, keys Cosmos refuses, estimates of",
+        "time and (Cosmos) request units; with --state-file it keeps each table's size for the full sync's ETA.",
+    ],
+    status: [
+        "Where the migration stands, per table, from the state (writes nothing): phase, entities copied,",
+        "checkpoint, watermark, lag now (with the source: on its clock), the last backfills as a sparkline,",
+        "switched-at, and what to run next. Exits 1 when there is no state.",
+    ],
 };
 const EXIT_STATUS = `Exit status:
   0    every entity of every table was copied (verify: in sync; switch: ready; preflight: nothing
-       blocks a full sync).
-  1    an entity or a table failed, the check did not pass, or the report could not be written.
+       blocks a full sync; status: the state was read).
+  1    an entity or a table failed, the check did not pass, the report could not be written, or
+       (status) there is no state.
   2    a usage or configuration error (nothing was read or written).
   130  cancelled by Ctrl+C (SIGINT: 128 + 2), also when a second Ctrl+C quits at once.
   143  cancelled by SIGTERM (128 + 15), e.g. a CI cancel or time-out.
@@ -50161,6 +50186,7 @@ const INPUT_FLAGS = [
     "conflict",
     "shard",
     "read-ranges",
+    "ru-per-second",
 ];
 /** Flags that may be given bare (`--dry-run`), negated (`--no-dry-run`) or with a value (`--dry-run false`). */
 const SWITCHES = new Set([
@@ -50182,6 +50208,7 @@ const WHOLE_NUMBER_FLAGS = {
     "max-entities-per-second": "2000",
     "max-failures-reported": "50",
     "read-ranges": "4",
+    "ru-per-second": "10000",
 };
 /** Words that may follow a switch without being its value: the commands (`--dry-run full-sync`). */
 const COMMAND_WORDS = new Set([...MODES, "help"]);
@@ -50641,10 +50668,166 @@ function readEnvFile(dir, name = ENV_FILE) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/state/compact.ts
+// A state too big for a repository variable as plain JSON is stored compressed (Brotli), as Z85 text inside a
+// small JSON envelope that still says whose document it is. Plain JSON is kept whenever it fits, so a small
+// state stays readable (and readable by older versions). The envelope says version 2: an older
+// azure-table-sync reading it answers that a newer version wrote it, rather than calling it damaged.
+// Brotli and Z85 rather than deflate and base64: measured on 200 tables with full lag histories, the stored
+// text is about a sixth smaller, which is what lets all 48 points of every table fit.
+
+const PACKED_VERSION = 2;
+const ENCODING = "brotli+z85";
+// Z85 (ZeroMQ RFC 32): 4 bytes in 5 characters, none of them a quote or a backslash, so JSON keeps them as
+// they are.
+const Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+const Z85_VALUE = new Map([...Z85].map((c, i) => [c, i]));
+function z85(bytes) {
+    const padded = Buffer.alloc(Math.ceil(bytes.length / 4) * 4);
+    bytes.copy(padded);
+    let out = "";
+    for (let i = 0; i < padded.length; i += 4) {
+        let v = padded.readUInt32BE(i);
+        let chunk = "";
+        for (let k = 0; k < 5; k++) {
+            chunk = Z85[v % 85] + chunk;
+            v = Math.floor(v / 85);
+        }
+        out += chunk;
+    }
+    return out;
+}
+function unz85(text, length) {
+    if (text.length % 5 !== 0)
+        throw new Error("the packed state is cut short");
+    const out = Buffer.alloc((text.length / 5) * 4);
+    for (let i = 0; i < text.length; i += 5) {
+        let v = 0;
+        for (let k = 0; k < 5; k++) {
+            const d = Z85_VALUE.get(text[i + k]);
+            if (d === undefined)
+                throw new Error("the packed state holds a character Z85 does not use");
+            v = v * 85 + d;
+        }
+        out.writeUInt32BE(v >>> 0, (i / 5) * 4);
+    }
+    return out.subarray(0, length);
+}
+function pack(json, format) {
+    const bytes = (0,external_node_zlib_.brotliCompressSync)(Buffer.from(json, "utf8"), {
+        params: {
+            [external_node_zlib_.constants.BROTLI_PARAM_MODE]: external_node_zlib_.constants.BROTLI_MODE_TEXT,
+            [external_node_zlib_.constants.BROTLI_PARAM_QUALITY]: external_node_zlib_.constants.BROTLI_MAX_QUALITY,
+        },
+    });
+    return JSON.stringify({
+        format,
+        version: PACKED_VERSION,
+        encoding: ENCODING,
+        bytes: bytes.length,
+        data: z85(bytes),
+    });
+}
+/** The JSON text inside an envelope, or undefined when `doc` is not one. Throws when the data is damaged. */
+function unpack(doc) {
+    if (doc.version !== PACKED_VERSION || doc.encoding !== ENCODING || typeof doc.data !== "string") {
+        return undefined;
+    }
+    const length = typeof doc.bytes === "number" ? doc.bytes : NaN;
+    if (!Number.isInteger(length) || length < 0)
+        throw new Error("the packed state has no valid length");
+    return (0,external_node_zlib_.brotliDecompressSync)(unz85(doc.data, length)).toString("utf8");
+}
+
+;// CONCATENATED MODULE: ./src/state/history.ts
+// A table's last backfills — when each ran, the lag it left and how many entities had changed — in a form
+// small enough that 200 tables with full histories still fit the 48 KB of a repository variable (with the
+// state's deflate envelope, state/compact.ts).
+//
+// One string per table: the format letter `a`, then three columns of whole numbers — per point the minutes
+// since the previous point (the first: minutes since 1970), then every lag in seconds, then every changed
+// count — each number a variable-length run of base-64 digits (a digit below 32 ends a number, 32 and up
+// carry 5 more bits). A backfill every 10 minutes with a lag under 17 minutes and fewer than 1,024 changes
+// takes 5 characters. Columns, not points, because the tables of one backfill workflow are backfilled in the
+// same runs: their time columns are alike, and deflate (state/compact.ts) stores the repeats almost for free.
+/** Backfills kept per table: a day and a bit at 30-minute intervals, 8 hours at 10. */
+const MAX_HISTORY_POINTS = 48;
+const DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+const FORMAT = "a";
+function put(n) {
+    let v = Math.max(0, Math.floor(n));
+    let out = DIGITS[v % 32];
+    v = Math.floor(v / 32);
+    while (v > 0) {
+        out = DIGITS[32 + (v % 32)] + out;
+        v = Math.floor(v / 32);
+    }
+    return out;
+}
+/** The points of a stored history, oldest first; a history this version cannot read is no history. */
+function decodeHistory(text) {
+    if (!text || !text.startsWith(FORMAT))
+        return [];
+    const numbers = [];
+    let v = 0;
+    for (const c of text.slice(FORMAT.length)) {
+        const d = DIGITS.indexOf(c);
+        if (d < 0)
+            return [];
+        v = v * 32 + (d % 32);
+        if (d < 32) {
+            numbers.push(v);
+            v = 0;
+        }
+    }
+    if (v !== 0 || numbers.length % 3 !== 0)
+        return [];
+    const n = numbers.length / 3;
+    const points = [];
+    let minutes = 0;
+    for (let i = 0; i < n; i++) {
+        minutes += numbers[i];
+        points.push({
+            at: new Date(minutes * 60_000).toISOString(),
+            lagSeconds: numbers[n + i],
+            changed: numbers[2 * n + i],
+        });
+    }
+    return points;
+}
+function encodeHistory(points) {
+    if (points.length === 0)
+        return undefined;
+    let times = "";
+    let previous = 0;
+    for (const p of points) {
+        // Never backwards: a point out of order is placed at the previous one's minute.
+        const minutes = Math.max(previous, Math.floor(Date.parse(p.at) / 60_000));
+        times += put(minutes - previous);
+        previous = minutes;
+    }
+    const lags = points.map((p) => put(p.lagSeconds)).join("");
+    const changed = points.map((p) => put(p.changed)).join("");
+    return FORMAT + times + lags + changed;
+}
+/** The history with one more backfill, keeping the last `MAX_HISTORY_POINTS`. */
+function appendHistory(text, point) {
+    const points = [...decodeHistory(text), point].slice(-MAX_HISTORY_POINTS);
+    return encodeHistory(points) ?? "";
+}
+/** The history without its oldest points, keeping `keep` (for a state that would not fit its store). */
+function keepLast(text, keep) {
+    return encodeHistory(decodeHistory(text).slice(-Math.max(0, keep)));
+}
+
 ;// CONCATENATED MODULE: ./src/state/state.ts
 // The state document: per table pair, the watermark (the source server's clock when the last successful scan
 // began) and what the last successful run did. Versioned, compact JSON, validated on every load: a corrupt or
 // foreign document is an error, never an empty state. Everything here is pure; the stores do the I/O.
+
+
 
 /** Marks the document as ours, so a foreign JSON file or variable is refused rather than overwritten. */
 const STATE_FORMAT = "azure-table-sync/state";
@@ -50695,6 +50878,8 @@ const CheckpointSchema = looseObject({
     propertyRenames: schemas_string().optional(),
     /** Entities written before the continuation (over every resumed run). */
     written: count.optional(),
+    /** The copy the checkpoint belongs to (engine/copy-id.ts): digests only, no secrets. */
+    copy: schemas_string().optional(),
     at: isoUtc,
 });
 /** A full sync in progress: set by its first save, cleared once every table of the run completed. */
@@ -50703,6 +50888,8 @@ const FullSyncRunSchema = looseObject({
     startedAt: isoUtc,
     /** Table keys the run already completed: a resumed run does not copy them again. */
     done: array(schemas_string().min(1)),
+    /** Per done table key: the copy (engine/copy-id.ts) it was done by; a different copy is not "done". */
+    copies: record(schemas_string(), schemas_string()).optional(),
     /** Sharded runs: the shard's save number, and false once the run completed (kept, so a merge cannot revive it). */
     seq: count.optional(),
     open: schemas_boolean().optional(),
@@ -50717,6 +50904,10 @@ const TableStateSchema = looseObject({
     checkpoint: CheckpointSchema.optional(),
     /** Ids of our own writes after the switch, so a later backfill does not take them for the app's. */
     postSwitchWrites: array(schemas_string()).optional(),
+    /** The last backfills (time, lag, changed entities) in the compact form of state/history.ts. */
+    history: schemas_string().optional(),
+    /** How many entities the table holds, as preflight or the last complete full sync counted them. */
+    size: looseObject({ entities: count, by: schemas_string().min(1), at: isoUtc }).optional(),
     /** How `shard: i/n` splits this table: the first plan stored for an n wins, so every shard reads the same ranges. */
     shardPlan: looseObject({
         count: schemas_number().int().min(2),
@@ -50906,7 +51097,15 @@ function serializeState(state) {
     if (!checked.success) {
         throw new StateError(`Refusing to save an invalid state: ${formatIssues(checked.error)}.`);
     }
-    const text = JSON.stringify(checked.data);
+    let text = JSON.stringify(checked.data);
+    // Too big as plain JSON: deflated; still too big, the oldest backfill history goes first (it only draws
+    // the lag chart), half of what is left each time, before a save would fail.
+    for (let keep = MAX_HISTORY_POINTS; Buffer.byteLength(text, "utf8") > MAX_STATE_BYTES; keep >>= 1) {
+        const data = keep === MAX_HISTORY_POINTS ? checked.data : withHistoriesCut(checked.data, keep);
+        text = pack(JSON.stringify(data), STATE_FORMAT);
+        if (keep === 0)
+            break;
+    }
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > MAX_STATE_BYTES) {
         throw new StateError(`The state is ${bytes} bytes, more than the ${MAX_STATE_BYTES} bytes a state may hold ` +
@@ -50914,11 +51113,29 @@ function serializeState(state) {
     }
     return text;
 }
+/** Every table's backfill history cut to its last `keep` points. */
+function withHistoriesCut(state, keep) {
+    const tables = {};
+    for (const [key, entry] of Object.entries(state.tables)) {
+        const history = entry.history === undefined ? undefined : keepLast(entry.history, keep);
+        const next = { ...entry };
+        if (history)
+            next.history = history;
+        else
+            delete next.history;
+        tables[key] = next;
+    }
+    return { ...state, tables };
+}
 /** Parse and validate a stored state. `where` names the store in the error ("the file x", "the variable Y"). */
 function parseState(text, where) {
     let json;
     try {
         json = JSON.parse(text);
+        const o = json;
+        const inner = o && typeof o === "object" && o.format === STATE_FORMAT ? unpack(o) : undefined;
+        if (inner !== undefined)
+            json = JSON.parse(inner);
     }
     catch (err) {
         throw new StateError(`The state in ${where} is not valid JSON (${err.message}); fix or delete it, then run 'full-sync'.`);
@@ -52706,14 +52923,17 @@ function parseBatchResponse(body, opCount) {
 //
 // Two adaptive limits work together:
 // - a window of requests in flight (window.ts): `auto` grows it while that helps, a number caps it;
-//   halved on throttling and when the service is busy (503, 500, dropped connections); and the bytes in
-//   flight are bounded whatever the window, so memory stays flat on any table shape;
-// - a send rate in entities per second (AIMD): unlimited until the first 429, then seeded from the
-//   throughput that was accepted just before it, multiplied by DECREASE on every throttling episode and
-//   raised by INCREASE of the last decreased rate per quiet second. A window alone cannot hold a budget
-//   that a single transaction in flight already exceeds; the rate can.
+//   halved when the service is busy (503, 500, dropped connections); and the bytes in flight are bounded
+//   whatever the window, so memory stays flat on any table shape;
+// - a send rate in entities per second: unlimited until the first 429, then seeded from what was
+//   accepted over the last second, multiplied by DECREASE on every throttling episode; between episodes
+//   it climbs quickly back to just below the rate that was refused, then probes above it, slowly at first
+//   and faster the longer no 429 comes (a fixed budget is met rarely, a raised one found soon). A window
+//   alone cannot hold a budget that a single transaction in flight already exceeds; the rate can.
 // A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
 // once), and it pauses every new send and every retry until the service's retry-after hint has passed.
+// A refused request gives its slot back and queues for one like a new send, so requests refused together
+// do not all come back together.
 
 const systemClock = {
     now: () => performance.now(),
@@ -52732,6 +52952,12 @@ const EPISODE_MS = 150;
 const HOLD_MS = 500;
 /** An episode this soon after the previous one means the last decrease was not enough. */
 const PHASE_MS = 1_000;
+/** After a decrease the rate climbs back to this share of the rate that was refused, */
+const NEAR_CEILING = 0.92;
+/** closing the gap by 1 − 1/e every this many seconds, */
+const CLIMB_SECONDS = 2;
+/** then probes above it, the step growing by its own size every this many quiet seconds. */
+const PROBE_DOUBLING_SECONDS = 8;
 /**
  * Paces sends at `rate` per second (generic cell rate): a send of `n` may start when the previous
  * sends' time is used up; `burst` seconds of unused time may be saved.
@@ -52770,6 +52996,12 @@ class FlowControl {
     rate = Infinity;
     /** The rate set at the last decrease: the additive step is a share of it. */
     base = 0;
+    /** The rate the last throttling episode met. */
+    ceiling = 0;
+    /** Seconds spent probing above NEAR_CEILING since the last episode. */
+    probing = 0;
+    /** Throttled before anything was accepted: the first completion seeds the rate. */
+    seedPending = false;
     pausedUntil = -Infinity;
     lastThrottle = -Infinity;
     episodeUntil = -Infinity;
@@ -52789,7 +53021,7 @@ class FlowControl {
         this.maxBytes = opts.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT;
         this.cap = opts.maxEntitiesPerSecond;
         this.decrease = opts.decrease ?? 0.85;
-        this.increase = opts.increase ?? 0.03;
+        this.increase = opts.increase ?? 0.015;
         this.defaultPauseMs = opts.defaultPauseMs ?? 200;
         this.stats = { throttled: 0, busy: 0, decreases: 0, rate: Infinity, window: this.win.size };
     }
@@ -52836,17 +53068,33 @@ class FlowControl {
     fits(bytes) {
         if (this.inFlight >= this.win.size)
             return false;
+        if (this.seedPending && this.inFlight > 0)
+            return false;
         // One request always fits, however large: a transaction is at most 4 MiB.
         return this.inFlight === 0 || this.bytesInFlight + bytes <= this.maxBytes;
     }
-    /** Before resending a throttled transaction of `n` operations (its slot is kept): wait as a new send would. */
+    /**
+     * Before resending a throttled transaction of `n` operations: its slot goes back and is taken again
+     * under the window as it is now, after the pause and the rate. Requests refused together would
+     * otherwise all come back together into a budget that just refused them (a first burst of 16
+     * transactions met by a token bucket's credit for 5 was refused 20 times over). Its bytes stay counted.
+     */
     async retry(n) {
-        await this.pace(n);
+        this.release();
+        try {
+            await this.acquire(n);
+        }
+        catch (err) {
+            this.inFlight++; // the caller still releases this request's slot
+            throw err;
+        }
     }
     /** A request acquired earlier is done (whatever its outcome); `start` is what `acquire` returned. */
     release(bytes = 0, start) {
         this.inFlight--;
         this.bytesInFlight -= bytes;
+        if (this.seedPending && this.inFlight === 0)
+            this.seed();
         if (start !== undefined) {
             const now = this.clock.now();
             if (this.win.completed(now - start, now))
@@ -52887,17 +53135,43 @@ class FlowControl {
         this.lastEpisode = now;
         this.stats.decreases++;
         this.trim(now);
-        // The first episode seeds the rate from the throughput accepted just before it (nothing accepted
-        // yet: no rate, only the window and the pause).
-        const from = Number.isFinite(this.rate) ? this.rate : this.throughput(now) || Infinity;
-        if (Number.isFinite(from)) {
-            // Throttled again right after a decrease: that one was not enough, so cut deeper.
-            this.rate = Math.max(1, from * this.decrease ** Math.min(this.streak, 2));
-            this.base = this.rate;
+        // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
+        if (!Number.isFinite(this.rate))
+            this.seed();
+        else {
+            // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
+            this.ceiling = this.rate;
+            let rate = this.rate * this.decrease ** Math.min(this.streak, 2);
+            // Throttled again right after a decrease: that one was not enough; what the service accepted over
+            // the last second is, under steady push-back, its budget.
+            const accepted = this.done.perSecond();
+            if (this.streak > 1 && accepted > 0)
+                rate = Math.min(rate, accepted);
+            this.setRate(rate);
         }
+        // The window stays: the rate spaces the sends, and a halved window would take many rounds to regrow
+        // on a table with one entity per partition, where a long link needs hundreds in flight.
         this.lastGrow = now;
-        this.win.decrease();
-        this.windowGrownAt = now;
+        this.syncStats();
+    }
+    /**
+     * The first episode seeds the rate from what was accepted over the last whole second: a token bucket's
+     * starting credit (Cosmos DB grants about one second of it) inflates a shorter measure many times over.
+     * Refusals come back at once while the accepted requests are still being written, so nothing more is
+     * sent until every request in flight has settled (one round trip, once); then the second is measured.
+     */
+    seed() {
+        const accepted = this.done.perSecond();
+        this.seedPending = accepted === 0 || this.inFlight > 0;
+        if (this.seedPending)
+            return;
+        this.ceiling = accepted;
+        this.setRate(accepted * this.decrease);
+    }
+    setRate(rate) {
+        this.rate = Math.max(1, rate);
+        this.base = this.rate;
+        this.probing = 0;
         this.syncStats();
     }
     async pace(n) {
@@ -52930,7 +53204,18 @@ class FlowControl {
         const dt = (now - this.lastGrow) / 1000;
         this.lastGrow = now;
         if (Number.isFinite(this.rate) && dt > 0) {
-            this.rate += this.base * this.increase * dt;
+            const near = this.ceiling * NEAR_CEILING;
+            if (this.rate < near) {
+                // Back quickly to just below the rate that was refused: most of the gap within a few seconds.
+                const step = Math.max((near - this.rate) * (1 - Math.exp(-dt / CLIMB_SECONDS)), this.base * this.increase * dt);
+                this.rate = Math.min(near, this.rate + step);
+            }
+            else {
+                // Then probe: slowly at first (a fixed budget refuses again only after many quiet seconds), faster
+                // the longer it stays quiet (the budget may have been raised, or the first seed was too low).
+                this.probing += dt;
+                this.rate += this.base * this.increase * dt * (1 + this.probing / PROBE_DOUBLING_SECONDS);
+            }
             // Never run far ahead of what is actually sent, or the next decrease starts from a fiction.
             const measured = this.throughput(now);
             if (measured > 0 && this.rate > measured * 2 && this.rate > this.base) {
@@ -52986,6 +53271,10 @@ class Meter {
             this.n = this.n.slice(this.head);
             this.head = 0;
         }
+    }
+    /** Entities completed over the last whole METER_MS, per second (0 when none). */
+    perSecond() {
+        return this.head >= this.at.length ? 0 : (this.sum / METER_MS) * 1000;
     }
     /** Entities per second over the window (or since the first, if sooner); 0 when none. */
     rate(now) {
@@ -54029,6 +54318,10 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         result.error = err instanceof TableMissingError ? err.message : describeError(err);
     }
     const counters = await writer.flush();
+    // A table that ends short (an error, a failed entity) keeps the furthest resume point it reached, not
+    // whichever one the timer happened to save last.
+    if (result.error || result.failed + counters.failed > 0)
+        await checkpoints?.saveLatest().catch(() => undefined);
     // A save under way must not land after the table's end is recorded (it would reopen the table).
     await checkpoints?.stop();
     result.written = counters.written;
@@ -54835,7 +55128,74 @@ async function verifyTable(conn, spec, opts) {
     return verifier.result;
 }
 
+;// CONCATENATED MODULE: ./src/engine/estimate.ts
+// The planning figures preflight adds to its counts: how entities spread over partitions (a transaction
+// holds one partition's entities, so many tiny partitions mean many small requests), and what a full sync
+// into Cosmos DB for Table will cost in request units and take at a given RU/s. Estimates, stated with
+// their basis; the service's own bill decides.
+/**
+ * Cosmos DB's published write costs by item size (REFERENCE.md, "Throughput and cost": general Cosmos
+ * figures from "Request units"), as [bytes, RU per write].
+ */
+const COSMOS_WRITE_RU = [
+    [1024, 4.95],
+    [2048, 6.29],
+    [4096, 6.67],
+    [8192, 7.04],
+];
+const RU_BASIS = "Cosmos DB's published write costs (≈ 4.95 RU for a 1 KB item, 6.29 for 2 KB, 6.67 for 4 KB, 7.04 for 8 KB; " +
+    "interpolated on the size of each entity as JSON, beyond 8 KB extended at the same rate per doubling). " +
+    "More indexed properties cost more; 429 answers cost nothing";
+/** RU for writing one item of `bytes`: the published figure, interpolated on log2 of the size. */
+function writeRequestUnits(bytes) {
+    const table = COSMOS_WRITE_RU;
+    if (bytes <= table[0][0])
+        return table[0][1];
+    let i = table.findIndex(([size]) => size >= bytes);
+    // Beyond the last figure: the slope of the last two points, per doubling.
+    if (i < 0)
+        i = table.length - 1;
+    const [s0, r0] = table[i - 1];
+    const [s1, r1] = table[i];
+    const perDoubling = (r1 - r0) / Math.log2(s1 / s0);
+    return r0 + perDoubling * Math.log2(bytes / s0);
+}
+/** Entities per partition as a histogram (entities → partitions): memory stays small for millions of partitions. */
+class PartitionCounter {
+    histogram = new Map();
+    partitions = 0;
+    add(entities) {
+        this.histogram.set(entities, (this.histogram.get(entities) ?? 0) + 1);
+        this.partitions++;
+    }
+    profile() {
+        if (this.partitions === 0)
+            return null;
+        const sizes = [...this.histogram.keys()].sort((a, b) => a - b);
+        const rank = (p) => {
+            const wanted = Math.max(1, Math.ceil(p * this.partitions));
+            let seen = 0;
+            for (const s of sizes) {
+                seen += this.histogram.get(s) ?? 0;
+                if (seen >= wanted)
+                    return s;
+            }
+            return sizes[sizes.length - 1];
+        };
+        return {
+            median: rank(0.5),
+            p99: rank(0.99),
+            singleEntityShare: (this.histogram.get(1) ?? 0) / this.partitions,
+        };
+    }
+}
+function costEstimate(requestUnits, ruPerSecond) {
+    const ru = Math.round(requestUnits);
+    return { requestUnits: ru, ruPerSecond, seconds: Math.ceil(ru / ruPerSecond), basis: RU_BASIS };
+}
+
 ;// CONCATENATED MODULE: ./src/engine/preflight.ts
+
 
 
 
@@ -54910,6 +55270,7 @@ async function preflightTable(sourceHttp, table, opts) {
         scanMs: 0,
         scanEntitiesPerSecond: 0,
         fullSyncAtLeastMs: 0,
+        partitionProfile: null,
         blocking: [],
         warnings: [],
     };
@@ -54921,7 +55282,10 @@ async function preflightTable(sourceHttp, table, opts) {
     const sorted = sourceHttp.kind === "table";
     const tallies = new Map();
     let current;
+    const counter = new PartitionCounter();
+    let requestUnits = 0;
     const closePartition = (p) => {
+        counter.add(p.entities);
         if (!result.largestPartition || p.entities > result.largestPartition.entities)
             result.largestPartition = { ...p };
         if (cosmos && p.bytes > COSMOS_MAX_PARTITION_BYTES && overPartitionLimit.length < maxSamples) {
@@ -54946,6 +55310,8 @@ async function preflightTable(sourceHttp, table, opts) {
         }
         const bytes = entityBytes({ partitionKey: entity.partitionKey, rowKey: entity.rowKey, properties: out });
         result.totalBytes += bytes;
+        if (cosmos)
+            requestUnits += writeRequestUnits(bytes);
         const key = { partitionKey: entity.partitionKey, rowKey: entity.rowKey };
         if (!result.largestEntity || bytes > result.largestEntity.bytes)
             result.largestEntity = { ...key, bytes };
@@ -55002,6 +55368,13 @@ async function preflightTable(sourceHttp, table, opts) {
     result.scanMs = Date.now() - started;
     result.scanEntitiesPerSecond = entitiesPerSecond(result.entities, result.scanMs);
     result.fullSyncAtLeastMs = result.scanMs;
+    result.partitionProfile = counter.profile();
+    if (cosmos)
+        result.cosmosEstimate = costEstimate(requestUnits, opts.ruPerSecond ?? 10_000);
+    const profile = result.partitionProfile;
+    if (profile && profile.singleEntityShare >= 0.5) {
+        result.warnings.push(`Table ${table}: ${Math.round(profile.singleEntityShare * 100)} % of its partitions hold one entity (median ${profile.median} per partition): a transaction holds one partition's entities, so most writes go one entity per request and the copy is slower than for large partitions; give it more concurrency.`);
+    }
     // ---- what blocks a full sync, one sentence each with its fix ----
     const b = result.blocking;
     for (const [name, entities] of reserved) {
@@ -55053,9 +55426,285 @@ async function preflightTable(sourceHttp, table, opts) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/state/records.ts
+// What a run leaves in the state for people watching the migration (state/history.ts, the status step):
+// each backfill's point in the table's lag history, and the table's size as last counted.
+
+
+/** The state with one more backfill in the table's history. */
+function withBackfill(state, key, point) {
+    const entry = state.tables[key] ?? {};
+    const at = new Date(point.at).toISOString();
+    const history = appendHistory(entry.history, { ...point, at });
+    return { ...state, tables: { ...state.tables, [key]: { ...entry, history } } };
+}
+/** The state with the table's entity count, as `by` (preflight, full-sync) counted it at `at`. */
+function withSize(state, key, entities, by, at) {
+    const entry = state.tables[key] ?? {};
+    const size = { entities, by, at: new Date(at).toISOString() };
+    return { ...state, tables: { ...state.tables, [key]: { ...entry, size } } };
+}
+/**
+ * Preflight's counts, kept so the full sync's progress can show an ETA (nothing is saved without a store).
+ * Preflight only reads the source: a state it cannot save does not fail it, it says so (the returned sentence).
+ */
+async function rememberSizes(store, counts, at = new Date()) {
+    if (!store || counts.length === 0)
+        return undefined;
+    try {
+        let state = (await store.load()) ?? emptyState();
+        for (const c of counts)
+            state = withSize(state, c.key, c.entities, "preflight", at);
+        await store.save(state);
+        return undefined;
+    }
+    catch (err) {
+        const why = (err instanceof Error ? err.message : String(err)).replace(/\.$/, "");
+        return `The tables' sizes could not be kept in ${store.describe()} (${why}), so the full sync's progress will show no ETA.`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy-id.ts
+// What defines one copy of a table: where it is read, where it is written, which entities (query-filter),
+// what they look like on arrival (property-renames) and how they are written (write-mode). A full sync's
+// records (its checkpoint, and the note that the table is done) answer only for the copy they were made by:
+// resuming another copy from them would skip entities or leave two shapes in one table.
+//
+// Kept as five short digests, one per part, so the state holds no account key, SAS or filter text, and a
+// run can still say which part changed.
+
+
+/** The parts of a copy's definition, in the order the digest lists them, as a sentence names them. */
+const COPY_PARTS = [
+    "source account or table",
+    "destination account or table",
+    "query-filter",
+    "property-renames",
+    "write-mode",
+];
+/** An account as the user pointed at it, without credentials: its table endpoint, or nothing when unknown. */
+function accountOf(side) {
+    try {
+        if (side.connectionString)
+            return parseConnectionString(side.connectionString).url.toLowerCase();
+        if (side.endpoint)
+            return normalizeEndpoint(side.endpoint).toLowerCase();
+    }
+    catch {
+        // A connection string the run refuses anyway: no copy is made by it.
+    }
+    return "";
+}
+function digest(text) {
+    // 8 hex digits per part: a chance collision (1 in 4 billion) would only resume a changed copy.
+    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, 8);
+}
+/** The copy id of one table: five digests joined by '.', e.g. `1a2b3c4d.…` (44 characters). */
+function copyId(def, spec) {
+    const parts = [
+        `${accountOf(def.source)}|${spec.source.toLowerCase()}`,
+        `${accountOf(def.destination)}|${spec.destination.toLowerCase()}`,
+        def.queryFilter ?? "",
+        def.propertyRenames.map((r) => `${r.from}:${r.to}`).join(","),
+        def.writeMode,
+    ];
+    return parts.map(digest).join(".");
+}
+/** The first part in which two copy ids differ, or undefined when they describe the same copy. */
+function changedPart(stored, current) {
+    if (stored === current)
+        return undefined;
+    const a = stored.split(".");
+    const b = current.split(".");
+    const i = COPY_PARTS.findIndex((_, k) => a[k] !== b[k]);
+    return COPY_PARTS[i < 0 ? 0 : i];
+}
+/**
+ * The state a full sync may resume from: every checkpoint and every "done" note of the run's tables that a
+ * different copy made is dropped, with one sentence each. Records without a copy id (older states) keep the
+ * older rule: a checkpoint is dropped when its query-filter or property-renames differ.
+ */
+function bindToCopies(state, mode, ids, legacy, describe) {
+    const notices = [];
+    const tables = { ...state.tables };
+    let marker = state.fullSync;
+    for (const [key, id] of ids) {
+        const cp = tables[key]?.checkpoint;
+        if (cp && cp.mode === mode) {
+            const part = cp.copy
+                ? changedPart(cp.copy, id)
+                : (cp.queryFilter ?? "") !== (legacy.queryFilter ?? "")
+                    ? "query-filter"
+                    : (cp.propertyRenames ?? "") !== legacy.renames
+                        ? "property-renames"
+                        : undefined;
+            if (part) {
+                const entry = { ...tables[key] };
+                delete entry.checkpoint;
+                tables[key] = entry;
+                notices.push(`The checkpoint of table ${describe(key)} was saved with another ${part}, so the table is copied from the start.`);
+            }
+        }
+        const doneWith = marker?.done.includes(key) ? marker.copies?.[key] : undefined;
+        const part = doneWith ? changedPart(doneWith, id) : undefined;
+        if (marker && part) {
+            const copies = { ...marker.copies };
+            delete copies[key];
+            marker = { ...marker, done: marker.done.filter((k) => k !== key), copies };
+            notices.push(`Table ${describe(key)} was completed by a full sync with another ${part}, so it is copied afresh.`);
+        }
+    }
+    const next = { ...state, tables };
+    // Nothing of the interrupted run left to resume for these tables: this run starts a full sync of its own.
+    const keys = [...ids.keys()];
+    const left = keys.some((k) => marker?.done.includes(k) || (tables[k]?.checkpoint && tables[k].checkpoint.mode === mode));
+    // (A marker that lists none of them would only make the run say "0 of 1 table already done".)
+    if (marker && left)
+        next.fullSync = marker;
+    else
+        delete next.fullSync;
+    return { state: next, notices };
+}
+
+;// CONCATENATED MODULE: ./src/engine/progress.ts
+/** The table's known size for this run, or undefined when the run's progress cannot be measured against it. */
+function knownSize(state, key, run) {
+    if (run.mode !== "full-sync" || run.queryFilter || run.sharded)
+        return undefined;
+    const size = state?.tables[key]?.size;
+    return size && size.entities > 0 ? { entities: size.entities, by: size.by } : undefined;
+}
+class ProgressMeter {
+    now;
+    tables = new Map();
+    constructor(now = Date.now) {
+        this.now = now;
+    }
+    start(spec, plan, size) {
+        this.tables.set(spec.source, { startedMs: this.now(), base: plan.resume?.read ?? 0, size });
+    }
+    annotate(p) {
+        const m = this.tables.get(p.table);
+        const elapsed = m ? this.now() - m.startedMs : 0;
+        const perSecond = elapsed > 0 ? Math.round((p.read * 1000) / elapsed) : 0;
+        const out = { ...p, perSecond };
+        if (m?.size)
+            out.eta = etaOf(m.size, m.base + p.read, perSecond);
+        if (m)
+            m.last = out;
+        return out;
+    }
+    /** Entities read over every resumed run (the count a complete table's size is recorded as). */
+    total(table, readThisRun) {
+        return (this.tables.get(table)?.base ?? 0) + readThisRun;
+    }
+    /** The table's last progress (with its ETA, when its size is known). */
+    last(table) {
+        return this.tables.get(table)?.last;
+    }
+}
+function etaOf(size, done, perSecond) {
+    const left = Math.max(0, size.entities - done);
+    return {
+        expected: size.entities,
+        sizeBy: size.by,
+        done,
+        percent: Math.min(100, Math.round((done * 1000) / size.entities) / 10),
+        perSecond,
+        secondsLeft: left === 0 ? 0 : perSecond > 0 ? Math.ceil(left / perSecond) : undefined,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/engine/run-records.ts
+
+
+
+
+
+class RunRecords {
+    config;
+    ids = new Map();
+    meter = new ProgressMeter();
+    constructor(config, sides) {
+        this.config = config;
+        const def = { ...config, ...sides };
+        for (const spec of config.tables)
+            this.ids.set(tableKey(spec), copyId(def, spec));
+    }
+    /** The copy id a table's records are made by in this run. */
+    id(key) {
+        return this.ids.get(key);
+    }
+    /** The state without the records a different copy made (one sentence each). */
+    bind(state, describe) {
+        const renames = this.config.propertyRenames.map((r) => `${r.from}:${r.to}`).join(",");
+        return bindToCopies(state, this.config.mode, this.ids, { queryFilter: this.config.queryFilter, renames }, describe);
+    }
+    /** The run marker with `key` done, by this run's copy. */
+    done(marker, key) {
+        const id = this.ids.get(key);
+        const copies = { ...marker.copies, ...(id && { [key]: id }) };
+        return { ...marker, done: [...marker.done.filter((k) => k !== key), key], copies };
+    }
+    start(spec, plan, state) {
+        const size = knownSize(state, tableKey(spec), {
+            mode: this.config.mode,
+            queryFilter: this.config.queryFilter,
+            sharded: !!this.config.shard,
+        });
+        this.meter.start(spec, plan, size);
+    }
+    progress(p) {
+        return this.meter.annotate(p);
+    }
+    /** The table's last ETA (its summary shows it), when its size was known. */
+    eta(table) {
+        return this.meter.last(table)?.eta;
+    }
+    /** The state after a table's run: its size (a whole-table full sync) or its lag history point (a backfill). */
+    ended(state, key, r) {
+        if (!tableSucceeded(r) || this.config.dryRun || this.config.shard)
+            return state;
+        const now = new Date();
+        if (this.config.mode === "full-sync" && !this.config.queryFilter) {
+            return withSize(state, key, this.meter.total(r.source, r.read), "full-sync", now);
+        }
+        const end = Date.parse(r.sourceClockAtEnd ?? "");
+        const watermark = Date.parse(state.tables[key]?.watermark ?? "");
+        if (this.config.mode !== "backfill" || !Number.isFinite(end) || !Number.isFinite(watermark))
+            return state;
+        const lagSeconds = Math.max(0, Math.round((end - watermark) / 1000));
+        return withBackfill(state, key, { at: new Date(end), lagSeconds, changed: r.read });
+    }
+}
+/**
+ * A backfill read through key ranges (`read-ranges`): its ranges run as shards of one job, each with its own
+ * records, so the table's lag history is written once they are all done — one point per table that completed,
+ * with the lag of the whole table (the latest range's end against the table's new watermark).
+ */
+async function recordRangedBackfills(store, reports) {
+    const done = reports.filter((r) => tableSucceeded(r.result) && r.lagSeconds !== undefined);
+    if (!store || done.length === 0)
+        return;
+    let state = await store.load();
+    if (!state)
+        return;
+    for (const r of done) {
+        const at = r.result.sourceClockAtEnd ?? new Date().toISOString();
+        state = withBackfill(state, tableKey(r.result), {
+            at,
+            lagSeconds: r.lagSeconds ?? 0,
+            changed: r.result.read,
+        });
+    }
+    await store.save(state);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/migrate.ts
 // One migration step, whatever door it came through: load the state, plan each table, run, move the
 // watermarks by the rules, save after each table. The action and the CLI only present the result.
+
+
 
 
 
@@ -55199,21 +55848,12 @@ async function runCopy(config, deps, events = {}) {
     // And the entities before it were written with the run's renames: with others, the destination would
     // hold two shapes of one table.
     const renames = renamesText(config);
-    for (const key of keys) {
-        const cp = state.tables[key]?.checkpoint;
-        if (!resumable || !cp || cp.mode !== config.mode)
-            continue;
-        const changed = (cp.queryFilter ?? "") !== (config.queryFilter ?? "")
-            ? "query-filter"
-            : (cp.propertyRenames ?? "") !== renames
-                ? "property-renames"
-                : undefined;
-        if (!changed)
-            continue;
-        const table = { ...state.tables[key] };
-        delete table.checkpoint;
-        state = { ...state, tables: { ...state.tables, [key]: table } };
-        notice(`The checkpoint of table ${describeTable(key, config.tables)} was saved with another ${changed}, so the table is copied from the start.`);
+    // A record of a full sync answers only for the copy it describes (copy-id.ts).
+    const records = new RunRecords(config, deps);
+    if (resumable) {
+        const bound = records.bind(state, (k) => describeTable(k, config.tables));
+        state = bound.state;
+        bound.notices.forEach(notice);
     }
     let marker;
     if (resumable) {
@@ -55249,8 +55889,11 @@ async function runCopy(config, deps, events = {}) {
             const plan = planTable(config, state, spec, ctx);
             return { ...plan, filter: andFilters(rangeFilter(sharded.ranges.get(key) ?? {}), plan.filter) };
         },
-        onTableStart: events.onTableStart,
-        onProgress: events.onProgress,
+        onTableStart: (spec, plan) => {
+            records.start(spec, plan, state);
+            events.onTableStart?.(spec, plan);
+        },
+        onProgress: (p) => events.onProgress?.(records.progress(p)),
         onCheckpoint: resumable
             ? async (spec, info) => {
                 const key = tableKey(spec);
@@ -55258,10 +55901,12 @@ async function runCopy(config, deps, events = {}) {
                     continuation: { ...info.continuation },
                     sourceClockAtStart: info.sourceClockAtStart,
                     mode: config.mode,
+                    // In the schema's key order: a shard compares its saved records with the stored ones as text.
+                    read: info.read,
                     ...(config.queryFilter && { queryFilter: config.queryFilter }),
                     ...(renames && { propertyRenames: renames }),
-                    read: info.read,
                     written: info.written,
+                    copy: records.id(key),
                     at: new Date().toISOString(),
                 };
                 state = withMarker({
@@ -55277,10 +55922,11 @@ async function runCopy(config, deps, events = {}) {
             const key = tableKey(r);
             const before = state.tables[key]?.watermark;
             const report = { result: r, watermarkBefore: before, watermarkAfter: before };
+            report.eta = records.eta(r.source);
             if (config.dryRun)
                 report.note = "dry run";
             else if (store) {
-                let next = advanceWatermark(state, key, r, { mode: config.mode });
+                let next = records.ended(advanceWatermark(state, key, r, { mode: config.mode }), key, r);
                 const ours = r.ourWrites;
                 if (ours && ours.length) {
                     // Our own post-switch writes, so the next backfill does not take them for the app's.
@@ -55295,7 +55941,7 @@ async function runCopy(config, deps, events = {}) {
                     report.note = "kept: the table did not complete";
                 else if (marker) {
                     // The run marker lists the finished tables; once every table is done, the full sync is complete.
-                    marker = { ...marker, done: [...marker.done.filter((k) => k !== key), key] };
+                    marker = records.done(marker, key);
                     const all = keys.every((k) => marker?.done.includes(k));
                     if (all) {
                         const rest = { ...next };
@@ -55428,6 +56074,9 @@ async function runRanges(config, deps, events) {
     });
     const t = totals(tables.map((r) => r.result), Math.max(...lanes.map((l) => l.totals.durationMs)));
     const failed = lanes.find((l) => !l.ok);
+    // Each range keeps its own records; the table's lag history gets one point for the whole backfill.
+    if (config.mode === "backfill" && !config.dryRun)
+        await recordRangedBackfills(deps.store, tables);
     const lags = tables.map((r) => r.lagSeconds).filter((n) => n !== undefined);
     return {
         mode: config.mode,
@@ -55821,15 +56470,19 @@ async function runPreflight(config, deps, events = {}) {
             maxSamples: Math.max(1, Math.min(config.maxFailuresKept, 50)),
             signal: events.signal,
             onProgress: (n) => events.onProgress?.(`${spec.source}: ${n} entities scanned`),
+            ruPerSecond: config.ruPerSecond,
         }));
         events.onTableEnd?.(spec);
     }
+    // Kept for the full sync's ETA (the whole table's count; a scan cut short counts nothing).
+    const counted = preflight.flatMap((p, i) => p.error ? [] : [{ key: tableKey(config.tables[i]), entities: p.entities }]);
+    const kept = events.signal?.aborted ? undefined : await rememberSizes(deps.store, counted);
     const blocking = preflight.flatMap((p) => [...p.blocking, ...(p.error ? [p.error] : [])]);
     return {
         mode: "preflight",
         verify: [],
         preflight,
-        notices: [],
+        notices: kept ? [kept] : [],
         ok: blocking.length === 0,
         failure: blocking.length
             ? `A full sync would fail: ${blocking[0]}${blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : ""}`
@@ -55843,72 +56496,250 @@ async function writeCheckReport(path, result) {
     await (0,promises_.writeFile)(path, JSON.stringify({ generatedBy: "azure-table-sync", ...result }, null, 2) + "\n");
 }
 
-;// CONCATENATED MODULE: ./src/cli/mask.ts
-// Nothing the CLI prints may carry a secret: connection strings, account keys and SAS signatures are
-// masked in every line, whether they were given as flags, environment variables or in `.env`.
+;// CONCATENATED MODULE: ./src/engine/status.ts
 
-const MASK = "***";
-/** The secret fragments of a connection string: itself, its AccountKey, its SAS and the SAS's sig. */
-function connectionStringSecrets(cs) {
-    const value = cs?.trim();
-    if (!value)
-        return [];
-    const secrets = [value];
-    try {
-        const parts = parseConnectionString(value);
-        if (parts.accountKey)
-            secrets.push(parts.accountKey);
-        if (parts.sas)
-            secrets.push(parts.sas, ...sigValues(parts.sas));
-    }
-    catch {
-        // Not parseable: the patterns below still catch its key and signature.
-    }
-    for (const m of value.matchAll(/(?:AccountKey|SharedAccessSignature)=([^;]+)/gi))
-        secrets.push(m[1].trim());
-    secrets.push(...sigValues(value));
-    return secrets;
+
+
+
+const PHASES = (/* unused pure expression or super */ null && ([
+    "not started",
+    "full sync in progress",
+    "full sync done",
+    "backfilling",
+    "switched",
+]));
+function sum(values) {
+    const present = values.filter((v) => v !== undefined);
+    return present.length ? present.reduce((a, b) => a + b, 0) : undefined;
 }
-function sigValues(text) {
-    const out = [];
-    for (const m of text.matchAll(/(?:^|[?&;])sig=([^&;\s"']+)/gi)) {
-        out.push(m[1]);
+/** The full sync's resume point: the table's own, or the sum over its shards (a matrix or read-ranges). */
+function checkpointOf(entry) {
+    const own = entry.checkpoint?.mode === "full-sync" ? entry.checkpoint : undefined;
+    if (own)
+        return { read: own.read, written: own.written ?? own.read, at: own.at };
+    const shards = Object.values(entry.shards ?? {}).filter((s) => s.checkpoint?.mode === "full-sync" && (!entry.shardPlan || s.plan === entry.shardPlan.id));
+    if (!shards.length || entry.watermark)
+        return undefined;
+    return {
+        read: sum(shards.map((s) => s.checkpoint?.read)) ?? 0,
+        written: sum(shards.map((s) => s.checkpoint?.written ?? s.checkpoint?.read)) ?? 0,
+        at: shards.map((s) => s.checkpoint?.at ?? "").sort()[shards.length - 1],
+    };
+}
+function phaseOf(entry, history) {
+    if (!entry)
+        return "not started";
+    if (entry.switchedAt)
+        return "switched";
+    if (checkpointOf(entry))
+        return "full sync in progress";
+    if (history.length || entry.lastSuccess?.mode === "backfill")
+        return "backfilling";
+    if (entry.watermark)
+        return "full sync done";
+    return "not started";
+}
+function nextStep(t) {
+    switch (t.phase) {
+        case "not started":
+            return "Run preflight (it also records the table's size for the full sync's ETA), then full-sync.";
+        case "full sync in progress":
+            return `Run full-sync again with the same inputs and state: it resumes after the first ${t.checkpoint?.read ?? 0} entities.`;
+        case "full sync done":
+            return "Start the backfill schedule (mode: backfill every 10 minutes, examples/workflows/backfill.yml).";
+        case "backfilling": {
+            const last = t.history.at(-1);
+            const figures = last
+                ? `: the last backfill left ${last.lagSeconds} s of lag with ${last.changed} entities changed`
+                : "";
+            return `Keep the backfills running, and switch (verify, then mode: switch) once lag and changes stay small${figures}.`;
+        }
+        case "switched":
+            return "Keep the backfill running after the switch until the old store gets no more writes; then stop the schedule.";
+    }
+}
+function tableStatus(state, spec, sourceClock) {
+    const entry = state.tables[tableKey(spec)];
+    const history = decodeHistory(entry?.history);
+    const phase = phaseOf(entry, history);
+    const checkpoint = phase === "full sync in progress" && entry ? checkpointOf(entry) : undefined;
+    const fullSyncCount = entry?.size?.by === "full-sync"
+        ? entry.size.entities
+        : entry?.lastSuccess?.mode === "full-sync"
+            ? entry.lastSuccess.written
+            : undefined;
+    const watermark = entry?.watermark;
+    const lag = sourceClock && watermark
+        ? Math.max(0, Math.round((sourceClock.getTime() - Date.parse(watermark)) / 1000))
+        : undefined;
+    const status = {
+        source: spec.source,
+        destination: spec.destination,
+        phase,
+        entitiesCopied: checkpoint ? checkpoint.written : fullSyncCount,
+        size: entry?.size,
+        checkpoint,
+        watermark,
+        lagNowSeconds: lag,
+        history,
+        switchedAt: entry?.switchedAt,
+    };
+    return { ...status, next: nextStep(status) };
+}
+/** Status of the tables given (or of every table in the state). Reads only. */
+async function runStatus(config, deps) {
+    const where = deps.store?.describe() ?? "no state store";
+    const state = deps.store ? await deps.store.load() : undefined;
+    const empty = { mode: "status", state: where, tables: [], notices: [] };
+    if (!state) {
+        return {
+            ...empty,
+            ok: false,
+            failure: `No state was found in ${where}: run full-sync first, or give this step the state-store and state-key the migration's other steps use.`,
+        };
+    }
+    const specs = config.tables.length
+        ? config.tables
+        : Object.keys(state.tables)
+            .sort()
+            .map((k) => parseTableKey(k));
+    const notices = [];
+    let clock;
+    if (deps.source && (deps.source.connectionString || deps.source.endpoint)) {
         try {
-            out.push(decodeURIComponent(m[1]));
+            clock = await serverClock(connectSource({ source: deps.source, retry: deps.retry }, deps.signal), "source");
         }
-        catch {
-            /* not URI-encoded */
+        catch (err) {
+            notices.push(`The source's clock could not be read (${describeError(err).replace(/\.$/, "")}), so the lag now is not shown.`);
         }
     }
-    return out;
+    else {
+        notices.push("No source was given, so the lag now (on the source's clock) is not shown.");
+    }
+    if (specs.length === 0)
+        notices.push(`The state in ${where} has no tables yet.`);
+    const open = state.fullSync
+        ? ` A full sync started at ${state.fullSync.startedAt} has not completed every table.`
+        : "";
+    if (open)
+        notices.push(open.trim());
+    return {
+        ...empty,
+        sourceClock: clock?.toISOString(),
+        tables: specs.map((s) => tableStatus(state, s, clock)),
+        notices,
+        ok: true,
+    };
 }
-class Masker {
-    secrets = [];
-    constructor(secrets = []) {
-        this.add(...secrets);
+
+;// CONCATENATED MODULE: ./src/present/lag.ts
+/** `07:10` (UTC), with the date when the points span more than a day. */
+function label(at, withDate) {
+    const iso = new Date(at).toISOString();
+    return withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+}
+function spansDays(points) {
+    return (points.length > 1 && Date.parse(points[points.length - 1].at) - Date.parse(points[0].at) >= 86_400_000);
+}
+/** Text safe inside a Mermaid quoted string. */
+function quoted(s) {
+    return `"${s.replace(/["\\]/g, "'").replace(/[\r\n]+/g, " ")}"`;
+}
+/**
+ * A fenced `mermaid` block: an `xychart-beta` with one `line` series, the lag in seconds after each backfill,
+ * oldest first, one point per backfill.
+ */
+function mermaidLagChart(title, points) {
+    const dated = spansDays(points);
+    const top = Math.max(1, ...points.map((p) => p.lagSeconds));
+    let labels = points.map((p) => label(p.at, dated));
+    // Times are kept to the minute: backfills closer than that get their number too, so no two look alike.
+    if (new Set(labels).size < labels.length)
+        labels = labels.map((l, i) => `#${i + 1} ${l}`);
+    return [
+        "```mermaid",
+        "xychart-beta",
+        `  title ${quoted(title)}`,
+        `  x-axis [${labels.map(quoted).join(", ")}]`,
+        `  y-axis "lag (s)" 0 --> ${top}`,
+        `  line [${points.map((p) => p.lagSeconds).join(", ")}]`,
+        "```",
+    ].join("\n");
+}
+/** The same points as a Markdown table, for readers that do not render charts. */
+function lagTable(points) {
+    const rows = points.map((p, i) => `| ${i + 1} | ${new Date(p.at).toISOString().slice(0, 16).replace("T", " ")} | ${p.lagSeconds} | ${p.changed} |`);
+    return ["| # | backfill at (UTC) | lag (s) | changed entities |", "|---:|---|---:|---:|", ...rows].join("\n");
+}
+/** Chart, then table: a table's lag history as a job summary shows it. */
+function lagSection(table, points) {
+    const n = points.length;
+    return [
+        `#### Lag of ${table}: the last ${n} ${n === 1 ? "backfill" : "backfills"}`,
+        "",
+        mermaidLagChart(`${table}: lag after each backfill (s)`, points),
+        "",
+        lagTable(points),
+    ].join("\n");
+}
+const BARS = "▁▂▃▄▅▆▇█";
+/** The lag series as one line of block characters, lowest to highest of the series. */
+function sparkline(points) {
+    if (points.length === 0)
+        return "";
+    const top = Math.max(...points.map((p) => p.lagSeconds));
+    return points
+        .map((p) => BARS[top === 0
+        ? 0
+        : Math.min(BARS.length - 1, Math.floor((p.lagSeconds / top) * (BARS.length - 1) + 0.5))])
+        .join("");
+}
+
+;// CONCATENATED MODULE: ./src/present/progress.ts
+/** "3 h 20 min", "4 min 05 s", "12 s". */
+function timeLeft(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 60)
+        return `${s} s`;
+    if (s < 3600)
+        return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+    const h = Math.floor(s / 3600);
+    return `${h} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+}
+function thousands(n) {
+    return n.toLocaleString("en-US");
+}
+/** "45.2 % of 10,000 entities (counted by preflight), 1,234/s, about 4 min 05 s left". */
+function etaText(eta) {
+    const left = eta.secondsLeft === undefined
+        ? "time left not known yet"
+        : eta.secondsLeft === 0
+            ? "nothing left"
+            : `about ${timeLeft(eta.secondsLeft)} left`;
+    return `${eta.percent.toFixed(1)} % of ${thousands(eta.expected)} entities (counted by ${eta.sizeBy}), ${thousands(eta.perSecond)}/s, ${left}`;
+}
+
+;// CONCATENATED MODULE: ./src/present/preflight.ts
+
+function n(x) {
+    return x.toLocaleString("en-US");
+}
+function planningLines(p) {
+    const lines = [];
+    const profile = p.partitionProfile;
+    if (profile) {
+        lines.push(`Entities per partition: median ${n(profile.median)}, 99th percentile ${n(profile.p99)}; ${Math.round(profile.singleEntityShare * 1000) / 10} % of the partitions hold a single entity (a transaction holds one partition's entities, so small partitions mean small requests).`);
     }
-    add(...secrets) {
-        for (const s of secrets) {
-            // Very short values would mask ordinary words; their patterns are still masked below.
-            if (s && s.length >= 6 && !this.secrets.includes(s))
-                this.secrets.push(s);
-        }
-        this.secrets.sort((a, b) => b.length - a.length); // longest first, so a key inside a string goes with it
+    const e = p.cosmosEstimate;
+    if (e) {
+        lines.push(`Estimate: the full sync's writes spend about ${n(e.requestUnits)} RU; at ${n(e.ruPerSecond)} RU/s (ru-per-second) that is at least ${timeLeft(e.seconds)}. Basis: ${e.basis}.`);
     }
-    mask(text) {
-        let out = text;
-        for (const s of this.secrets)
-            out = out.split(s).join(MASK);
-        return out
-            .replace(/(AccountKey=)[^;\s"']+/gi, `$1${MASK}`)
-            .replace(/(SharedAccessSignature=)[^;\s"']+/gi, `$1${MASK}`)
-            .replace(/([?&;\s]sig=)[^&;\s"']+/gi, `$1${MASK}`)
-            .replace(/^(sig=)[^&;\s"']+/gi, `$1${MASK}`);
-    }
+    return lines;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/report.ts
-// What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
+
+
 
 
 /** A table-level error that only says the run was cancelled (the engine's wording). */
@@ -55939,7 +56770,12 @@ function progressLine(p, elapsedMs) {
         parts.push(`${num(p.skipped)} skipped`);
     if (p.failed)
         parts.push(`${num(p.failed)} failed`);
-    parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`, `${report_duration(elapsedMs)} elapsed`);
+    // With the table's size known: percent, rate and time left (the rate is this run's, as below).
+    if (p.eta)
+        parts.push(etaText(p.eta));
+    else
+        parts.push(`${num(entitiesPerSecond(p.read, elapsedMs))} entities/s`);
+    parts.push(`${report_duration(elapsedMs)} elapsed`);
     return `[${p.table}] ${parts.join(", ")}`;
 }
 function tableDoneLine(r) {
@@ -56136,6 +56972,8 @@ function formatCheck(full, reportPath, opts = {}) {
             lines.push(`  ${num(p.badKeys)} keys the destination refuses`);
         if (p.oversized)
             lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
+        for (const l of planningLines(p))
+            lines.push(`  ${l}`);
         for (const b of p.blocking)
             lines.push(`  BLOCKING: ${cliMessage(b)}`);
         for (const w of p.warnings)
@@ -56187,7 +57025,130 @@ function plural(n, word) {
     return `${num(n)} ${word}${n === 1 ? "" : "s"}`;
 }
 
+;// CONCATENATED MODULE: ./src/cli/status.ts
+
+
+
+/** Changed counts of the last backfills printed (the sparkline shows every kept point). */
+const LAST_CHANGED = 5;
+function tableName(t) {
+    return t.source === t.destination ? t.source : `${t.source} → ${t.destination}`;
+}
+function block(t) {
+    const lines = [`${tableName(t)}: ${t.phase}`];
+    if (t.entitiesCopied !== undefined) {
+        const of = t.size && t.phase === "full sync in progress" ? ` of ${num(t.size.entities)}` : "";
+        lines.push(`  entities copied: ${num(t.entitiesCopied)}${of}`);
+    }
+    if (t.checkpoint)
+        lines.push(`  checkpoint: after ${num(t.checkpoint.read)} entities, saved ${t.checkpoint.at}`);
+    if (t.watermark) {
+        const lag = t.lagNowSeconds === undefined ? "" : `, lag now ${num(t.lagNowSeconds)} s (source clock)`;
+        lines.push(`  watermark: ${t.watermark}${lag}`);
+    }
+    const h = t.history;
+    if (h.length) {
+        const first = h[0].lagSeconds;
+        const last = h[h.length - 1].lagSeconds;
+        const changed = h
+            .slice(-LAST_CHANGED)
+            .map((p) => num(p.changed))
+            .join(", ");
+        lines.push(`  lag over the last ${h.length} ${h.length === 1 ? "backfill" : "backfills"}: ${sparkline(h)}  ${num(first)} s → ${num(last)} s; changed (latest last): ${changed}`);
+    }
+    if (t.switchedAt)
+        lines.push(`  switched-at: ${t.switchedAt}`);
+    lines.push(`  next: ${t.next}`);
+    return lines;
+}
+function formatStatus(result) {
+    const lines = [
+        `table-sync status — state: ${result.state}${result.sourceClock ? `; source clock ${result.sourceClock}` : ""}`,
+    ];
+    for (const n of result.notices)
+        lines.push(`note: ${n}`);
+    for (const t of result.tables)
+        lines.push("", ...block(t));
+    return lines.join("\n") + "\n";
+}
+/** `[orders] lag over the last 3 backfills: ▁▂█  0 s → 4 s`, or nothing when the table has no history. */
+function lagLine(spec, history) {
+    const h = decodeHistory(history);
+    if (!h.length)
+        return [];
+    const n = h.length;
+    return [
+        `[${spec.source}] lag over the last ${n} ${n === 1 ? "backfill" : "backfills"}: ${sparkline(h)}  ${num(h[0].lagSeconds)} s → ${num(h[n - 1].lagSeconds)} s`,
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/cli/mask.ts
+// Nothing the CLI prints may carry a secret: connection strings, account keys and SAS signatures are
+// masked in every line, whether they were given as flags, environment variables or in `.env`.
+
+const MASK = "***";
+/** The secret fragments of a connection string: itself, its AccountKey, its SAS and the SAS's sig. */
+function connectionStringSecrets(cs) {
+    const value = cs?.trim();
+    if (!value)
+        return [];
+    const secrets = [value];
+    try {
+        const parts = parseConnectionString(value);
+        if (parts.accountKey)
+            secrets.push(parts.accountKey);
+        if (parts.sas)
+            secrets.push(parts.sas, ...sigValues(parts.sas));
+    }
+    catch {
+        // Not parseable: the patterns below still catch its key and signature.
+    }
+    for (const m of value.matchAll(/(?:AccountKey|SharedAccessSignature)=([^;]+)/gi))
+        secrets.push(m[1].trim());
+    secrets.push(...sigValues(value));
+    return secrets;
+}
+function sigValues(text) {
+    const out = [];
+    for (const m of text.matchAll(/(?:^|[?&;])sig=([^&;\s"']+)/gi)) {
+        out.push(m[1]);
+        try {
+            out.push(decodeURIComponent(m[1]));
+        }
+        catch {
+            /* not URI-encoded */
+        }
+    }
+    return out;
+}
+class Masker {
+    secrets = [];
+    constructor(secrets = []) {
+        this.add(...secrets);
+    }
+    add(...secrets) {
+        for (const s of secrets) {
+            // Very short values would mask ordinary words; their patterns are still masked below.
+            if (s && s.length >= 6 && !this.secrets.includes(s))
+                this.secrets.push(s);
+        }
+        this.secrets.sort((a, b) => b.length - a.length); // longest first, so a key inside a string goes with it
+    }
+    mask(text) {
+        let out = text;
+        for (const s of this.secrets)
+            out = out.split(s).join(MASK);
+        return out
+            .replace(/(AccountKey=)[^;\s"']+/gi, `$1${MASK}`)
+            .replace(/(SharedAccessSignature=)[^;\s"']+/gi, `$1${MASK}`)
+            .replace(/([?&;\s]sig=)[^&;\s"']+/gi, `$1${MASK}`)
+            .replace(/^(sig=)[^&;\s"']+/gi, `$1${MASK}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
 
 
 
@@ -56359,6 +57320,9 @@ async function main(argv, env, io, deps = {}) {
         if (command === "backfill" && !store && !config.since) {
             throw new ConfigError(`A backfill needs --since <ISO-8601 UTC time>, or --state-file with the watermarks a full sync recorded.`);
         }
+        if (command === "status" && !store) {
+            throw new ConfigError(`Status reads the state: give --state-file, the one your full-sync and backfills use.`);
+        }
         if (command === "switch" && !store) {
             throw new ConfigError(`A switch records switched-at in the state: give --state-file, the one your full-sync and backfills use.`);
         }
@@ -56380,6 +57344,23 @@ async function main(argv, env, io, deps = {}) {
         const engine = await engineConfig(config, deps);
         await checkSignIn(engine, deps.signal);
         const ctx = { out, err, deps, json: options.json, progressSeconds: options.progressSeconds };
+        if (command === "status") {
+            // Reads the state (and the source's clock); writes nothing.
+            const status = await runStatus(config, {
+                store,
+                source: engine.source,
+                retry: engine.retry,
+                signal: deps.signal,
+            });
+            if (options.json)
+                out(JSON.stringify(status, null, 2) + "\n");
+            if (!status.ok) {
+                err(`table-sync: No state was found in ${store?.describe() ?? "the state file"}: run full-sync with this --state-file first, or point --state-file at the one your full-sync and backfills use.\n`);
+                return EXIT_FAILED;
+            }
+            (options.json ? err : out)(formatStatus(status));
+            return EXIT_OK;
+        }
         if (check)
             return await runCheck(config, engine, store, reportPath, ctx);
         return await run(config, engine, store, ctx);
@@ -56446,6 +57427,8 @@ function stopWords(config, store) {
                 stopping: "stopping the preflight: it gives no verdict",
                 quit: "Stopped at once; the preflight gives no verdict.",
             };
+        case "status":
+            return { stopping: "stopping the status (it writes nothing)", quit: "Stopped at once." };
     }
 }
 /** Print what the cancel does when the signal fires (at once if it already has); returns the clean-up. */
@@ -56645,6 +57628,13 @@ async function run(config, engine, store, ctx) {
     }
     else {
         ctx.out("\n" + summary);
+    }
+    if (command === "backfill" && store && !config.dryRun) {
+        // Each table's lag over its last backfills (this one included), as the status command shows it.
+        const saved = await store.load().catch(() => undefined);
+        const lines = config.tables.flatMap((t) => lagLine(t, saved?.tables[tableKey(t)]?.history));
+        if (lines.length)
+            (ctx.json ? err : ctx.out)(lines.join("\n") + "\n");
     }
     if (cancelled) {
         const why = cancelledWhy(config, store) ?? migration.failure;
