@@ -22,6 +22,12 @@ export const AUTO_START = 16;
  * past 256 MB of peak RSS, at 1,024 it stays near 210 MB.
  */
 export const AUTO_MAX = 1_024;
+/**
+ * Resident memory above which `auto` grows no further, and above which it gives back a quarter: a copy's
+ * peak must stay within 256 MB (1,000,000 one-entity requests crept to 261 MB with 1,024 in flight).
+ */
+const MEMORY_HOLD = 200 * 2 ** 20;
+const MEMORY_SHRINK = 224 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 export const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
@@ -64,7 +70,15 @@ export class AdaptiveWindow {
   /** Slow start's rounds in a row that neither paid nor were flat. */
   private misses = 0;
 
-  constructor(setting: ConcurrencySetting) {
+  /**
+   * `memory` reports the process's resident memory in bytes (default: process.memoryUsage.rss): `auto`
+   * grows no further above MEMORY_HOLD and gives back a quarter above MEMORY_SHRINK, so a long copy of
+   * one-entity requests (a connection each) stays within its memory budget whatever the machine.
+   */
+  constructor(
+    setting: ConcurrencySetting,
+    private readonly memory: () => number = () => process.memoryUsage.rss(),
+  ) {
     this.adaptive = setting === "auto";
     this.max = setting === "auto" ? AUTO_MAX : Math.max(1, Math.floor(setting));
     this.size = setting === "auto" ? AUTO_START : this.max;
@@ -93,6 +107,15 @@ export class AdaptiveWindow {
     this.limited = false;
     this.baseLatency = Math.min(this.baseLatency, mean);
     if (!this.adaptive) return false;
+    // Asked once a round (≥ 200 ms): reading the resident size is a system call.
+    const rss = this.memory();
+    if (rss > MEMORY_SHRINK && this.size > AUTO_START) {
+      this.size = Math.max(AUTO_START, Math.floor(this.size * 0.75));
+      this.slowStart = false;
+      this.steppedFrom = undefined;
+      return false;
+    }
+    if (rss > MEMORY_HOLD) return false;
     if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
       // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
       // point (a kill would copy it again), so keep about a second's worth of it, no more.

@@ -34,7 +34,7 @@ function drive(w: AdaptiveWindow, service: Service, rounds: number, clock = { t:
 
 describe("AdaptiveWindow (auto)", () => {
   it("starts at AUTO_START and doubles while the link, not the service, is the limit", () => {
-    const w = new AdaptiveWindow("auto");
+    const w = new AdaptiveWindow("auto", () => 0);
     expect(w.size).toBe(AUTO_START);
     // 100 ms round trip, a service taking 20,000/s: 2,000 in flight are needed.
     const sizes = drive(w, { rttMs: 100, capacity: 20_000 }, 12);
@@ -44,7 +44,7 @@ describe("AdaptiveWindow (auto)", () => {
   });
 
   it("stops growing where more in flight brings no more throughput", () => {
-    const w = new AdaptiveWindow("auto");
+    const w = new AdaptiveWindow("auto", () => 0);
     // 20 ms round trip, 2,000/s: 40 in flight suffice; the window may overshoot by one doubling.
     const sizes = drive(w, { rttMs: 20, capacity: 2_000 }, 40);
     const final = sizes.at(-1)!;
@@ -53,7 +53,7 @@ describe("AdaptiveWindow (auto)", () => {
   });
 
   it("keeps about a second's worth in flight when the service slows down and queues", () => {
-    const w = new AdaptiveWindow("auto");
+    const w = new AdaptiveWindow("auto", () => 0);
     const clock = { t: 0 };
     drive(w, { rttMs: 100, capacity: 20_000 }, 10, clock);
     expect(w.size).toBeGreaterThanOrEqual(512);
@@ -64,15 +64,36 @@ describe("AdaptiveWindow (auto)", () => {
     expect(final).toBeGreaterThanOrEqual(AUTO_START);
   });
 
+  it("grows no further while the process holds 200 MiB, and gives back a quarter above 224 MiB", () => {
+    let rss = 0;
+    const w = new AdaptiveWindow("auto", () => rss);
+    const clock = { t: 0 };
+    drive(w, { rttMs: 100, capacity: 20_000 }, 3, clock);
+    const grown = w.size;
+    expect(grown).toBe(128);
+    rss = 210 * 2 ** 20;
+    expect(drive(w, { rttMs: 100, capacity: 20_000 }, 10, clock).every((s) => s === grown)).toBe(true);
+    rss = 230 * 2 ** 20;
+    const sizes = drive(w, { rttMs: 100, capacity: 20_000 }, 3, clock);
+    expect(sizes).toEqual([96, 72, 54]);
+    rss = 0;
+    // Room again: the next probe steps by an eighth, and steps go on while they pay (no second slow start).
+    const after = drive(w, { rttMs: 100, capacity: 20_000 }, 12, clock);
+    expect(after.at(-1)).toBeGreaterThan(54);
+    const step = (n: number) => n + Math.max(1, Math.floor(n / 8));
+    // At most two steps per 250 ms round of the model (a real round is at least 200 ms).
+    for (let i = 1; i < after.length; i++) expect(after[i]).toBeLessThanOrEqual(step(step(after[i - 1])));
+  });
+
   it("never grows while the window is not full (something else is the limit)", () => {
-    const w = new AdaptiveWindow("auto");
+    const w = new AdaptiveWindow("auto", () => 0);
     let t = 0;
     for (let i = 0; i < 10_000; i++) w.completed(10, (t += 1));
     expect(w.size).toBe(AUTO_START);
   });
 
   it("halves on push-back, never below 1, and then grows by steps of an eighth, not doubling", () => {
-    const w = new AdaptiveWindow("auto");
+    const w = new AdaptiveWindow("auto", () => 0);
     drive(w, { rttMs: 100, capacity: 20_000 }, 8);
     const before = w.size;
     w.decrease();
@@ -105,7 +126,7 @@ describe("AdaptiveWindow (a number)", () => {
   });
 
   it("auto does not use the fixed window's one-step recovery", () => {
-    const w = new AdaptiveWindow("auto");
+    const w = new AdaptiveWindow("auto", () => 0);
     w.decrease();
     expect(w.recover()).toBe(false);
   });
