@@ -218,7 +218,10 @@ async function main(): Promise<void> {
   const cpu: { tool?: number; servers?: number } = opts.pin ? { tool: 0, servers: 1 } : {};
   if (cpu.servers !== undefined) pin(process.pid, cpu.servers);
   const loadAtStart = loadavg()[0];
-  const harness = await Harness.start();
+  // The harness holds every page of the source, rendered, and what the sink counted: room for 1,000,000.
+  const harness = await Harness.start([
+    `--max-old-space-size=${Math.max(4096, Math.ceil(opts.entities / 100))}`,
+  ]);
   if (cpu.servers !== undefined && harness.pid !== undefined) pin(harness.pid, cpu.servers);
   console.log(
     `matrix: ${fmt(opts.entities)} entities per cell, shapes ${opts.shapes.join(", ")} per partition × round trips ` +

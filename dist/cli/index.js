@@ -49361,6 +49361,11 @@ const AUTO_START = 16;
  * past 256 MB of peak RSS, at 1,024 it stays near 210 MB.
  */
 const AUTO_MAX = 1_024;
+/**
+ * Resident memory above which `auto` grows no further: a copy's peak must stay within 256 MB (1,000,000
+ * one-entity requests crept to 261 MB with 1,024 in flight).
+ */
+const MEMORY_HOLD = 200 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
@@ -49378,6 +49383,7 @@ const MIN_ROUND_MS = 200;
 /** Rounds without growth after which one step is tried again. */
 const PROBE_ROUNDS = 8;
 class AdaptiveWindow {
+    memory;
     /** Requests allowed in flight now. */
     size;
     max;
@@ -49399,7 +49405,13 @@ class AdaptiveWindow {
     steppedFrom;
     /** Slow start's rounds in a row that neither paid nor were flat. */
     misses = 0;
-    constructor(setting) {
+    /**
+     * `memory` reports the process's resident memory in bytes (default: process.memoryUsage.rss): `auto`
+     * grows no further above MEMORY_HOLD, so a long copy of one-entity requests (a connection each) stays
+     * within its memory budget whatever the machine.
+     */
+    constructor(setting, memory = () => process.memoryUsage.rss()) {
+        this.memory = memory;
         this.adaptive = setting === "auto";
         this.max = setting === "auto" ? AUTO_MAX : Math.max(1, Math.floor(setting));
         this.size = setting === "auto" ? AUTO_START : this.max;
@@ -49427,6 +49439,11 @@ class AdaptiveWindow {
         this.limited = false;
         this.baseLatency = Math.min(this.baseLatency, mean);
         if (!this.adaptive)
+            return false;
+        // Asked once a round (≥ 200 ms): reading the resident size is a system call.
+        // Holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted source's
+        // partitions being gathered), and fewer in flight would only keep them longer.
+        if (this.memory() > MEMORY_HOLD)
             return false;
         if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
             // Answers take seconds: the service queues what we send. What is in flight is not yet a resume

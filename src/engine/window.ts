@@ -23,11 +23,10 @@ export const AUTO_START = 16;
  */
 export const AUTO_MAX = 1_024;
 /**
- * Resident memory above which `auto` grows no further, and above which it gives back a quarter: a copy's
- * peak must stay within 256 MB (1,000,000 one-entity requests crept to 261 MB with 1,024 in flight).
+ * Resident memory above which `auto` grows no further: a copy's peak must stay within 256 MB (1,000,000
+ * one-entity requests crept to 261 MB with 1,024 in flight).
  */
 const MEMORY_HOLD = 200 * 2 ** 20;
-const MEMORY_SHRINK = 224 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 export const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
@@ -72,8 +71,8 @@ export class AdaptiveWindow {
 
   /**
    * `memory` reports the process's resident memory in bytes (default: process.memoryUsage.rss): `auto`
-   * grows no further above MEMORY_HOLD and gives back a quarter above MEMORY_SHRINK, so a long copy of
-   * one-entity requests (a connection each) stays within its memory budget whatever the machine.
+   * grows no further above MEMORY_HOLD, so a long copy of one-entity requests (a connection each) stays
+   * within its memory budget whatever the machine.
    */
   constructor(
     setting: ConcurrencySetting,
@@ -108,14 +107,9 @@ export class AdaptiveWindow {
     this.baseLatency = Math.min(this.baseLatency, mean);
     if (!this.adaptive) return false;
     // Asked once a round (≥ 200 ms): reading the resident size is a system call.
-    const rss = this.memory();
-    if (rss > MEMORY_SHRINK && this.size > AUTO_START) {
-      this.size = Math.max(AUTO_START, Math.floor(this.size * 0.75));
-      this.slowStart = false;
-      this.steppedFrom = undefined;
-      return false;
-    }
-    if (rss > MEMORY_HOLD) return false;
+    // Holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted source's
+    // partitions being gathered), and fewer in flight would only keep them longer.
+    if (this.memory() > MEMORY_HOLD) return false;
     if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
       // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
       // point (a kill would copy it again), so keep about a second's worth of it, no more.
