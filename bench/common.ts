@@ -10,7 +10,7 @@ import { TableHttp } from "../src/engine/http.js";
 import { TableReader } from "../src/engine/reader.js";
 import { ensureTable } from "../src/engine/sync.js";
 import { TableWriter } from "../src/engine/writer.js";
-import { entities, type Layout } from "./data.js";
+import { entities, partitionSize, type Layout } from "./data.js";
 
 /** What every measuring child prints as its last line of output (JSON). */
 export interface Measured {
@@ -281,4 +281,28 @@ export function measuredCommit(root: string): string {
   } catch {
     return "?";
   }
+}
+
+/**
+ * Write every entity of `layout` (`entityAt(partition, row)`) through `writer` and flush: a bench's source,
+ * filled before anything is measured. Returns the ms it took since `started`.
+ */
+export async function writeLayout(
+  writer: TableWriter,
+  layout: Layout,
+  entityAt: (p: number, r: number) => WireEntity,
+  started: number,
+): Promise<number> {
+  for (let p = 0; p < layout.partitions; p++) {
+    for (let r = 0, n = partitionSize(layout, p); r < n; r++) {
+      const wait = writer.add("upsert-replace", entityAt(p, r));
+      if (wait) await wait;
+    }
+  }
+  const seeded = await writer.flush();
+  if (seeded.failed > 0 || seeded.written !== layout.entities)
+    throw new Error(
+      `seeding failed: ${seeded.written} written, ${JSON.stringify(seeded.failures.slice(0, 3))}`,
+    );
+  return performance.now() - started;
 }

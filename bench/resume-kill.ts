@@ -38,7 +38,16 @@ import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import type { WireEntity } from "../src/engine/edm.js";
 import { ensureTable } from "../src/engine/sync.js";
 import { TableWriter } from "../src/engine/writer.js";
-import { canPin, childPids, compareTables, httpFor, measuredCommit, pin, repoRoot } from "./common.js";
+import {
+  canPin,
+  childPids,
+  compareTables,
+  httpFor,
+  measuredCommit,
+  pin,
+  repoRoot,
+  writeLayout,
+} from "./common.js";
 import { makeEntity, partitionKey, partitionSize, rowKey, type Layout } from "./data.js";
 
 const PAGE = 1_000;
@@ -289,19 +298,7 @@ async function seedSource(connectionString: string, layout: Layout): Promise<num
     maxFailuresKept: 5,
     sortedSource: true,
   });
-  for (let p = 0; p < layout.partitions; p++) {
-    const n = partitionSize(layout, p);
-    for (let r = 0; r < n; r++) {
-      const wait = writer.add("upsert-replace", entityAt(p, r));
-      if (wait) await wait;
-    }
-  }
-  const seeded = await writer.flush();
-  if (seeded.failed > 0 || seeded.written !== layout.entities)
-    throw new Error(
-      `seeding failed: ${seeded.written} written, ${JSON.stringify(seeded.failures.slice(0, 3))}`,
-    );
-  return performance.now() - started;
+  return writeLayout(writer, layout, entityAt, started);
 }
 
 /** Every key at the destination (keys only on the wire). */

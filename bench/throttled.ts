@@ -26,8 +26,8 @@ import { TableWriter } from "../src/engine/writer.js";
 import type { ConcurrencySetting } from "../src/engine/window.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { startThrottleProxy } from "../test/support/throttle-proxy.js";
-import { compareTables, httpFor, measuredCommit, repoRoot } from "./common.js";
-import { makeEntity, partitionKey, partitionSize, rowKey, type Layout } from "./data.js";
+import { compareTables, httpFor, measuredCommit, repoRoot, writeLayout } from "./common.js";
+import { makeEntity, partitionKey, rowKey, type Layout } from "./data.js";
 
 const TARGET_USED = 0.9;
 const TARGET_THROTTLED = 0.05;
@@ -96,18 +96,7 @@ async function seed(connectionString: string, table: string, layout: Layout): Pr
   const http = httpFor(connectionString);
   await ensureTable(http, table);
   const writer = new TableWriter(http, table, { concurrency: 32, maxFailuresKept: 5, sortedSource: true });
-  for (let p = 0; p < layout.partitions; p++) {
-    for (let r = 0, n = partitionSize(layout, p); r < n; r++) {
-      const wait = writer.add("upsert-replace", entityAt(p, r));
-      if (wait) await wait;
-    }
-  }
-  const seeded = await writer.flush();
-  if (seeded.failed > 0 || seeded.written !== layout.entities)
-    throw new Error(
-      `seeding failed: ${seeded.written} written, ${JSON.stringify(seeded.failures.slice(0, 3))}`,
-    );
-  return performance.now() - started;
+  return writeLayout(writer, layout, entityAt, started);
 }
 
 interface Run {

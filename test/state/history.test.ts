@@ -2,9 +2,8 @@
 // stays within a repository variable's 48 KB (compressed when needed, and never failing a save for its sake).
 import { describe, expect, it } from "vitest";
 import { appendHistory, decodeHistory, encodeHistory, MAX_HISTORY_POINTS } from "../../src/state/history.js";
-import { withBackfill } from "../../src/state/records.js";
 import { emptyState, MAX_STATE_BYTES, parseState, serializeState, tableKey } from "../../src/state/state.js";
-import { backfills, busyState, START } from "../support/histories.js";
+import { backfills, busyState, START, withHistory } from "../support/histories.js";
 
 describe("lag history", () => {
   it("round-trips its points exactly (times in whole minutes)", () => {
@@ -58,14 +57,7 @@ describe("the state with 200 tables and full histories", () => {
     for (let i = 0; i < 200; i++) {
       const name = `ledger${String(i).padStart(4, "0")}`;
       const key = tableKey({ source: name, destination: name });
-      const points = backfills(MAX_HISTORY_POINTS, 1_000 + i);
-      const last = points[points.length - 1];
-      state.tables[key] = {
-        watermark: new Date(Date.parse(last.at) - last.lagSeconds * 1000).toISOString(),
-        lastSuccess: { mode: "backfill", at: last.at, read: last.changed, written: last.changed, skipped: 0 },
-        size: { entities: 1_000_000 + i * 7_919, by: "full-sync", at: "2026-11-29T23:00:00.000Z" },
-      };
-      for (const p of points) state = withBackfill(state, key, p);
+      state = withHistory(state, key, backfills(MAX_HISTORY_POINTS, 1_000 + i), i);
     }
     const text = serializeState(state);
     console.log(`200 tables, independent noise: ${Buffer.byteLength(text)} bytes stored`);

@@ -41,13 +41,19 @@ export function busyState(tables = 200): State {
       lagSeconds: Math.round(lagLevel * (0.7 + random() * 0.6)),
       changed: Math.round(rate * (0.4 + random() * 1.2)),
     }));
-    const last = points[points.length - 1];
-    state.tables[key] = {
-      watermark: new Date(Date.parse(last.at) - last.lagSeconds * 1000).toISOString(),
-      lastSuccess: { mode: "backfill", at: last.at, read: last.changed, written: last.changed, skipped: 0 },
-      size: { entities: 1_000_000 + i * 7_919, by: "full-sync", at: "2026-11-29T23:00:00.000Z" },
-    };
-    for (const p of points) state = withBackfill(state, key, p);
+    state = withHistory(state, key, points, i);
   }
+  return state;
+}
+
+/** Table `i` of a busy state: its watermark, last backfill and size as `points` (its backfills) leave them. */
+export function withHistory(state: State, key: string, points: HistoryPoint[], i: number): State {
+  const last = points[points.length - 1];
+  state.tables[key] = {
+    watermark: new Date(Date.parse(last.at) - last.lagSeconds * 1000).toISOString(),
+    lastSuccess: { mode: "backfill", at: last.at, read: last.changed, written: last.changed, skipped: 0 },
+    size: { entities: 1_000_000 + i * 7_919, by: "full-sync", at: "2026-11-29T23:00:00.000Z" },
+  };
+  for (const p of points) state = withBackfill(state, key, p);
   return state;
 }
