@@ -49403,7 +49403,7 @@ class AdaptiveWindow {
     quietRounds = 0;
     /** After a step of an eighth: the throughput of the round before it, to judge it by. */
     steppedFrom;
-    /** Slow start's rounds in a row that neither paid nor were flat. */
+    /** Slow start's rounds in a row whose doubling did not pay. */
     misses = 0;
     /**
      * `memory` reports the process's resident memory in bytes (default: process.memoryUsage.rss): `auto`
@@ -49440,11 +49440,6 @@ class AdaptiveWindow {
         this.baseLatency = Math.min(this.baseLatency, mean);
         if (!this.adaptive)
             return false;
-        // Asked once a round (≥ 200 ms): reading the resident size is a system call.
-        // Holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted source's
-        // partitions being gathered), and fewer in flight would only keep them longer.
-        if (this.memory() > MEMORY_HOLD)
-            return false;
         if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
             // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
             // point (a kill would copy it again), so keep about a second's worth of it, no more.
@@ -49454,6 +49449,11 @@ class AdaptiveWindow {
             return false;
         }
         if (!limited || this.size >= this.max || mean > SLOW_MS)
+            return false;
+        // Asked only when the window would grow (at most once a round): reading the resident size is a system
+        // call. It holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted
+        // source's partitions being gathered), and fewer in flight would only keep them longer.
+        if (this.memory() > MEMORY_HOLD)
             return false;
         const before = this.rateBefore;
         this.rateBefore = rate;
@@ -52933,48 +52933,11 @@ function parseBatchResponse(body, opCount) {
     return { ok: false, statuses, etags, status: part.status, code, message, failedIndex };
 }
 
-;// CONCATENATED MODULE: ./src/engine/rate.ts
-// Flow control shared by every writer of one run (one per destination): a hard cap on entities per
-// second, and an adaptive limit that backs off when the destination throttles (HTTP 429) and climbs
-// again while it does not.
-//
-// Two adaptive limits work together:
-// - a window of requests in flight (window.ts): `auto` grows it while that helps, a number caps it;
-//   halved when the service is busy (503, 500, dropped connections); and the bytes in flight are bounded
-//   whatever the window, so memory stays flat on any table shape;
-// - a send rate in entities per second: unlimited until the first 429, then seeded from what was
-//   accepted over the last second, multiplied by DECREASE on every throttling episode; between episodes
-//   it climbs quickly back to just below the rate that was refused, then probes above it, slowly at first
-//   and faster the longer no 429 comes (a fixed budget is met rarely, a raised one found soon). A window
-//   alone cannot hold a budget that a single transaction in flight already exceeds; the rate can.
-// A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
-// once), and it pauses every new send and every retry until the service's retry-after hint has passed.
-// A refused request gives its slot back and queues for one like a new send, so requests refused together
-// do not all come back together.
-
-const systemClock = {
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-/**
- * Request bodies in flight at most: 32 MiB is 300 full transactions or 20,000 one-entity requests, far
- * more than any link needs, and keeps a copy's memory flat.
- */
-const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+;// CONCATENATED MODULE: ./src/engine/pacing.ts
+// The two measures the flow control (rate.ts) keeps: when the next send may start at a given rate, and
+// how many entities completed over the last second.
 /** Window of throughput measurement, ms. */
 const METER_MS = 1_000;
-/** Two 429s closer than this (or the hint they carry) belong to one episode. */
-const EPISODE_MS = 150;
-/** No increase until this long after the last 429. */
-const HOLD_MS = 500;
-/** An episode this soon after the previous one means the last decrease was not enough. */
-const PHASE_MS = 1_000;
-/** After a decrease the rate climbs back to this share of the rate that was refused, */
-const NEAR_CEILING = 0.92;
-/** closing the gap by 1 − 1/e every this many seconds, */
-const CLIMB_SECONDS = 2;
-/** then probes above it, the step growing by its own size every this many quiet seconds. */
-const PROBE_DOUBLING_SECONDS = 8;
 /**
  * Paces sends at `rate` per second (generic cell rate): a send of `n` may start when the previous
  * sends' time is used up; `burst` seconds of unused time may be saved.
@@ -52998,6 +52961,83 @@ class Pacer {
         this.tat = Math.max(this.tat, now - this.burstMs) + (n / rate) * 1000;
     }
 }
+/**
+ * Entities completed over the last METER_MS: a queue with a moving head and a running sum, so each
+ * completion costs O(1) (a copy completes thousands of requests a second).
+ */
+class Meter {
+    at = [];
+    n = [];
+    head = 0;
+    sum = 0;
+    push(at, n) {
+        this.at.push(at);
+        this.n.push(n);
+        this.sum += n;
+    }
+    trim(now) {
+        while (this.head < this.at.length && now - this.at[this.head] > METER_MS)
+            this.sum -= this.n[this.head++];
+        if (this.head > 1024 && this.head * 2 > this.at.length) {
+            this.at = this.at.slice(this.head);
+            this.n = this.n.slice(this.head);
+            this.head = 0;
+        }
+    }
+    /** Entities completed over the last whole METER_MS, per second (0 when none). */
+    perSecond() {
+        return this.head >= this.at.length ? 0 : (this.sum / METER_MS) * 1000;
+    }
+    /** Entities per second over the window (or since the first, if sooner); 0 when none. */
+    rate(now) {
+        if (this.head >= this.at.length)
+            return 0;
+        const span = Math.max(100, Math.min(METER_MS, now - this.at[this.head]));
+        return (this.sum / span) * 1000;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/rate.ts
+// Flow control shared by every writer of one run (one per destination): a hard cap on entities per
+// second, and an adaptive limit that backs off when the destination throttles (HTTP 429) and climbs
+// again while it does not.
+//
+// Two adaptive limits work together:
+// - a window of requests in flight (window.ts): `auto` grows it while that helps, a number caps it;
+//   halved when the service is busy (503, 500, dropped connections); and the bytes in flight are bounded
+//   whatever the window, so memory stays flat on any table shape;
+// - a send rate in entities per second: unlimited until the first 429, then seeded from what was
+//   accepted over the last second, multiplied by DECREASE on every throttling episode; between episodes
+//   it climbs quickly back to just below the rate that was refused, then probes above it, slowly at first
+//   and faster the longer no 429 comes (a fixed budget is met rarely, a raised one found soon). A window
+//   alone cannot hold a budget that a single transaction in flight already exceeds; the rate can.
+// A 429 counts once per episode (a burst of 429s from the transactions in flight lowers the limits
+// once), and it pauses every new send and every retry until the service's retry-after hint has passed.
+// A refused request gives its slot back and queues for one like a new send, so requests refused together
+// do not all come back together.
+
+
+const systemClock = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+/**
+ * Request bodies in flight at most: 32 MiB is 300 full transactions or 20,000 one-entity requests, far
+ * more than any link needs, and keeps a copy's memory flat.
+ */
+const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+/** Two 429s closer than this (or the hint they carry) belong to one episode. */
+const EPISODE_MS = 150;
+/** No increase until this long after the last 429. */
+const HOLD_MS = 500;
+/** An episode this soon after the previous one means the last decrease was not enough. */
+const PHASE_MS = 1_000;
+/** After a decrease the rate climbs back to this share of the rate that was refused, */
+const NEAR_CEILING = 0.92;
+/** closing the gap by 1 − 1/e every this many seconds, */
+const CLIMB_SECONDS = 2;
+/** then probes above it, the step growing by its own size every this many quiet seconds. */
+const PROBE_DOUBLING_SECONDS = 8;
 class FlowControl {
     clock;
     win;
@@ -53017,7 +53057,7 @@ class FlowControl {
     ceiling = 0;
     /** Seconds spent probing above NEAR_CEILING since the last episode. */
     probing = 0;
-    /** Throttled before anything was accepted: the first completion seeds the rate. */
+    /** Throttled for the first time: no sends until what is in flight has settled, which seeds the rate. */
     seedPending = false;
     pausedUntil = -Infinity;
     lastThrottle = -Infinity;
@@ -53152,7 +53192,6 @@ class FlowControl {
         this.lastEpisode = now;
         this.stats.decreases++;
         this.trim(now);
-        // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
         if (!Number.isFinite(this.rate))
             this.seed();
         else {
@@ -53245,7 +53284,7 @@ class FlowControl {
         }
         this.syncStats();
     }
-    /** Entities accepted per second over the last METER_MS (or since the first, if sooner). */
+    /** Entities accepted per second over the last second (or since the first, if sooner). */
     throughput(now) {
         return this.done.rate(now);
     }
@@ -53264,41 +53303,6 @@ class FlowControl {
     syncStats() {
         this.stats.rate = this.rate;
         this.stats.window = this.win.size;
-    }
-}
-/**
- * Entities completed over the last METER_MS: a queue with a moving head and a running sum, so each
- * completion costs O(1) (a copy completes thousands of requests a second).
- */
-class Meter {
-    at = [];
-    n = [];
-    head = 0;
-    sum = 0;
-    push(at, n) {
-        this.at.push(at);
-        this.n.push(n);
-        this.sum += n;
-    }
-    trim(now) {
-        while (this.head < this.at.length && now - this.at[this.head] > METER_MS)
-            this.sum -= this.n[this.head++];
-        if (this.head > 1024 && this.head * 2 > this.at.length) {
-            this.at = this.at.slice(this.head);
-            this.n = this.n.slice(this.head);
-            this.head = 0;
-        }
-    }
-    /** Entities completed over the last whole METER_MS, per second (0 when none). */
-    perSecond() {
-        return this.head >= this.at.length ? 0 : (this.sum / METER_MS) * 1000;
-    }
-    /** Entities per second over the window (or since the first, if sooner); 0 when none. */
-    rate(now) {
-        if (this.head >= this.at.length)
-            return 0;
-        const span = Math.max(100, Math.min(METER_MS, now - this.at[this.head]));
-        return (this.sum / span) * 1000;
     }
 }
 

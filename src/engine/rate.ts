@@ -16,6 +16,7 @@
 // A refused request gives its slot back and queues for one like a new send, so requests refused together
 // do not all come back together.
 
+import { Meter, Pacer } from "./pacing.js";
 import { AdaptiveWindow, type ConcurrencySetting } from "./window.js";
 
 export interface Clock {
@@ -63,8 +64,6 @@ export interface FlowStats {
  */
 export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
-/** Window of throughput measurement, ms. */
-const METER_MS = 1_000;
 /** Two 429s closer than this (or the hint they carry) belong to one episode. */
 const EPISODE_MS = 150;
 /** No increase until this long after the last 429. */
@@ -77,28 +76,6 @@ const NEAR_CEILING = 0.92;
 const CLIMB_SECONDS = 2;
 /** then probes above it, the step growing by its own size every this many quiet seconds. */
 const PROBE_DOUBLING_SECONDS = 8;
-
-/**
- * Paces sends at `rate` per second (generic cell rate): a send of `n` may start when the previous
- * sends' time is used up; `burst` seconds of unused time may be saved.
- */
-class Pacer {
-  /** When the sends so far are paid for (ms). */
-  private tat = -Infinity;
-
-  constructor(private readonly burstMs: number) {}
-
-  /** Ms until `n` may be sent at `rate` (0: now). */
-  wait(now: number, rate: number): number {
-    if (!Number.isFinite(rate)) return 0;
-    return Math.max(0, this.tat - now);
-  }
-
-  commit(now: number, n: number, rate: number): void {
-    if (!Number.isFinite(rate)) return;
-    this.tat = Math.max(this.tat, now - this.burstMs) + (n / rate) * 1000;
-  }
-}
 
 export class FlowControl {
   private readonly clock: Clock;
@@ -119,7 +96,7 @@ export class FlowControl {
   private ceiling = 0;
   /** Seconds spent probing above NEAR_CEILING since the last episode. */
   private probing = 0;
-  /** Throttled before anything was accepted: the first completion seeds the rate. */
+  /** Throttled for the first time: no sends until what is in flight has settled, which seeds the rate. */
   private seedPending = false;
   private pausedUntil = -Infinity;
   private lastThrottle = -Infinity;
@@ -251,7 +228,6 @@ export class FlowControl {
     this.lastEpisode = now;
     this.stats.decreases++;
     this.trim(now);
-    // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
     if (!Number.isFinite(this.rate)) this.seed();
     else {
       // The rate that met the push-back: the next climb returns quickly to just below it, then probes.
@@ -353,7 +329,7 @@ export class FlowControl {
     this.syncStats();
   }
 
-  /** Entities accepted per second over the last METER_MS (or since the first, if sooner). */
+  /** Entities accepted per second over the last second (or since the first, if sooner). */
   private throughput(now: number): number {
     return this.done.rate(now);
   }
@@ -373,43 +349,5 @@ export class FlowControl {
   private syncStats(): void {
     this.stats.rate = this.rate;
     this.stats.window = this.win.size;
-  }
-}
-
-/**
- * Entities completed over the last METER_MS: a queue with a moving head and a running sum, so each
- * completion costs O(1) (a copy completes thousands of requests a second).
- */
-class Meter {
-  private at: number[] = [];
-  private n: number[] = [];
-  private head = 0;
-  private sum = 0;
-
-  push(at: number, n: number): void {
-    this.at.push(at);
-    this.n.push(n);
-    this.sum += n;
-  }
-
-  trim(now: number): void {
-    while (this.head < this.at.length && now - this.at[this.head] > METER_MS) this.sum -= this.n[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.at.length) {
-      this.at = this.at.slice(this.head);
-      this.n = this.n.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /** Entities completed over the last whole METER_MS, per second (0 when none). */
-  perSecond(): number {
-    return this.head >= this.at.length ? 0 : (this.sum / METER_MS) * 1000;
-  }
-
-  /** Entities per second over the window (or since the first, if sooner); 0 when none. */
-  rate(now: number): number {
-    if (this.head >= this.at.length) return 0;
-    const span = Math.max(100, Math.min(METER_MS, now - this.at[this.head]));
-    return (this.sum / span) * 1000;
   }
 }

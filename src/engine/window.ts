@@ -66,7 +66,7 @@ export class AdaptiveWindow {
   private quietRounds = 0;
   /** After a step of an eighth: the throughput of the round before it, to judge it by. */
   private steppedFrom?: number;
-  /** Slow start's rounds in a row that neither paid nor were flat. */
+  /** Slow start's rounds in a row whose doubling did not pay. */
   private misses = 0;
 
   /**
@@ -106,10 +106,6 @@ export class AdaptiveWindow {
     this.limited = false;
     this.baseLatency = Math.min(this.baseLatency, mean);
     if (!this.adaptive) return false;
-    // Asked once a round (≥ 200 ms): reading the resident size is a system call.
-    // Holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted source's
-    // partitions being gathered), and fewer in flight would only keep them longer.
-    if (this.memory() > MEMORY_HOLD) return false;
     if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
       // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
       // point (a kill would copy it again), so keep about a second's worth of it, no more.
@@ -119,6 +115,10 @@ export class AdaptiveWindow {
       return false;
     }
     if (!limited || this.size >= this.max || mean > SLOW_MS) return false;
+    // Asked only when the window would grow (at most once a round): reading the resident size is a system
+    // call. It holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted
+    // source's partitions being gathered), and fewer in flight would only keep them longer.
+    if (this.memory() > MEMORY_HOLD) return false;
     const before = this.rateBefore;
     this.rateBefore = rate;
     if (this.slowStart) {
