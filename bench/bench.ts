@@ -27,8 +27,8 @@ import { cpus, totalmem, release, platform, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureTable } from "../src/engine/sync.js";
-import { TableReader } from "../src/engine/reader.js";
+import { ensureTable } from "../src/engine/wire/tables.js";
+import { TableReader } from "../src/engine/copy/reader.js";
 import { ReplaySource } from "./replay-source.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import {
@@ -46,7 +46,7 @@ import {
   seedTable,
 } from "./common.js";
 import { entities, partitionKey, type Layout } from "./data.js";
-import { entityJson } from "../src/engine/edm.js";
+import { entityJson } from "../src/engine/wire/edm.js";
 import { keepMatrixSection } from "./results-section.js";
 
 /**

@@ -14,8 +14,8 @@
 // Neither signs its requests (the free servers ignore it).
 import { Agent, request, type IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
-import { buildBatchBytes, keyUrl, type Operation } from "../src/engine/batch.js";
-import { entityJson, type WireEntity } from "../src/engine/edm.js";
+import { buildBatchBytes, keyUrl, type Operation } from "../src/engine/wire/batch.js";
+import { entityJson, type WireEntity } from "../src/engine/wire/edm.js";
 
 /** Transactions hold at most this many operations. */
 const MAX_BATCH = 100;

@@ -4,12 +4,12 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServiceClient } from "../src/engine/connection.js";
-import { differingProperties, type WireEntity } from "../src/engine/edm.js";
-import { TableHttp } from "../src/engine/http.js";
-import { TableReader } from "../src/engine/reader.js";
-import { ensureTable } from "../src/engine/sync.js";
-import { TableWriter } from "../src/engine/writer.js";
+import { createServiceClient } from "../src/engine/wire/connection.js";
+import { differingProperties, type WireEntity } from "../src/engine/wire/edm.js";
+import { TableHttp } from "../src/engine/wire/http.js";
+import { TableReader } from "../src/engine/copy/reader.js";
+import { ensureTable } from "../src/engine/wire/tables.js";
+import { TableWriter } from "../src/engine/copy/writer.js";
 import { entities, partitionSize, type Layout } from "./data.js";
 
 /** What every measuring child prints as its last line of output (JSON). */

@@ -1,6 +1,6 @@
 // The bench's entities: deterministic (entity i is the same in every process), about 1 KB of JSON
 // each, with every EDM type the engine must keep exact.
-import type { WireEntity, WireValue } from "../src/engine/edm.js";
+import type { WireEntity, WireValue } from "../src/engine/wire/edm.js";
 import { prng } from "../test/support/prng.js";
 
 export interface Layout {

@@ -8,7 +8,7 @@
 // It answers what a full sync asks: the query pages (with `$filter` on key ranges, `$select`, `$top`),
 // `GET Tables('name')`, `POST Tables` (409: the table exists) and `GET Tables`. Requests arrive signed;
 // the signature is not checked. Anything else is answered 501 and counted in `unexpected`.
-import { doubleLiteral, type WireEntity } from "../src/engine/edm.js";
+import { doubleLiteral, type WireEntity } from "../src/engine/wire/edm.js";
 import { prng } from "../test/support/prng.js";
 import { makeEntity } from "./data.js";
 import {

@@ -10,13 +10,13 @@
 // per entity in full transactions.
 import { parseArgs } from "node:util";
 import { Client } from "undici";
-import { createServiceClient } from "../src/engine/connection.js";
-import { TableHttp } from "../src/engine/http.js";
-import { readDestinationEntity } from "../src/engine/post-switch.js";
-import { FlowControl } from "../src/engine/rate.js";
-import { TableWriter } from "../src/engine/writer.js";
-import { entityJson, type WireEntity } from "../src/engine/edm.js";
-import { TaskPool } from "../src/engine/pool.js";
+import { createServiceClient } from "../src/engine/wire/connection.js";
+import { TableHttp } from "../src/engine/wire/http.js";
+import { readDestinationEntity } from "../src/engine/copy/post-switch.js";
+import { FlowControl } from "../src/engine/copy/rate.js";
+import { TableWriter } from "../src/engine/copy/writer.js";
+import { entityJson, type WireEntity } from "../src/engine/wire/edm.js";
+import { TaskPool } from "../src/engine/copy/pool.js";
 import { canPin, pin } from "./common.js";
 import { shapeEntities } from "./free-source.js";
 import { Harness } from "./harness.js";

@@ -31,13 +31,13 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { TableMissingError } from "../src/engine/errors.js";
-import { TableReader } from "../src/engine/reader.js";
+import { TableMissingError } from "../src/engine/wire/errors.js";
+import { TableReader } from "../src/engine/copy/reader.js";
 import { prng } from "../test/support/prng.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
-import type { WireEntity } from "../src/engine/edm.js";
-import { ensureTable } from "../src/engine/sync.js";
-import { TableWriter } from "../src/engine/writer.js";
+import type { WireEntity } from "../src/engine/wire/edm.js";
+import { ensureTable } from "../src/engine/wire/tables.js";
+import { TableWriter } from "../src/engine/copy/writer.js";
 import {
   canPin,
   childPids,

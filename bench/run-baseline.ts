@@ -12,10 +12,10 @@ import {
   parseBatchResponse,
   type BatchBytes,
   type Operation,
-} from "../src/engine/batch.js";
-import { entityJson } from "../src/engine/edm.js";
-import { TableReader } from "../src/engine/reader.js";
-import { MAX_OPERATIONS } from "../src/engine/writer.js";
+} from "../src/engine/wire/batch.js";
+import { entityJson } from "../src/engine/wire/edm.js";
+import { TableReader } from "../src/engine/copy/reader.js";
+import { MAX_OPERATIONS } from "../src/engine/copy/writer.js";
 import { httpFor, report, usageMark, usageSince } from "./common.js";
 import { entities } from "./data.js";
 

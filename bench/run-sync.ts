@@ -1,6 +1,6 @@
 // Child process of the bench: one full sync with the engine, alone in its process so that its peak
 // RSS is its own. Input: JSON in argv[2]; output: a Measured line on stdout.
-import { runSync } from "../src/engine/sync.js";
+import { runSync } from "../src/engine/copy/run-sync.js";
 import { report, usageMark, usageSince } from "./common.js";
 
 interface Input {

@@ -8,10 +8,10 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { WireEntity } from "../src/engine/edm.js";
-import { ensureTable } from "../src/engine/sync.js";
-import { verifyTable, type VerifyResult } from "../src/engine/verify.js";
-import { TableWriter } from "../src/engine/writer.js";
+import type { WireEntity } from "../src/engine/wire/edm.js";
+import { ensureTable } from "../src/engine/wire/tables.js";
+import { verifyTable, type VerifyResult } from "../src/engine/check/verify.js";
+import { TableWriter } from "../src/engine/copy/writer.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { httpFor } from "./common.js";
 import { entities } from "./data.js";

@@ -3,9 +3,9 @@
 import * as core from "@actions/core";
 import { buildConfig, ConfigError, type RawInputs, type SyncConfig } from "../config/schema.js";
 import { mergeInputs, readDmtFile } from "../config/dmt.js";
-import { ConnectionError } from "../engine/connection.js";
-import { redact, secretsOf } from "../engine/redact.js";
-import { entitiesPerSecond } from "../engine/result.js";
+import { ConnectionError } from "../engine/wire/connection.js";
+import { redact, secretsOf } from "../engine/wire/redact.js";
+import { entitiesPerSecond } from "../engine/copy/result.js";
 import {
   cancelledCheck,
   runCopy,
@@ -17,11 +17,11 @@ import {
   type CheckResult,
   type MigrationDeps,
   type MigrationResult,
-} from "../engine/migrate.js";
-import type { TableResult } from "../engine/result.js";
+} from "../engine/steps/index.js";
+import type { TableResult } from "../engine/copy/result.js";
 import { StateError, tableKey } from "../state/state.js";
 import { decodeHistory } from "../state/history.js";
-import { runStatus } from "../engine/status.js";
+import { runStatus } from "../engine/steps/index.js";
 import { etaText } from "../present/progress.js";
 import { buildStatusSummary } from "./status-summary.js";
 import type { StateStore } from "../state/store.js";

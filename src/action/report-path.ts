@@ -3,7 +3,7 @@
 // Missing directories are fine (the report's writer creates them); the nearest existing one must be a directory.
 import { join, resolve } from "node:path";
 import type { SyncConfig } from "../config/schema.js";
-import { reportPathProblem as inspect, writeFailureReason } from "../engine/report-path.js";
+import { reportPathProblem as inspect, writeFailureReason } from "../engine/steps/index.js";
 
 export const DEFAULT_REPORT_NAME = "table-sync-report.json";
 

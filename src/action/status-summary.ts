@@ -1,6 +1,6 @@
 // The job summary of the status step: one row per table (phase, figures, what to run next) and, for each table
 // with backfills, its lag chart with the numbers beneath. Also the lag section the backfill's summary adds.
-import type { StatusResult, TableStatus } from "../engine/status.js";
+import type { StatusResult, TableStatus } from "../engine/steps/index.js";
 import { cell, lagSections } from "./summary.js";
 
 /** Changed counts of the last backfills shown in the table row (the chart's table has them all). */

@@ -1,7 +1,7 @@
 // The job summary: one row per table and the first failures. Built as Markdown so it is testable
 // without the runner, then written once through core.summary.
-import { entitiesPerSecond } from "../engine/result.js";
-import type { CheckResult, TableReport } from "../engine/migrate.js";
+import { entitiesPerSecond } from "../engine/copy/result.js";
+import type { CheckResult, TableReport } from "../engine/steps/index.js";
 import type { HistoryPoint } from "../state/history.js";
 import { etaText } from "../present/progress.js";
 import { planningLines } from "../present/preflight.js";

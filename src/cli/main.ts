@@ -5,13 +5,13 @@ import { ConfigError, buildConfig, type RawInputs, type SyncConfig } from "../co
 import {
   ConnectionError,
   normalizeEndpoint,
-  resolveKind,
   parseConnectionString,
   type SideConfig,
-} from "../engine/connection.js";
-import { tokenScope } from "../engine/auth.js";
-import type { RetryOptions } from "../engine/http.js";
-import type { EngineConfig, TableSpec } from "../engine/sync.js";
+} from "../engine/wire/connection.js";
+import { resolveKind } from "../engine/wire/service-kind.js";
+import { tokenScope } from "../engine/wire/service-kind.js";
+import type { RetryOptions } from "../engine/wire/http.js";
+import type { EngineConfig, TableSpec } from "../engine/copy/run-config.js";
 import { cliMessage, parseCliArgs } from "./args.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { reportPathProblem, reportWriteFailure } from "./report-path.js";
@@ -32,10 +32,10 @@ import {
   type CheckEvents,
   type CheckResult,
   type MigrationResult,
-} from "../engine/migrate.js";
+} from "../engine/steps/index.js";
 import type { Mode } from "../config/schema.js";
-import { runStatus } from "../engine/status.js";
-import type { MeteredProgress } from "../engine/progress.js";
+import { runStatus } from "../engine/steps/index.js";
+import type { MeteredProgress } from "../engine/steps/index.js";
 import { formatStatus, lagLine } from "./status.js";
 import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";

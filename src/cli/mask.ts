@@ -1,6 +1,6 @@
 // Nothing the CLI prints may carry a secret: connection strings, account keys and SAS signatures are
 // masked in every line, whether they were given as flags, environment variables or in `.env`.
-import { parseConnectionString } from "../engine/connection.js";
+import { parseConnectionString } from "../engine/wire/connection.js";
 
 export const MASK = "***";
 

@@ -2,7 +2,7 @@
 // one sentence at once instead of after the whole run. Missing directories are fine: they are created when the
 // report is written (as the README says); what must hold is that the nearest existing one is a writable directory.
 import { join } from "node:path";
-import { reportPathProblem as inspect, writeFailureReason } from "../engine/report-path.js";
+import { reportPathProblem as inspect, writeFailureReason } from "../engine/steps/index.js";
 
 /** Why `path` (absolute) cannot take the report, as one sentence, or undefined when it can. */
 export function reportPathProblem(path: string, given: string | undefined): string | undefined {

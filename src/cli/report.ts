@@ -1,10 +1,10 @@
 // What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
-import type { MeteredProgress } from "../engine/progress.js";
+import type { MeteredProgress } from "../engine/steps/index.js";
 import { etaText } from "../present/progress.js";
 import { planningLines } from "../present/preflight.js";
-import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/result.js";
-import type { CheckResult } from "../engine/migrate.js";
-import type { RunTotals } from "../engine/result.js";
+import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/copy/result.js";
+import type { CheckResult } from "../engine/steps/index.js";
+import type { RunTotals } from "../engine/copy/result.js";
 import { cliMessage } from "./args.js";
 
 /** A table-level error that only says the run was cancelled (the engine's wording). */

@@ -1,5 +1,5 @@
 // `table-sync status`: the status step's result as text, one block per table, the lag history as a sparkline.
-import type { StatusResult, TableStatus } from "../engine/status.js";
+import type { StatusResult, TableStatus } from "../engine/steps/index.js";
 import { sparkline } from "../present/lag.js";
 import { num } from "./report.js";
 import { decodeHistory } from "../state/history.js";

@@ -1,11 +1,11 @@
 // One validated configuration for every door (action inputs, CLI flags, .env, dmt settings files).
 // Each failure is one sentence naming the input and the fix.
 import { z } from "zod";
-import { parseConnectionString } from "../engine/connection.js";
-import type { Rename } from "../engine/transform.js";
-import type { TableSpec } from "../engine/sync.js";
-import type { Shard } from "../engine/shard.js";
-import { MAX_CONCURRENCY, type ConcurrencySetting } from "../engine/window.js";
+import { parseConnectionString } from "../engine/wire/connection.js";
+import type { Rename } from "../engine/copy/transform.js";
+import type { TableSpec } from "../engine/copy/run-config.js";
+import type { Shard } from "../engine/copy/shard.js";
+import { MAX_CONCURRENCY, type ConcurrencySetting } from "../engine/copy/window.js";
 
 export const MODES = ["full-sync", "backfill", "verify", "switch", "preflight", "status"] as const;
 export type Mode = (typeof MODES)[number];

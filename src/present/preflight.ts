@@ -1,6 +1,6 @@
 // Preflight's planning figures as sentences, the same for the job summary and the CLI: the partition profile,
 // and for a Cosmos destination the request-unit estimate with its basis.
-import type { PreflightResult } from "../engine/preflight.js";
+import type { PreflightResult } from "../engine/check/preflight.js";
 import { timeLeft } from "./progress.js";
 
 function n(x: number): string {

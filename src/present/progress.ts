@@ -1,6 +1,6 @@
 // A full sync's progress against the table's known size, in the same words for the action's log and summary
 // and the CLI's progress lines.
-import type { Eta } from "../engine/progress.js";
+import type { Eta } from "../engine/steps/index.js";
 
 /** "3 h 20 min", "4 min 05 s", "12 s". */
 export function timeLeft(seconds: number): string {

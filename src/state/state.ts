@@ -2,7 +2,6 @@
 // began) and what the last successful run did. Versioned, compact JSON, validated on every load: a corrupt or
 // foreign document is an error, never an empty state. Everything here is pure; the stores do the I/O.
 import { z } from "zod";
-import type { TableResult } from "../engine/result.js";
 import { pack, unpack } from "./compact.js";
 import { keepLast, MAX_HISTORY_POINTS } from "./history.js";
 
@@ -244,7 +243,19 @@ function toIso(value: Date | string, what: string): string {
  * the checkpointed one did) — never the runner's clock. Returns the same object when nothing
  * changes (a failed table, a dry run, a successful run without a source clock).
  */
-export function advanceWatermark(state: State, key: string, result: TableResult, run: RunInfo): State {
+/** What a table's run reports that the watermark rules read (the engine's TableResult has it all). */
+export interface ScanOutcome {
+  error?: string;
+  failed: number;
+  read: number;
+  written: number;
+  skipped: number;
+  durationMs: number;
+  /** The source server's clock when the scan began (ISO-8601 UTC). */
+  sourceClockAtStart?: string;
+}
+
+export function advanceWatermark(state: State, key: string, result: ScanOutcome, run: RunInfo): State {
   if (run.dryRun) return state;
   if (result.error || result.failed !== 0) return state;
   if (!result.sourceClockAtStart) return state;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, inject, it } from "vitest";
 import { actionInputs, runAction } from "../support/run-action.js";
 import { byKey, httpFor, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
-import { keyUrl } from "../../src/engine/batch.js";
+import { keyUrl } from "../../src/engine/wire/batch.js";
 
 const src = () => inject("sourceConnectionString");
 const dst = () => inject("destinationConnectionString");

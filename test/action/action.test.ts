@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { differingProperties } from "../../src/engine/edm.js";
+import { differingProperties } from "../../src/engine/wire/edm.js";
 import { actionInputs, DIST_ACTION, runAction } from "../support/run-action.js";
 import { byKey, createTable, readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CacheStateStore, cachePathFor, defaultBranchWarning } from "../../src/action/cache-store.js";
 import { advanceWatermark, emptyState, StateError, tableKey, type State } from "../../src/state/state.js";
-import type { TableResult } from "../../src/engine/result.js";
+import type { TableResult } from "../../src/engine/copy/result.js";
 import { FakeCacheService } from "../support/fake-cache-service.js";
 import { freePort } from "../support/azurite.js";
 

@@ -2,8 +2,8 @@
 // answers at the recorded pace, and sends anything it did not record to the real server (counted).
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ReplaySource } from "../../bench/replay-source.js";
-import { TableReader } from "../../src/engine/reader.js";
-import { runSync } from "../../src/engine/sync.js";
+import { TableReader } from "../../src/engine/copy/reader.js";
+import { runSync } from "../../src/engine/copy/run-sync.js";
 import { rawDifferences, rawEntities, syncConfig } from "../support/sync.js";
 import { httpFor, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { main, type CliDeps } from "../../src/cli/main.js";
 import { emptyState, serializeState, tableKey } from "../../src/state/state.js";
-import { differingProperties, type WireEntity } from "../../src/engine/edm.js";
+import { differingProperties, type WireEntity } from "../../src/engine/wire/edm.js";
 import { AZURITE_KEY } from "../support/azurite.js";
 import { sampleEntities, sampleEntity } from "../support/sample-entities.js";
 import { byKey, createTable, insertRaw, readAll, seedEntities, uniqueTable } from "../support/tables.js";

@@ -10,7 +10,7 @@ import { main } from "../../src/cli/main.js";
 import { parseState, tableKey, type State } from "../../src/state/state.js";
 import { rawDifferences, rawEntities } from "../support/sync.js";
 import { readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
-import type { WireEntity } from "../../src/engine/edm.js";
+import type { WireEntity } from "../../src/engine/wire/edm.js";
 
 const src = inject("sourceConnectionString");
 const dst = inject("destinationConnectionString");

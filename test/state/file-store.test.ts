@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { TableResult } from "../../src/engine/result.js";
+import type { TableResult } from "../../src/engine/copy/result.js";
 import { FileStateStore } from "../../src/state/file-store.js";
 import {
   advanceWatermark,

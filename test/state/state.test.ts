@@ -1,7 +1,7 @@
 // The watermark rules, one test each, and the state document's validation.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { TableResult } from "../../src/engine/result.js";
+import type { TableResult } from "../../src/engine/copy/result.js";
 import {
   advanceWatermark,
   backfillStart,

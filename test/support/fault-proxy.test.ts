@@ -1,6 +1,6 @@
 // The fault proxy itself: transparent when idle, and each rule and fault does what it says.
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { TableWriter } from "../../src/engine/writer.js";
+import { TableWriter } from "../../src/engine/copy/writer.js";
 import {
   BATCH,
   faults,
@@ -10,7 +10,7 @@ import {
   type FaultRule,
 } from "./fault-proxy.js";
 import { httpFor, readAll, simpleEntity, uniqueTable } from "./tables.js";
-import { ensureTable } from "../../src/engine/sync.js";
+import { ensureTable } from "../../src/engine/wire/tables.js";
 
 const dst = inject("destinationConnectionString");
 const dstPort = inject("destinationPort");

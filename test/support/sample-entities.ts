@@ -1,6 +1,6 @@
 // Entities that use every EDM type and the values other tools lose: whole-number Doubles, Int64 beyond
 // 2^53, DateTimes with 7 fractional digits, NaN and ±Infinity, Binary, Guid. Used by tests and the demo.
-import type { WireEntity, WireValue } from "../../src/engine/edm.js";
+import type { WireEntity, WireValue } from "../../src/engine/wire/edm.js";
 
 const SPECIAL_DOUBLES = ["1.0", "NaN", "Infinity", "-Infinity", "1.7976931348623157E+308", "5E-324", "-2.5"];
 const SPECIAL_INT64 = ["9223372036854775807", "-9223372036854775808", "9007199254740993"];

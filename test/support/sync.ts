@@ -1,9 +1,9 @@
 // Helpers for engine tests: a default run configuration and wire-level table comparisons.
 import { inject } from "vitest";
 import { buildConfig, type SyncConfig } from "../../src/config/schema.js";
-import type { MigrationDeps } from "../../src/engine/migrate.js";
-import { parseRawJson, RawNumber, type RawJson } from "../../src/engine/raw-json.js";
-import type { EngineConfig } from "../../src/engine/sync.js";
+import type { MigrationDeps } from "../../src/engine/steps/migrate.js";
+import { parseRawJson, RawNumber, type RawJson } from "../../src/engine/wire/raw-json.js";
+import type { EngineConfig } from "../../src/engine/copy/run-config.js";
 import type { StateStore } from "../../src/state/store.js";
 import { httpFor } from "./tables.js";
 

@@ -1,10 +1,10 @@
 // Helpers to seed and read tables at wire level, bypassing the SDK's type conversion.
-import { createServiceClient } from "../../src/engine/connection.js";
-import { parseEntityPage, type WireEntity } from "../../src/engine/edm.js";
-import { TableHttp } from "../../src/engine/http.js";
-import { TableReader } from "../../src/engine/reader.js";
-import { ensureTable } from "../../src/engine/sync.js";
-import { TableWriter } from "../../src/engine/writer.js";
+import { createServiceClient } from "../../src/engine/wire/connection.js";
+import { parseEntityPage, type WireEntity } from "../../src/engine/wire/edm.js";
+import { TableHttp } from "../../src/engine/wire/http.js";
+import { TableReader } from "../../src/engine/copy/reader.js";
+import { ensureTable } from "../../src/engine/wire/tables.js";
+import { TableWriter } from "../../src/engine/copy/writer.js";
 import { randomUUID } from "node:crypto";
 
 let counter = 0;

@@ -1,7 +1,7 @@
 // The throttling proxy itself: cost model, token bucket, 429 with a retry hint, and its stats.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { buildBatchBytes } from "../../src/engine/batch.js";
-import { ensureTable } from "../../src/engine/sync.js";
+import { buildBatchBytes } from "../../src/engine/wire/batch.js";
+import { ensureTable } from "../../src/engine/wire/tables.js";
 import { startThrottleProxy, TokenBucket, writeCost, type ThrottleProxy } from "./throttle-proxy.js";
 import { httpFor, simpleEntity, uniqueTable } from "./tables.js";
 

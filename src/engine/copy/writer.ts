@@ -1,0 +1,394 @@
+// Writing entities as entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB (2 MB on
+// Cosmos), several in flight. A transaction the service rejects because of one entity is split so
+// the others land and that one is reported; one failure never stops other partitions.
+import {
+  buildBatchBytes,
+  operationBytes,
+  parseBatchResponse,
+  singleRequest,
+  type Operation,
+  type SingleRequest,
+  type OperationKind,
+} from "../wire/batch.js";
+import type { WireEntity } from "../wire/edm.js";
+import type { PageMark } from "./checkpoints.js";
+import { isRetryableStatus, serviceMessage, type HttpStats, type TableHttp } from "../wire/http.js";
+import type { ServiceKind } from "../wire/service-kind.js";
+import { FlowControl } from "./rate.js";
+import type { ConcurrencySetting } from "./window.js";
+
+export type WriteMode = "replace" | "merge" | "insert";
+
+export const MAX_OPERATIONS = 100;
+/** Table Storage: 4 MiB per transaction; Cosmos: 2 MB. A margin covers the outer multipart framing. */
+export function maxTransactionBytes(kind: ServiceKind): number {
+  return kind === "cosmos" ? 2_000_000 - 16_384 : 4 * 1024 * 1024 - 16_384;
+}
+
+export function operationFor(mode: WriteMode): OperationKind {
+  return mode === "insert" ? "insert" : mode === "merge" ? "upsert-merge" : "upsert-replace";
+}
+
+export interface WriteFailure {
+  partitionKey: string;
+  rowKey: string;
+  status?: number;
+  code?: string;
+  message: string;
+}
+
+export interface WriteCounters {
+  written: number;
+  skipped: number;
+  failed: number;
+  conflicts: number;
+  transactions: number;
+  failures: WriteFailure[];
+}
+
+/** How to count an operation the service refused: `skipped` (insert of an existing entity), `conflict`, or `failed`. */
+export type RejectionVerdict = "skipped" | "conflict" | "failed";
+
+export interface WriterOptions {
+  /** Requests in flight when no shared flow control is given (`flow`); also sizes the buffers. */
+  concurrency: ConcurrencySetting;
+  maxFailuresKept: number;
+  /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
+  sortedSource: boolean;
+  /** Most entities waiting in partial transactions before the largest are sent anyway. */
+  maxBuffered?: number;
+  maxOperations?: number;
+  maxBytes?: number;
+  classifyRejection?: (op: Operation, status: number, code: string | undefined) => RejectionVerdict;
+  /** Called for each operation that landed, with the ETag the service returned. */
+  onLanded?: (op: Operation, etag: string | undefined) => void;
+  onConflict?: (op: Operation, status: number, message: string) => void;
+  /** Called once per operation when it is done: landed, skipped (or in conflict), or failed. */
+  onSettled?: (op: Operation, outcome: "written" | "skipped" | "failed") => void;
+  /**
+   * The run's flow control (shared by every writer to one destination): it decides when a transaction
+   * may be sent (rate cap, adaptive rate and window); `concurrency` then only sizes the buffers.
+   */
+  flow?: FlowControl;
+}
+
+interface Buffer_ {
+  ops: Operation[];
+  bytes: number;
+  keys: Set<string>;
+}
+
+const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_CHANGESET_RETRIES = 5;
+
+export function defaultClassify(op: Operation, status: number, code: string | undefined): RejectionVerdict {
+  if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists"))
+    return "skipped";
+  if (
+    (op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") &&
+    status === 412
+  ) {
+    return "conflict";
+  }
+  if (op.kind === "delete" && status === 404) return "skipped";
+  return "failed";
+}
+
+export class TableWriter {
+  readonly counters: WriteCounters = {
+    written: 0,
+    skipped: 0,
+    failed: 0,
+    conflicts: 0,
+    transactions: 0,
+    failures: [],
+  };
+  /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
+  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
+  private readonly buffers = new Map<string, Buffer_>();
+  private buffered = 0;
+  private lastPartition: string | undefined;
+  /** Requests sent and not yet answered; `flush` waits for none. */
+  private inFlight = 0;
+  private readonly idle: (() => void)[] = [];
+  private readonly maxOps: number;
+  private readonly maxBytes: number;
+  private readonly maxBuffered: number;
+  private readonly classify: NonNullable<WriterOptions["classifyRejection"]>;
+  private readonly url: string;
+  private readonly flow: FlowControl;
+  /** Before a one-entity request is retried: wait as a new send would (made once, not per request). */
+  private readonly retryOne = () => this.flow.retry(1);
+
+  constructor(
+    private readonly http: TableHttp,
+    readonly table: string,
+    private readonly opts: WriterOptions,
+  ) {
+    this.maxOps = opts.maxOperations ?? MAX_OPERATIONS;
+    this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
+    const c = opts.concurrency;
+    this.maxBuffered = opts.maxBuffered ?? Math.max(2_000, (c === "auto" ? 20 : c) * this.maxOps);
+    this.flow = opts.flow ?? new FlowControl({ concurrency: c });
+    this.classify = opts.classifyRejection ?? defaultClassify;
+    this.url = `${http.url}/${table}`;
+  }
+
+  /**
+   * Queue one operation. Returns a promise only when the caller must wait (backpressure on the reader:
+   * no room for another request yet); most calls return at once, without a promise per entity.
+   */
+  add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> | void {
+    const op: Operation = { kind, entity, ifMatch, mark };
+    if (mark) mark.pending++;
+    const bytes = operationBytes(this.url, op);
+    const pk = entity.partitionKey;
+    const previous = this.lastPartition;
+    this.lastPartition = pk;
+    if (this.opts.sortedSource && previous !== undefined && previous !== pk) {
+      const wait = this.dispatch(previous);
+      if (wait) return wait.then(() => this.place(op, bytes));
+    }
+    return this.place(op, bytes);
+  }
+
+  /** Put an operation in its partition's transaction, sending what is full. */
+  private place(op: Operation, bytes: number): Promise<void> | void {
+    const pk = op.entity.partitionKey;
+    let buf = this.buffers.get(pk);
+    if (
+      buf &&
+      (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(op.entity.rowKey))
+    ) {
+      // The partition's transaction is full (or already holds this entity): send it, start another.
+      const wait = this.dispatch(pk);
+      if (wait) return wait.then(() => this.place(op, bytes));
+      buf = undefined;
+    }
+    if (!buf) {
+      buf = { ops: [], bytes: 0, keys: new Set() };
+      this.buffers.set(pk, buf);
+    }
+    buf.ops.push(op);
+    buf.bytes += bytes;
+    buf.keys.add(op.entity.rowKey);
+    this.buffered++;
+    const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
+    if (this.buffered <= this.maxBuffered) return wait;
+    return wait ? wait.then(() => this.sendFullest()) : this.sendFullest();
+  }
+
+  /** Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions. */
+  private async sendFullest(): Promise<void> {
+    const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
+    for (const [key] of fullest) {
+      if (this.buffered <= this.maxBuffered / 2) break;
+      await this.dispatch(key);
+    }
+  }
+
+  /** Send everything buffered and wait for every transaction to finish. */
+  async flush(): Promise<WriteCounters> {
+    for (const key of [...this.buffers.keys()]) await this.dispatch(key);
+    while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    return this.counters;
+  }
+
+  /** Send a partition's buffered operations; a promise only when it has to wait for room. */
+  private dispatch(pk: string): Promise<void> | void {
+    const buf = this.buffers.get(pk);
+    if (!buf) return;
+    this.buffers.delete(pk);
+    this.buffered -= buf.ops.length;
+    const ops = buf.ops;
+    // Built before waiting for a slot: when one frees, the request goes out at once instead of the
+    // destination waiting while its body is encoded. One operation needs no transaction (see submitOne).
+    const single = ops.length === 1 ? singleRequest(this.url, ops[0]) : undefined;
+    const batch = single ? undefined : this.build(ops);
+    const bytes = single ? (single.body?.length ?? 0) : batch!.body.length;
+    if (single) ops[0].json = undefined;
+    const launch = (start: number) => {
+      this.inFlight++;
+      const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
+      const done = () => {
+        this.flow.release(bytes, start);
+        if (--this.inFlight === 0) for (const w of this.idle.splice(0)) w();
+      };
+      sent.then(done, done);
+    };
+    const start = this.flow.tryAcquire(ops.length, bytes);
+    if (start !== undefined) return launch(start);
+    return this.flow.acquire(ops.length, bytes).then(launch);
+  }
+
+  /**
+   * One operation as a plain entity request (PUT, MERGE, POST or DELETE): a table with one entity per
+   * partition is one request per entity, and a transaction's multipart framing would cost both sides
+   * more than the entity itself.
+   */
+  private async submitOne(op: Operation, prebuilt?: SingleRequest): Promise<void> {
+    const req = prebuilt ?? singleRequest(this.url, op);
+    op.json = undefined;
+    this.counters.transactions++;
+    let res;
+    try {
+      res = await this.http.send({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: req.body,
+        stats: this.httpStats,
+        beforeRetry: this.retryOne,
+      });
+    } catch (err) {
+      this.fail([op], err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (res.status >= 200 && res.status < 300) {
+      this.counters.written++;
+      this.flow.completed(1);
+      if (this.opts.onLanded) this.opts.onLanded(op, res.headers.etag);
+      this.opts.onSettled?.(op, "written");
+      return;
+    }
+    const { code, message } = serviceMessage(res);
+    if (code === "TableNotFound") this.fail([op], `Table ${this.table}: ${message}`, res.status, code);
+    else if (res.status >= 400 && res.status < 500 && !isRetryableStatus(res.status))
+      this.reject(op, res.status, code, message);
+    else this.fail([op], `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
+  }
+
+  private fail(ops: Operation[], message: string, status?: number, code?: string): void {
+    for (const op of ops) {
+      this.counters.failed++;
+      this.opts.onSettled?.(op, "failed");
+      if (this.counters.failures.length < this.opts.maxFailuresKept) {
+        this.counters.failures.push({
+          partitionKey: op.entity.partitionKey,
+          rowKey: op.entity.rowKey,
+          status,
+          code,
+          message,
+        });
+      }
+    }
+  }
+
+  private reject(op: Operation, status: number, code: string | undefined, message: string): void {
+    const verdict = this.classify(op, status, code);
+    if (verdict === "failed") return this.fail([op], message, status, code);
+    if (verdict === "skipped") this.counters.skipped++;
+    else {
+      this.counters.conflicts++;
+      this.opts.onConflict?.(op, status, message);
+    }
+    this.opts.onSettled?.(op, "skipped");
+  }
+
+  private build(ops: Operation[]): ReturnType<typeof buildBatchBytes> {
+    const batch = buildBatchBytes(this.url, ops);
+    // The body now holds every entity's JSON: let the per-operation copies go while the transaction is
+    // in flight, so they die young instead of being promoted (a resubmission computes them again).
+    for (const op of ops) op.json = undefined;
+    return batch;
+  }
+
+  private async submit(
+    ops: Operation[],
+    changesetRetries: number,
+    prebuilt?: ReturnType<typeof buildBatchBytes>,
+  ): Promise<void> {
+    if (ops.length === 0) return;
+    if (ops.length === 1 && !prebuilt) return this.submitOne(ops[0]);
+    const batch = prebuilt ?? this.build(ops);
+    this.counters.transactions++;
+    let res;
+    try {
+      res = await this.http.send({
+        method: "POST",
+        url: `${this.http.url}/$batch`,
+        headers: { "Content-Type": batch.contentType, Accept: "application/json;odata=minimalmetadata" },
+        body: batch.body,
+        stats: this.httpStats,
+        beforeRetry: () => this.flow.retry(ops.length),
+      });
+    } catch (err) {
+      this.fail(ops, err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (res.status !== 202) {
+      const { code, message } = serviceMessage(res);
+      if (
+        ops.length > 1 &&
+        res.status >= 400 &&
+        res.status < 500 &&
+        res.status !== 404 &&
+        res.status !== 403
+      ) {
+        // The whole request was refused (e.g. too large): halve until the culprit stands alone.
+        await this.split(ops, changesetRetries);
+        return;
+      }
+      if (ops.length === 1 && res.status >= 400 && res.status < 500) {
+        this.reject(ops[0], res.status, code, message);
+        return;
+      }
+      this.fail(ops, `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
+      return;
+    }
+    const outcome = parseBatchResponse(res.body, ops.length);
+    if (outcome.ok) {
+      this.counters.written += ops.length;
+      this.flow.completed(ops.length);
+      if (this.opts.onLanded) ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
+      if (this.opts.onSettled) for (const op of ops) this.opts.onSettled(op, "written");
+      return;
+    }
+    const status = outcome.status ?? 0;
+    if (outcome.code === "TableNotFound") {
+      // Every operation would fail the same way: fail them together, not one request per entity.
+      this.fail(
+        ops,
+        `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`,
+        status,
+        outcome.code,
+      );
+      return;
+    }
+    if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
+      if (status === 429) {
+        // Throttled inside the transaction: counted and reported like a 429 on the request.
+        this.http.stats.throttled++;
+        this.httpStats.throttled++;
+        this.http.onThrottle?.(undefined);
+      } else if (status === 503 || status === 500) this.http.onBusy?.();
+      if (this.opts.flow && status === 429) {
+        // The run's flow control (which pauses every send for a while and lowers the rate) replaces
+        // the fixed back-off.
+        await this.flow.retry(ops.length);
+      } else {
+        const backoff = new Promise((r) => setTimeout(r, 500 * 2 ** changesetRetries));
+        await Promise.all([backoff, this.flow.retry(ops.length)]);
+      }
+      await this.submit(ops, changesetRetries + 1);
+      return;
+    }
+    const i = outcome.failedIndex;
+    if (i !== undefined && !RETRYABLE_IN_CHANGESET.has(status)) {
+      this.reject(ops[i], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+      await this.submit([...ops.slice(0, i), ...ops.slice(i + 1)], changesetRetries);
+      return;
+    }
+    if (ops.length > 1) {
+      await this.split(ops, changesetRetries);
+      return;
+    }
+    this.reject(ops[0], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+  }
+
+  private async split(ops: Operation[], retries: number): Promise<void> {
+    const mid = Math.ceil(ops.length / 2);
+    await this.submit(ops.slice(0, mid), retries);
+    await this.submit(ops.slice(mid), retries);
+  }
+}
