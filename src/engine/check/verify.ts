@@ -10,168 +10,36 @@
 // Sample mode scans only the source, picks a fraction of its entities by a seeded hash of the keys,
 // and point-reads those on the destination: quick, but it cannot see entities only the destination
 // holds (extra).
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { differingProperties, normalizeDateTime, type WireEntity, type WireValue } from "../wire/edm.js";
-import { TableMissingError } from "../wire/errors.js";
+import { differingProperties, type WireEntity } from "../wire/edm.js";
+import { inSample, mapKey, propertiesDigest, unmapKey } from "./entity-digest.js";
+import { describeError, TableMissingError } from "../wire/errors.js";
 import type { TableHttp } from "../wire/http.js";
 import { TaskPool } from "../copy/pool.js";
-import type { ConcurrencySetting } from "../copy/window.js";
 import { TableReader } from "../copy/reader.js";
-import type { SwitchGuard } from "../copy/post-switch.js";
 import { readEntity, type EntityKey } from "../wire/point-read.js";
-import { Repairer, type RepairResult } from "./repair.js";
+import { Repairer } from "./repair.js";
 import { DIGEST_BYTES, fileBytes, hashString, readRecords, SpillFiles, type KeyRecord } from "./spill.js";
-import { describeError } from "../wire/errors.js";
 import { type TableSpec } from "../copy/run-config.js";
-import { createTransformer, type Rename, type Transformer } from "../copy/transform.js";
+import { createTransformer, type Transformer } from "../copy/transform.js";
+import type { DifferentEntity, VerifyOptions, VerifyProgress, VerifyResult } from "./verify-result.js";
 
 export type { EntityKey } from "../wire/point-read.js";
 export type { RepairResult } from "./repair.js";
-
-export interface VerifyOptions {
-  /** The sync's property renames: source entities are compared as the sync would have written them. */
-  renames: Rename[];
-  /** 0 < sample < 1: check this fraction of the source entities by point reads (no destination scan). */
-  sample?: number;
-  /** Seed of the sample's choice of entities; a random one (reported in the result) when absent. */
-  seed?: string;
-  /** Copy missing and different entities from the source. */
-  repair?: boolean;
-  /** With `repair` (full mode only): delete destination entities the source does not hold. */
-  deleteExtra?: boolean;
-  /** Once a switch is recorded: repair keeps the app's writes, as a post-switch backfill does. */
-  guard?: SwitchGuard;
-  /** Entities kept per kind (missing, extra, different, …) in the result; all are counted. Default 20. */
-  maxSamples?: number;
-  /** Point reads and repair transactions in flight. Default 8. */
-  concurrency?: ConcurrencySetting;
-  /** Where the bucket files go (a fresh directory inside it, removed afterwards). Default: the OS temp dir. */
-  tempDir?: string;
-  /** Bucket files per side. Default 256. */
-  buckets?: number;
-  /** A bucket whose records exceed this many bytes (both sides) is split again before comparing. Default 32 MiB. */
-  maxBucketBytes?: number;
-  signal?: AbortSignal;
-  onProgress?(progress: VerifyProgress): void;
-}
-
-export interface VerifyProgress {
-  table: string;
-  phase: "scan" | "compare";
-  source: number;
-  destination: number;
-}
-
-export interface DifferentEntity extends EntityKey {
-  /** Properties whose presence, type or value differ (destination names, after renames). */
-  properties: string[];
-  /** Set when the point reads no longer showed the difference the scan found. */
-  note?: string;
-}
-
-export interface UntransformableEntity extends EntityKey {
-  /** Why the sync would refuse it (e.g. a property Cosmos reserves, without a rename). */
-  message: string;
-}
-
-export interface VerifyResult {
-  source: string;
-  destination: string;
-  /** true in sample mode: only `checked` source entities were compared, and `extra` is not known. */
-  sampled: boolean;
-  sampleFraction?: number;
-  sampleSeed?: string;
-  /** Source entities read. */
-  sourceCount: number;
-  /** Destination entities read; null in sample mode (the destination is not scanned). */
-  destinationCount: number | null;
-  /** Source entities compared with the destination (all of them in full mode). */
-  checked: number;
-  /** In the source, not in the destination. */
-  missing: number;
-  /** In the destination, not in the source; null in sample mode. */
-  extra: number | null;
-  /** In both, with a property whose presence, type or value differs. */
-  different: number;
-  /** Source entities the sync cannot write as they are (e.g. a reserved property name without a rename). */
-  untransformable: number;
-  missingSamples: EntityKey[];
-  extraSamples: EntityKey[];
-  differentSamples: DifferentEntity[];
-  untransformableSamples: UntransformableEntity[];
-  /** No difference found (in sample mode: none among the checked entities) and no error. */
-  inSync: boolean;
-  durationMs: number;
-  /** Sentences the report should show (sample mode limits, a missing destination table, …). */
-  notes: string[];
-  /** What repair did, when asked for. */
-  repair?: RepairResult;
-  /** A table-level error: the verify did not complete and its counts are partial. */
-  error?: string;
-}
+export type {
+  DifferentEntity,
+  UntransformableEntity,
+  VerifyOptions,
+  VerifyProgress,
+  VerifyResult,
+} from "./verify-result.js";
 
 const UNTRANSFORMABLE = 1;
 const MAX_SPLIT_LEVEL = 4;
 const SPLIT_FANOUT = 64;
-
-/** A property value in a canonical text: values `wireValuesEqual` calls equal give the same text. */
-export function canonicalValue(v: WireValue): string {
-  const s = String(v.value);
-  switch (v.type) {
-    case "Edm.Double": {
-      if (s === "NaN" || s === "Infinity" || s === "-Infinity") return s;
-      const n = Number(s);
-      if (!Number.isFinite(n)) return `~${s}`; // an overflowing literal: equal only to itself
-      return Object.is(n, -0) ? "-0" : String(n);
-    }
-    case "Edm.Int32":
-      return String(Number(s));
-    case "Edm.Int64":
-      try {
-        return BigInt(s).toString();
-      } catch {
-        return `~${s}`;
-      }
-    case "Edm.Guid":
-      return s.toLowerCase();
-    case "Edm.DateTime":
-      return normalizeDateTime(s);
-    case "Edm.Boolean":
-      return v.value === true || v.value === "true" ? "true" : "false";
-    default:
-      return s;
-  }
-}
-
-/** A 16-byte digest (latin1 string) of an entity's typed properties, independent of their order. */
-export function propertiesDigest(entity: WireEntity): string {
-  const names = [...entity.properties.keys()].sort();
-  let text = "";
-  for (const name of names) {
-    const v = entity.properties.get(name) as WireValue;
-    text += `${JSON.stringify(name)}\u0001${v.type}\u0001${JSON.stringify(canonicalValue(v))}\u0002`;
-  }
-  return createHash("sha1").update(text).digest().toString("latin1", 0, DIGEST_BYTES);
-}
-
-/** Whether the seeded sample includes this entity: the same seed always picks the same entities. */
-export function inSample(seed: string, fraction: number, key: EntityKey): boolean {
-  const h = createHash("sha1").update(`${seed}\u0000${key.partitionKey}\u0000${key.rowKey}`).digest();
-  return h.readUInt32BE(0) < fraction * 2 ** 32;
-}
-
-function mapKey(pk: string, rk: string): string {
-  return `${pk.length}:${pk}${rk}`;
-}
-
-function unmapKey(key: string): EntityKey {
-  const colon = key.indexOf(":");
-  const len = Number(key.slice(0, colon));
-  return { partitionKey: key.slice(colon + 1, colon + 1 + len), rowKey: key.slice(colon + 1 + len) };
-}
 
 function cancelled(): Error {
   return new Error("the run was cancelled");
