@@ -10,7 +10,7 @@ import { runCopy } from "../../src/engine/steps/migrate.js";
 import { runStatus } from "../../src/engine/steps/status.js";
 import { sparkline } from "../../src/present/lag.js";
 import { decodeHistory } from "../../src/state/history.js";
-import { tableKey } from "../../src/state/state.js";
+import { tableKey } from "../../src/state/table-key.js";
 import { MemoryStateStore } from "../../src/state/store.js";
 import { stepConfig, stepDeps } from "../support/sync.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";

@@ -3,21 +3,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { SyncConfig } from "../../config/schema.js";
-import {
-  advanceWatermark,
-  emptyState,
-  oldestWatermark,
-  parseTableKey,
-  StateError,
-  tableKey,
-  type Checkpoint,
-  type FullSyncRun,
-  type ShardPlans,
-  type State,
-  mergeShardView,
-  shardRecords,
-  shardView,
-} from "../../state/state.js";
+import { advanceWatermark, oldestWatermark } from "../../state/watermark.js";
+import { emptyState, StateError, type Checkpoint, type FullSyncRun, type State } from "../../state/state.js";
+import { parseTableKey, tableKey } from "../../state/table-key.js";
+import { mergeShardView, shardRecords, shardView, type ShardPlans } from "../../state/shard-view.js";
 import { MemoryStateStore, type StateStore } from "../../state/store.js";
 import type { SideConfig } from "../wire/connection.js";
 import { planTable, switchGuard } from "./plan.js";

@@ -4,7 +4,8 @@
 import type { SyncConfig } from "../../config/schema.js";
 import { withBackfill, withSize } from "../../state/records.js";
 import type { StateStore } from "../../state/store.js";
-import { tableKey, type FullSyncRun, type State } from "../../state/state.js";
+import { tableKey } from "../../state/table-key.js";
+import type { FullSyncRun, State } from "../../state/state.js";
 import type { SideConfig } from "../wire/connection.js";
 import { bindToCopies, copyId } from "./copy-id.js";
 import { knownSize, ProgressMeter, type Eta, type MeteredProgress } from "./progress.js";

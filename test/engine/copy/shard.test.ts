@@ -11,13 +11,10 @@ import {
   shardRange,
   SystematicSample,
 } from "../../../src/engine/copy/shard.js";
-import {
-  combinedWatermark,
-  mergeShardView,
-  shardView,
-  tableKey,
-  type State,
-} from "../../../src/state/state.js";
+import { combinedWatermark } from "../../../src/state/watermark.js";
+import { mergeShardView, shardView } from "../../../src/state/shard-view.js";
+import { tableKey } from "../../../src/state/table-key.js";
+import type { State } from "../../../src/state/state.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
 import { rawDifferences, rawEntities, stepConfig, stepDeps } from "../../support/sync.js";

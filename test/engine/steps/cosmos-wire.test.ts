@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SideConfig } from "../../../src/engine/wire/connection.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
 import { runCopy, runSwitch, runVerify, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { signedRequest, startCosmosDouble, type CosmosDouble } from "../../support/cosmos-double.js";
 import { sampleEntities } from "../../support/sample-entities.js";

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 import { runCopy, runPreflight } from "../../../src/engine/steps/migrate.js";
 import type { MeteredProgress } from "../../../src/engine/steps/progress.js";
 import { etaText } from "../../../src/present/progress.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { stepConfig, stepDeps } from "../../support/sync.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";

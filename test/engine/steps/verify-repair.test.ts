@@ -4,7 +4,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { runCopy, runSwitch, runVerify } from "../../../src/engine/steps/migrate.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { stepConfig as config, stepDeps as deps } from "../../support/sync.js";
 import { byKey, readAll, seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";
 
