@@ -6,7 +6,7 @@ import { buildSummary } from "../../src/action/summary.js";
 import { buildStatusSummary } from "../../src/action/status-summary.js";
 import { formatStatus } from "../../src/cli/status.js";
 import { buildConfig } from "../../src/config/schema.js";
-import { runCopy } from "../../src/engine/steps/migrate.js";
+import { runCopy } from "../../src/engine/steps/full-sync.js";
 import { runStatus } from "../../src/engine/steps/status.js";
 import { sparkline } from "../../src/present/lag.js";
 import { decodeHistory } from "../../src/state/history.js";

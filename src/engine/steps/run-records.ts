@@ -1,5 +1,5 @@
 // What a full sync or backfill records besides watermarks and checkpoints, in one place so the run itself
-// (migrate.ts) only calls in: the copy each record belongs to (copy-id.ts), the progress meter with its ETA
+// (full-sync.ts) only calls in: the copy each record belongs to (copy-id.ts), the progress meter with its ETA
 // (progress.ts), and, per completed table, its size and its point in the lag history (state/records.ts).
 import type { SyncConfig } from "../../config/schema.js";
 import { withBackfill, withSize } from "../../state/records.js";

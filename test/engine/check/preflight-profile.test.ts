@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from "vitest";
 import { entityBytes, type WireEntity } from "../../../src/engine/wire/edm.js";
 import { writeRequestUnits } from "../../../src/engine/check/estimate.js";
 import { preflightTable } from "../../../src/engine/check/preflight.js";
-import { runPreflight } from "../../../src/engine/steps/migrate.js";
+import { runPreflight } from "../../../src/engine/steps/preflight.js";
 import { StateError } from "../../../src/state/state.js";
 import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore, type StateStore } from "../../../src/state/store.js";

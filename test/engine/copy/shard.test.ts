@@ -2,7 +2,8 @@
 // the state store, keep their own checkpoints and watermarks, and together cover every key exactly once.
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig, ConfigError } from "../../../src/config/schema.js";
-import { runCopy, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import type { MigrationDeps } from "../../../src/engine/steps/engine-config.js";
 import {
   boundariesOf,
   odataString,

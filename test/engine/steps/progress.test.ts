@@ -1,7 +1,8 @@
 // A full sync's progress against the table's known size (preflight's count, or the last complete full sync's,
 // kept in the state): percent, rate and time left; without a known size, entities and rate as before.
 import { describe, expect, inject, it } from "vitest";
-import { runCopy, runPreflight } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runPreflight } from "../../../src/engine/steps/preflight.js";
 import type { MeteredProgress } from "../../../src/engine/steps/progress.js";
 import { etaText } from "../../../src/present/progress.js";
 import { tableKey } from "../../../src/state/table-key.js";
