@@ -19,7 +19,8 @@ import {
   type MigrationResult,
 } from "../engine/steps/index.js";
 import type { TableResult } from "../engine/copy/result.js";
-import { StateError, tableKey } from "../state/state.js";
+import { StateError } from "../state/state.js";
+import { tableKey } from "../state/table-key.js";
 import { decodeHistory } from "../state/history.js";
 import { runStatus } from "../engine/steps/index.js";
 import { etaText } from "../present/progress.js";

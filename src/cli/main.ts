@@ -20,7 +20,8 @@ import type { RunResult } from "./report.js";
 import { readEnvFile } from "./env-file.js";
 import { FileStateStore } from "../state/file-store.js";
 import type { StateStore } from "../state/store.js";
-import { StateError, tableKey } from "../state/state.js";
+import { StateError } from "../state/state.js";
+import { tableKey } from "../state/table-key.js";
 import {
   engineConfigOf,
   runCopy,

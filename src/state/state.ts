@@ -1,9 +1,11 @@
 // The state document: per table pair, the watermark (the source server's clock when the last successful scan
 // began) and what the last successful run did. Versioned, compact JSON, validated on every load: a corrupt or
 // foreign document is an error, never an empty state. Everything here is pure; the stores do the I/O.
+// The rules that change it live beside it: watermark.ts, shard-view.ts; the table keys: table-key.ts.
 import { z } from "zod";
 import { pack, unpack } from "./compact.js";
 import { keepLast, MAX_HISTORY_POINTS } from "./history.js";
+import { earlier } from "./time-order.js";
 
 /** Marks the document as ours, so a foreign JSON file or variable is refused rather than overwritten. */
 export const STATE_FORMAT = "azure-table-sync/state";
@@ -17,17 +19,6 @@ export const MAX_STATE_BYTES = 48_000;
 /** A state problem the user must act on: one sentence, no stack needed. */
 export class StateError extends Error {
   override name = "StateError";
-}
-
-/** `backfill` found neither a stored watermark nor `since` for a table. */
-export class MissingWatermarkError extends StateError {
-  override name = "MissingWatermarkError";
-  constructor(readonly tableKey: string) {
-    super(
-      `No watermark is stored for table ${describeKey(tableKey)}, so a backfill does not know where to start: ` +
-        `run 'full-sync' first, or set 'since' to the UTC time from which changes should be copied.`,
-    );
-  }
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$/;
@@ -141,22 +132,8 @@ export type ShardState = NonNullable<TableState["shards"]>[string];
 export type StoredShardPlan = NonNullable<TableState["shardPlan"]>;
 export type State = z.infer<typeof StateSchema>;
 
-/** What `advanceWatermark` needs to know about the run besides the table's result. */
-export interface RunInfo {
-  mode: string;
-  /** When the table finished (informational). Defaults to the source clock at start plus the table's duration. */
-  finishedAt?: Date | string;
-  /** A dry run wrote nothing, so it must not move anything. */
-  dryRun?: boolean;
-}
-
-const ARROW = "→";
-
-/** The state's key for a table pair: `source→destination`. */
-export function tableKey(spec: { source: string; destination: string }): string {
-  // Table names are case-insensitive in both services: `Users` and `users` are one table, so one entry
-  // (its watermark and, above all, its switched-at must not be escaped by a change of case).
-  return `${spec.source}${ARROW}${spec.destination}`.toLowerCase();
+export function emptyState(): State {
+  return { format: STATE_FORMAT, version: STATE_VERSION, tables: {} };
 }
 
 /**
@@ -207,120 +184,6 @@ function withCaseInsensitiveKeys(state: State): State {
     );
   }
   return next;
-}
-
-/** The table pair of a key made by `tableKey`. */
-export function parseTableKey(key: string): { source: string; destination: string } {
-  const i = key.indexOf(ARROW);
-  return i < 0
-    ? { source: key, destination: key }
-    : { source: key.slice(0, i), destination: key.slice(i + 1) };
-}
-
-function describeKey(key: string): string {
-  const { source, destination } = parseTableKey(key);
-  return source === destination ? `'${source}'` : `'${source}' → '${destination}'`;
-}
-
-export function emptyState(): State {
-  return { format: STATE_FORMAT, version: STATE_VERSION, tables: {} };
-}
-
-export function watermarkOf(state: State | undefined, key: string): string | undefined {
-  return state?.tables[key]?.watermark;
-}
-
-function toIso(value: Date | string, what: string): string {
-  const ms = value instanceof Date ? value.getTime() : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new StateError(`${what} '${String(value)}' is not a valid time.`);
-  return new Date(ms).toISOString();
-}
-
-/**
- * The state after one table's run. The watermark moves only when the run read the table completely and wrote
- * every entity (zero failed, no table error), only forwards, and only to the source server's clock at the start
- * of the scan (`result.sourceClockAtStart`, or the stored checkpoint's clock if earlier: a resumed scan began when
- * the checkpointed one did) — never the runner's clock. Returns the same object when nothing
- * changes (a failed table, a dry run, a successful run without a source clock).
- */
-/** What a table's run reports that the watermark rules read (the engine's TableResult has it all). */
-export interface ScanOutcome {
-  error?: string;
-  failed: number;
-  read: number;
-  written: number;
-  skipped: number;
-  durationMs: number;
-  /** The source server's clock when the scan began (ISO-8601 UTC). */
-  sourceClockAtStart?: string;
-}
-
-export function advanceWatermark(state: State, key: string, result: ScanOutcome, run: RunInfo): State {
-  if (run.dryRun) return state;
-  if (result.error || result.failed !== 0) return state;
-  if (!result.sourceClockAtStart) return state;
-  const clock = toIso(result.sourceClockAtStart, "The source clock");
-  const previous = state.tables[key] ?? {};
-  // A scan resumed from a checkpoint began when the checkpointed scan began: take the earlier clock. Only a
-  // run of the checkpoint's mode resumes it (or supersedes it); a backfill in between leaves it in place.
-  const resumed = previous.checkpoint?.mode === run.mode ? previous.checkpoint : undefined;
-  const began = earlier(clock, resumed?.sourceClockAtStart);
-  const watermark = later(began, previous.watermark);
-  const at = run.finishedAt
-    ? toIso(run.finishedAt, "The finish time")
-    : new Date(Date.parse(clock) + Math.max(0, result.durationMs)).toISOString();
-  const next: TableState = {
-    ...previous,
-    watermark,
-    lastSuccess: { mode: run.mode, at, read: result.read, written: result.written, skipped: result.skipped },
-  };
-  // A completed scan supersedes any resume point it came from.
-  if (resumed) delete next.checkpoint;
-  return { ...state, tables: { ...state.tables, [key]: next } };
-}
-
-function earlier(a: string, b: string | undefined): string {
-  return b !== undefined && Date.parse(b) < Date.parse(a) ? b : a;
-}
-
-function later(a: string, b: string | undefined): string {
-  return b !== undefined && Date.parse(b) > Date.parse(a) ? b : a;
-}
-
-/**
- * The oldest watermark among the given tables (ISO UTC), or undefined when any of them has none: until every
- * table has been synced once, there is no time up to which "everything" is copied.
- */
-export function oldestWatermark(
-  state: State | undefined,
-  tables: Array<string | { source: string; destination: string }>,
-): string | undefined {
-  if (!state || tables.length === 0) return undefined;
-  let oldest: string | undefined;
-  for (const t of tables) {
-    const w = watermarkOf(state, typeof t === "string" ? t : tableKey(t));
-    if (!w) return undefined;
-    if (!oldest || Date.parse(w) < Date.parse(oldest)) oldest = w;
-  }
-  return oldest;
-}
-
-/**
- * Where a backfill's `Timestamp ge` filter starts: (`since` ?? the stored watermark) − overlap. Throws
- * `MissingWatermarkError` when neither exists: never a silent full copy, never a silent no-op.
- */
-export function backfillStart(
-  state: State | undefined,
-  key: string,
-  since: Date | string | undefined,
-  overlapSeconds: number,
-): Date {
-  if (!Number.isFinite(overlapSeconds) || overlapSeconds < 0) {
-    throw new StateError(`The overlap must be zero or more seconds, not ${overlapSeconds}.`);
-  }
-  const base = since !== undefined ? toIso(since, "'since'") : watermarkOf(state, key);
-  if (!base) throw new MissingWatermarkError(key);
-  return new Date(Date.parse(base) - overlapSeconds * 1000);
 }
 
 /** Compact JSON for a store; throws when it would not fit the 48 KB a repository variable holds. */
@@ -404,132 +267,4 @@ function formatIssues(error: z.ZodError): string {
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
     .join("; ");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shards: several jobs (`shard: i/n`) share one state document. Each job works on a *view* of the state in which
-// its shard's entry stands in for the table's own fields, so watermarks, checkpoints and resume work exactly as
-// for a whole table; saving merges the view back into the latest stored document, touching only that shard's
-// entry, so shards saving at the same time never undo each other's progress for long.
-
-/** For each table key: the plan id the shard reads by. */
-export type ShardPlans = Map<string, string>;
-
-/** The state as shard `sid` sees it: its own watermark (never older than the table's), checkpoint and run marker. */
-export function shardView(state: State, sid: string, plans: ShardPlans): State {
-  const tables = { ...state.tables };
-  for (const [key, plan] of plans) {
-    const entry = state.tables[key];
-    const own = entry?.shards?.[sid];
-    const mine = own && own.plan === plan ? own : undefined;
-    const view: TableState = { ...entry };
-    delete view.shards;
-    delete view.checkpoint;
-    delete view.lastSuccess;
-    const watermark = mine?.watermark ? later(mine.watermark, entry?.watermark) : entry?.watermark;
-    if (watermark) view.watermark = watermark;
-    if (mine?.checkpoint) view.checkpoint = mine.checkpoint;
-    if (mine?.lastSuccess) view.lastSuccess = mine.lastSuccess;
-    tables[key] = view;
-  }
-  const view: State = { ...state, tables };
-  delete view.fullSync;
-  const marker = state.fullSyncShards?.[sid];
-  if (marker && marker.open !== false) {
-    const m = { ...marker };
-    delete m.seq;
-    delete m.open;
-    view.fullSync = m;
-  }
-  return view;
-}
-
-/** Of two versions of one shard's record, the later one (each shard numbers its own saves). */
-function newer<T extends { seq?: number }>(a: T | undefined, b: T | undefined): T | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return (b.seq ?? 0) > (a.seq ?? 0) ? b : a;
-}
-
-/**
- * Merge shard `sid`'s view into `latest` (the document as stored now). Only that shard's records change (with
- * a higher sequence number); every other shard's record is the newest version seen in `latest` or in `carry`
- * (the document this shard saved last), so a save that raced another shard's does not undo it for good. The
- * table's watermark moves once every shard of the table's plan has one (the oldest of them: each is valid for
- * its own range, so the oldest is valid for the whole table).
- */
-export function mergeShardView(
-  latest: State,
-  view: State,
-  sid: string,
-  plans: ShardPlans,
-  carry?: State,
-  /** Most post-switch write ids kept per table. */
-  maxOurWrites = 1_000,
-): State {
-  const tables = { ...latest.tables };
-  for (const [key, plan] of plans) {
-    const v = view.tables[key] ?? {};
-    const before = carry?.tables[key];
-    const entry: TableState = { ...tables[key] };
-    if (!entry.shardPlan && before?.shardPlan) entry.shardPlan = before.shardPlan;
-    const shards: NonNullable<TableState["shards"]> = {};
-    for (const id of new Set([...Object.keys(entry.shards ?? {}), ...Object.keys(before?.shards ?? {})])) {
-      const pick = newer(entry.shards?.[id], before?.shards?.[id]);
-      if (pick) shards[id] = pick;
-    }
-    const own: ShardState = { plan, seq: (shards[sid]?.seq ?? 0) + 1 };
-    if (v.watermark) own.watermark = v.watermark;
-    if (v.lastSuccess) own.lastSuccess = v.lastSuccess;
-    if (v.checkpoint) own.checkpoint = v.checkpoint;
-    shards[sid] = own;
-    // Our post-switch writes live at the table (a later backfill without 'shard' must know them too), as
-    // the union of every shard's: each merge adds what this shard wrote.
-    if (v.postSwitchWrites?.length) {
-      const ours = [...new Set([...(entry.postSwitchWrites ?? []), ...v.postSwitchWrites])];
-      entry.postSwitchWrites = ours.slice(-maxOurWrites);
-    }
-    entry.shards = shards;
-    if (v.switchedAt && !entry.switchedAt) entry.switchedAt = v.switchedAt;
-    const derived = combinedWatermark(entry);
-    if (derived) entry.watermark = later(derived, entry.watermark);
-    tables[key] = entry;
-  }
-  const next: State = { ...latest, tables };
-  const markers: NonNullable<State["fullSyncShards"]> = {};
-  const ids = new Set([
-    ...Object.keys(latest.fullSyncShards ?? {}),
-    ...Object.keys(carry?.fullSyncShards ?? {}),
-  ]);
-  for (const id of ids) {
-    const pick = newer(latest.fullSyncShards?.[id], carry?.fullSyncShards?.[id]);
-    if (pick) markers[id] = pick;
-  }
-  const seq = (markers[sid]?.seq ?? 0) + 1;
-  if (view.fullSync) markers[sid] = { ...view.fullSync, seq, open: true };
-  else if (markers[sid]) markers[sid] = { ...markers[sid], seq, open: false };
-  if (Object.keys(markers).length) next.fullSyncShards = markers;
-  else delete next.fullSyncShards;
-  return next;
-}
-
-/** This shard's own records in a document, to check that a save of ours is (still) what is stored. */
-export function shardRecords(state: State | undefined, sid: string, plans: ShardPlans): string {
-  return JSON.stringify([
-    ...[...plans.keys()].map((k) => state?.tables[k]?.shards?.[sid] ?? null),
-    state?.fullSyncShards?.[sid] ?? null,
-  ]);
-}
-
-/** The oldest shard watermark when every shard of the table's plan has completed under it; else undefined. */
-export function combinedWatermark(entry: TableState): string | undefined {
-  const plan = entry.shardPlan;
-  if (!plan) return undefined;
-  let oldest: string | undefined;
-  for (let i = 1; i <= plan.count; i++) {
-    const s = entry.shards?.[`${i}/${plan.count}`];
-    if (!s || s.plan !== plan.id || !s.watermark) return undefined;
-    if (!oldest || Date.parse(s.watermark) < Date.parse(oldest)) oldest = s.watermark;
-  }
-  return oldest;
 }

@@ -8,7 +8,7 @@ import {
   entityReason,
   tableMessage,
 } from "../../src/action/summary.js";
-import type { TableReport } from "../../src/engine/steps/migrate.js";
+import type { TableReport } from "../../src/engine/steps/copy-report.js";
 
 function report(failures: { partitionKey: string; rowKey: string; message: string }[]): TableReport {
   return {

@@ -2,7 +2,9 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { VariableStateStore, validateVariableName } from "../../src/action/variable-store.js";
-import { advanceWatermark, emptyState, StateError, tableKey, type State } from "../../src/state/state.js";
+import { advanceWatermark } from "../../src/state/watermark.js";
+import { emptyState, StateError, type State } from "../../src/state/state.js";
+import { tableKey } from "../../src/state/table-key.js";
 import type { TableResult } from "../../src/engine/copy/result.js";
 import { FakeGitHubApi } from "../support/fake-github-api.js";
 import { freePort } from "../support/azurite.js";

@@ -12,7 +12,7 @@ import { engineConfig, guardLine, stopWords } from "../../src/cli/main.js";
 import { commandHelp, globalHelp } from "../../src/cli/help.js";
 import { reportPathProblem, reportWriteFailure } from "../../src/cli/report-path.js";
 import { packageVersion } from "../../src/cli/version.js";
-import type { CheckResult } from "../../src/engine/steps/migrate.js";
+import type { CheckResult } from "../../src/engine/steps/check-result.js";
 import { duration, formatCheck, formatSummary, nextSince, progressLine } from "../../src/cli/report.js";
 import type { RunResult } from "../../src/cli/report.js";
 import { emptyResult } from "../../src/engine/copy/copy-table.js";

@@ -7,14 +7,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TableResult } from "../../src/engine/copy/result.js";
 import { FileStateStore } from "../../src/state/file-store.js";
-import {
-  advanceWatermark,
-  emptyState,
-  parseState,
-  StateError,
-  tableKey,
-  type State,
-} from "../../src/state/state.js";
+import { advanceWatermark } from "../../src/state/watermark.js";
+import { emptyState, parseState, StateError, type State } from "../../src/state/state.js";
+import { tableKey } from "../../src/state/table-key.js";
 import { MemoryStateStore } from "../../src/state/store.js";
 
 let dir: string;

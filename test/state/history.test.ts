@@ -2,7 +2,8 @@
 // stays within a repository variable's 48 KB (compressed when needed, and never failing a save for its sake).
 import { describe, expect, it } from "vitest";
 import { appendHistory, decodeHistory, encodeHistory, MAX_HISTORY_POINTS } from "../../src/state/history.js";
-import { emptyState, MAX_STATE_BYTES, parseState, serializeState, tableKey } from "../../src/state/state.js";
+import { emptyState, MAX_STATE_BYTES, parseState, serializeState } from "../../src/state/state.js";
+import { tableKey } from "../../src/state/table-key.js";
 import { backfills, busyState, START, withHistory } from "../support/histories.js";
 
 describe("lag history", () => {

@@ -5,18 +5,19 @@ import type { TableResult } from "../../src/engine/copy/result.js";
 import {
   advanceWatermark,
   backfillStart,
-  emptyState,
-  MAX_STATE_BYTES,
   MissingWatermarkError,
   oldestWatermark,
+  watermarkOf,
+} from "../../src/state/watermark.js";
+import {
+  emptyState,
+  MAX_STATE_BYTES,
   parseState,
-  parseTableKey,
   serializeState,
   StateError,
-  tableKey,
-  watermarkOf,
   type State,
 } from "../../src/state/state.js";
+import { parseTableKey, tableKey } from "../../src/state/table-key.js";
 
 const ORDERS = tableKey({ source: "orders", destination: "orders2" });
 const USERS = tableKey({ source: "users", destination: "users" });

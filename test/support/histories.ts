@@ -1,7 +1,8 @@
 // Lag histories of known shape for the tests: the backfills of one table, and a whole migration's state.
 import { MAX_HISTORY_POINTS, type HistoryPoint } from "../../src/state/history.js";
 import { withBackfill } from "../../src/state/records.js";
-import { emptyState, tableKey, type State } from "../../src/state/state.js";
+import { emptyState, type State } from "../../src/state/state.js";
+import { tableKey } from "../../src/state/table-key.js";
 import { prng } from "./prng.js";
 
 export const START = Date.parse("2026-11-30T00:00:00Z");

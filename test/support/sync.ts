@@ -1,7 +1,7 @@
 // Helpers for engine tests: a default run configuration and wire-level table comparisons.
 import { inject } from "vitest";
 import { buildConfig, type SyncConfig } from "../../src/config/schema.js";
-import type { MigrationDeps } from "../../src/engine/steps/migrate.js";
+import type { MigrationDeps } from "../../src/engine/steps/engine-config.js";
 import { parseRawJson, RawNumber, type RawJson } from "../../src/engine/wire/raw-json.js";
 import type { EngineConfig } from "../../src/engine/copy/run-config.js";
 import type { StateStore } from "../../src/state/store.js";

@@ -8,7 +8,8 @@
 // Coverage does not depend on the sample being right: ranges [b₀,b₁), [b₁,b₂), … [bₙ₋₁,∞) with b₀ = −∞ cover
 // every key for *any* boundaries (a key belongs to the range of the last boundary ≤ it). What matters is that
 // the n shards use the same boundaries: the plan is stored in the shared state and the first plan stored wins
-// (see migrate.ts), and a table's watermark is derived only when every shard of one plan has completed.
+// (see engine/steps/shards.ts), and a table's watermark is derived only when every shard of one plan has
+// completed.
 import type { TableHttp } from "../wire/http.js";
 import { TableReader } from "./reader.js";
 import { createHash } from "node:crypto";

@@ -1,7 +1,9 @@
 // Per table: what to read, and how to write. A full sync reads everything; a backfill reads what
 // changed since the table's watermark minus the overlap (or since `since`), on the source server's
 // clock; a full sync resumes from a stored checkpoint. Once a switch is recorded, every copy reads the destination first and keeps the app's writes.
-import { backfillStart, StateError, tableKey, type State } from "../../state/state.js";
+import { backfillStart } from "../../state/watermark.js";
+import { StateError, type State } from "../../state/state.js";
+import { tableKey } from "../../state/table-key.js";
 import type { ServiceKind } from "../wire/service-kind.js";
 import type { ConflictPolicy, SwitchGuard } from "../copy/post-switch.js";
 import { andFilters, sinceFilter } from "../wire/odata.js";

@@ -1,10 +1,11 @@
 // What a full sync or backfill records besides watermarks and checkpoints, in one place so the run itself
-// (migrate.ts) only calls in: the copy each record belongs to (copy-id.ts), the progress meter with its ETA
+// (full-sync.ts) only calls in: the copy each record belongs to (copy-id.ts), the progress meter with its ETA
 // (progress.ts), and, per completed table, its size and its point in the lag history (state/records.ts).
 import type { SyncConfig } from "../../config/schema.js";
 import { withBackfill, withSize } from "../../state/records.js";
 import type { StateStore } from "../../state/store.js";
-import { tableKey, type FullSyncRun, type State } from "../../state/state.js";
+import { tableKey } from "../../state/table-key.js";
+import type { FullSyncRun, State } from "../../state/state.js";
 import type { SideConfig } from "../wire/connection.js";
 import { bindToCopies, copyId } from "./copy-id.js";
 import { knownSize, ProgressMeter, type Eta, type MeteredProgress } from "./progress.js";

@@ -2,7 +2,8 @@
 // the source is given, for the lag as it is now). It writes nothing: not the state, not a table.
 import type { SyncConfig } from "../../config/schema.js";
 import { decodeHistory, type HistoryPoint } from "../../state/history.js";
-import { parseTableKey, tableKey, type State, type TableState } from "../../state/state.js";
+import { parseTableKey, tableKey } from "../../state/table-key.js";
+import type { State, TableState } from "../../state/state.js";
 import type { StateStore } from "../../state/store.js";
 import type { SideConfig } from "../wire/connection.js";
 import type { RetryOptions } from "../wire/http.js";

@@ -2,7 +2,8 @@
 // the state store, keep their own checkpoints and watermarks, and together cover every key exactly once.
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig, ConfigError } from "../../../src/config/schema.js";
-import { runCopy, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import type { MigrationDeps } from "../../../src/engine/steps/engine-config.js";
 import {
   boundariesOf,
   odataString,
@@ -11,13 +12,10 @@ import {
   shardRange,
   SystematicSample,
 } from "../../../src/engine/copy/shard.js";
-import {
-  combinedWatermark,
-  mergeShardView,
-  shardView,
-  tableKey,
-  type State,
-} from "../../../src/state/state.js";
+import { combinedWatermark } from "../../../src/state/watermark.js";
+import { mergeShardView, shardView } from "../../../src/state/shard-view.js";
+import { tableKey } from "../../../src/state/table-key.js";
+import type { State } from "../../../src/state/state.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
 import { rawDifferences, rawEntities, stepConfig, stepDeps } from "../../support/sync.js";

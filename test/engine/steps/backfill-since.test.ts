@@ -1,7 +1,7 @@
 // A `since` later than the source's clock would read nothing and still move the watermark past changes
 // never read: it is refused before any work, by the source's clock (the runner's may be wrong).
 import { expect, inject, it } from "vitest";
-import { runCopy } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
 import { StateError } from "../../../src/state/state.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { stepConfig, stepDeps } from "../../support/sync.js";

@@ -4,9 +4,10 @@
 // write-mode — and resumed as before when none did. A third Azurite server plays the other account.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../../src/config/schema.js";
-import { runCopy, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import type { MigrationDeps } from "../../../src/engine/steps/engine-config.js";
 import { changedPart, copyId } from "../../../src/engine/steps/copy-id.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { startAzurite, type AzuriteServer } from "../../support/azurite.js";
 import { FAST_RETRY } from "../../support/sync.js";

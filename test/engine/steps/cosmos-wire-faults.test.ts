@@ -4,7 +4,9 @@
 // lands, and merges never go out as PATCH.
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
-import { runCopy, runVerify, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runVerify } from "../../../src/engine/steps/verify.js";
+import type { MigrationDeps } from "../../../src/engine/steps/engine-config.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { startCosmosDouble, type CosmosDouble } from "../../support/cosmos-double.js";
 import { sampleEntities } from "../../support/sample-entities.js";

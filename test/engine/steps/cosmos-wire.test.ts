@@ -5,8 +5,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { SideConfig } from "../../../src/engine/wire/connection.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
-import { runCopy, runSwitch, runVerify, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
-import { tableKey } from "../../../src/state/state.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runSwitch } from "../../../src/engine/steps/switch.js";
+import { runVerify } from "../../../src/engine/steps/verify.js";
+import type { MigrationDeps } from "../../../src/engine/steps/engine-config.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { signedRequest, startCosmosDouble, type CosmosDouble } from "../../support/cosmos-double.js";
 import { sampleEntities } from "../../support/sample-entities.js";

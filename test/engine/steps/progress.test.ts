@@ -1,10 +1,11 @@
 // A full sync's progress against the table's known size (preflight's count, or the last complete full sync's,
 // kept in the state): percent, rate and time left; without a known size, entities and rate as before.
 import { describe, expect, inject, it } from "vitest";
-import { runCopy, runPreflight } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runPreflight } from "../../../src/engine/steps/preflight.js";
 import type { MeteredProgress } from "../../../src/engine/steps/progress.js";
 import { etaText } from "../../../src/present/progress.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { stepConfig, stepDeps } from "../../support/sync.js";
 import { seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";

@@ -2,10 +2,11 @@
 // checkpoint, and the next full sync skips the finished tables and resumes the others from their checkpoints.
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../../src/config/schema.js";
-import { runCopy, type MigrationDeps } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import type { MigrationDeps } from "../../../src/engine/steps/engine-config.js";
 import { runSync } from "../../../src/engine/copy/run-sync.js";
 import { type CheckpointInfo } from "../../../src/engine/copy/run-config.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
 import { FAST_RETRY, rawDifferences, rawEntities, syncConfig } from "../../support/sync.js";

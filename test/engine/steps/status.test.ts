@@ -3,7 +3,8 @@
 // it; without a state it fails with one sentence.
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../../src/config/schema.js";
-import { runCopy, runSwitch } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runSwitch } from "../../../src/engine/steps/switch.js";
 import { runStatus } from "../../../src/engine/steps/status.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { FAST_RETRY, stepConfig, stepDeps } from "../../support/sync.js";

@@ -1,7 +1,8 @@
 // Table names are case-insensitive in both services, so the state is too: a backfill that spells a table
 // in another case still finds its watermark and, above all, its switch.
 import { expect, inject, it } from "vitest";
-import { runCopy, runSwitch } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runSwitch } from "../../../src/engine/steps/switch.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { stepConfig as config, stepDeps as deps } from "../../support/sync.js";
 import { byKey, readAll, seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";

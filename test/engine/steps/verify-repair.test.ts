@@ -2,9 +2,11 @@
 // post-switch backfill does (and remembers its own writes), and it never calls tables in sync that
 // still differ.
 import { describe, expect, inject, it } from "vitest";
-import { runCopy, runSwitch, runVerify } from "../../../src/engine/steps/migrate.js";
+import { runCopy } from "../../../src/engine/steps/full-sync.js";
+import { runSwitch } from "../../../src/engine/steps/switch.js";
+import { runVerify } from "../../../src/engine/steps/verify.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
-import { tableKey } from "../../../src/state/state.js";
+import { tableKey } from "../../../src/state/table-key.js";
 import { stepConfig as config, stepDeps as deps } from "../../support/sync.js";
 import { byKey, readAll, seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";
 
