@@ -15,7 +15,7 @@ import {
 } from "../src/engine/wire/batch.js";
 import { entityJson } from "../src/engine/wire/edm.js";
 import { TableReader } from "../src/engine/copy/reader.js";
-import { MAX_OPERATIONS } from "../src/engine/copy/writer.js";
+import { MAX_OPERATIONS } from "../src/engine/copy/write-rules.js";
 import { httpFor, report, usageMark, usageSince } from "./common.js";
 import { entities } from "./data.js";
 

@@ -20,7 +20,8 @@ import { describeError } from "../wire/errors.js";
 import { ensureTable } from "../wire/tables.js";
 import { type TableSpec } from "../copy/run-config.js";
 import type { Transformer } from "../copy/transform.js";
-import { TableWriter, type WriteFailure } from "../copy/writer.js";
+import { TableWriter } from "../copy/writer.js";
+import { type WriteFailure } from "../copy/write-rules.js";
 
 export interface RepairResult {
   /** Missing or different entities written from the source (upsert replace). */

@@ -5,7 +5,8 @@ import type { HttpStats } from "../wire/http.js";
 import { TableReader } from "./reader.js";
 import type { TableResult } from "./result.js";
 import { createTransformer, type Transformer } from "./transform.js";
-import { operationFor, TableWriter } from "./writer.js";
+import { operationFor } from "./write-rules.js";
+import { TableWriter } from "./writer.js";
 import { TaskPool } from "./pool.js";
 import { Checkpointer, ResumeTracker, type PageMark } from "./checkpoints.js";
 import {

@@ -9,7 +9,7 @@ import { readEntity } from "../wire/point-read.js";
 import { differingProperties, type WireEntity } from "../wire/edm.js";
 import { ServiceError } from "../wire/errors.js";
 import type { HttpStats, TableHttp } from "../wire/http.js";
-import type { RejectionVerdict, WriteMode } from "./writer.js";
+import type { RejectionVerdict, WriteMode } from "./write-rules.js";
 
 export type ConflictPolicy = "skip" | "source-wins";
 

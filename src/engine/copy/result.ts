@@ -1,5 +1,5 @@
 // What a run reports per table. Plain data: the CLI, the action and the state store all read it.
-import type { WriteFailure } from "./writer.js";
+import type { WriteFailure } from "./write-rules.js";
 
 export interface TableResult {
   source: string;

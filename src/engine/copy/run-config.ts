@@ -6,7 +6,7 @@ import type { RetryOptions } from "../wire/http.js";
 import type { Continuation } from "./reader.js";
 import type { RunTotals, TableResult } from "./result.js";
 import type { Rename } from "./transform.js";
-import type { WriteMode } from "./writer.js";
+import type { WriteMode } from "./write-rules.js";
 import type { ConcurrencySetting } from "./window.js";
 import type { SwitchGuard } from "./post-switch.js";
 

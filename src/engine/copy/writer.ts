@@ -11,43 +11,17 @@ import {
   type OperationKind,
 } from "../wire/batch.js";
 import type { WireEntity } from "../wire/edm.js";
+import {
+  defaultClassify,
+  maxTransactionBytes,
+  MAX_OPERATIONS,
+  type RejectionVerdict,
+  type WriteCounters,
+} from "./write-rules.js";
 import type { PageMark } from "./checkpoints.js";
 import { isRetryableStatus, serviceMessage, type HttpStats, type TableHttp } from "../wire/http.js";
-import type { ServiceKind } from "../wire/service-kind.js";
 import { FlowControl } from "./rate.js";
 import type { ConcurrencySetting } from "./window.js";
-
-export type WriteMode = "replace" | "merge" | "insert";
-
-export const MAX_OPERATIONS = 100;
-/** Table Storage: 4 MiB per transaction; Cosmos: 2 MB. A margin covers the outer multipart framing. */
-export function maxTransactionBytes(kind: ServiceKind): number {
-  return kind === "cosmos" ? 2_000_000 - 16_384 : 4 * 1024 * 1024 - 16_384;
-}
-
-export function operationFor(mode: WriteMode): OperationKind {
-  return mode === "insert" ? "insert" : mode === "merge" ? "upsert-merge" : "upsert-replace";
-}
-
-export interface WriteFailure {
-  partitionKey: string;
-  rowKey: string;
-  status?: number;
-  code?: string;
-  message: string;
-}
-
-export interface WriteCounters {
-  written: number;
-  skipped: number;
-  failed: number;
-  conflicts: number;
-  transactions: number;
-  failures: WriteFailure[];
-}
-
-/** How to count an operation the service refused: `skipped` (insert of an existing entity), `conflict`, or `failed`. */
-export type RejectionVerdict = "skipped" | "conflict" | "failed";
 
 export interface WriterOptions {
   /** Requests in flight when no shared flow control is given (`flow`); also sizes the buffers. */
@@ -76,23 +50,12 @@ interface Buffer_ {
   ops: Operation[];
   bytes: number;
   keys: Set<string>;
+  /** The writer's count of operations placed when this transaction was started: its age. */
+  born: number;
 }
 
 const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_CHANGESET_RETRIES = 5;
-
-export function defaultClassify(op: Operation, status: number, code: string | undefined): RejectionVerdict {
-  if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists"))
-    return "skipped";
-  if (
-    (op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") &&
-    status === 412
-  ) {
-    return "conflict";
-  }
-  if (op.kind === "delete" && status === 404) return "skipped";
-  return "failed";
-}
 
 export class TableWriter {
   readonly counters: WriteCounters = {
@@ -107,6 +70,8 @@ export class TableWriter {
   readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   private readonly buffers = new Map<string, Buffer_>();
   private buffered = 0;
+  /** Operations placed so far (ages the partial transactions). */
+  private placed = 0;
   private lastPartition: string | undefined;
   /** Requests sent and not yet answered; `flush` waits for none. */
   private inFlight = 0;
@@ -166,20 +131,33 @@ export class TableWriter {
       buf = undefined;
     }
     if (!buf) {
-      buf = { ops: [], bytes: 0, keys: new Set() };
+      buf = { ops: [], bytes: 0, keys: new Set(), born: this.placed };
       this.buffers.set(pk, buf);
     }
     buf.ops.push(op);
     buf.bytes += bytes;
     buf.keys.add(op.entity.rowKey);
     this.buffered++;
+    this.placed++;
     const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
     if (this.buffered <= this.maxBuffered) return wait;
     return wait ? wait.then(() => this.sendFullest()) : this.sendFullest();
   }
 
-  /** Unsorted sources (Cosmos) interleave partitions: send the fullest partial transactions. */
+  /**
+   * Unsorted sources (Cosmos) interleave partitions: send the partial transactions that waited longest
+   * (for as many more entities as the buffers hold), then the fullest. Age first: a lone entity would
+   * otherwise wait behind fuller partitions until the table ends, holding back every resume point after
+   * its page and keeping that page's text alive (an entity's strings are slices of its page).
+   */
   private async sendFullest(): Promise<void> {
+    const old = this.placed - this.maxBuffered;
+    // The map keeps insertion order, and a partition's transaction is re-inserted when it is sent: oldest first.
+    for (const [key, buf] of this.buffers) {
+      if (buf.born > old || this.buffered <= this.maxBuffered / 2) break;
+      await this.dispatch(key);
+    }
+    if (this.buffered <= this.maxBuffered / 2) return;
     const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
     for (const [key] of fullest) {
       if (this.buffered <= this.maxBuffered / 2) break;

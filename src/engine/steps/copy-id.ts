@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { normalizeEndpoint, parseConnectionString, type SideConfig } from "../wire/connection.js";
 import type { Rename } from "../copy/transform.js";
-import type { WriteMode } from "../copy/writer.js";
+import type { WriteMode } from "../copy/write-rules.js";
 import type { TableSpec } from "../copy/run-config.js";
 import type { State } from "../../state/state.js";
 

@@ -2,7 +2,7 @@
 import { describe, expect, inject, it } from "vitest";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
 import { runSync } from "../../../src/engine/copy/run-sync.js";
-import type { WriteMode } from "../../../src/engine/copy/writer.js";
+import type { WriteMode } from "../../../src/engine/copy/write-rules.js";
 import { key, syncConfig } from "../../support/sync.js";
 import { byKey, readAll, seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";
 
