@@ -6,10 +6,9 @@ import {
   ConnectionError,
   normalizeEndpoint,
   parseConnectionString,
+  signInTarget,
   type SideConfig,
 } from "../engine/wire/connection.js";
-import { resolveKind } from "../engine/wire/service-kind.js";
-import { tokenScope } from "../engine/wire/service-kind.js";
 import type { RetryOptions } from "../engine/wire/http.js";
 import type { EngineConfig, TableSpec } from "../engine/copy/run-config.js";
 import { cliMessage, parseCliArgs } from "./args.js";
@@ -504,10 +503,11 @@ async function runCheck(
  */
 async function checkSignIn(engine: EngineConfig, signal?: AbortSignal): Promise<void> {
   for (const side of SIDES) {
-    const { credential, endpoint } = engine[side];
-    if (!credential || !endpoint) continue;
-    const url = normalizeEndpoint(endpoint);
-    const scope = tokenScope(resolveKind(url, engine[side].kind));
+    const { credential } = engine[side];
+    // The engine picks the URL and the token scope, as its connection will.
+    const target = credential ? signInTarget(engine[side]) : undefined;
+    if (!credential || !target) continue;
+    const { url, scope } = target;
     let failure: string | undefined;
     try {
       const token = await credential.getToken(scope, { abortSignal: signal });
