@@ -2,19 +2,11 @@
 // groups can neither nest nor interleave: so one group per phase ("Full sync: 2 tables"), and inside it every
 // line about a table starts with the table's name in brackets, `[orders] …`, from its start to its end line.
 import * as core from "@actions/core";
-
-export function tableLabel(spec: { source: string; destination: string }): string {
-  return spec.source === spec.destination ? spec.source : `${spec.source} → ${spec.destination}`;
-}
+import { tableLabel } from "../present/names.js";
 
 /** `[orders]`, or `[users → users2]`. */
 export function tag(spec: { source: string; destination: string }): string {
   return `[${tableLabel(spec)}]`;
-}
-
-/** `2 tables`, `1 table`. */
-export function tablesCount(n: number): string {
-  return `${n} ${n === 1 ? "table" : "tables"}`;
 }
 
 /** At most one group open at a time; a new phase closes the one before. */

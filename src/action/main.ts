@@ -28,16 +28,11 @@ import type { StateStore } from "../state/store.js";
 import { createStateStore } from "./stores.js";
 import { authProblem, createCredential } from "./credentials.js";
 import { Inputs, Outputs } from "./constants.js";
-import { PhaseGroups, ProgressThrottle, tableLabel, tablesCount, tag } from "./log.js";
+import { PhaseGroups, ProgressThrottle, tag } from "./log.js";
 import { reportPathOf, reportPathProblem, reportWriteFailure } from "./report-path.js";
-import {
-  buildCheckSummary,
-  buildSummary,
-  entityMessage,
-  passedWithDifferences,
-  tableMessage,
-  type SummaryInput,
-} from "./summary.js";
+import { buildCheckSummary, buildSummary, passedWithDifferences, type SummaryInput } from "./summary.js";
+import { counted, tablesCount } from "../present/figures.js";
+import { entityMessage, tableLabel, tableMessage } from "../present/names.js";
 
 const PROGRESS_INTERVAL_MS = 10_000;
 
@@ -371,7 +366,7 @@ async function runCheck(config: SyncConfig, deps: MigrationDeps, ctx: CheckConte
     for (const b of p.blocking) core.error(clean(b), { title: `table-sync preflight: ${p.table}` });
   if (passedWithDifferences(result)) {
     const n = result.differences ?? 0;
-    const entities = `${n} ${n === 1 ? "entity" : "entities"}`;
+    const entities = counted(n, "entity", "entities");
     core.warning(
       clean(
         config.repair

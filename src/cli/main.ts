@@ -38,16 +38,8 @@ import type { MeteredProgress } from "../engine/steps/index.js";
 import { formatStatus, lagLine } from "./status.js";
 import { resolve } from "node:path";
 import { Masker, connectionStringSecrets } from "./mask.js";
-import {
-  duration,
-  formatCheck,
-  formatSummary,
-  isoSeconds,
-  nextSince,
-  num,
-  progressLine,
-  tableDoneLine,
-} from "./report.js";
+import { formatCheck, formatSummary, isoSeconds, nextSince, progressLine, tableDoneLine } from "./report.js";
+import { duration, num, tablesCount } from "../present/figures.js";
 
 export interface Output {
   write(chunk: string): unknown;
@@ -553,7 +545,7 @@ async function run(
   const command = config.mode;
   const tables = config.tables.length;
   err(
-    `${command}: ${tables} ${tables === 1 ? "table" : "tables"} from ${sideUrl(config.source)} to ${sideUrl(config.destination)}` +
+    `${command}: ${tablesCount(tables)} from ${sideUrl(config.source)} to ${sideUrl(config.destination)}` +
       `${config.dryRun ? " (dry run: nothing is written)" : ""}.\n`,
   );
 

@@ -2,15 +2,13 @@
 import type { MeteredProgress } from "../engine/steps/index.js";
 import { etaText } from "../present/progress.js";
 import { planningLines } from "../present/preflight.js";
+import { counted, duration, num, tablesCount } from "../present/figures.js";
+import { entityReason, tableLabel } from "../present/names.js";
+import { finalBackfillLine, isCancelledError, lagSentence } from "../present/results.js";
 import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/copy/result.js";
 import type { CheckResult } from "../engine/steps/index.js";
 import type { RunTotals } from "../engine/copy/result.js";
 import { cliMessage } from "./args.js";
-
-/** A table-level error that only says the run was cancelled (the engine's wording). */
-export function isCancelledError(error: string | undefined): boolean {
-  return error !== undefined && /\bthe run was cancelled\b/i.test(error);
-}
 
 /** What the CLI reports: every table's result and the totals (plus a backfill's lag). */
 export interface RunResult {
@@ -22,24 +20,9 @@ export interface RunResult {
   watermark?: string;
 }
 
-export function num(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-export function duration(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
-}
-
 /** `2024-05-01T12:00:00.000Z` → `2024-05-01T12:00:00Z` (a whole second, as the server's Date header gives). */
 export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.000Z$/, "Z");
-}
-
-export function tableLabel(r: { source: string; destination: string }): string {
-  return r.source === r.destination ? r.source : `${r.source} → ${r.destination}`;
 }
 
 export function progressLine(p: MeteredProgress, elapsedMs: number): string {
@@ -59,7 +42,7 @@ export function tableDoneLine(r: TableResult): string {
     `[${r.source}] ${status}: ${num(r.read)} read, ${num(r.written)} written` +
     (r.skipped ? `, ${num(r.skipped)} skipped` : "") +
     (r.failed ? `, ${num(r.failed)} failed` : "") +
-    (r.conflicts ? `, ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe` : "") +
+    (r.conflicts ? `, ${counted(r.conflicts, "conflict", "conflicts", num)} kept safe` : "") +
     ` in ${duration(r.durationMs)}` +
     (r.error ? ` — ${cliMessage(r.error.split("\n")[0])}` : "")
   );
@@ -113,9 +96,9 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
       ? opts.dryRun
         ? "finished (dry run: nothing written)"
         : "finished"
-      : `finished with failures in ${failedTables.length} of ${t.tables} ${t.tables === 1 ? "table" : "tables"}`;
+      : `finished with failures in ${failedTables.length} of ${tablesCount(t.tables)}`;
   lines.push(
-    `${opts.command} ${verdict}: ${t.tables} ${t.tables === 1 ? "table" : "tables"}, ${num(t.read)} read, ` +
+    `${opts.command} ${verdict}: ${tablesCount(t.tables)}, ${num(t.read)} read, ` +
       `${num(t.written)} written, ${num(t.skipped)} skipped, ${num(t.failed)} failed in ${duration(t.durationMs)} ` +
       `(${num(entitiesPerSecond(t.read, t.durationMs))} entities/s).`,
   );
@@ -165,11 +148,11 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
       const shown = r.failures.length;
       lines.push(
         "",
-        `${r.source}: ${num(r.failed)} ${r.failed === 1 ? "entity" : "entities"} failed` +
+        `${r.source}: ${counted(r.failed, "entity", "entities", num)} failed` +
           (shown === 0 ? "." : shown < r.failed ? `; the first ${shown}:` : ":"),
       );
       for (const f of r.failures) {
-        const message = withoutEntityPrefix(f.message, r.source, f);
+        const message = entityReason(r.source, f.partitionKey, f.rowKey, f.message);
         const status = f.status && !message.includes(`HTTP ${f.status}`) ? ` (HTTP ${f.status})` : "";
         lines.push(`  PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${message}${status}`);
       }
@@ -179,16 +162,13 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
     if (!r.conflicts) continue;
     lines.push(
       "",
-      `${r.source}: ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe — the app changed ${r.conflicts === 1 ? "it" : "them"} on the destination after the switch; the source's version was not written:`,
+      `${r.source}: ${counted(r.conflicts, "conflict", "conflicts", num)} kept safe — the app changed ${r.conflicts === 1 ? "it" : "them"} on the destination after the switch; the source's version was not written:`,
     );
     for (const c of r.conflictDetails)
       lines.push(`  PartitionKey '${c.partitionKey}', RowKey '${c.rowKey}': ${c.message}`);
   }
   if (result.lagSeconds !== undefined) {
-    lines.push(
-      "",
-      `Lag: the destination trails the source by about ${num(result.lagSeconds)} s (source clock); ${num(result.changedEntities ?? 0)} entities changed in the window.`,
-    );
+    lines.push("", `Lag: ${lagSentence(num(result.lagSeconds), num(result.changedEntities ?? 0))}`);
   }
   if (result.tables.some((r) => r.throttled > 0)) {
     const throttled = result.tables.reduce((s, r) => s + r.throttled, 0);
@@ -230,10 +210,7 @@ export function formatCheck(
     : full;
   const lines: string[] = [];
   if (result.backfill) {
-    const t = result.backfill.totals;
-    lines.push(
-      `Final backfill: ${num(t.read)} read, ${num(t.written)} written, ${num(t.failed)} failed, ${num(t.conflicts)} conflicts.`,
-    );
+    lines.push(finalBackfillLine(result.backfill.totals, num));
   }
   if (result.verify.length) {
     const header = [
@@ -248,7 +225,7 @@ export function formatCheck(
       "In sync",
     ];
     const rows = result.verify.map((v) => [
-      v.source === v.destination ? v.source : `${v.source} → ${v.destination}`,
+      tableLabel(v),
       num(v.checked),
       num(v.sourceCount),
       v.destinationCount === null ? "—" : num(v.destinationCount),
@@ -276,7 +253,7 @@ export function formatCheck(
       }
       for (const u of v.untransformableSamples) {
         lines.push(
-          `  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${withoutEntityPrefix(u.message, v.source, u)}`,
+          `  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${entityReason(v.source, u.partitionKey, u.rowKey, u.message)}`,
         );
       }
       for (const n of v.notes) lines.push(`  ${v.source}: ${cliMessage(n)}`);
@@ -311,9 +288,7 @@ export function formatCheck(
       "",
       `${full.mode} cancelled: no verdict` +
         (full.mode === "switch" ? "; switched-at was not recorded" : "") +
-        (total
-          ? ` (${done} of ${total} ${total === 1 ? "table" : "tables"} ${what} before the cancel).`
-          : "."),
+        (total ? ` (${done} of ${tablesCount(total)} ${what} before the cancel).` : "."),
     );
     for (const n of result.notices) lines.push(cliMessage(n));
     lines.push(reportPath ? `Report (marked cancelled): ${reportPath}` : "Report: not written.");
@@ -328,8 +303,8 @@ export function formatCheck(
         ? result.inSync
           ? "verify: in sync."
           : result.repaired
-            ? `verify: ${plural(result.differences ?? 0, "difference")} found and repaired; the tables are now in sync.`
-            : `verify: ${plural(result.differences ?? 0, "difference")}.`
+            ? `verify: ${counted(result.differences ?? 0, "difference", "differences", num)} found and repaired; the tables are now in sync.`
+            : `verify: ${counted(result.differences ?? 0, "difference", "differences", num)}.`
         : result.ok
           ? "preflight: nothing blocks a full sync."
           : "preflight: a full sync would fail.";
@@ -338,18 +313,4 @@ export function formatCheck(
   if (result.failure) lines.push(cliMessage(result.failure));
   lines.push(reportPath ? `Report: ${reportPath}` : "Report: not written.");
   return lines.join("\n") + "\n";
-}
-
-/** Transform errors already name the table and keys ("Table t, PartitionKey …, RowKey …: "): don't say it twice. */
-function withoutEntityPrefix(
-  message: string,
-  table: string,
-  key: { partitionKey: string; rowKey: string },
-): string {
-  const prefix = `Table ${table}, PartitionKey '${key.partitionKey}', RowKey '${key.rowKey}': `;
-  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
-}
-
-function plural(n: number, word: string): string {
-  return `${num(n)} ${word}${n === 1 ? "" : "s"}`;
 }
