@@ -4,7 +4,8 @@
 import * as core from "@actions/core";
 import { ClientAssertionCredential, DefaultAzureCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import { ConfigError } from "../config/schema.js";
+import { ConfigError, type SyncConfig } from "../config/schema.js";
+import type { MigrationDeps } from "../engine/steps/index.js";
 import { AZURE_AUDIENCE } from "./constants.js";
 
 /** What a job without `id-token: write` lacks; core.getIDToken's own error only names the variable. */
@@ -52,4 +53,14 @@ export function createCredential(auth: Auth): TokenCredential {
   }
   // Works after azure/login, with managed identity on self-hosted runners, or environment credentials.
   return new DefaultAzureCredential();
+}
+
+/** The engine's view of both sides: endpoints get the one credential (made only when a side uses one). */
+export function sidesOf(config: SyncConfig): Pick<MigrationDeps, "source" | "destination"> {
+  const credential =
+    config.source.endpoint || config.destination.endpoint ? createCredential(config.auth) : undefined;
+  return {
+    source: { ...config.source, credential },
+    destination: { ...config.destination, credential },
+  };
 }

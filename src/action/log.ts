@@ -2,19 +2,15 @@
 // groups can neither nest nor interleave: so one group per phase ("Full sync: 2 tables"), and inside it every
 // line about a table starts with the table's name in brackets, `[orders] …`, from its start to its end line.
 import * as core from "@actions/core";
+import { entitiesPerSecond, type TableResult } from "../engine/copy/result.js";
+import { tableLabel } from "../present/names.js";
 
-export function tableLabel(spec: { source: string; destination: string }): string {
-  return spec.source === spec.destination ? spec.source : `${spec.source} → ${spec.destination}`;
-}
+/** At most one progress line per table this often. */
+export const PROGRESS_INTERVAL_MS = 10_000;
 
 /** `[orders]`, or `[users → users2]`. */
 export function tag(spec: { source: string; destination: string }): string {
   return `[${tableLabel(spec)}]`;
-}
-
-/** `2 tables`, `1 table`. */
-export function tablesCount(n: number): string {
-  return `${n} ${n === 1 ? "table" : "tables"}`;
 }
 
 /** At most one group open at a time; a new phase closes the one before. */
@@ -61,4 +57,13 @@ export class ProgressThrottle {
     this.last.set(table, now);
     return true;
   }
+}
+
+/** A table's last line: `[orders] done: 250 read, 250 written, … in 1.2 s (208/s).` */
+export function endLine(r: TableResult, what?: string): string {
+  const figures = `${r.read} read, ${r.written} written, ${r.skipped} skipped, ${r.failed} failed${r.conflicts ? `, ${r.conflicts} conflicts kept` : ""} in ${(r.durationMs / 1000).toFixed(1)} s (${entitiesPerSecond(r.read, r.durationMs)}/s)`;
+  const label = what ? `${what} ` : "";
+  return r.error
+    ? `${tag(r)} ${label}did not complete: ${figures}; see the error below.`
+    : `${tag(r)} ${label}done: ${figures}.`;
 }

@@ -1,6 +1,7 @@
 // The job summary of the status step: one row per table (phase, figures, what to run next) and, for each table
 // with backfills, its lag chart with the numbers beneath. Also the lag section the backfill's summary adds.
 import type { StatusResult, TableStatus } from "../engine/steps/index.js";
+import { tableLabel } from "../present/names.js";
 import { cell, lagSections } from "./summary.js";
 
 /** Changed counts of the last backfills shown in the table row (the chart's table has them all). */
@@ -13,10 +14,6 @@ const PHASE_ICON: Record<TableStatus["phase"], string> = {
   backfilling: "🔁",
   switched: "✅",
 };
-
-function tableName(t: { source: string; destination: string }): string {
-  return t.source === t.destination ? t.source : `${t.source} → ${t.destination}`;
-}
 
 function copied(t: TableStatus): string {
   if (t.entitiesCopied === undefined) return "—";
@@ -48,10 +45,10 @@ export function buildStatusSummary(result: StatusResult): string {
           .join(", ")
       : "—";
     lines.push(
-      `| ${cell(tableName(t))} | ${PHASE_ICON[t.phase]} ${t.phase} | ${copied(t)} | ${cp} | ${t.watermark ?? "—"} | ${t.lagNowSeconds === undefined ? "—" : `${t.lagNowSeconds} s`} | ${changed} | ${t.switchedAt ?? "—"} | ${cell(t.next)} |`,
+      `| ${cell(tableLabel(t))} | ${PHASE_ICON[t.phase]} ${t.phase} | ${copied(t)} | ${cp} | ${t.watermark ?? "—"} | ${t.lagNowSeconds === undefined ? "—" : `${t.lagNowSeconds} s`} | ${changed} | ${t.switchedAt ?? "—"} | ${cell(t.next)} |`,
     );
   }
-  const charts = lagSections(result.tables.map((t) => ({ table: tableName(t), points: t.history })));
+  const charts = lagSections(result.tables.map((t) => ({ table: tableLabel(t), points: t.history })));
   if (charts) lines.push("", charts);
   return lines.join("\n") + "\n";
 }

@@ -6,6 +6,8 @@ import type { HistoryPoint } from "../state/history.js";
 import { etaText } from "../present/progress.js";
 import { planningLines } from "../present/preflight.js";
 import { lagSection } from "../present/lag.js";
+import { entityReason, tableLabel, tableReason } from "../present/names.js";
+import { finalBackfillLine, lagSentence } from "../present/results.js";
 
 export interface SummaryInput {
   mode: string;
@@ -52,30 +54,6 @@ export function code(s: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
-/** How the engine and the annotations name an entity: `Table t, PartitionKey 'p', RowKey 'r': `. */
-export function entityPrefix(table: string, partitionKey: string, rowKey: string): string {
-  return `Table ${table}, PartitionKey '${partitionKey}', RowKey '${rowKey}': `;
-}
-
-/** The message with the entity named once: some engine messages (transform.ts) name it already. */
-export function entityMessage(table: string, partitionKey: string, rowKey: string, message: string): string {
-  const prefix = entityPrefix(table, partitionKey, rowKey);
-  return message.startsWith(prefix) ? message : prefix + message;
-}
-
-/** A table's error naming the table once: engine errors often begin with "Table orders …" already. */
-export function tableMessage(table: string, error: string): string {
-  return error.startsWith(`Table ${table} `) || error.startsWith(`Table ${table}:`)
-    ? error
-    : `Table ${table}: ${error}`;
-}
-
-/** The message without the entity's name, for a row whose other cells name it already. */
-export function entityReason(table: string, partitionKey: string, rowKey: string, message: string): string {
-  const prefix = entityPrefix(table, partitionKey, rowKey);
-  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
-}
-
 export function buildSummary(input: SummaryInput): string {
   const lines: string[] = [];
   const failed = input.tables.filter((t) => t.result.error || t.result.failed > 0).length;
@@ -84,10 +62,7 @@ export function buildSummary(input: SummaryInput): string {
   for (const n of input.notices) lines.push(`> ${cell(n)}`, "");
   if (input.lagSeconds !== undefined) {
     const changed = input.tables.reduce((n, t) => n + t.result.read, 0);
-    lines.push(
-      `**Lag:** the destination trails the source by about ${input.lagSeconds} s (source clock); ${changed} entities changed in the window.`,
-      "",
-    );
+    lines.push(`**Lag:** ${lagSentence(String(input.lagSeconds), String(changed))}`, "");
   }
   lines.push(
     "| table | read | written | skipped | failed | duration | entities/s | watermark before → after |",
@@ -95,7 +70,7 @@ export function buildSummary(input: SummaryInput): string {
   );
   for (const t of input.tables) {
     const r = t.result;
-    const name = r.source === r.destination ? r.source : `${r.source} → ${r.destination}`;
+    const name = tableLabel(r);
     const wm = `${t.watermarkBefore ?? "—"} → ${t.watermarkAfter ?? "—"}${t.note ? ` (${t.note})` : ""}`;
     lines.push(
       `| ${cell(name)}${r.error ? " ⚠️" : ""} | ${r.read} | ${r.written} | ${r.skipped} | ${r.failed} | ${seconds(r.durationMs)} | ${entitiesPerSecond(r.read, r.durationMs)} | ${cell(wm)} |`,
@@ -121,10 +96,7 @@ export function buildSummary(input: SummaryInput): string {
   if (errors.length) {
     lines.push("", "### Tables that did not complete", "");
     for (const t of errors) {
-      const error = t.result.error ?? "";
-      const reason = error.startsWith(`Table ${t.result.source}: `)
-        ? error.slice(`Table ${t.result.source}: `.length)
-        : error;
+      const reason = tableReason(t.result.source, t.result.error ?? "");
       lines.push(`- **${cell(t.result.source)}**: ${cell(reason)}`);
     }
   }
@@ -195,11 +167,7 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string, repo
   for (const n of result.notices) lines.push(`> ${cell(n)}`, "");
   if (result.failure) lines.push(`**${cell(result.failure)}**`, "");
   if (result.backfill) {
-    const t = result.backfill.totals;
-    lines.push(
-      `Final backfill: ${t.read} read, ${t.written} written, ${t.failed} failed, ${t.conflicts} conflicts.`,
-      "",
-    );
+    lines.push(finalBackfillLine(result.backfill.totals), "");
   }
   if (result.verify.length) {
     lines.push(
@@ -207,9 +175,8 @@ export function buildCheckSummary(result: CheckResult, reportPath?: string, repo
       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     );
     for (const v of result.verify) {
-      const name = v.source === v.destination ? v.source : `${v.source} → ${v.destination}`;
       lines.push(
-        `| ${cell(name)}${v.sampled ? ` (sample ${v.sampleFraction})` : ""} | ${v.checked} | ${v.sourceCount} | ${v.destinationCount ?? "—"} | ${v.missing} | ${v.extra ?? "—"} | ${v.different} | ${v.untransformable} | ${v.repair?.copied ?? "—"} | ${v.repair?.deleted ?? "—"} | ${v.error ? "⚠️ error" : v.inSync ? "yes" : "no"} |`,
+        `| ${cell(tableLabel(v))}${v.sampled ? ` (sample ${v.sampleFraction})` : ""} | ${v.checked} | ${v.sourceCount} | ${v.destinationCount ?? "—"} | ${v.missing} | ${v.extra ?? "—"} | ${v.different} | ${v.untransformable} | ${v.repair?.copied ?? "—"} | ${v.repair?.deleted ?? "—"} | ${v.error ? "⚠️ error" : v.inSync ? "yes" : "no"} |`,
       );
     }
     const rows: string[] = [];

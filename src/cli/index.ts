@@ -3,7 +3,9 @@
 // Ctrl+C or SIGTERM (a CI cancel or time-out) stops the run the way its command can stop (a full sync with
 // --state-file after the current page, saving a checkpoint; a verify without a verdict), says so, and exits
 // 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM. Ctrl+C twice quits at once (130).
-import { EXIT_CANCELLED, main, type CancelState } from "./main.js";
+import type { CancelState } from "./deps.js";
+import { EXIT_CANCELLED } from "./exit-codes.js";
+import { main } from "./main.js";
 
 const controller = new AbortController();
 // main() says what the cancel does (it knows the command) and sets the line a second Ctrl+C prints.

@@ -1,8 +1,18 @@
 // --report-path is checked before verify, switch or preflight start, so a path that cannot be written fails in
 // one sentence at once instead of after the whole run. Missing directories are fine: they are created when the
 // report is written (as the README says); what must hold is that the nearest existing one is a writable directory.
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { ConfigError } from "../config/schema.js";
 import { reportPathProblem as inspect, writeFailureReason } from "../engine/steps/index.js";
+
+/** Where the JSON report goes (--report-path, relative to `cwd`), checked before any work: a report that
+ * cannot be written must not cost the whole run first. */
+export function checkedReportPath(given: string | undefined, cwd: string): string {
+  const path = resolve(cwd, given ?? "table-sync-report.json");
+  const problem = reportPathProblem(path, given);
+  if (problem) throw new ConfigError(problem);
+  return path;
+}
 
 /** Why `path` (absolute) cannot take the report, as one sentence, or undefined when it can. */
 export function reportPathProblem(path: string, given: string | undefined): string | undefined {

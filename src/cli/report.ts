@@ -1,16 +1,18 @@
-// What the CLI prints: progress lines while a table is copied, and the per-table summary at the end.
+// What the CLI prints for a copy (full-sync, backfill): progress lines while a table is copied, and the
+// per-table summary at the end. The report of verify, switch and preflight is check-report.ts.
 import type { MeteredProgress } from "../engine/steps/index.js";
+import {
+  entitiesPerSecond,
+  tableSucceeded,
+  type RunTotals,
+  type TableResult,
+} from "../engine/copy/result.js";
 import { etaText } from "../present/progress.js";
-import { planningLines } from "../present/preflight.js";
-import { entitiesPerSecond, tableSucceeded, type TableResult } from "../engine/copy/result.js";
-import type { CheckResult } from "../engine/steps/index.js";
-import type { RunTotals } from "../engine/copy/result.js";
+import { counted, duration, num, tablesCount } from "../present/figures.js";
+import { entityReason, tableLabel } from "../present/names.js";
+import { lagSentence } from "../present/results.js";
 import { cliMessage } from "./args.js";
-
-/** A table-level error that only says the run was cancelled (the engine's wording). */
-export function isCancelledError(error: string | undefined): boolean {
-  return error !== undefined && /\bthe run was cancelled\b/i.test(error);
-}
+import { columns } from "./columns.js";
 
 /** What the CLI reports: every table's result and the totals (plus a backfill's lag). */
 export interface RunResult {
@@ -22,24 +24,9 @@ export interface RunResult {
   watermark?: string;
 }
 
-export function num(n: number): string {
-  return n.toLocaleString("en-US");
-}
-
-export function duration(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
-}
-
 /** `2024-05-01T12:00:00.000Z` → `2024-05-01T12:00:00Z` (a whole second, as the server's Date header gives). */
 export function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.000Z$/, "Z");
-}
-
-export function tableLabel(r: { source: string; destination: string }): string {
-  return r.source === r.destination ? r.source : `${r.source} → ${r.destination}`;
 }
 
 export function progressLine(p: MeteredProgress, elapsedMs: number): string {
@@ -59,17 +46,16 @@ export function tableDoneLine(r: TableResult): string {
     `[${r.source}] ${status}: ${num(r.read)} read, ${num(r.written)} written` +
     (r.skipped ? `, ${num(r.skipped)} skipped` : "") +
     (r.failed ? `, ${num(r.failed)} failed` : "") +
-    (r.conflicts ? `, ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe` : "") +
+    (r.conflicts ? `, ${counted(r.conflicts, "conflict", "conflicts", num)} kept safe` : "") +
     ` in ${duration(r.durationMs)}` +
     (r.error ? ` — ${cliMessage(r.error.split("\n")[0])}` : "")
   );
 }
 
 /**
- * The --since for the next backfill: the earliest source clock at which a table's scan began, less the
- * overlap. Only when every table completed without failures (otherwise a rerun is the next step).
+ * The earliest source clock at which a table's scan began: the watermark the next backfill starts from (it
+ * applies the overlap itself). Only when every table completed without failures (otherwise a rerun is next).
  */
-/** The earliest source clock at which a table's scan began: the watermark the next backfill starts from. */
 export function nextSince(result: RunResult): Date | undefined {
   if (result.tables.length === 0 || !result.tables.every(tableSucceeded)) return undefined;
   // A resumed full sync earns the clock of the scan it resumed, which the stored watermark holds.
@@ -81,19 +67,6 @@ export function nextSince(result: RunResult): Date | undefined {
     earliest = earliest === undefined ? ms : Math.min(earliest, ms);
   }
   return earliest === undefined ? undefined : new Date(earliest);
-}
-
-function pad(cells: string[][], rightAlign: boolean[]): string[] {
-  const widths = cells[0].map((_, i) => Math.max(...cells.map((row) => [...row[i]].length)));
-  return cells.map((row) =>
-    row
-      .map((c, i) => {
-        const fill = " ".repeat(widths[i] - [...c].length);
-        return rightAlign[i] ? fill + c : c + fill;
-      })
-      .join("  ")
-      .trimEnd(),
-  );
 }
 
 export interface SummaryOptions {
@@ -113,9 +86,9 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
       ? opts.dryRun
         ? "finished (dry run: nothing written)"
         : "finished"
-      : `finished with failures in ${failedTables.length} of ${t.tables} ${t.tables === 1 ? "table" : "tables"}`;
+      : `finished with failures in ${failedTables.length} of ${tablesCount(t.tables)}`;
   lines.push(
-    `${opts.command} ${verdict}: ${t.tables} ${t.tables === 1 ? "table" : "tables"}, ${num(t.read)} read, ` +
+    `${opts.command} ${verdict}: ${tablesCount(t.tables)}, ${num(t.read)} read, ` +
       `${num(t.written)} written, ${num(t.skipped)} skipped, ${num(t.failed)} failed in ${duration(t.durationMs)} ` +
       `(${num(entitiesPerSecond(t.read, t.durationMs))} entities/s).`,
   );
@@ -146,7 +119,7 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
   ]);
   lines.push(
     "",
-    ...pad([header, ...rows], [false, true, true, true, true, true, true, false]).map((l) => `  ${l}`),
+    ...columns([header, ...rows], [false, true, true, true, true, true, true, false]).map((l) => `  ${l}`),
   );
 
   for (const r of result.tables) {
@@ -165,11 +138,11 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
       const shown = r.failures.length;
       lines.push(
         "",
-        `${r.source}: ${num(r.failed)} ${r.failed === 1 ? "entity" : "entities"} failed` +
+        `${r.source}: ${counted(r.failed, "entity", "entities", num)} failed` +
           (shown === 0 ? "." : shown < r.failed ? `; the first ${shown}:` : ":"),
       );
       for (const f of r.failures) {
-        const message = withoutEntityPrefix(f.message, r.source, f);
+        const message = entityReason(r.source, f.partitionKey, f.rowKey, f.message);
         const status = f.status && !message.includes(`HTTP ${f.status}`) ? ` (HTTP ${f.status})` : "";
         lines.push(`  PartitionKey '${f.partitionKey}', RowKey '${f.rowKey}': ${message}${status}`);
       }
@@ -179,16 +152,13 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
     if (!r.conflicts) continue;
     lines.push(
       "",
-      `${r.source}: ${num(r.conflicts)} ${r.conflicts === 1 ? "conflict" : "conflicts"} kept safe — the app changed ${r.conflicts === 1 ? "it" : "them"} on the destination after the switch; the source's version was not written:`,
+      `${r.source}: ${counted(r.conflicts, "conflict", "conflicts", num)} kept safe — the app changed ${r.conflicts === 1 ? "it" : "them"} on the destination after the switch; the source's version was not written:`,
     );
     for (const c of r.conflictDetails)
       lines.push(`  PartitionKey '${c.partitionKey}', RowKey '${c.rowKey}': ${c.message}`);
   }
   if (result.lagSeconds !== undefined) {
-    lines.push(
-      "",
-      `Lag: the destination trails the source by about ${num(result.lagSeconds)} s (source clock); ${num(result.changedEntities ?? 0)} entities changed in the window.`,
-    );
+    lines.push("", `Lag: ${lagSentence(num(result.lagSeconds), num(result.changedEntities ?? 0))}`);
   }
   if (result.tables.some((r) => r.throttled > 0)) {
     const throttled = result.tables.reduce((s, r) => s + r.throttled, 0);
@@ -209,147 +179,4 @@ export function formatSummary(result: RunResult, opts: SummaryOptions): string {
     );
   }
   return lines.join("\n") + "\n";
-}
-
-/**
- * The text report of verify, switch and preflight. `reportPath` undefined: the JSON report could not be
- * written. A cancelled check shows only the tables it finished, and no verdict.
- */
-export function formatCheck(
-  full: CheckResult,
-  reportPath: string | undefined,
-  opts: { cancelled?: boolean } = {},
-): string {
-  const cancelled = opts.cancelled ?? false;
-  const result: CheckResult = cancelled
-    ? {
-        ...full,
-        verify: full.verify.filter((v) => !isCancelledError(v.error)),
-        preflight: full.preflight.filter((p) => !isCancelledError(p.error)),
-      }
-    : full;
-  const lines: string[] = [];
-  if (result.backfill) {
-    const t = result.backfill.totals;
-    lines.push(
-      `Final backfill: ${num(t.read)} read, ${num(t.written)} written, ${num(t.failed)} failed, ${num(t.conflicts)} conflicts.`,
-    );
-  }
-  if (result.verify.length) {
-    const header = [
-      "Table",
-      "Checked",
-      "Source",
-      "Destination",
-      "Missing",
-      "Extra",
-      "Different",
-      "Repaired",
-      "In sync",
-    ];
-    const rows = result.verify.map((v) => [
-      v.source === v.destination ? v.source : `${v.source} → ${v.destination}`,
-      num(v.checked),
-      num(v.sourceCount),
-      v.destinationCount === null ? "—" : num(v.destinationCount),
-      num(v.missing),
-      v.extra === null ? "—" : num(v.extra),
-      num(v.different + v.untransformable),
-      v.repair ? `${num(v.repair.copied)}+${num(v.repair.deleted)} deleted` : "—",
-      v.error ? "error" : v.inSync ? "yes" : "no",
-    ]);
-    lines.push(
-      "",
-      ...pad([header, ...rows], [false, true, true, true, true, true, true, true, false]).map(
-        (l) => `  ${l}`,
-      ),
-    );
-    for (const v of result.verify) {
-      for (const m of v.missingSamples)
-        lines.push(`  ${v.source}: missing PartitionKey '${m.partitionKey}', RowKey '${m.rowKey}'`);
-      for (const m of v.extraSamples)
-        lines.push(`  ${v.source}: extra PartitionKey '${m.partitionKey}', RowKey '${m.rowKey}'`);
-      for (const d of v.differentSamples) {
-        lines.push(
-          `  ${v.source}: different PartitionKey '${d.partitionKey}', RowKey '${d.rowKey}': ${d.properties.join(", ")}`,
-        );
-      }
-      for (const u of v.untransformableSamples) {
-        lines.push(
-          `  ${v.source}: PartitionKey '${u.partitionKey}', RowKey '${u.rowKey}': ${withoutEntityPrefix(u.message, v.source, u)}`,
-        );
-      }
-      for (const n of v.notes) lines.push(`  ${v.source}: ${cliMessage(n)}`);
-      if (v.error) lines.push(`  ${v.source}: ${cliMessage(v.error)}`);
-    }
-  }
-  for (const p of result.preflight) {
-    lines.push(
-      "",
-      `${p.table}: ${num(p.entities)} entities in ${num(p.partitions)} partitions; ` +
-        `largest partition ${p.largestPartition ? `'${p.largestPartition.partitionKey}' (${num(p.largestPartition.entities)})` : "—"}; ` +
-        `largest entity ${p.largestEntity ? `${num(p.largestEntity.bytes)} bytes` : "—"}; ` +
-        `scanned at ${num(p.scanEntitiesPerSecond)} entities/s, so a full sync takes at least ${duration(p.fullSyncAtLeastMs)}.`,
-    );
-    for (const r of p.reservedProperties) {
-      lines.push(
-        `  reserved property '${r.name}' in ${num(r.entities)} entities${r.renamedTo ? ` → renamed to '${r.renamedTo}'` : ""}`,
-      );
-    }
-    if (p.badKeys) lines.push(`  ${num(p.badKeys)} keys the destination refuses`);
-    if (p.oversized) lines.push(`  ${num(p.oversized)} entities over ${num(p.oversizedLimitBytes)} bytes`);
-    for (const l of planningLines(p)) lines.push(`  ${l}`);
-    for (const b of p.blocking) lines.push(`  BLOCKING: ${cliMessage(b)}`);
-    for (const w of p.warnings) lines.push(`  note: ${cliMessage(w)}`);
-    if (p.error) lines.push(`  ${cliMessage(p.error)}`);
-  }
-  if (cancelled) {
-    const total = full.mode === "preflight" ? full.preflight.length : full.verify.length;
-    const done = result.mode === "preflight" ? result.preflight.length : result.verify.length;
-    const what = full.mode === "preflight" ? "scanned" : "compared";
-    lines.push(
-      "",
-      `${full.mode} cancelled: no verdict` +
-        (full.mode === "switch" ? "; switched-at was not recorded" : "") +
-        (total
-          ? ` (${done} of ${total} ${total === 1 ? "table" : "tables"} ${what} before the cancel).`
-          : "."),
-    );
-    for (const n of result.notices) lines.push(cliMessage(n));
-    lines.push(reportPath ? `Report (marked cancelled): ${reportPath}` : "Report: not written.");
-    return lines.join("\n") + "\n";
-  }
-  const verdict =
-    result.mode === "switch"
-      ? result.ready
-        ? `switch: ready; switched-at ${result.switchedAt} recorded (destination clock).`
-        : "switch: not ready."
-      : result.mode === "verify"
-        ? result.inSync
-          ? "verify: in sync."
-          : result.repaired
-            ? `verify: ${plural(result.differences ?? 0, "difference")} found and repaired; the tables are now in sync.`
-            : `verify: ${plural(result.differences ?? 0, "difference")}.`
-        : result.ok
-          ? "preflight: nothing blocks a full sync."
-          : "preflight: a full sync would fail.";
-  lines.push("", verdict);
-  for (const n of result.notices) lines.push(cliMessage(n));
-  if (result.failure) lines.push(cliMessage(result.failure));
-  lines.push(reportPath ? `Report: ${reportPath}` : "Report: not written.");
-  return lines.join("\n") + "\n";
-}
-
-/** Transform errors already name the table and keys ("Table t, PartitionKey …, RowKey …: "): don't say it twice. */
-function withoutEntityPrefix(
-  message: string,
-  table: string,
-  key: { partitionKey: string; rowKey: string },
-): string {
-  const prefix = `Table ${table}, PartitionKey '${key.partitionKey}', RowKey '${key.rowKey}': `;
-  return message.startsWith(prefix) ? message.slice(prefix.length) : message;
-}
-
-function plural(n: number, word: string): string {
-  return `${num(n)} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -1,18 +1,15 @@
 // `table-sync status`: the status step's result as text, one block per table, the lag history as a sparkline.
 import type { StatusResult, TableStatus } from "../engine/steps/index.js";
 import { sparkline } from "../present/lag.js";
-import { num } from "./report.js";
+import { counted, num } from "../present/figures.js";
+import { tableLabel } from "../present/names.js";
 import { decodeHistory } from "../state/history.js";
 
 /** Changed counts of the last backfills printed (the sparkline shows every kept point). */
 const LAST_CHANGED = 5;
 
-function tableName(t: TableStatus): string {
-  return t.source === t.destination ? t.source : `${t.source} → ${t.destination}`;
-}
-
 function block(t: TableStatus): string[] {
-  const lines = [`${tableName(t)}: ${t.phase}`];
+  const lines = [`${tableLabel(t)}: ${t.phase}`];
   if (t.entitiesCopied !== undefined) {
     const of = t.size && t.phase === "full sync in progress" ? ` of ${num(t.size.entities)}` : "";
     lines.push(`  entities copied: ${num(t.entitiesCopied)}${of}`);
@@ -32,7 +29,7 @@ function block(t: TableStatus): string[] {
       .map((p) => num(p.changed))
       .join(", ");
     lines.push(
-      `  lag over the last ${h.length} ${h.length === 1 ? "backfill" : "backfills"}: ${sparkline(h)}  ${num(first)} s → ${num(last)} s; changed (latest last): ${changed}`,
+      `  lag over the last ${counted(h.length, "backfill")}: ${sparkline(h)}  ${num(first)} s → ${num(last)} s; changed (latest last): ${changed}`,
     );
   }
   if (t.switchedAt) lines.push(`  switched-at: ${t.switchedAt}`);
@@ -55,6 +52,6 @@ export function lagLine(spec: { source: string }, history: string | undefined): 
   if (!h.length) return [];
   const n = h.length;
   return [
-    `[${spec.source}] lag over the last ${n} ${n === 1 ? "backfill" : "backfills"}: ${sparkline(h)}  ${num(h[0].lagSeconds)} s → ${num(h[n - 1].lagSeconds)} s`,
+    `[${spec.source}] lag over the last ${counted(n, "backfill")}: ${sparkline(h)}  ${num(h[0].lagSeconds)} s → ${num(h[n - 1].lagSeconds)} s`,
   ];
 }

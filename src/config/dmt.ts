@@ -3,7 +3,7 @@
 // inputs given explicitly win over the file.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ConfigError, type RawInputs } from "./schema.js";
+import { ConfigError, type RawInputs } from "./inputs.js";
 
 const settings = z
   .object({

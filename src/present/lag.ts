@@ -1,6 +1,7 @@
 // The lag history drawn for people: a Mermaid chart with its numbers beneath (job summaries), and a one-line
 // sparkline (the CLI). Shared by both doors; pure text in, text out.
 import type { HistoryPoint } from "../state/history.js";
+import { counted } from "./figures.js";
 
 /** `07:10` (UTC), with the date when the points span more than a day. */
 function label(at: string, withDate: boolean): string {
@@ -55,7 +56,7 @@ export function lagTable(points: HistoryPoint[]): string {
 export function lagSection(table: string, points: HistoryPoint[]): string {
   const n = points.length;
   return [
-    `#### Lag of ${table}: the last ${n} ${n === 1 ? "backfill" : "backfills"}`,
+    `#### Lag of ${table}: the last ${counted(n, "backfill")}`,
     "",
     mermaidLagChart(`${table}: lag after each backfill (s)`, points),
     "",

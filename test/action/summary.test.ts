@@ -1,13 +1,7 @@
 // The job summary's escaping: data (keys, messages, table names, paths) is shown as text, never as HTML or Markdown.
 import { describe, expect, it } from "vitest";
-import {
-  buildSummary,
-  cell,
-  code,
-  entityMessage,
-  entityReason,
-  tableMessage,
-} from "../../src/action/summary.js";
+import { buildSummary, cell, code } from "../../src/action/summary.js";
+import { tableMessage } from "../../src/present/names.js";
 import type { TableReport } from "../../src/engine/steps/copy-report.js";
 
 function report(failures: { partitionKey: string; rowKey: string; message: string }[]): TableReport {
@@ -63,16 +57,6 @@ describe("summary cells", () => {
     expect(code("/tmp/report.json")).toBe("`/tmp/report.json`");
     expect(code("/tmp/a`b.json")).toBe("``/tmp/a`b.json``");
     expect(code("`x")).toBe("`` `x ``");
-  });
-
-  it("the entity is named once: prefixed when the message lacks it, stripped for a row that names it", () => {
-    const named = "Table t1, PartitionKey 'a', RowKey '1': property 'id' is reserved";
-    expect(entityMessage("t1", "a", "1", named)).toBe(named);
-    expect(entityMessage("t1", "a", "1", "HTTP 400")).toBe(
-      "Table t1, PartitionKey 'a', RowKey '1': HTTP 400",
-    );
-    expect(entityReason("t1", "a", "1", named)).toBe("property 'id' is reserved");
-    expect(entityReason("t1", "a", "1", "HTTP 400")).toBe("HTTP 400");
   });
 
   it("a table's error names the table once", () => {

@@ -2,18 +2,19 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DefaultAzureCredential } from "@azure/identity";
-import type { TokenCredential } from "@azure/core-auth";
 import { buildConfig, ConfigError } from "../../src/config/schema.js";
 import { cliMessage, normalizeSwitches, parseCliArgs } from "../../src/cli/args.js";
 import { parseEnvFile } from "../../src/cli/env-file.js";
 import { Masker, connectionStringSecrets } from "../../src/cli/mask.js";
-import { engineConfig, guardLine, stopWords } from "../../src/cli/main.js";
+import { stopWords } from "../../src/cli/cancel.js";
+import { guardLine } from "../../src/cli/run-copy.js";
 import { commandHelp, globalHelp } from "../../src/cli/help.js";
 import { reportPathProblem, reportWriteFailure } from "../../src/cli/report-path.js";
 import { packageVersion } from "../../src/cli/version.js";
 import type { CheckResult } from "../../src/engine/steps/check-result.js";
-import { duration, formatCheck, formatSummary, nextSince, progressLine } from "../../src/cli/report.js";
+import { formatSummary, nextSince, progressLine } from "../../src/cli/report.js";
+import { formatCheck } from "../../src/cli/check-report.js";
+import { duration } from "../../src/present/figures.js";
 import type { RunResult } from "../../src/cli/report.js";
 import { emptyResult } from "../../src/engine/copy/copy-table.js";
 import { totals } from "../../src/engine/copy/result.js";
@@ -389,47 +390,6 @@ describe("report", () => {
     );
     expect(duration(125_000)).toBe("2 min 05 s");
     expect(duration(3_725_000)).toBe("1 h 02 min");
-  });
-});
-
-describe("engine config", () => {
-  const raw = {
-    mode: "full-sync",
-    tables: "abc",
-    "source-endpoint": "https://src.table.core.windows.net",
-    "destination-connection-string": "UseDevelopmentStorage=true",
-  };
-
-  it("gives endpoints DefaultAzureCredential by default", async () => {
-    const engine = await engineConfig(
-      buildConfig({ ...raw, "client-id": "00000000-0000-0000-0000-000000000001" }),
-    );
-    expect(engine.source.credential).toBeInstanceOf(DefaultAzureCredential);
-    expect(engine.source.endpoint).toBe("https://src.table.core.windows.net");
-    expect(engine.destination).toEqual({ connectionString: "UseDevelopmentStorage=true", kind: "auto" });
-  });
-
-  it("uses an injected credential, once for both sides", async () => {
-    let made = 0;
-    const fake: TokenCredential = {
-      getToken: async () => ({ token: "t", expiresOnTimestamp: Date.now() + 60_000 }),
-    };
-    const engine = await engineConfig(
-      buildConfig({
-        ...raw,
-        "destination-connection-string": undefined,
-        "destination-endpoint": "https://d.table.cosmos.azure.com",
-      }),
-      {
-        credential: () => {
-          made++;
-          return fake;
-        },
-      },
-    );
-    expect(engine.source.credential).toBe(fake);
-    expect(engine.destination.credential).toBe(fake);
-    expect(made).toBe(1);
   });
 });
 

@@ -136,14 +136,13 @@ export function createServiceClient(side: SideConfig, label: string): ServiceCli
       label,
     };
   }
-  if (side.endpoint && side.credential) {
-    const url = normalizeEndpoint(side.endpoint);
-    const kind = resolveKind(url, side.kind);
+  const target = side.credential ? signInTarget(side) : undefined;
+  if (target && side.credential) {
     return {
-      url,
-      accountName: accountNameFromUrl(url) ?? "",
-      kind,
-      signer: new BearerSigner(side.credential, tokenScope(kind)),
+      url: target.url,
+      accountName: accountNameFromUrl(target.url) ?? "",
+      kind: target.kind,
+      signer: new BearerSigner(side.credential, target.scope),
       secrets: [],
       label,
     };
@@ -151,4 +150,22 @@ export function createServiceClient(side: SideConfig, label: string): ServiceCli
   throw new ConnectionError(
     `No ${label} connection: give a ${label} connection string, or a ${label} endpoint with an Entra ID credential.`,
   );
+}
+
+/** Where a side signs in with Entra ID: its endpoint's URL, its service, and that service's token scope. */
+export interface SignInTarget {
+  url: string;
+  kind: ServiceKind;
+  scope: string;
+}
+
+/**
+ * The sign-in target of a side that uses an endpoint (undefined for a connection string, which signs its own
+ * requests). The connection and the CLI's sign-in check both ask here, so the scope is chosen in one place.
+ */
+export function signInTarget(side: SideConfig): SignInTarget | undefined {
+  if (side.connectionString || !side.endpoint) return undefined;
+  const url = normalizeEndpoint(side.endpoint);
+  const kind = resolveKind(url, side.kind);
+  return { url, kind, scope: tokenScope(kind) };
 }

@@ -1,5 +1,5 @@
 // Which service a side is (Table Storage or Cosmos DB for Table) and what follows from it alone: the Entra
-// ID token scope. Every door and step asks here, so the choice is made once.
+// ID token scope. Every door and step asks here (connection.ts: signInTarget), so the choice is made once.
 export type ServiceKind = "table" | "cosmos";
 export type KindSetting = "auto" | ServiceKind;
 
