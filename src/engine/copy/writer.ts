@@ -48,8 +48,9 @@ export interface WriterOptions {
 
 interface Buffer_ {
   ops: Operation[];
+  /** The operations' bytes in a transaction, and their row keys: kept from the second operation on. */
   bytes: number;
-  keys: Set<string>;
+  keys?: Set<string>;
   /** The writer's count of operations placed when this transaction was started: its age. */
   born: number;
 }
@@ -106,37 +107,47 @@ export class TableWriter {
   add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> | void {
     const op: Operation = { kind, entity, ifMatch, mark };
     if (mark) mark.pending++;
-    const bytes = operationBytes(this.url, op);
     const pk = entity.partitionKey;
     const previous = this.lastPartition;
     this.lastPartition = pk;
     if (this.opts.sortedSource && previous !== undefined && previous !== pk) {
       const wait = this.dispatch(previous);
-      if (wait) return wait.then(() => this.place(op, bytes));
+      if (wait) return wait.then(() => this.place(op));
     }
-    return this.place(op, bytes);
+    return this.place(op);
   }
 
   /** Put an operation in its partition's transaction, sending what is full. */
-  private place(op: Operation, bytes: number): Promise<void> | void {
+  private place(op: Operation): Promise<void> | void {
     const pk = op.entity.partitionKey;
     let buf = this.buffers.get(pk);
-    if (
-      buf &&
-      (buf.ops.length >= this.maxOps || buf.bytes + bytes > this.maxBytes || buf.keys.has(op.entity.rowKey))
-    ) {
-      // The partition's transaction is full (or already holds this entity): send it, start another.
-      const wait = this.dispatch(pk);
-      if (wait) return wait.then(() => this.place(op, bytes));
-      buf = undefined;
+    if (buf) {
+      // Sizes and row keys matter only once a partition has a second operation: a lone entity goes as a
+      // plain request, never measured (in a table with one entity per partition, that is every entity).
+      if (buf.keys === undefined) {
+        buf.bytes = operationBytes(this.url, buf.ops[0]);
+        buf.keys = new Set([buf.ops[0].entity.rowKey]);
+      }
+      const bytes = operationBytes(this.url, op);
+      if (
+        buf.ops.length >= this.maxOps ||
+        buf.bytes + bytes > this.maxBytes ||
+        buf.keys.has(op.entity.rowKey)
+      ) {
+        // The partition's transaction is full (or already holds this entity): send it, start another.
+        const wait = this.dispatch(pk);
+        if (wait) return wait.then(() => this.place(op));
+        buf = undefined;
+      } else {
+        buf.ops.push(op);
+        buf.bytes += bytes;
+        buf.keys.add(op.entity.rowKey);
+      }
     }
     if (!buf) {
-      buf = { ops: [], bytes: 0, keys: new Set(), born: this.placed };
+      buf = { ops: [op], bytes: 0, born: this.placed };
       this.buffers.set(pk, buf);
     }
-    buf.ops.push(op);
-    buf.bytes += bytes;
-    buf.keys.add(op.entity.rowKey);
     this.buffered++;
     this.placed++;
     const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
