@@ -230,12 +230,12 @@ describe("args", () => {
     // The sentences as src/engine and src/state write them (file:line in the comments).
     const cases: [string, string][] = [
       [
-        // src/engine/migrate.ts runVerify failure
+        // src/engine/steps/verify.ts runVerify failure
         "The destination differs from the source in 3 entities; run verify with 'repair: true' to copy them (and 'delete-extra: true' to remove entities the source no longer has).",
         "The destination differs from the source in 3 entities; run verify with --repair to copy them (and --delete-extra to remove entities the source no longer has).",
       ],
       [
-        // src/engine/migrate.ts runVerify
+        // src/engine/steps/verify.ts runVerify
         "Input 'delete-extra' only works with 'repair: true'; set both, or neither.",
         "Option --delete-extra only works with --repair; set both, or neither.",
       ],
@@ -244,22 +244,22 @@ describe("args", () => {
         "--delete-extra is refused for table t1x: a switch was recorded at 2024-01-01T00:00:00.000Z, so an entity only the destination holds is probably a new write by the app; run verify with --repair but without --delete-extra.",
       ],
       [
-        // src/state/state.ts MissingWatermarkError
+        // src/state/watermark.ts MissingWatermarkError
         "No watermark is stored for table 't1x', so a backfill does not know where to start: run 'full-sync' first, or set 'since' to the UTC time from which changes should be copied.",
         "No watermark is stored for table 't1x', so a backfill does not know where to start: run 'table-sync full-sync' first, or pass --since with the UTC time from which changes should be copied.",
       ],
       [
-        // src/engine/sync.ts requireTable
+        // src/engine/wire/tables.ts requireTable
         "Destination table t1x does not exist and create-tables is off; create it (with enough throughput) or set create-tables to true.",
         "Destination table t1x does not exist and --no-create-tables was given; create it (with enough throughput) or drop --no-create-tables.",
       ],
       [
-        // src/engine/reader.ts
+        // src/engine/copy/reader.ts
         "The source rejected the filter \"x\" for table t1x (HTTP 400: bad); check the 'query-filter' input, which is ANDed with the watermark filter.",
         'The source rejected the filter "x" for table t1x (HTTP 400: bad); check --query-filter, which is ANDed with the watermark filter.',
       ],
       [
-        // src/engine/plan.ts
+        // src/engine/steps/plan.ts
         "Table t1x: a backfill cannot read from Cosmos DB for Table, which silently returns no rows for Timestamp filters; use mode 'full-sync', or 'verify' with 'repair: true'.",
         "Table t1x: a backfill cannot read from Cosmos DB for Table, which silently returns no rows for Timestamp filters; use 'table-sync full-sync', or 'table-sync verify' with --repair.",
       ],
