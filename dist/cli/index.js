@@ -49373,16 +49373,18 @@ function preprocess(fn, schema) {
 // A fixed number of transactions in flight caps a copy at (window × entities per request) per round
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
-// helps. Each round (as many completions as the window holds) in which the window was full is compared
-// with the round before: during slow start the window doubles while each doubling brings at least a
-// quarter more throughput; after that it steps up by an eighth while each step brings 5 % more, as long
-// as the round's mean latency stays near the least seen (a service that queues our requests answers
-// slower: more in flight would only wait longer). Throughput, not latency, is the evidence: when a copy
-// is limited by something else (our CPU, the source), answers stay as fast as ever, more in flight brings
-// nothing, and the window stays where it is. After PROBE_ROUNDS quiet
-// rounds it tries one step again, in case the service got faster. A number given by the user is the
-// cap (and the start: that is the behaviour they asked for); both shrink on 503, 500, time-outs and
-// dropped connections (429s lower the send rate instead, see rate.ts).
+// helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip)
+// while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
+// gain: the link is the limit. Two rounds in a row without that end it; a doubling that brought nothing
+// at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
+// that costs CPU. After that it steps up by an eighth while each step brings 5 % more, judged by a round
+// of at least MIN_ROUND_MS of answers to requests sent after the step, as long as the round's mean
+// latency stays near the least seen (a service that queues our requests answers slower: more in flight
+// would only wait longer). Throughput, not latency alone, is the evidence: when the source is the limit,
+// answers stay as fast as ever, more in flight brings nothing, and the window stays where it is. After
+// PROBE_ROUNDS quiet rounds it tries one step again, in case the service got faster. A number given by
+// the user is the cap (and the start: that is the behaviour they asked for); both shrink on 503, 500,
+// time-outs and dropped connections (429s lower the send rate instead, see rate.ts).
 /** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
 const AUTO_START = 16;
 /**
@@ -49400,6 +49402,11 @@ const MEMORY_HOLD = 200 * 2 ** 20;
 const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
 const QUEUEING = 2;
+/**
+ * A slow-start round whose mean latency is within this multiple of the least seen: the answers come as
+ * fast as ever with twice as many in flight, so the link, not the service or our CPU, is the limit.
+ */
+const FLAT = 1.25;
 /** Throughput a doubling must add to go on doubling, and a step must add to go on stepping. */
 const SLOW_START_GAIN = 1.25;
 const STEP_GAIN = 1.05;
@@ -49410,6 +49417,13 @@ const STEP_GAIN = 1.05;
 const SLOW_MS = 1_000;
 /** The shortest round, ms. */
 const MIN_ROUND_MS = 200;
+/**
+ * The shortest round during slow start, ms. Each doubling is judged by one window's worth of answers
+ * (about a round trip), not by a fixed span: at 200 ms a round, a one-entity-per-partition copy over a
+ * 100 ms link spent 2.8 s of a 9.5 s run reaching its window. Long enough that a near link's rounds
+ * hold a few hundred answers, not the gap between two pages.
+ */
+const START_ROUND_MS = 50;
 /** Rounds without growth after which one step is tried again. */
 const PROBE_ROUNDS = 8;
 class AdaptiveWindow {
@@ -49433,8 +49447,15 @@ class AdaptiveWindow {
     quietRounds = 0;
     /** After a step of an eighth: the throughput of the round before it, to judge it by. */
     steppedFrom;
-    /** Slow start's rounds in a row whose doubling did not pay. */
+    /** Slow start's rounds in a row whose doubling did not pay, and the best rate they reached. */
     misses = 0;
+    missRate = 0;
+    /**
+     * When the size last changed: answers to requests sent before it measure the old window (the new
+     * requests have not had a round trip yet), so a step's round counts only answers to requests sent
+     * after it.
+     */
+    changedAt = -Infinity;
     /**
      * `memory` reports the process's resident memory in bytes (default: process.memoryUsage.rss): `auto`
      * grows no further above MEMORY_HOLD, so a long copy of one-entity requests (a connection each) stays
@@ -49453,12 +49474,17 @@ class AdaptiveWindow {
     }
     /** A request finished after `latencyMs`, at `now` (ms); returns true when the window grew. */
     completed(latencyMs, now) {
+        // A step is judged by answers to requests sent after it. (Slow start judges by latency too, which the
+        // old window's answers show as well as the new ones'; so does a service slowing down.)
+        if (this.steppedFrom !== undefined && now - latencyMs < this.changedAt)
+            return false;
         this.roundDone++;
         this.roundLatency += latencyMs;
         this.roundStart ??= now;
         // A round is the window's worth of answers, and at least MIN_ROUND_MS: a copy hands the writer a page
         // at a time, so shorter spans measure the pages' rhythm rather than the service.
-        if (this.roundDone < this.size || now - this.roundStart < MIN_ROUND_MS)
+        const minRound = this.slowStart ? START_ROUND_MS : MIN_ROUND_MS;
+        if (this.roundDone < this.size || now - this.roundStart < minRound)
             return false;
         const mean = this.roundLatency / this.roundDone;
         const rate = this.roundDone / Math.max(1, now - this.roundStart);
@@ -49473,7 +49499,7 @@ class AdaptiveWindow {
         if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
             // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
             // point (a kill would copy it again), so keep about a second's worth of it, no more.
-            this.size = Math.max(AUTO_START, Math.floor(this.size * 0.75));
+            this.resize(Math.max(AUTO_START, Math.floor(this.size * 0.75)), now);
             this.slowStart = false;
             this.steppedFrom = undefined;
             return false;
@@ -49488,18 +49514,29 @@ class AdaptiveWindow {
         const before = this.rateBefore;
         this.rateBefore = rate;
         if (this.slowStart) {
-            // The first measured round, or a doubling that paid: double again. Latency alone says nothing: with
-            // our own CPU (or the source) the limit, answers stay as fast as ever while more in flight brings
-            // nothing but connections and memory. Slow start ends after two rounds in a row that did not pay
-            // (one can be noise: new connections' first requests pay for connecting, and a copy hands over its
-            // entities a page at a time).
-            if (before === 0 || rate >= before * SLOW_START_GAIN) {
+            // The first measured round, or a doubling that paid: double again. A round is about one round trip,
+            // so it still holds answers to the smaller window's requests: a doubling whose answers come as fast
+            // as ever pays, even if its round shows only part of the gain. Latency alone says nothing: with the
+            // source the limit, answers stay as fast as ever while more in flight brings nothing but
+            // connections and memory. Slow start ends after two rounds in a row that did not pay (one can be
+            // noise: new connections' first requests pay for connecting, and a copy hands over its entities a
+            // page at a time).
+            const flat = mean <= this.baseLatency * FLAT && rate >= before * STEP_GAIN;
+            if (before === 0 || rate >= before * SLOW_START_GAIN || flat) {
                 this.misses = 0;
-                return this.grow(this.size * 2);
+                this.missRate = 0;
+                return this.grow(this.size * 2, now);
             }
-            if (++this.misses >= 2)
-                this.slowStart = false;
+            this.missRate = Math.max(this.missRate, rate);
             this.rateBefore = before; // judge the next round against the rate before the doubling too
+            if (++this.misses < 2)
+                return false;
+            this.slowStart = false;
+            // A doubling that brought nothing at all (our CPU or the source is the limit) is undone: every
+            // request in flight is a connection, and a thousand of them cost a third more CPU per request
+            // than a hundred. One that brought a little is kept.
+            if (this.missRate < before * STEP_GAIN)
+                this.resize(Math.max(AUTO_START, this.size / 2), now);
             return false;
         }
         // A step is judged by the round after it: it paid, and the next is tried, or the window holds until
@@ -49510,18 +49547,24 @@ class AdaptiveWindow {
         const probe = stepped === undefined && ++this.quietRounds >= PROBE_ROUNDS;
         if (mean <= this.baseLatency * QUEUEING && (paid || probe)) {
             this.steppedFrom = rate;
-            return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)));
+            return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)), now);
         }
         return false;
     }
-    grow(size) {
-        this.size = Math.min(this.max, size);
+    grow(size, now) {
+        this.resize(Math.min(this.max, size), now);
         this.quietRounds = 0;
         return true;
     }
-    /** The service pushed back: halve (never below 1), and grow only cautiously from here on. */
-    decrease() {
-        this.size = Math.max(1, Math.floor(this.size / 2));
+    resize(size, now) {
+        this.size = Math.floor(size);
+        this.changedAt = now;
+    }
+    /**
+     * The service pushed back (at `now`, ms): halve (never below 1), and grow only cautiously from here on.
+     */
+    decrease(now = -Infinity) {
+        this.resize(Math.max(1, Math.floor(this.size / 2)), now);
         this.slowStart = false;
         this.roundDone = 0;
         this.roundLatency = 0;
@@ -49531,6 +49574,7 @@ class AdaptiveWindow {
         this.quietRounds = 0;
         this.steppedFrom = undefined;
         this.misses = 0;
+        this.missRate = 0;
     }
     /** One step back up after a quiet spell (the fixed window's recovery: one per quiet second). */
     recover() {
@@ -52320,7 +52364,7 @@ class FlowControl {
         if (now < this.busyUntil)
             return;
         this.busyUntil = now + 1_000;
-        this.win.decrease();
+        this.win.decrease(now);
         this.windowGrownAt = now;
         this.syncStats();
     }

@@ -201,7 +201,7 @@ export class FlowControl {
     this.stats.busy++;
     if (now < this.busyUntil) return;
     this.busyUntil = now + 1_000;
-    this.win.decrease();
+    this.win.decrease(now);
     this.windowGrownAt = now;
     this.syncStats();
   }

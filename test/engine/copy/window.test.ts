@@ -1,5 +1,7 @@
-// The adaptive window against a modelled service: a link of `rttMs` and a service (or a client CPU) that
-// takes at most `capacity` requests per second, queueing the rest.
+// The adaptive window against a modelled destination: a link of `rttMs` in front of a service that takes
+// at most `capacity` requests per second, one after another, queueing the rest. Every request's answer
+// comes back when the service has done it plus the way back, so a grown window shows only after a round
+// trip, and answers to the requests sent before a change still arrive after it, as on a real link.
 import { describe, expect, it } from "vitest";
 import { AUTO_MAX, AUTO_START, AdaptiveWindow } from "../../../src/engine/copy/window.js";
 
@@ -9,72 +11,97 @@ interface Service {
   capacity: number;
 }
 
-/**
- * Run `rounds` rounds of a window that is always full (a copy with more to send than fits): each
- * request's latency is the round trip plus the queueing a full window causes, and answers arrive evenly
- * over the round. Returns the window size after each round.
- */
-function drive(w: AdaptiveWindow, service: Service, rounds: number, clock = { t: 0 }): number[] {
-  const sizes: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const size = w.size;
-    const throughput = Math.min(size / (service.rttMs / 1000), service.capacity); // per second
-    const latency = (size / throughput) * 1000; // Little's law, ms
-    const roundMs = Math.max(250, (size / throughput) * 1000);
-    const answers = Math.max(size, Math.ceil((throughput * roundMs) / 1000));
-    for (let i = 0; i < answers; i++) {
-      w.markLimited();
-      clock.t += roundMs / answers;
-      w.completed(latency, clock.t);
+/** A copy with always more to send than fits, through `service`; keeps its state between runs. */
+class Link {
+  now = 0;
+  private serviceFree = 0;
+  private readonly sent: number[] = [];
+  private readonly due: number[] = [];
+  private head = 0;
+
+  constructor(private readonly w: AdaptiveWindow) {}
+
+  /**
+   * Run for `ms` of modelled time: fill the window, take the next answer, repeat. Returns every size
+   * change as [ms, size] and the answers per second.
+   */
+  run(service: Service, ms: number): { changes: [number, number][]; rate: number } {
+    const end = this.now + ms;
+    const changes: [number, number][] = [];
+    let answers = 0;
+    while (this.now < end) {
+      while (this.sent.length - this.head < this.w.size) {
+        const start = Math.max(this.now + service.rttMs / 2, this.serviceFree);
+        this.serviceFree = start + 1000 / service.capacity;
+        this.sent.push(this.now);
+        this.due.push(this.serviceFree + service.rttMs / 2);
+      }
+      this.w.markLimited(); // more was waiting than the window took
+      this.now = this.due[this.head];
+      const before = this.w.size;
+      this.w.completed(this.now - this.sent[this.head], this.now);
+      this.head++;
+      answers++;
+      if (this.w.size !== before) changes.push([this.now, this.w.size]);
     }
-    sizes.push(w.size);
+    return { changes, rate: (answers * 1000) / ms };
   }
-  return sizes;
 }
 
+const sizes = (changes: [number, number][]) => changes.map(([, size]) => size);
+
 describe("AdaptiveWindow (auto)", () => {
-  it("starts at AUTO_START and doubles while the link, not the service, is the limit", () => {
+  it("starts at AUTO_START and doubles about once a round trip while the link is the limit", () => {
     const w = new AdaptiveWindow("auto", () => 0);
     expect(w.size).toBe(AUTO_START);
-    // 100 ms round trip, a service taking 20,000/s: 2,000 in flight are needed.
-    const sizes = drive(w, { rttMs: 100, capacity: 20_000 }, 12);
-    expect(sizes.slice(0, 4)).toEqual([32, 64, 128, 256]);
-    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(1_024);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(AUTO_MAX);
+    // 100 ms round trip, a service taking 20,000/s: 2,000 in flight would be needed.
+    const { changes } = new Link(w).run({ rttMs: 100, capacity: 20_000 }, 3_000);
+    expect(sizes(changes)).toEqual([32, 64, 128, 256, 512, AUTO_MAX]);
+    // Six doublings in well under a second: one round trip each, plus the first round.
+    expect(changes.at(-1)![0]).toBeLessThan(1_000);
   });
 
   it("stops growing where more in flight brings no more throughput", () => {
     const w = new AdaptiveWindow("auto", () => 0);
-    // 20 ms round trip, 2,000/s: 40 in flight suffice; the window may overshoot by one doubling.
-    const sizes = drive(w, { rttMs: 20, capacity: 2_000 }, 40);
-    const final = sizes.at(-1)!;
-    expect(final).toBeGreaterThanOrEqual(40);
-    expect(final).toBeLessThanOrEqual(160);
+    // 20 ms round trip, 2,000/s: 40 in flight suffice; the window may overshoot by a doubling or two.
+    const link = new Link(w);
+    link.run({ rttMs: 20, capacity: 2_000 }, 10_000);
+    const { rate } = link.run({ rttMs: 20, capacity: 2_000 }, 2_000);
+    expect(w.size).toBeGreaterThanOrEqual(40);
+    expect(w.size).toBeLessThanOrEqual(160);
+    expect(rate).toBeGreaterThan(1_950);
+  });
+
+  it("undoes a doubling that brought nothing (our CPU, not the link, the limit)", () => {
+    const w = new AdaptiveWindow("auto", () => 0);
+    // A near link and 5,000/s: the 16 it starts with are already more than enough.
+    const { changes } = new Link(w).run({ rttMs: 1, capacity: 5_000 }, 1_000);
+    expect(sizes(changes).slice(0, 2)).toEqual([32, AUTO_START]);
+    expect(w.size).toBeLessThanOrEqual(24); // after that, steps of an eighth at most
   });
 
   it("keeps about a second's worth in flight when the service slows down and queues", () => {
     const w = new AdaptiveWindow("auto", () => 0);
-    const clock = { t: 0 };
-    drive(w, { rttMs: 100, capacity: 20_000 }, 10, clock);
+    const link = new Link(w);
+    link.run({ rttMs: 100, capacity: 20_000 }, 2_000);
     expect(w.size).toBeGreaterThanOrEqual(512);
     // The service now takes 100 requests/s: a window of W answers in W/100 s.
-    const sizes = drive(w, { rttMs: 100, capacity: 100 }, 30, clock);
-    const final = sizes.at(-1)!;
-    expect(final).toBeLessThanOrEqual(200); // at most ~2 s of answers in flight
-    expect(final).toBeGreaterThanOrEqual(AUTO_START);
+    link.run({ rttMs: 100, capacity: 100 }, 60_000);
+    expect(w.size).toBeLessThanOrEqual(200); // at most ~2 s of answers in flight
+    expect(w.size).toBeGreaterThanOrEqual(AUTO_START);
   });
 
   it("grows no further while the process holds 200 MiB, and never shrinks for it", () => {
     let rss = 0;
     const w = new AdaptiveWindow("auto", () => rss);
-    const clock = { t: 0 };
-    drive(w, { rttMs: 100, capacity: 20_000 }, 3, clock);
-    const grown = w.size;
-    expect(grown).toBe(128);
+    const link = new Link(w);
+    const service = { rttMs: 100, capacity: 20_000 };
+    while (w.size < 128) link.run(service, 10);
     rss = 230 * 2 ** 20;
-    expect(drive(w, { rttMs: 100, capacity: 20_000 }, 10, clock).every((s) => s === grown)).toBe(true);
+    expect(link.run(service, 5_000).changes).toEqual([]);
+    expect(w.size).toBe(128);
     rss = 0;
-    expect(drive(w, { rttMs: 100, capacity: 20_000 }, 1, clock)[0]).toBe(grown * 2);
+    expect(sizes(link.run(service, 500).changes)[0]).toBeGreaterThan(128);
   });
 
   it("never grows while the window is not full (something else is the limit)", () => {
@@ -86,20 +113,24 @@ describe("AdaptiveWindow (auto)", () => {
 
   it("halves on push-back, never below 1, and then grows by steps of an eighth, not doubling", () => {
     const w = new AdaptiveWindow("auto", () => 0);
-    drive(w, { rttMs: 100, capacity: 20_000 }, 8);
+    const link = new Link(w);
+    const service = { rttMs: 100, capacity: 20_000 };
+    link.run(service, 1_000);
     const before = w.size;
-    w.decrease();
+    w.decrease(link.now);
     expect(w.size).toBe(Math.floor(before / 2));
-    for (let i = 0; i < 20; i++) w.decrease();
+    for (let i = 0; i < 20; i++) w.decrease(link.now);
     expect(w.size).toBe(1);
-    const sizes = drive(w, { rttMs: 100, capacity: 20_000 }, 40);
-    // No more doubling: steps of an eighth (at least one) per round of at least 200 ms, so at most two
-    // steps per 250 ms of the model.
-    for (let i = 1; i < sizes.length; i++) {
-      const step = (s: number) => s + Math.max(1, Math.floor(s / 8));
-      expect(sizes[i]).toBeLessThanOrEqual(step(step(sizes[i - 1])));
+    const { changes } = link.run(service, 20_000);
+    expect(changes.length).toBeGreaterThan(3);
+    let last: [number, number] = [link.now - 20_000, 1];
+    for (const change of changes) {
+      // One step of an eighth (at least one) at a time, judged by a round of at least 200 ms that began
+      // once the step before it had a round trip to show.
+      expect(change[1]).toBe(Math.min(AUTO_MAX, last[1] + Math.max(1, Math.floor(last[1] / 8))));
+      expect(change[0] - last[0]).toBeGreaterThanOrEqual(200);
+      last = change;
     }
-    expect(sizes.at(-1)).toBeGreaterThan(1);
   });
 });
 
@@ -107,7 +138,7 @@ describe("AdaptiveWindow (a number)", () => {
   it("starts at the number, which is its cap, and recovers one step at a time after a back-off", () => {
     const w = new AdaptiveWindow(8);
     expect(w.size).toBe(8);
-    drive(w, { rttMs: 100, capacity: 20_000 }, 10);
+    new Link(w).run({ rttMs: 100, capacity: 20_000 }, 2_000);
     expect(w.size).toBe(8); // the cap
     w.decrease();
     expect(w.size).toBe(4);
