@@ -13,6 +13,7 @@ import {
   type WireValue,
 } from "../../../src/engine/wire/edm.js";
 import { parseRawJson, type RawJson } from "../../../src/engine/wire/raw-json.js";
+import { prng } from "../../support/prng.js";
 
 const entity = (props: [string, WireValue][], pk = "p", rk = "r"): WireEntity => ({
   partitionKey: pk,
@@ -141,6 +142,53 @@ describe("writing entities", () => {
     const back = JSON.parse(json) as { PartitionKey: string; s: string };
     expect(back.s).toBe("a\u2028b\u2029c é😀");
     expect(back.PartitionKey).toBe("pk\u2028");
+  });
+
+  it("writes every string as JSON.stringify would (escaping U+2028/U+2029 too), whatever it holds", () => {
+    // Quotes, backslashes, controls, U+2028/U+2029, valid pairs and lone surrogates, in names and values.
+    const next = prng(2028);
+    const alphabet = [
+      '"',
+      "\\",
+      "\n",
+      "\u0000",
+      "\u001f",
+      "\u2028",
+      "\u2029",
+      "😀",
+      "\ud800",
+      "\udfff",
+      "é",
+      "a",
+      " ",
+      "/",
+    ];
+    const text = () =>
+      Array.from(
+        { length: Math.floor(next() * 8) },
+        () => alphabet[Math.floor(next() * alphabet.length)],
+      ).join("");
+    const reference = (s: string) =>
+      JSON.stringify(s)
+        .replace(/\u2028/g, "\\u2028")
+        .replace(/\u2029/g, "\\u2029");
+    for (let i = 0; i < 500; i++) {
+      const name = `n${text()}`;
+      const value = text();
+      const guid = text();
+      const e = entity(
+        [
+          [name, { type: "Edm.String", value }],
+          ["g", { type: "Edm.Guid", value: guid }],
+        ],
+        text(),
+        text(),
+      );
+      expect(entityJson(e)).toBe(
+        `{"PartitionKey":${reference(e.partitionKey)},"RowKey":${reference(e.rowKey)},` +
+          `${reference(name)}:${reference(value)},"g@odata.type":"Edm.Guid","g":${reference(guid)}}`,
+      );
+    }
   });
 
   it("round-trips: read(write(e)) is e", () => {
