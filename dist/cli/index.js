@@ -54278,6 +54278,18 @@ const DEFAULT_TABLES_AT_ONCE = 4;
 
 
 
+/**
+ * Entities handed to the writer between two looks at the sockets. A page is 1,000 entities and about
+ * 10 ms of CPU to transform and frame; done in one go, the answers and the next page's bytes wait in the
+ * socket buffers meanwhile, and a full receive buffer stalls the source's sending (TCP flow control) for
+ * a round trip. Measured through the bench's 20 ms link: 1,000 per partition 15,300 → 18,000/s, 10 per
+ * partition 12,700 → 15,200/s.
+ */
+const YIELD_EVERY = 100;
+/** Let pending I/O (answers, page bytes) be handled before going on. */
+function yieldToIo() {
+    return new Promise((resolve) => setImmediate(resolve));
+}
 function emptyResult(spec, filter) {
     return {
         source: spec.source,
@@ -54424,7 +54436,10 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
                 result.sourceClockAtStart = reader.serverClock.toISOString();
             const guarded = [];
             const mark = tracker.page();
+            let handled = 0;
             for (const entity of page.entities) {
+                if (++handled % YIELD_EVERY === 0)
+                    await yieldToIo();
                 result.read++;
                 let out;
                 try {
