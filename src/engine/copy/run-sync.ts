@@ -3,6 +3,7 @@ import { describeError } from "../wire/errors.js";
 import { totals, type TableResult } from "./result.js";
 import { connect } from "./connect.js";
 import { copyTable, emptyResult } from "./copy-table.js";
+import { MemoryBudget } from "./memory.js";
 import {
   DEFAULT_TABLES_AT_ONCE,
   type EngineConfig,
@@ -26,9 +27,12 @@ export async function runSync(config: EngineConfig, hooks: RunHooks = {}): Promi
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener("abort", onAbort, { once: true });
+  const memory = new MemoryBudget();
+  memory.start();
   try {
     return await runTables(config, hooks, http.signal, started);
   } finally {
+    memory.stop();
     signal?.removeEventListener("abort", onAbort);
     if (grace) clearTimeout(grace);
   }

@@ -10,7 +10,7 @@ import {
   type SingleRequest,
   type OperationKind,
 } from "../wire/batch.js";
-import type { WireEntity } from "../wire/edm.js";
+import { withOwnStrings, type WireEntity } from "../wire/edm.js";
 import {
   defaultClassify,
   maxTransactionBytes,
@@ -105,7 +105,10 @@ export class TableWriter {
    * no room for another request yet); most calls return at once, without a promise per entity.
    */
   add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> | void {
-    const op: Operation = { kind, entity, ifMatch, mark };
+    // An unsorted source's entities wait in their partition's transaction for many pages: they must not
+    // keep those pages' text alive.
+    const own = this.opts.sortedSource ? entity : withOwnStrings(entity);
+    const op: Operation = { kind, entity: own, ifMatch, mark };
     if (mark) mark.pending++;
     const pk = entity.partitionKey;
     const previous = this.lastPartition;
