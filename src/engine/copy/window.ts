@@ -118,8 +118,8 @@ export class AdaptiveWindow {
     this.roundDone++;
     this.roundLatency += latencyMs;
     this.roundStart ??= now;
-    // A round is the window's worth of answers, and at least MIN_ROUND_MS: a copy hands the writer a page
-    // at a time, so shorter spans measure the pages' rhythm rather than the service.
+    // A round is the window's worth of answers, and at least MIN_ROUND_MS (START_ROUND_MS in slow start): a
+    // copy hands the writer a page at a time, so shorter spans measure the pages' rhythm, not the service.
     const minRound = this.slowStart ? START_ROUND_MS : MIN_ROUND_MS;
     if (this.roundDone < this.size || now - this.roundStart < minRound) return false;
     const mean = this.roundLatency / this.roundDone;
