@@ -114,15 +114,23 @@ export class AdaptiveWindow {
   completed(latencyMs: number, now: number): boolean {
     // A step is judged by answers to requests sent after it. (Slow start judges by latency too, which the
     // old window's answers show as well as the new ones'; so does a service slowing down.)
-    if (this.steppedFrom !== undefined && now - latencyMs < this.changedAt) return false;
+    if (this.steppedFrom !== undefined && now - latencyMs < this.changedAt) {
+      // Its round begins with the first answer that counts: timed from the step, a round trip of old
+      // answers left out would halve the rate it shows (over 100 ms, every step looked like a loss).
+      if (this.roundDone === 0) this.roundStart = undefined;
+      return false;
+    }
     this.roundDone++;
     this.roundLatency += latencyMs;
     this.roundStart ??= now;
-    // A round is the window's worth of answers, and at least MIN_ROUND_MS (START_ROUND_MS in slow start): a
-    // copy hands the writer a page at a time, so shorter spans measure the pages' rhythm, not the service.
-    const minRound = this.slowStart ? START_ROUND_MS : MIN_ROUND_MS;
-    if (this.roundDone < this.size || now - this.roundStart < minRound) return false;
     const mean = this.roundLatency / this.roundDone;
+    // A round is the window's worth of answers, at least MIN_ROUND_MS (START_ROUND_MS in slow start) and at
+    // least its answers' mean latency (a round trip): a copy hands the writer a page at a time, and the
+    // first answers come back in a burst, so shorter spans measure the pages' rhythm or the burst, not
+    // the service (16 answers in 55 ms over a 100 ms link read as 290/s, and the 320/s of the doubling
+    // after them as a loss).
+    const minRound = Math.max(this.slowStart ? START_ROUND_MS : MIN_ROUND_MS, mean);
+    if (this.roundDone < this.size || now - this.roundStart < minRound) return false;
     const rate = this.roundDone / Math.max(1, now - this.roundStart);
     const limited = this.limited;
     this.roundStart = now;
