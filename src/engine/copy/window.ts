@@ -5,10 +5,11 @@
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
 // helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip)
 // while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
-// gain: the link is the limit. Two rounds in a row without that end it; a doubling that brought nothing
+// gain: the link is the limit. Three rounds in a row without that end it; a doubling that brought nothing
 // at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
-// that costs CPU. After that it steps up by an eighth while each step brings 5 % more, judged by a round
-// of at least MIN_ROUND_MS of answers to requests sent after the step, as long as the round's mean
+// that costs CPU. After that it steps up by an eighth, then a quarter, then a half while each step brings
+// 5 % more (by eighths only after push-back), judged by a round of at least MIN_ROUND_MS and a round trip
+// of answers to requests sent after the step, as long as the round's mean
 // latency stays near the least seen (a service that queues our requests answers slower: more in flight
 // would only wait longer). Throughput, not latency alone, is the evidence: when the source is the limit,
 // answers stay as fast as ever, more in flight brings nothing, and the window stays where it is. After
@@ -55,6 +56,12 @@ const MIN_ROUND_MS = 200;
  * hold a few hundred answers, not the gap between two pages.
  */
 const START_ROUND_MS = 50;
+/**
+ * Slow start's rounds in a row without a paying doubling that end it (as BBR's startup ends after three
+ * rounds without 25 % more bandwidth): a round is short and the first ones are noisy (new connections
+ * cost CPU, pages arrive in bursts), and two such rounds once ended it at 128 over a 20 ms link.
+ */
+const SLOW_START_MISSES = 3;
 /** Rounds without growth after which one step is tried again. */
 const PROBE_ROUNDS = 8;
 
@@ -82,6 +89,12 @@ export class AdaptiveWindow {
   private steppedFrom?: number;
   /** Slow start's rounds in a row whose doubling did not pay, and the best rate they reached. */
   private misses = 0;
+  /**
+   * The next step is size / 2^stepShift: an eighth, a quarter after a step that paid, a half after two.
+   * After push-back (503, time-outs) steps stay an eighth: the service said it had enough.
+   */
+  private stepShift = 3;
+  private pushedBack = false;
   private missRate = 0;
   /**
    * When the size last changed: answers to requests sent before it measure the old window (the new
@@ -159,9 +172,9 @@ export class AdaptiveWindow {
       // so it still holds answers to the smaller window's requests: a doubling whose answers come as fast
       // as ever pays, even if its round shows only part of the gain. Latency alone says nothing: with the
       // source the limit, answers stay as fast as ever while more in flight brings nothing but
-      // connections and memory. Slow start ends after two rounds in a row that did not pay (one can be
-      // noise: new connections' first requests pay for connecting, and a copy hands over its entities a
-      // page at a time).
+      // connections and memory. Slow start ends after SLOW_START_MISSES rounds in a row that did not pay
+      // (one or two can be noise: new connections' first requests pay for connecting, and a copy hands
+      // over its entities a page at a time).
       const flat = mean <= this.baseLatency * FLAT && rate >= before * STEP_GAIN;
       if (before === 0 || rate >= before * SLOW_START_GAIN || flat) {
         this.misses = 0;
@@ -170,7 +183,7 @@ export class AdaptiveWindow {
       }
       this.missRate = Math.max(this.missRate, rate);
       this.rateBefore = before; // judge the next round against the rate before the doubling too
-      if (++this.misses < 2) return false;
+      if (++this.misses < SLOW_START_MISSES) return false;
       this.slowStart = false;
       // A doubling that brought nothing at all (our CPU or the source is the limit) is undone: every
       // request in flight is a connection, and a thousand of them cost a third more CPU per request
@@ -184,9 +197,13 @@ export class AdaptiveWindow {
     this.steppedFrom = undefined;
     const paid = stepped !== undefined && rate >= stepped * STEP_GAIN;
     const probe = stepped === undefined && ++this.quietRounds >= PROBE_ROUNDS;
+    // Steps that keep paying grow (an eighth, a quarter, a half): slow start can end far below what the
+    // link takes (its rounds are short and noisy), and from 64 to 1,024 by eighths is 24 steps, ten
+    // seconds over a 20 ms link.
+    this.stepShift = paid && !this.pushedBack ? Math.max(1, this.stepShift - 1) : 3;
     if (mean <= this.baseLatency * QUEUEING && (paid || probe)) {
       this.steppedFrom = rate;
-      return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)), now);
+      return this.grow(this.size + Math.max(1, Math.floor(this.size / 2 ** this.stepShift)), now);
     }
     return false;
   }
@@ -217,6 +234,8 @@ export class AdaptiveWindow {
     this.steppedFrom = undefined;
     this.misses = 0;
     this.missRate = 0;
+    this.stepShift = 3;
+    this.pushedBack = true;
   }
 
   /** One step back up after a quiet spell (the fixed window's recovery: one per quiet second). */

@@ -135,6 +135,26 @@ describe("AdaptiveWindow (auto)", () => {
     for (let i = 1; i < changes.length; i++) expect(changes[i][0] - changes[i - 1][0]).toBeLessThan(700);
   });
 
+  it("grows by larger steps while steps keep paying, when slow start ended far below the need", () => {
+    const w = new AdaptiveWindow("auto", () => 0);
+    const link = new Link(w, 3);
+    // Slow start ends where 2,000/s over 20 ms needs ~40 in flight…
+    link.run({ rttMs: 20, capacity: 2_000 }, 5_000);
+    const from = w.size;
+    expect(from).toBeLessThanOrEqual(160);
+    // …then the service gets faster (60,000/s): 1,200 in flight would be needed. Steps of an eighth would
+    // take ~20 steps to 1,024; an eighth, a quarter, then halves take about eight.
+    const { changes } = link.run({ rttMs: 20, capacity: 60_000, jitterMs: 4 }, 6_000);
+    expect(w.size).toBe(AUTO_MAX);
+    const steps = sizes(changes).map((size, i, all) => size / (i === 0 ? from : all[i - 1]));
+    expect(steps.slice(0, 3)).toEqual([
+      expect.closeTo(9 / 8, 1),
+      expect.closeTo(5 / 4, 1),
+      expect.closeTo(3 / 2, 1),
+    ]);
+    expect(changes.length).toBeLessThanOrEqual(10);
+  });
+
   it("stops growing where more in flight brings no more throughput", () => {
     const w = new AdaptiveWindow("auto", () => 0);
     // 20 ms round trip, 2,000/s: 40 in flight suffice; the window may overshoot by a doubling or two.
