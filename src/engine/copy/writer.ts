@@ -231,6 +231,8 @@ export class TableWriter {
         body: req.body,
         stats: this.httpStats,
         beforeRetry: this.retryOne,
+        // Only the post-switch guard reads a landed write's ETag.
+        successHeaders: this.opts.onLanded !== undefined,
       });
     } catch (err) {
       this.fail([op], err instanceof Error ? err.message : String(err));

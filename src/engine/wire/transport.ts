@@ -72,6 +72,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly reject: (err: Error) => void,
     private readonly onStart: ((status: number, headers: Record<string, string>) => void) | undefined,
     private readonly done: (x: Exchange) => void,
+    /** Whether a 2xx answer keeps its header lines (see RequestSpec.successHeaders). */
+    private readonly successHeaders: boolean,
   ) {}
 
   /** Give up on it (time-out or cancel): undici then reports the error through onError. */
@@ -88,7 +90,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(status: number, raw: Buffer[]): boolean {
     this.status = status;
-    this.raw = raw;
+    if (this.successHeaders || status < 200 || status >= 300) this.raw = raw;
     this.onStart?.(status, headerObject(raw));
     return true;
   }
@@ -157,9 +159,17 @@ export class Transport {
     headers: Record<string, string>,
     body: Buffer | undefined,
     onStart?: (status: number, headers: Record<string, string>) => void,
+    successHeaders = true,
   ): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
-      const x = new Exchange(performance.now() + this.timeoutMs, resolve, reject, onStart, this.settled);
+      const x = new Exchange(
+        performance.now() + this.timeoutMs,
+        resolve,
+        reject,
+        onStart,
+        this.settled,
+        successHeaders,
+      );
       this.inFlight.add(x);
       this.sweeper ??= this.startSweeper();
       if (this.signal?.aborted) x.cancel(abortError(this.signal));

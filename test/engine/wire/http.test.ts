@@ -182,6 +182,36 @@ describe("TableHttp against a scripted server", () => {
     expect(hits()).toBe(2);
   });
 
+  it("keeps a successful answer's headers unless told they will not be read; a failed one's always", async () => {
+    const { http, url } = await scripted([
+      answer(204, "", { etag: 'W/"1"' }),
+      answer(204, "", { etag: 'W/"2"' }),
+      answer(409, '{"odata.error":{"code":"EntityAlreadyExists"}}', {
+        "x-ms-error-code": "EntityAlreadyExists",
+      }),
+    ]);
+    expect((await http.send({ method: "PUT", url, body: "{}" })).headers.etag).toBe('W/"1"');
+    const lean = await http.send({ method: "PUT", url, body: "{}", successHeaders: false });
+    expect(lean.status).toBe(204);
+    expect(lean.headers).toEqual({});
+    const failed = await http.send({ method: "PUT", url, body: "{}", successHeaders: false });
+    expect(failed.status).toBe(409);
+    expect(failed.headers["x-ms-error-code"]).toBe("EntityAlreadyExists");
+    expect(serviceMessage(failed).code).toBe("EntityAlreadyExists");
+  });
+
+  it("reads a throttled answer's retry hint even when success headers are not kept", async () => {
+    const { http, hits, url } = await scripted([
+      answer(429, "", { "x-ms-retry-after-ms": "1" }),
+      answer(204),
+    ]);
+    const hints: (number | undefined)[] = [];
+    http.onThrottle = (hint) => hints.push(hint);
+    expect((await http.send({ method: "PUT", url, body: "{}", successHeaders: false })).status).toBe(204);
+    expect(hits()).toBe(2);
+    expect(hints).toEqual([1]);
+  });
+
   it("retries dropped connections, then gives up with a NetworkError", async () => {
     const drop = (req: IncomingMessage) => req.socket.destroy();
     const ok = await scripted([drop, answer(204)]);
