@@ -65,6 +65,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   private cancelled?: Error;
   /** The connection it went out on, handed back when it is done. */
   client?: Client;
+  /** Its place among the transport's requests in flight; -1 once settled. */
+  slot = -1;
 
   constructor(
     readonly deadline: number,
@@ -127,12 +129,25 @@ export class Transport {
   private clients = 0;
   /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
   private readonly queue: { opts: Dispatcher.DispatchOptions; x: Exchange }[] = [];
-  private readonly inFlight = new Set<Exchange>();
+  /**
+   * Requests in flight, each at its `slot` (removed by moving the last into its place). A Set's table is
+   * reallocated as it grows and shrinks, and each new table, young but held by the long-lived Set, was
+   * moved by the garbage collector again and again.
+   */
+  private readonly inFlight: Exchange[] = [];
   private sweeper?: NodeJS.Timeout;
   private readonly settled = (x: Exchange) => {
-    this.inFlight.delete(x);
+    const i = x.slot;
+    if (i >= 0) {
+      const last = this.inFlight.pop()!;
+      if (last !== x) {
+        this.inFlight[i] = last;
+        last.slot = i;
+      }
+      x.slot = -1;
+    }
     if (x.client) this.release(x.client);
-    if (this.inFlight.size === 0 && this.sweeper) {
+    if (this.inFlight.length === 0 && this.sweeper) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
@@ -147,7 +162,10 @@ export class Transport {
     signal?.addEventListener(
       "abort",
       () => {
-        for (const x of this.inFlight) x.cancel(abortError(signal));
+        this.cancelWhere(
+          () => true,
+          () => abortError(signal),
+        );
       },
       { once: true },
     );
@@ -170,7 +188,8 @@ export class Transport {
         this.settled,
         successHeaders,
       );
-      this.inFlight.add(x);
+      x.slot = this.inFlight.length;
+      this.inFlight.push(x);
       this.sweeper ??= this.startSweeper();
       if (this.signal?.aborted) x.cancel(abortError(this.signal));
       const opts: Dispatcher.DispatchOptions = { path, method, headers, body };
@@ -178,6 +197,11 @@ export class Transport {
       if (client) this.send(client, opts, x);
       else this.queue.push({ opts, x });
     });
+  }
+
+  /** Requests sent and not yet settled. */
+  get pending(): number {
+    return this.inFlight.length;
   }
 
   /** Close every connection; requests in flight finish first. */
@@ -222,12 +246,23 @@ export class Transport {
     else this.idle.push(client);
   }
 
+  /**
+   * Cancel the requests in flight that `which` picks. From the last to the first: a cancelled request may
+   * settle at once, and the last one then takes its place (already visited).
+   */
+  private cancelWhere(which: (x: Exchange) => boolean, err: () => Error): void {
+    for (let i = this.inFlight.length - 1; i >= 0; i--) {
+      const x = this.inFlight[i];
+      if (x && which(x)) x.cancel(err());
+    }
+  }
+
   /** Time out the requests past their deadline, a few times per time-out period. */
   private startSweeper(): NodeJS.Timeout {
     const every = Math.min(1_000, Math.max(10, this.timeoutMs / 4));
     const timer = setInterval(() => {
       const now = performance.now();
-      for (const x of this.inFlight) if (x.deadline <= now) x.cancel(timeoutError());
+      this.cancelWhere((x) => x.deadline <= now, timeoutError);
     }, every);
     timer.unref?.();
     return timer;
