@@ -20,6 +20,7 @@ import {
 } from "./write-rules.js";
 import type { PageMark } from "./checkpoints.js";
 import { isRetryableStatus, serviceMessage, type HttpStats, type TableHttp } from "../wire/http.js";
+import { PartitionBuffers } from "./partition-buffers.js";
 import { FlowControl } from "./rate.js";
 import type { ConcurrencySetting } from "./window.js";
 
@@ -69,7 +70,7 @@ export class TableWriter {
   };
   /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
   readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
-  private readonly buffers = new Map<string, Buffer_>();
+  private readonly buffers = new PartitionBuffers<Buffer_>();
   private buffered = 0;
   /** Operations placed so far (ages the partial transactions). */
   private placed = 0;
@@ -149,7 +150,7 @@ export class TableWriter {
     }
     if (!buf) {
       buf = { ops: [op], bytes: 0, born: this.placed };
-      this.buffers.set(pk, buf);
+      this.buffers.add(pk, buf);
     }
     this.buffered++;
     this.placed++;
@@ -167,7 +168,7 @@ export class TableWriter {
   private async sendFullest(): Promise<void> {
     const old = this.placed - this.maxBuffered;
     // The map keeps insertion order, and a partition's transaction is re-inserted when it is sent: oldest first.
-    for (const [key, buf] of this.buffers) {
+    for (const [key, buf] of this.buffers.entries()) {
       if (buf.born > old || this.buffered <= this.maxBuffered / 2) break;
       await this.dispatch(key);
     }
@@ -181,7 +182,7 @@ export class TableWriter {
 
   /** Send everything buffered and wait for every transaction to finish. */
   async flush(): Promise<WriteCounters> {
-    for (const key of [...this.buffers.keys()]) await this.dispatch(key);
+    for (const key of this.buffers.keys()) await this.dispatch(key);
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     return this.counters;
   }
