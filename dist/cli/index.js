@@ -49375,10 +49375,11 @@ function preprocess(fn, schema) {
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
 // helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip)
 // while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
-// gain: the link is the limit. Two rounds in a row without that end it; a doubling that brought nothing
+// gain: the link is the limit. Three rounds in a row without that end it; a doubling that brought nothing
 // at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
-// that costs CPU. After that it steps up by an eighth while each step brings 5 % more, judged by a round
-// of at least MIN_ROUND_MS of answers to requests sent after the step, as long as the round's mean
+// that costs CPU. After that it steps up by an eighth, then a quarter, then a half while each step brings
+// 5 % more (by eighths only after push-back), judged by a round of at least MIN_ROUND_MS and a round trip
+// of answers to requests sent after the step, as long as the round's mean
 // latency stays near the least seen (a service that queues our requests answers slower: more in flight
 // would only wait longer). Throughput, not latency alone, is the evidence: when the source is the limit,
 // answers stay as fast as ever, more in flight brings nothing, and the window stays where it is. After
@@ -49424,6 +49425,12 @@ const MIN_ROUND_MS = 200;
  * hold a few hundred answers, not the gap between two pages.
  */
 const START_ROUND_MS = 50;
+/**
+ * Slow start's rounds in a row without a paying doubling that end it (as BBR's startup ends after three
+ * rounds without 25 % more bandwidth): a round is short and the first ones are noisy (new connections
+ * cost CPU, pages arrive in bursts), and two such rounds once ended it at 128 over a 20 ms link.
+ */
+const SLOW_START_MISSES = 3;
 /** Rounds without growth after which one step is tried again. */
 const PROBE_ROUNDS = 8;
 class AdaptiveWindow {
@@ -49449,6 +49456,12 @@ class AdaptiveWindow {
     steppedFrom;
     /** Slow start's rounds in a row whose doubling did not pay, and the best rate they reached. */
     misses = 0;
+    /**
+     * The next step is size / 2^stepShift: an eighth, a quarter after a step that paid, a half after two.
+     * After push-back (503, time-outs) steps stay an eighth: the service said it had enough.
+     */
+    stepShift = 3;
+    pushedBack = false;
     missRate = 0;
     /**
      * When the size last changed: answers to requests sent before it measure the old window (the new
@@ -49476,17 +49489,25 @@ class AdaptiveWindow {
     completed(latencyMs, now) {
         // A step is judged by answers to requests sent after it. (Slow start judges by latency too, which the
         // old window's answers show as well as the new ones'; so does a service slowing down.)
-        if (this.steppedFrom !== undefined && now - latencyMs < this.changedAt)
+        if (this.steppedFrom !== undefined && now - latencyMs < this.changedAt) {
+            // Its round begins with the first answer that counts: timed from the step, a round trip of old
+            // answers left out would halve the rate it shows (over 100 ms, every step looked like a loss).
+            if (this.roundDone === 0)
+                this.roundStart = undefined;
             return false;
+        }
         this.roundDone++;
         this.roundLatency += latencyMs;
         this.roundStart ??= now;
-        // A round is the window's worth of answers, and at least MIN_ROUND_MS (START_ROUND_MS in slow start): a
-        // copy hands the writer a page at a time, so shorter spans measure the pages' rhythm, not the service.
-        const minRound = this.slowStart ? START_ROUND_MS : MIN_ROUND_MS;
+        const mean = this.roundLatency / this.roundDone;
+        // A round is the window's worth of answers, at least MIN_ROUND_MS (START_ROUND_MS in slow start) and at
+        // least its answers' mean latency (a round trip): a copy hands the writer a page at a time, and the
+        // first answers come back in a burst, so shorter spans measure the pages' rhythm or the burst, not
+        // the service (16 answers in 55 ms over a 100 ms link read as 290/s, and the 320/s of the doubling
+        // after them as a loss).
+        const minRound = Math.max(this.slowStart ? START_ROUND_MS : MIN_ROUND_MS, mean);
         if (this.roundDone < this.size || now - this.roundStart < minRound)
             return false;
-        const mean = this.roundLatency / this.roundDone;
         const rate = this.roundDone / Math.max(1, now - this.roundStart);
         const limited = this.limited;
         this.roundStart = now;
@@ -49518,9 +49539,9 @@ class AdaptiveWindow {
             // so it still holds answers to the smaller window's requests: a doubling whose answers come as fast
             // as ever pays, even if its round shows only part of the gain. Latency alone says nothing: with the
             // source the limit, answers stay as fast as ever while more in flight brings nothing but
-            // connections and memory. Slow start ends after two rounds in a row that did not pay (one can be
-            // noise: new connections' first requests pay for connecting, and a copy hands over its entities a
-            // page at a time).
+            // connections and memory. Slow start ends after SLOW_START_MISSES rounds in a row that did not pay
+            // (one or two can be noise: new connections' first requests pay for connecting, and a copy hands
+            // over its entities a page at a time).
             const flat = mean <= this.baseLatency * FLAT && rate >= before * STEP_GAIN;
             if (before === 0 || rate >= before * SLOW_START_GAIN || flat) {
                 this.misses = 0;
@@ -49529,7 +49550,7 @@ class AdaptiveWindow {
             }
             this.missRate = Math.max(this.missRate, rate);
             this.rateBefore = before; // judge the next round against the rate before the doubling too
-            if (++this.misses < 2)
+            if (++this.misses < SLOW_START_MISSES)
                 return false;
             this.slowStart = false;
             // A doubling that brought nothing at all (our CPU or the source is the limit) is undone: every
@@ -49545,9 +49566,13 @@ class AdaptiveWindow {
         this.steppedFrom = undefined;
         const paid = stepped !== undefined && rate >= stepped * STEP_GAIN;
         const probe = stepped === undefined && ++this.quietRounds >= PROBE_ROUNDS;
+        // Steps that keep paying grow (an eighth, a quarter, a half): slow start can end far below what the
+        // link takes (its rounds are short and noisy), and from 64 to 1,024 by eighths is 24 steps, ten
+        // seconds over a 20 ms link.
+        this.stepShift = paid && !this.pushedBack ? Math.max(1, this.stepShift - 1) : 3;
         if (mean <= this.baseLatency * QUEUEING && (paid || probe)) {
             this.steppedFrom = rate;
-            return this.grow(this.size + Math.max(1, Math.floor(this.size / 8)), now);
+            return this.grow(this.size + Math.max(1, Math.floor(this.size / 2 ** this.stepShift)), now);
         }
         return false;
     }
@@ -49575,6 +49600,8 @@ class AdaptiveWindow {
         this.steppedFrom = undefined;
         this.misses = 0;
         this.missRate = 0;
+        this.stepShift = 3;
+        this.pushedBack = true;
     }
     /** One step back up after a quiet spell (the fixed window's recovery: one per quiet second). */
     recover() {
@@ -51692,6 +51719,7 @@ class Exchange {
     reject;
     onStart;
     done;
+    successHeaders;
     status = 0;
     raw = [];
     chunks = [];
@@ -51699,12 +51727,17 @@ class Exchange {
     cancelled;
     /** The connection it went out on, handed back when it is done. */
     client;
-    constructor(deadline, resolve, reject, onStart, done) {
+    /** Its place among the transport's requests in flight; -1 once settled. */
+    slot = -1;
+    constructor(deadline, resolve, reject, onStart, done, 
+    /** Whether a 2xx answer keeps its header lines (see RequestSpec.successHeaders). */
+    successHeaders) {
         this.deadline = deadline;
         this.resolve = resolve;
         this.reject = reject;
         this.onStart = onStart;
         this.done = done;
+        this.successHeaders = successHeaders;
     }
     /** Give up on it (time-out or cancel): undici then reports the error through onError. */
     cancel(err) {
@@ -51720,7 +51753,8 @@ class Exchange {
     }
     onHeaders(status, raw) {
         this.status = status;
-        this.raw = raw;
+        if (this.successHeaders || status < 200 || status >= 300)
+            this.raw = raw;
         this.onStart?.(status, headerObject(raw));
         return true;
     }
@@ -51756,13 +51790,26 @@ class Transport {
     clients = 0;
     /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
     queue = [];
-    inFlight = new Set();
+    /**
+     * Requests in flight, each at its `slot` (removed by moving the last into its place). A Set's table is
+     * reallocated as it grows and shrinks, and each new table, young but held by the long-lived Set, was
+     * moved by the garbage collector again and again.
+     */
+    inFlight = [];
     sweeper;
     settled = (x) => {
-        this.inFlight.delete(x);
+        const i = x.slot;
+        if (i >= 0) {
+            const last = this.inFlight.pop();
+            if (last !== x) {
+                this.inFlight[i] = last;
+                last.slot = i;
+            }
+            x.slot = -1;
+        }
         if (x.client)
             this.release(x.client);
-        if (this.inFlight.size === 0 && this.sweeper) {
+        if (this.inFlight.length === 0 && this.sweeper) {
             clearInterval(this.sweeper);
             this.sweeper = undefined;
         }
@@ -51773,14 +51820,14 @@ class Transport {
         this.signal = signal;
         // One listener for the run, not one per request: cancelling aborts every request in flight.
         signal?.addEventListener("abort", () => {
-            for (const x of this.inFlight)
-                x.cancel(abortError(signal));
+            this.cancelWhere(() => true, () => abortError(signal));
         }, { once: true });
     }
-    request(path, method, headers, body, onStart) {
+    request(path, method, headers, body, onStart, successHeaders = true) {
         return new Promise((resolve, reject) => {
-            const x = new Exchange(performance.now() + this.timeoutMs, resolve, reject, onStart, this.settled);
-            this.inFlight.add(x);
+            const x = new Exchange(performance.now() + this.timeoutMs, resolve, reject, onStart, this.settled, successHeaders);
+            x.slot = this.inFlight.length;
+            this.inFlight.push(x);
             this.sweeper ??= this.startSweeper();
             if (this.signal?.aborted)
                 x.cancel(abortError(this.signal));
@@ -51791,6 +51838,10 @@ class Transport {
             else
                 this.queue.push({ opts, x });
         });
+    }
+    /** Requests sent and not yet settled. */
+    get pending() {
+        return this.inFlight.length;
     }
     /** Close every connection; requests in flight finish first. */
     async close() {
@@ -51835,14 +51886,23 @@ class Transport {
         else
             this.idle.push(client);
     }
+    /**
+     * Cancel the requests in flight that `which` picks. From the last to the first: a cancelled request may
+     * settle at once, and the last one then takes its place (already visited).
+     */
+    cancelWhere(which, err) {
+        for (let i = this.inFlight.length - 1; i >= 0; i--) {
+            const x = this.inFlight[i];
+            if (x && which(x))
+                x.cancel(err());
+        }
+    }
     /** Time out the requests past their deadline, a few times per time-out period. */
     startSweeper() {
         const every = Math.min(1_000, Math.max(10, this.timeoutMs / 4));
         const timer = setInterval(() => {
             const now = performance.now();
-            for (const x of this.inFlight)
-                if (x.deadline <= now)
-                    x.cancel(timeoutError());
+            this.cancelWhere((x) => x.deadline <= now, timeoutError);
         }, every);
         timer.unref?.();
         return timer;
@@ -52099,7 +52159,7 @@ class TableHttp {
         const path = typeof signed === "string" ? signed : await signed;
         // The same UTF-8 bytes Node would send for a string, encoded in one step.
         const body = typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body;
-        const res = await this.transport.request(path, method, headers, body, spec.onHeaders);
+        const res = await this.transport.request(path, method, headers, body, spec.onHeaders, spec.successHeaders);
         if (res.status === 401)
             this.signer.refresh?.();
         return res;
@@ -53729,10 +53789,62 @@ function defaultClassify(op, status, code) {
     return "failed";
 }
 
+;// CONCATENATED MODULE: ./src/engine/copy/partition-buffers.ts
+// The writer's open transactions by PartitionKey, in the order they were opened.
+//
+// A sorted source (Table Storage) has one partition open at a time: with one entity per partition, a
+// Map would gain and lose an entry for every entity, and each time it reallocates its table, which the
+// long-lived Map holds, the garbage collector moves the young table and what it points to into the old
+// generation. So a lone open partition lives in a slot of its own; the Map is used only while two or
+// more are open (an unsorted source), and then holds all of them, oldest first.
+class PartitionBuffers {
+    slotKey = "";
+    slotValue;
+    /** Every open partition while two or more are open; empty while the slot holds the only one. */
+    many = new Map();
+    get(key) {
+        if (this.slotValue !== undefined)
+            return key === this.slotKey ? this.slotValue : undefined;
+        return this.many.get(key);
+    }
+    /** Open a partition that is not open (it goes last in the order). */
+    add(key, value) {
+        if (this.slotValue === undefined && this.many.size === 0) {
+            this.slotKey = key;
+            this.slotValue = value;
+            return;
+        }
+        if (this.slotValue !== undefined) {
+            this.many.set(this.slotKey, this.slotValue);
+            this.slotValue = undefined;
+        }
+        this.many.set(key, value);
+    }
+    delete(key) {
+        if (this.slotValue !== undefined) {
+            if (key === this.slotKey)
+                this.slotValue = undefined;
+        }
+        else
+            this.many.delete(key);
+    }
+    /** The open partitions, oldest first. */
+    *entries() {
+        if (this.slotValue !== undefined)
+            yield [this.slotKey, this.slotValue];
+        else
+            yield* this.many;
+    }
+    keys() {
+        return [...this.entries()].map(([key]) => key);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/copy/writer.ts
 // Writing entities as entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB (2 MB on
 // Cosmos), several in flight. A transaction the service rejects because of one entity is split so
 // the others land and that one is reported; one failure never stops other partitions.
+
 
 
 
@@ -53754,7 +53866,7 @@ class TableWriter {
     };
     /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
     httpStats = { requests: 0, throttled: 0, retries: 0 };
-    buffers = new Map();
+    buffers = new PartitionBuffers();
     buffered = 0;
     /** Operations placed so far (ages the partial transactions). */
     placed = 0;
@@ -53832,7 +53944,7 @@ class TableWriter {
         }
         if (!buf) {
             buf = { ops: [op], bytes: 0, born: this.placed };
-            this.buffers.set(pk, buf);
+            this.buffers.add(pk, buf);
         }
         this.buffered++;
         this.placed++;
@@ -53850,7 +53962,7 @@ class TableWriter {
     async sendFullest() {
         const old = this.placed - this.maxBuffered;
         // The map keeps insertion order, and a partition's transaction is re-inserted when it is sent: oldest first.
-        for (const [key, buf] of this.buffers) {
+        for (const [key, buf] of this.buffers.entries()) {
             if (buf.born > old || this.buffered <= this.maxBuffered / 2)
                 break;
             await this.dispatch(key);
@@ -53866,7 +53978,7 @@ class TableWriter {
     }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
-        for (const key of [...this.buffers.keys()])
+        for (const key of this.buffers.keys())
             await this.dispatch(key);
         while (this.inFlight > 0)
             await new Promise((resolve) => this.idle.push(resolve));
@@ -53921,6 +54033,8 @@ class TableWriter {
                 body: req.body,
                 stats: this.httpStats,
                 beforeRetry: this.retryOne,
+                // Only the post-switch guard reads a landed write's ETag.
+                successHeaders: this.opts.onLanded !== undefined,
             });
         }
         catch (err) {
