@@ -130,9 +130,10 @@ export class Transport {
   /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
   private readonly queue: { opts: Dispatcher.DispatchOptions; x: Exchange }[] = [];
   /**
-   * Requests in flight, each at its `slot` (removed by moving the last into its place). A Set's table is
-   * reallocated as it grows and shrinks, and each new table, young but held by the long-lived Set, was
-   * moved by the garbage collector again and again.
+   * Requests in flight, each at its `slot` (removed by moving the last into its place). Not a Set: its
+   * table, reallocated as it grows and shrinks and held by this long-lived object, made the collector
+   * keep finished requests' objects through scavenges (measured: 230 MB promoted to the old generation
+   * per 80,000 one-entity writes with a Set, 50 MB with this array).
    */
   private readonly inFlight: Exchange[] = [];
   private sweeper?: NodeJS.Timeout;
