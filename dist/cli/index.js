@@ -51791,9 +51791,10 @@ class Transport {
     /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
     queue = [];
     /**
-     * Requests in flight, each at its `slot` (removed by moving the last into its place). A Set's table is
-     * reallocated as it grows and shrinks, and each new table, young but held by the long-lived Set, was
-     * moved by the garbage collector again and again.
+     * Requests in flight, each at its `slot` (removed by moving the last into its place). Not a Set: its
+     * table, reallocated as it grows and shrinks and held by this long-lived object, made the collector
+     * keep finished requests' objects through scavenges (measured: 230 MB promoted to the old generation
+     * per 80,000 one-entity writes with a Set, 50 MB with this array).
      */
     inFlight = [];
     sweeper;
@@ -53793,10 +53794,10 @@ function defaultClassify(op, status, code) {
 // The writer's open transactions by PartitionKey, in the order they were opened.
 //
 // A sorted source (Table Storage) has one partition open at a time: with one entity per partition, a
-// Map would gain and lose an entry for every entity, and each time it reallocates its table, which the
-// long-lived Map holds, the garbage collector moves the young table and what it points to into the old
-// generation. So a lone open partition lives in a slot of its own; the Map is used only while two or
-// more are open (an unsorted source), and then holds all of them, oldest first.
+// Map would gain and lose an entry for every entity, reallocating its table as it goes, and those young
+// tables, held by the long-lived Map, were promoted to the old generation (8 MB of 50,000 one-entity
+// writes' survivors). So a lone open partition lives in a slot of its own; the Map is used only while
+// two or more are open (an unsorted source), and then holds all of them, oldest first.
 class PartitionBuffers {
     slotKey = "";
     slotValue;
