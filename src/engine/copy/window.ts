@@ -30,6 +30,12 @@ export const AUTO_MAX = 1_024;
  * one-entity requests crept to 261 MB with 1,024 in flight).
  */
 const MEMORY_HOLD = 200 * 2 ** 20;
+/**
+ * Resident memory above which `auto` steps back by an eighth each round: every request in flight holds a
+ * connection, its entity and its body, and a copy must stay within 256 MB (an unsorted source's copy once
+ * reached 265 MB at ~600 in flight).
+ */
+const MEMORY_SHRINK = 232 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 export const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
@@ -152,6 +158,13 @@ export class AdaptiveWindow {
     this.limited = false;
     this.baseLatency = Math.min(this.baseLatency, mean);
     if (!this.adaptive) return false;
+    // Once a round (reading the resident size is a system call, a few µs).
+    if (this.size > AUTO_START && this.memory() > MEMORY_SHRINK) {
+      this.resize(Math.max(AUTO_START, this.size - Math.floor(this.size / 8)), now);
+      this.slowStart = false;
+      this.steppedFrom = undefined;
+      return false;
+    }
     if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
       // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
       // point (a kill would copy it again), so keep about a second's worth of it, no more.
@@ -161,9 +174,9 @@ export class AdaptiveWindow {
       return false;
     }
     if (!limited || this.size >= this.max || mean > SLOW_MS) return false;
-    // Asked only when the window would grow (at most once a round): reading the resident size is a system
-    // call. It holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted
-    // source's partitions being gathered), and fewer in flight would only keep them longer.
+    // Above MEMORY_HOLD the window holds; above MEMORY_SHRINK (at each round's end, above) it steps back.
+    // Entities waiting in partial transactions are bounded by the writer's buffers, not by the window, so
+    // fewer in flight means less memory, not more entities waiting.
     if (this.memory() > MEMORY_HOLD) return false;
     const before = this.rateBefore;
     this.rateBefore = rate;

@@ -11,7 +11,7 @@ describe("MemoryBudget", () => {
     vi.useFakeTimers();
     let rss = 100;
     const collect = vi.fn();
-    const budget = new MemoryBudget({ rss: () => rss, collect, everyMs: 1_000, above: 200 });
+    const budget = new MemoryBudget({ rss: () => rss, collect, everyMs: 1_000, above: 200, now: Date.now });
     budget.start();
     vi.advanceTimersByTime(5_000);
     expect(collect).not.toHaveBeenCalled();
@@ -22,6 +22,31 @@ describe("MemoryBudget", () => {
     budget.stop();
     vi.advanceTimersByTime(5_000);
     expect(collect).toHaveBeenCalledTimes(3);
+  });
+
+  it("collects every few seconds above the mark, and at each check above the urgent one", () => {
+    vi.useFakeTimers();
+    let rss = 250;
+    const collect = vi.fn();
+    const budget = new MemoryBudget({
+      rss: () => rss,
+      collect,
+      above: 200,
+      urgentAbove: 300,
+      everyMs: 3_000,
+      checkMs: 1_000,
+      now: Date.now,
+    });
+    budget.start();
+    vi.advanceTimersByTime(9_000); // checks at 1…9 s: collections at 1, 4 and 7 s
+    expect(collect).toHaveBeenCalledTimes(3);
+    rss = 350;
+    vi.advanceTimersByTime(4_000); // every check
+    expect(collect).toHaveBeenCalledTimes(7);
+    rss = 150;
+    vi.advanceTimersByTime(4_000);
+    expect(collect).toHaveBeenCalledTimes(7);
+    budget.stop();
   });
 
   it("does nothing where no full collection can be had", () => {

@@ -185,7 +185,7 @@ describe("AdaptiveWindow (auto)", () => {
     expect(w.size).toBeGreaterThanOrEqual(AUTO_START);
   });
 
-  it("grows no further while the process holds 200 MiB, and never shrinks for it", () => {
+  it("grows no further while the process holds 200 MiB, and does not shrink below 232 MiB", () => {
     let rss = 0;
     const w = new AdaptiveWindow("auto", () => rss);
     const link = new Link(w);
@@ -196,6 +196,25 @@ describe("AdaptiveWindow (auto)", () => {
     expect(w.size).toBe(128);
     rss = 0;
     expect(sizes(link.run(service, 500).changes)[0]).toBeGreaterThan(128);
+  });
+
+  it("steps back by an eighth a round while the process holds more than 232 MiB", () => {
+    let rss = 0;
+    const w = new AdaptiveWindow("auto", () => rss);
+    const link = new Link(w);
+    const service = { rttMs: 20, capacity: 60_000 };
+    while (w.size < 512) link.run(service, 10);
+    const from = w.size;
+    rss = 240 * 2 ** 20;
+    const { changes } = link.run(service, 1_000); // rounds of ≥ 200 ms: a step back each
+    expect(changes.length).toBeGreaterThanOrEqual(3);
+    let last = from;
+    for (const [, size] of changes) {
+      expect(size).toBe(last - Math.floor(last / 8));
+      last = size;
+    }
+    link.run(service, 20_000);
+    expect(w.size).toBe(AUTO_START);
   });
 
   it("never grows while the window is not full (something else is the limit)", () => {
