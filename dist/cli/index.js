@@ -49399,6 +49399,12 @@ const AUTO_MAX = 1_024;
  * one-entity requests crept to 261 MB with 1,024 in flight).
  */
 const MEMORY_HOLD = 200 * 2 ** 20;
+/**
+ * Resident memory above which `auto` steps back by an eighth each round: every request in flight holds a
+ * connection, its entity and its body, and a copy must stay within 256 MB (an unsorted source's copy once
+ * reached 265 MB at ~600 in flight).
+ */
+const MEMORY_SHRINK = 232 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 const MAX_CONCURRENCY = 2_048;
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
@@ -49517,6 +49523,13 @@ class AdaptiveWindow {
         this.baseLatency = Math.min(this.baseLatency, mean);
         if (!this.adaptive)
             return false;
+        // Once a round (reading the resident size is a system call, a few µs).
+        if (this.size > AUTO_START && this.memory() > MEMORY_SHRINK) {
+            this.resize(Math.max(AUTO_START, this.size - Math.floor(this.size / 8)), now);
+            this.slowStart = false;
+            this.steppedFrom = undefined;
+            return false;
+        }
         if (mean > SLOW_MS * 2 && this.size > AUTO_START) {
             // Answers take seconds: the service queues what we send. What is in flight is not yet a resume
             // point (a kill would copy it again), so keep about a second's worth of it, no more.
@@ -49527,9 +49540,9 @@ class AdaptiveWindow {
         }
         if (!limited || this.size >= this.max || mean > SLOW_MS)
             return false;
-        // Asked only when the window would grow (at most once a round): reading the resident size is a system
-        // call. It holds, never shrinks: what fills memory may be entities waiting to be sent (an unsorted
-        // source's partitions being gathered), and fewer in flight would only keep them longer.
+        // Above MEMORY_HOLD the window holds; above MEMORY_SHRINK (at each round's end, above) it steps back.
+        // Entities waiting in partial transactions are bounded by the writer's buffers, not by the window, so
+        // fewer in flight means less memory, not more entities waiting.
         if (this.memory() > MEMORY_HOLD)
             return false;
         const before = this.rateBefore;
@@ -54678,7 +54691,19 @@ const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 /** Resident memory above which the heap is collected: the window stops growing at 200 MiB. */
 const COLLECT_ABOVE = 192 * 2 ** 20;
+/**
+ * Above this, collect at once rather than every EVERY_MS: an unsorted source's copy (entities held in
+ * partial transactions, promoted and dropped, besides hundreds of requests in flight) climbs 20–40 MB a
+ * second, and reached 246–267 MB with collections every 3 s only.
+ */
+const URGENT_ABOVE = 224 * 2 ** 20;
 const EVERY_MS = 3_000;
+/**
+ * How often resident memory is looked at (a few µs each time). Four times a second catches that climb
+ * near URGENT_ABOVE: 300,000 entities from an unsorted source peaked at 229–232 MB, against 238–248 MB
+ * looking once a second (collecting every second instead cost a tenth of the speed).
+ */
+const CHECK_MS = 250;
 let collector;
 /** V8's full collection, or null where it cannot be had. */
 function fullCollection() {
@@ -54714,12 +54739,20 @@ class MemoryBudget {
             return;
         const rss = this.opts.rss ?? (() => process.memoryUsage.rss());
         const above = this.opts.above ?? COLLECT_ABOVE;
+        const urgent = this.opts.urgentAbove ?? URGENT_ABOVE;
+        const every = this.opts.everyMs ?? EVERY_MS;
+        const now = this.opts.now ?? (() => performance.now());
+        let last = -Infinity;
         this.timer = setInterval(() => {
-            if (rss() <= above)
+            const resident = rss();
+            if (resident <= above)
+                return;
+            if (resident <= urgent && now() - last < every)
                 return;
             collect();
+            last = now();
             this.collections++;
-        }, this.opts.everyMs ?? EVERY_MS);
+        }, this.opts.checkMs ?? CHECK_MS);
         this.timer.unref();
     }
     stop() {
