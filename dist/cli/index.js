@@ -49379,13 +49379,14 @@ function preprocess(fn, schema) {
 // at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
 // that costs CPU. After that it steps up by an eighth, then a quarter, then a half while each step brings
 // 5 % more (by eighths only after push-back), judged by a round of at least MIN_ROUND_MS and a round trip
-// of answers to requests sent after the step, as long as the round's mean
-// latency stays near the least seen (a service that queues our requests answers slower: more in flight
-// would only wait longer). Throughput, not latency alone, is the evidence: when the source is the limit,
-// answers stay as fast as ever, more in flight brings nothing, and the window stays where it is. After
-// PROBE_ROUNDS quiet rounds it tries one step again, in case the service got faster. A number given by
-// the user is the cap (and the start: that is the behaviour they asked for); both shrink on 503, 500,
-// time-outs and dropped connections (429s lower the send rate instead, see rate.ts).
+// of answers to requests sent after the step, as long as the round's mean latency stays near the least
+// seen (a service that queues our requests answers slower: more in flight would only wait longer).
+// Throughput, not latency alone, is the evidence: when the source is the limit, answers stay as fast as
+// ever, more in flight brings nothing, and the window stays where it is. After PROBE_ROUNDS quiet rounds
+// it tries one step again, in case the service got faster. Above MEMORY_HOLD of resident memory it grows
+// no further, above MEMORY_SHRINK it steps back. A number given by the user is the cap (and the start:
+// that is the behaviour they asked for); both shrink on 503, 500, time-outs and dropped connections
+// (429s lower the send rate instead, see rate.ts).
 /** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
 const AUTO_START = 16;
 /**
@@ -49462,13 +49463,13 @@ class AdaptiveWindow {
     steppedFrom;
     /** Slow start's rounds in a row whose doubling did not pay, and the best rate they reached. */
     misses = 0;
+    missRate = 0;
     /**
      * The next step is size / 2^stepShift: an eighth, a quarter after a step that paid, a half after two.
      * After push-back (503, time-outs) steps stay an eighth: the service said it had enough.
      */
     stepShift = 3;
     pushedBack = false;
-    missRate = 0;
     /**
      * When the size last changed: answers to requests sent before it measure the old window (the new
      * requests have not had a round trip yet), so a step's round counts only answers to requests sent
