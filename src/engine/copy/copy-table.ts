@@ -16,7 +16,7 @@ import {
   readDestinationEntity,
   type SwitchGuard,
 } from "./post-switch.js";
-import type { WireEntity } from "../wire/edm.js";
+import { EntityFormatError, type WireEntity } from "../wire/edm.js";
 import type { Connected } from "./connect.js";
 import { ensureTable, requireTable, tableExists } from "../wire/tables.js";
 import type { EngineConfig, RunHooks, TablePlan, TableSpec } from "./run-config.js";
@@ -233,7 +233,13 @@ export async function copyTable(
     if (!result.sourceClockAtStart && reader.serverClock)
       result.sourceClockAtStart = reader.serverClock.toISOString();
   } catch (err) {
-    result.error = err instanceof TableMissingError ? err.message : describeError(err);
+    result.error =
+      err instanceof TableMissingError
+        ? err.message
+        : err instanceof EntityFormatError
+          ? // Met while the page is read (entities are parsed as they are reached): what came before it landed.
+            `Table ${spec.source}: the source sent an entity that cannot be copied exactly (${err.message}).`
+          : describeError(err);
   }
   const counters = await writer.flush();
   // A table that ends short (an error, a failed entity) keeps the furthest resume point it reached, not

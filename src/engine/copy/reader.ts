@@ -1,5 +1,5 @@
 // Paging through a table with exact wire types, a few pages fetched ahead of the consumer.
-import { parseEntityPage, type WireEntity } from "../wire/edm.js";
+import { readEntityPage, type EntityList } from "../wire/edm.js";
 import { ServiceError, TableMissingError } from "../wire/errors.js";
 import { serviceMessage, type HttpResponse, type HttpStats, type TableHttp } from "../wire/http.js";
 
@@ -9,7 +9,8 @@ export interface Continuation {
 }
 
 export interface ReadPage {
-  entities: WireEntity[];
+  /** Parsed one by one as they are iterated: a page's entities are never all in memory at once. */
+  entities: EntityList;
   /** Where the next page starts; absent on the last page. */
   continuation?: Continuation;
 }
@@ -59,7 +60,7 @@ export class TableReader {
       if (continuation.nextRowKey !== undefined) params.set("NextRowKey", continuation.nextRowKey);
     }
     const qs = params.toString().replace(/\+/g, "%20");
-    let entities: WireEntity[] | undefined;
+    let entities: EntityList | undefined;
     const res: HttpResponse = await this.http.send({
       method: "GET",
       url: `${tableUrl(this.http, this.table)}()${qs ? `?${qs}` : ""}`,
@@ -73,7 +74,7 @@ export class TableReader {
       // A body cut short by the network is retried rather than taken as the end of the table.
       isComplete: (r) => {
         try {
-          entities = parseEntityPage(r.body);
+          entities = readEntityPage(r.body);
           return true;
         } catch {
           return false;

@@ -4,7 +4,15 @@
 // string, DateTime keeps all 7 fractional digits. What we write is built here, not by the SDK's
 // serializer, because the SDK sends a whole-number Double as the string "1.0" and Cosmos was reported
 // to store an annotated bare `1` as Int32.
-import { RawNumber, parseRawJson, parseRawPage, type RawJson } from "./raw-json.js";
+import { scanPage } from "./json-scan.js";
+import {
+  RawNumber,
+  pageCursor,
+  parseRawJson,
+  parseRawPage,
+  type RawJson,
+  type RawMembers,
+} from "./raw-json.js";
 
 export type EdmType =
   | "Edm.String"
@@ -164,23 +172,63 @@ export function withOwnStrings(entity: WireEntity): WireEntity {
   return copy;
 }
 
+const NO_PROPERTIES: ReadonlyMap<string, WireValue> = new Map();
+
+/** The entity's keys alone (what is said of an operation once its request is built). */
+export function keysOnly(entity: WireEntity): WireEntity {
+  return {
+    partitionKey: entity.partitionKey,
+    rowKey: entity.rowKey,
+    properties: NO_PROPERTIES as Map<string, WireValue>,
+  };
+}
+
 /** A copy of `s` that shares no characters with a larger string (shorter ones are copied by V8 anyway). */
 function own(s: string): string {
   // Joining makes a new flat string of " " + s; the slice of it then shares only that.
   return s.length < 13 ? s : (" " + s).slice(1);
 }
 
+function entityOf(m: RawMembers): WireEntity {
+  return m.unique
+    ? entityFromMembers(m.keys, m.values)
+    : entityFromRaw(new Map(m.keys.map((k, i): [string, RawJson] => [k, m.values[i]])));
+}
+
+/** A page's entities: `length` at once, each entity parsed when the iteration reaches it. */
+export interface EntityList extends Iterable<WireEntity> {
+  readonly length: number;
+}
+
+/**
+ * A query response body as entities, parsed as they are iterated (json-scan.ts says why). The whole text
+ * is checked here, so invalid JSON throws now, as parseEntityPage does; a property of a type that is not
+ * a table type throws (EntityFormatError) when the iteration reaches its entity.
+ */
+export function readEntityPage(body: string): EntityList {
+  let shape;
+  try {
+    shape = scanPage(body);
+  } catch {
+    shape = undefined;
+  }
+  // Any other shape, and invalid text: the general parser's answer, or its exact error.
+  if (shape === undefined) return parseEntityPage(body);
+  const { valueStart, count } = shape;
+  return {
+    length: count,
+    *[Symbol.iterator]() {
+      const next = pageCursor(body, valueStart);
+      for (let m = next(); m !== undefined; m = next()) yield entityOf(m);
+    },
+  };
+}
+
 /** Parse a query response body (`{"value":[…]}`) into entities with exact types. */
 export function parseEntityPage(body: string): WireEntity[] {
   // The usual page takes the fast path; anything else (or invalid) gets the general parser's answer.
   const page = parseRawPage(body);
-  if (page !== undefined) {
-    return page.map((m) =>
-      m.unique
-        ? entityFromMembers(m.keys, m.values)
-        : entityFromRaw(new Map(m.keys.map((k, i): [string, RawJson] => [k, m.values[i]]))),
-    );
-  }
+  if (page !== undefined) return page.map(entityOf);
   const parsed = parseRawJson(body);
   if (!(parsed instanceof Map)) throw new EntityFormatError("a query response that is not a JSON object");
   const value = parsed.get("value");

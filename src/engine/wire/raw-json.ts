@@ -43,6 +43,14 @@ export function parseRawPage(text: string): RawMembers[] | undefined {
   }
 }
 
+/**
+ * The entities of a page whose whole text was already checked (json-scan.ts: `valueStart` is the `[` of
+ * its `value` array), one per call, undefined after the last. Parsed as parseRawPage parses them.
+ */
+export function pageCursor(text: string, valueStart: number): () => RawMembers | undefined {
+  return new RawParser(text).cursor(valueStart);
+}
+
 class RawParser {
   private i = 0;
   /** Whether the last string parsed had escapes (its text on the wire differs from its value). */
@@ -212,6 +220,29 @@ class RawParser {
     this.skipWs();
     if (this.i !== text.length) this.fail("trailing characters");
     return entities;
+  }
+
+  /** See pageCursor. */
+  cursor(valueStart: number): () => RawMembers | undefined {
+    const text = this.text;
+    this.i = valueStart + 1;
+    this.skipWs();
+    let ended = text.charCodeAt(this.i) === 0x5d;
+    let previous: RawMembers | undefined;
+    return () => {
+      if (ended) return undefined;
+      this.skipWs();
+      if (text.charCodeAt(this.i) !== 0x7b) this.fail("expected an entity object");
+      previous = this.members(previous);
+      this.skipWs();
+      const d = text.charCodeAt(this.i++);
+      if (d === 0x5d) ended = true;
+      else if (d !== 0x2c) {
+        this.i--;
+        this.fail("expected ',' or ']'");
+      }
+      return previous;
+    };
   }
 
   /** `[{…},…]` at i; undefined if an item is not an object. */

@@ -4,7 +4,7 @@ import { tableSucceeded } from "../../../src/engine/copy/result.js";
 import { describe, expect, inject, it } from "vitest";
 import { runSync } from "../../../src/engine/copy/run-sync.js";
 import { AZURITE_ACCOUNT, freePort } from "../../support/azurite.js";
-import { BATCH, faults, startFaultProxy } from "../../support/fault-proxy.js";
+import { BATCH, QUERY, faults, startFaultProxy } from "../../support/fault-proxy.js";
 import { key, rawDifferences, rawEntities, syncConfig } from "../../support/sync.js";
 import {
   byKey,
@@ -114,6 +114,42 @@ describe("a bad entity", () => {
       rowKey: "one",
       code: "EntityTooLarge",
     });
+  });
+});
+
+describe("an entity that is not a table entity", () => {
+  it("fails the table with what is wrong, after the entities before it landed", async () => {
+    const table = uniqueTable("badType");
+    await createTable(src, table);
+    const entities = ["a", "b", "c"].map((r) => `{"PartitionKey":"p","RowKey":"${r}","n":1}`);
+    entities[2] = '{"PartitionKey":"p","RowKey":"c","x@odata.type":"Edm.Decimal","x":"1.5"}';
+    // A source answering a page whose third entity has a type no table has.
+    const proxy = await startFaultProxy({
+      target: src,
+      rules: [
+        {
+          ...QUERY,
+          fault: {
+            kind: "status",
+            status: 200,
+            headers: { "content-type": "application/json;odata=minimalmetadata" },
+            body: `{"odata.metadata":"m","value":[${entities.join(",")}]}`,
+          },
+        },
+      ],
+    });
+    try {
+      const result = await runSync(syncConfig(proxy.connectionString(), dst, [table]));
+      expect(result.tables[0].error).toBe(
+        `Table ${table}: the source sent an entity that cannot be copied exactly (property x has unknown type Edm.Decimal).`,
+      );
+      // Parsed as the copy reaches them: the two before it were written; the page was asked for once.
+      expect(result.tables[0]).toMatchObject({ read: 2, written: 2 });
+      expect((await readAll(dst, table)).map((e) => e.rowKey).sort()).toEqual(["a", "b"]);
+      expect(proxy.stats.byFault["status:200"]).toBe(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
-// The writer's buffers for an unsorted source (Cosmos), against a real table server: partitions arrive
-// interleaved, so partial transactions wait for more of their partition — but never for the table's end.
+// The writer against a real table server. An unsorted source (Cosmos): partitions arrive interleaved, so
+// partial transactions wait for more of their partition — but never for the table's end. A one-entity
+// request: once built, the operation keeps only its keys.
 import { describe, expect, inject, it } from "vitest";
 import { TableWriter } from "../../../src/engine/copy/writer.js";
 import { ensureTable } from "../../../src/engine/wire/tables.js";
@@ -33,5 +34,36 @@ describe("TableWriter on an unsorted source", () => {
     expect(settled.indexOf("lone")).toBeGreaterThanOrEqual(0);
     expect(settled.indexOf("lone")).toBeLessThan(60);
     expect((await readAll(dst, table)).length).toBe(201);
+  });
+});
+
+describe("TableWriter's one-entity requests", () => {
+  it("write every property, then keep only the entity's keys while the answer is awaited", async () => {
+    const http = httpFor(dst);
+    const table = uniqueTable("writerKeys");
+    await ensureTable(http, table);
+    const landed: { keys: string; properties: number }[] = [];
+    const writer = new TableWriter(http, table, {
+      concurrency: 8,
+      maxFailuresKept: 10,
+      sortedSource: true,
+      // The post-switch guard's hook: it is told of every landed write, with what the writer still holds.
+      onLanded: (op) =>
+        landed.push({
+          keys: `${op.entity.partitionKey}/${op.entity.rowKey}`,
+          properties: op.entity.properties.size,
+        }),
+    });
+    const entities = Array.from({ length: 20 }, (_, i) => simpleEntity(`p${i}`, "r", { i, s: `v${i}` }));
+    for (const e of entities) await writer.add("upsert-replace", e);
+    expect(await writer.flush()).toMatchObject({ written: 20, failed: 0, transactions: 20 });
+    expect(landed.map((l) => l.keys).sort()).toEqual(entities.map((e) => `${e.partitionKey}/r`).sort());
+    expect(landed.every((l) => l.properties === 0)).toBe(true);
+    // The caller's entities are left as they were; the destination got all of each.
+    expect(entities.every((e) => e.properties.size === 2)).toBe(true);
+    const written = await readAll(dst, table);
+    expect(written.map((e) => [e.partitionKey, e.properties.get("s")?.value]).sort()).toEqual(
+      entities.map((e) => [e.partitionKey, e.properties.get("s")?.value]).sort(),
+    );
   });
 });

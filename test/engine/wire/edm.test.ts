@@ -10,6 +10,7 @@ import {
   entityJson,
   normalizeDateTime,
   parseEntityPage,
+  readEntityPage,
   wireValuesEqual,
   withOwnStrings,
   type WireEntity,
@@ -81,6 +82,51 @@ describe("reading entities", () => {
     expect(() => parseEntityPage('{"value":{}}')).toThrow("not an array");
     expect(() => parseEntityPage('{"value":[1]}')).toThrow("not an object");
     expect(() => parseEntityPage('{"value":[')).toThrow();
+  });
+});
+
+describe("reading a page lazily", () => {
+  const pages = [
+    // Same-shaped entities (keys reused), annotations, escapes in keys and values.
+    JSON.stringify({
+      "odata.metadata": "m",
+      value: Array.from({ length: 5 }, (_, i) => ({
+        "odata.etag": `W/"${i}"`,
+        PartitionKey: "p",
+        RowKey: `r${i}`,
+        Timestamp: "2026-01-01T00:00:00.1234567Z",
+        'q"uote': `v\u2028${i}`,
+        "Big@odata.type": "Edm.Int64",
+        Big: "9223372036854775807",
+      })),
+    }).replace(/"Big":"9223372036854775807"/, '"Big":"1","D":1.0'),
+    // A key twice in one entity: the last one counts, as in a Map.
+    '{"value":[{"PartitionKey":"p","RowKey":"a","x":1,"x":"s"},{"PartitionKey":"p","RowKey":"b","x":2}]}',
+    '{"value":[]}',
+    // Not a page: a single entity, read by the general parser.
+    '{"PartitionKey":"p","RowKey":"r","x":1}',
+  ];
+
+  it("gives the entities parseEntityPage gives, as often as it is iterated", () => {
+    for (const text of pages) {
+      const lazy = readEntityPage(text);
+      const eager = parseEntityPage(text);
+      expect(lazy.length, text).toBe(eager.length);
+      expect([...lazy], text).toEqual(eager);
+      expect([...lazy], text).toEqual(eager);
+    }
+  });
+
+  it("refuses invalid text at once, and an entity that is not a table entity when it is reached", () => {
+    expect(() => readEntityPage('{"value":[{"PartitionKey":"p","RowKey":"r"}')).toThrow();
+    expect(() => readEntityPage('{"value":[{"PartitionKey":"p","RowKey":"r","x":01}]}')).toThrow();
+    const page = readEntityPage(
+      '{"value":[{"PartitionKey":"p","RowKey":"a"},{"PartitionKey":"p","RowKey":"b","x@odata.type":"Edm.Decimal","x":"1"}]}',
+    );
+    expect(page.length).toBe(2);
+    const it = page[Symbol.iterator]();
+    expect(it.next().value).toMatchObject({ partitionKey: "p", rowKey: "a" });
+    expect(() => it.next()).toThrow(new EntityFormatError("property x has unknown type Edm.Decimal"));
   });
 });
 
