@@ -7,6 +7,7 @@ import type { TableResult } from "./result.js";
 import { createTransformer, type Transformer } from "./transform.js";
 import { operationFor } from "./write-rules.js";
 import { TableWriter } from "./writer.js";
+import { holdMs } from "./hold.js";
 import { TaskPool } from "./pool.js";
 import { Checkpointer, ResumeTracker, type PageMark } from "./checkpoints.js";
 import {
@@ -95,6 +96,7 @@ export async function copyTable(
     concurrency: config.concurrency,
     maxFailuresKept: config.maxFailuresKept,
     sortedSource: conn.source.kind === "table",
+    hold: { maxMs: holdMs(config.checkpointIntervalMs) },
     flow: conn.flow,
     ...(guard && {
       classifyRejection: classifyGuarded,

@@ -37,6 +37,13 @@ export class PartitionBuffers<V> {
     } else this.many.delete(key);
   }
 
+  /** The partition opened first of those open. */
+  oldest(): V | undefined {
+    if (this.slotValue !== undefined) return this.slotValue;
+    for (const value of this.many.values()) return value;
+    return undefined;
+  }
+
   /** The open partitions, oldest first. */
   *entries(): IterableIterator<[string, V]> {
     if (this.slotValue !== undefined) yield [this.slotKey, this.slotValue];

@@ -10,7 +10,7 @@ import {
   type SingleRequest,
   type OperationKind,
 } from "../wire/batch.js";
-import { keysOnly, withOwnStrings, type WireEntity } from "../wire/edm.js";
+import { hasOnlyKeys, keysOnly, type WireEntity } from "../wire/edm.js";
 import {
   defaultClassify,
   maxTransactionBytes,
@@ -21,6 +21,7 @@ import {
 import type { PageMark } from "./checkpoints.js";
 import { isRetryableStatus, serviceMessage, type HttpStats, type TableHttp } from "../wire/http.js";
 import { PartitionBuffers } from "./partition-buffers.js";
+import { Hold, heldOperation, type HoldLimits } from "./hold.js";
 import { FlowControl } from "./rate.js";
 import type { ConcurrencySetting } from "./window.js";
 
@@ -30,8 +31,8 @@ export interface WriterOptions {
   maxFailuresKept: number;
   /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
   sortedSource: boolean;
-  /** Most entities waiting in partial transactions before the largest are sent anyway. */
-  maxBuffered?: number;
+  /** Unsorted source: how long and in how much memory partial transactions wait (hold.ts). */
+  hold?: HoldLimits;
   maxOperations?: number;
   maxBytes?: number;
   classifyRejection?: (op: Operation, status: number, code: string | undefined) => RejectionVerdict;
@@ -52,8 +53,10 @@ interface Buffer_ {
   /** The operations' bytes in a transaction, and their row keys: kept from the second operation on. */
   bytes: number;
   keys?: Set<string>;
-  /** The writer's count of operations placed when this transaction was started: its age. */
-  born: number;
+  /** When it was started (unsorted source: it waits at most the hold time). */
+  bornAt: number;
+  /** Unsorted source: what its operations cost to hold (hold.ts). */
+  held: number;
 }
 
 const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
@@ -71,16 +74,13 @@ export class TableWriter {
   /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
   readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   private readonly buffers = new PartitionBuffers<Buffer_>();
-  private buffered = 0;
-  /** Operations placed so far (ages the partial transactions). */
-  private placed = 0;
   private lastPartition: string | undefined;
   /** Requests sent and not yet answered; `flush` waits for none. */
   private inFlight = 0;
   private readonly idle: (() => void)[] = [];
   private readonly maxOps: number;
   private readonly maxBytes: number;
-  private readonly maxBuffered: number;
+  private readonly hold: Hold;
   private readonly classify: NonNullable<WriterOptions["classifyRejection"]>;
   private readonly url: string;
   private readonly flow: FlowControl;
@@ -94,9 +94,8 @@ export class TableWriter {
   ) {
     this.maxOps = opts.maxOperations ?? MAX_OPERATIONS;
     this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
-    const c = opts.concurrency;
-    this.maxBuffered = opts.maxBuffered ?? Math.max(2_000, (c === "auto" ? 20 : c) * this.maxOps);
-    this.flow = opts.flow ?? new FlowControl({ concurrency: c });
+    this.hold = new Hold(opts.hold);
+    this.flow = opts.flow ?? new FlowControl({ concurrency: opts.concurrency });
     this.classify = opts.classifyRejection ?? defaultClassify;
     this.url = `${http.url}/${table}`;
   }
@@ -106,23 +105,25 @@ export class TableWriter {
    * no room for another request yet); most calls return at once, without a promise per entity.
    */
   add(kind: OperationKind, entity: WireEntity, ifMatch?: string, mark?: PageMark): Promise<void> | void {
-    // An unsorted source's entities wait in their partition's transaction for many pages: they must not
-    // keep those pages' text alive.
-    const own = this.opts.sortedSource ? entity : withOwnStrings(entity);
-    const op: Operation = { kind, entity: own, ifMatch, mark };
     if (mark) mark.pending++;
+    // An unsorted source's entities wait for more of their partition, held compactly (hold.ts).
+    if (!this.opts.sortedSource) {
+      const held = heldOperation(kind, entity, ifMatch, mark);
+      return this.place(held.op, held.bytes);
+    }
+    const op: Operation = { kind, entity, ifMatch, mark };
     const pk = entity.partitionKey;
     const previous = this.lastPartition;
     this.lastPartition = pk;
-    if (this.opts.sortedSource && previous !== undefined && previous !== pk) {
+    if (previous !== undefined && previous !== pk) {
       const wait = this.dispatch(previous);
-      if (wait) return wait.then(() => this.place(op));
+      if (wait) return wait.then(() => this.place(op, 0));
     }
-    return this.place(op);
+    return this.place(op, 0);
   }
 
-  /** Put an operation in its partition's transaction, sending what is full. */
-  private place(op: Operation): Promise<void> | void {
+  /** Put an operation in its partition's transaction, sending what is full; `held`: what holding it costs. */
+  private place(op: Operation, held: number): Promise<void> | void {
     const pk = op.entity.partitionKey;
     let buf = this.buffers.get(pk);
     if (buf) {
@@ -140,7 +141,7 @@ export class TableWriter {
       ) {
         // The partition's transaction is full (or already holds this entity): send it, start another.
         const wait = this.dispatch(pk);
-        if (wait) return wait.then(() => this.place(op));
+        if (wait) return wait.then(() => this.place(op, held));
         buf = undefined;
       } else {
         buf.ops.push(op);
@@ -149,35 +150,19 @@ export class TableWriter {
       }
     }
     if (!buf) {
-      buf = { ops: [op], bytes: 0, born: this.placed };
+      buf = { ops: [op], bytes: 0, bornAt: held > 0 ? this.hold.now() : 0, held: 0 };
       this.buffers.add(pk, buf);
     }
-    this.buffered++;
-    this.placed++;
+    buf.held += held;
+    this.hold.bytes += held;
     const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
-    if (this.buffered <= this.maxBuffered) return wait;
-    return wait ? wait.then(() => this.sendFullest()) : this.sendFullest();
+    if (held === 0 || !this.hold.due(this.buffers.oldest())) return wait;
+    return wait ? wait.then(() => this.release()) : this.release();
   }
 
-  /**
-   * Unsorted sources (Cosmos) interleave partitions: send the partial transactions that waited longest
-   * (for as many more entities as the buffers hold), then the fullest. Age first: a lone entity would
-   * otherwise wait behind fuller partitions until the table ends, holding back every resume point after
-   * its page and keeping that page's text alive (an entity's strings are slices of its page).
-   */
-  private async sendFullest(): Promise<void> {
-    const old = this.placed - this.maxBuffered;
-    // The map keeps insertion order, and a partition's transaction is re-inserted when it is sent: oldest first.
-    for (const [key, buf] of this.buffers.entries()) {
-      if (buf.born > old || this.buffered <= this.maxBuffered / 2) break;
-      await this.dispatch(key);
-    }
-    if (this.buffered <= this.maxBuffered / 2) return;
-    const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
-    for (const [key] of fullest) {
-      if (this.buffered <= this.maxBuffered / 2) break;
-      await this.dispatch(key);
-    }
+  /** Unsorted source: send what the hold lets go (hold.ts), each once there is room for it. */
+  private async release(): Promise<void> {
+    for (const key of this.hold.release(() => this.buffers.entries())) await this.dispatch(key);
   }
 
   /** Send everything buffered and wait for every transaction to finish. */
@@ -192,7 +177,7 @@ export class TableWriter {
     const buf = this.buffers.get(pk);
     if (!buf) return;
     this.buffers.delete(pk);
-    this.buffered -= buf.ops.length;
+    this.hold.bytes -= buf.held;
     const ops = buf.ops;
     // Built before waiting for a slot: when one frees, the request goes out at once instead of the
     // destination waiting while its body is encoded. One operation needs no transaction (see submitOne).
@@ -290,8 +275,9 @@ export class TableWriter {
   private build(ops: Operation[]): ReturnType<typeof buildBatchBytes> {
     const batch = buildBatchBytes(this.url, ops);
     // The body now holds every entity's JSON: let the per-operation copies go while the transaction is
-    // in flight, so they die young instead of being promoted (a resubmission computes them again).
-    for (const op of ops) op.json = undefined;
+    // in flight, so they die young instead of being promoted (a resubmission computes them again; a held
+    // operation's JSON is its only body and stays).
+    for (const op of ops) if (!hasOnlyKeys(op.entity)) op.json = undefined;
     return batch;
   }
 

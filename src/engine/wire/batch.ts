@@ -1,6 +1,6 @@
 // Entity group transactions ($batch) built and read by hand, so the entity JSON inside is exactly ours.
 import { randomUUID } from "node:crypto";
-import { entityJson, type WireEntity } from "./edm.js";
+import { entityJson, hasOnlyKeys, type WireEntity } from "./edm.js";
 import { cleanMessage } from "./http.js";
 
 export type OperationKind =
@@ -18,7 +18,8 @@ export interface Operation {
   ifMatch?: string;
   /**
    * The entity's JSON body, computed once for sizing and building. The writer drops it once the
-   * transaction body is built; a resubmission computes it again (the same text).
+   * transaction body is built, and a resubmission computes it again (the same text) — unless the
+   * entity was cut down to its keys (edm.ts hasOnlyKeys): then this is the body and stays.
    */
   json?: string;
   /**
@@ -69,7 +70,13 @@ function partHead(tableUrl: string, op: Operation): string {
 /** The operation's body: its entity JSON, computed once and kept on the operation (none for a delete). */
 function partBody(op: Operation): string {
   if (op.kind === "delete") return "";
-  if (op.json === undefined) op.json = entityJson(op.entity);
+  if (op.json === undefined) {
+    // Never a body of keys alone where the entity had properties: the writer keeps the JSON of an
+    // operation whose properties it let go (copy/hold.ts).
+    if (hasOnlyKeys(op.entity))
+      throw new Error(`internal error: the body of ${op.entity.rowKey} was dropped`);
+    op.json = entityJson(op.entity);
+  }
   return op.json;
 }
 

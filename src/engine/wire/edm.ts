@@ -152,26 +152,6 @@ function entityFromMembers(keys: string[], values: RawJson[]): WireEntity {
   return { partitionKey, rowKey, properties, timestamp, etag };
 }
 
-/**
- * The entity with strings of its own. The parser's strings are slices of the page's text (V8 shares the
- * characters of a substring of 13 or more), so one entity kept alive keeps its whole page — a megabyte —
- * alive: an unsorted source's writer holds entities of many pages while it gathers their partitions.
- */
-export function withOwnStrings(entity: WireEntity): WireEntity {
-  const properties = new Map<string, WireValue>();
-  for (const [name, v] of entity.properties) {
-    properties.set(own(name), typeof v.value === "string" ? { type: v.type, value: own(v.value) } : v);
-  }
-  const copy: WireEntity = {
-    partitionKey: own(entity.partitionKey),
-    rowKey: own(entity.rowKey),
-    properties,
-  };
-  if (entity.timestamp !== undefined) copy.timestamp = own(entity.timestamp);
-  if (entity.etag !== undefined) copy.etag = own(entity.etag);
-  return copy;
-}
-
 const NO_PROPERTIES: ReadonlyMap<string, WireValue> = new Map();
 
 /** The entity's keys alone (what is said of an operation once its request is built). */
@@ -181,6 +161,20 @@ export function keysOnly(entity: WireEntity): WireEntity {
     rowKey: entity.rowKey,
     properties: NO_PROPERTIES as Map<string, WireValue>,
   };
+}
+
+/**
+ * The entity's keys alone, as strings of their own. The parser's strings are slices of the page's text
+ * (V8 shares the characters of a substring of 13 or more): a key kept for long would keep its whole
+ * page — a megabyte — alive.
+ */
+export function ownKeys(entity: WireEntity): WireEntity {
+  return { ...keysOnly(entity), partitionKey: own(entity.partitionKey), rowKey: own(entity.rowKey) };
+}
+
+/** Whether the entity was cut down to its keys (keysOnly, ownKeys): it can no longer give its body. */
+export function hasOnlyKeys(entity: WireEntity): boolean {
+  return entity.properties === NO_PROPERTIES;
 }
 
 /** A copy of `s` that shares no characters with a larger string (shorter ones are copied by V8 anyway). */

@@ -19,10 +19,15 @@ describe("PartitionBuffers", () => {
     expect(b.keys()).toEqual(["", "a"]);
     b.add("b", 4); // re-opened: last
     expect(b.keys()).toEqual(["", "a", "b"]);
+    expect(b.oldest()).toBe(1);
+    b.delete("");
+    expect(b.oldest()).toBe(3);
     for (const key of b.keys()) b.delete(key);
     expect(b.keys()).toEqual([]);
+    expect(b.oldest()).toBeUndefined();
     b.add("c", 5);
     expect([...b.entries()]).toEqual([["c", 5]]);
+    expect(b.oldest()).toBe(5);
     b.delete("other");
     expect(b.get("c")).toBe(5);
     b.delete("c");

@@ -4,36 +4,132 @@
 import { describe, expect, inject, it } from "vitest";
 import { TableWriter } from "../../../src/engine/copy/writer.js";
 import { ensureTable } from "../../../src/engine/wire/tables.js";
+import { BATCH, faults, startFaultProxy } from "../../support/fault-proxy.js";
+import { prng } from "../../support/prng.js";
 import { httpFor, readAll, simpleEntity, uniqueTable } from "../../support/tables.js";
 
 const dst = inject("destinationConnectionString");
 
 describe("TableWriter on an unsorted source", () => {
-  it("sends a partition's lone entity once the buffers have turned over, not behind fuller partitions until the end", async () => {
+  it("sends a partition's lone entity once it has waited the hold time, not behind fuller partitions until the end", async () => {
     const http = httpFor(dst);
     const table = uniqueTable("writerAge");
+    await ensureTable(http, table);
+    const settled: string[] = [];
+    let clock = 0;
+    const writer = new TableWriter(http, table, {
+      concurrency: 8,
+      maxFailuresKept: 10,
+      sortedSource: false,
+      hold: { maxMs: 1_000, now: () => clock },
+      onSettled: (op) => settled.push(op.entity.partitionKey),
+    });
+    // One entity of its partition, then 100 partitions of two, 8 ms apart (a partition's second entity
+    // 800 ms after its first): every partial transaction but the lone one is fuller, so "send the fullest"
+    // alone would keep it (and its page's resume point) to the end.
+    await writer.add("upsert-replace", simpleEntity("lone", "r0", { i: 0 }));
+    let firstSentAt = -1;
+    for (let r = 0; r < 2; r++) {
+      for (let p = 0; p < 100; p++) {
+        clock += 8;
+        await writer.add("upsert-replace", simpleEntity(`p${p}`, `r${r}`, { i: r }));
+        if (firstSentAt < 0 && writer.counters.transactions > 0) firstSentAt = clock;
+      }
+    }
+    const counters = await writer.flush();
+    expect(counters).toMatchObject({ written: 201, failed: 0 });
+    // The first request went when the lone one's second had passed (125 entities later, long before the
+    // table's end), when no other partition had waited that long: it was the lone one.
+    expect(firstSentAt).toBe(1_000);
+    expect(settled).toContain("lone");
+    // Each partition's second entity came within the hold time: transactions of two.
+    expect(counters.transactions).toBe(101);
+    expect((await readAll(dst, table)).length).toBe(201);
+  });
+
+  it("gathers a shuffled table's partitions into full transactions while they fit in the hold", async () => {
+    const http = httpFor(dst);
+    const table = uniqueTable("writerGather");
+    await ensureTable(http, table);
+    const entities = Array.from({ length: 300 }, (_, i) =>
+      simpleEntity(`p${i % 30}`, `r${String(i).padStart(3, "0")}`, { i, s: "v".repeat(100) }),
+    );
+    const next = prng(3);
+    for (let j = entities.length - 1; j > 0; j--) {
+      const k = Math.floor(next() * (j + 1));
+      [entities[j], entities[k]] = [entities[k], entities[j]];
+    }
+    const writer = new TableWriter(http, table, { concurrency: 8, maxFailuresKept: 10, sortedSource: false });
+    for (const e of entities) await writer.add("upsert-replace", e);
+    // Nothing went before the table's end: every partition was still gathering.
+    expect(writer.counters.transactions).toBe(0);
+    expect(await writer.flush()).toMatchObject({ written: 300, failed: 0, transactions: 30 });
+    const written = await readAll(dst, table);
+    expect(
+      written.map((e) => `${e.partitionKey}/${e.rowKey}/${e.properties.get("i")?.value}`).sort(),
+    ).toEqual(entities.map((e) => `${e.partitionKey}/${e.rowKey}/${e.properties.get("i")?.value}`).sort());
+  });
+
+  it("sends the fullest partial transactions first when the hold is over its memory bound", async () => {
+    const http = httpFor(dst);
+    const table = uniqueTable("writerBound");
     await ensureTable(http, table);
     const settled: string[] = [];
     const writer = new TableWriter(http, table, {
       concurrency: 8,
       maxFailuresKept: 10,
       sortedSource: false,
-      maxBuffered: 20,
+      // About 40 held entities of ~1 KB.
+      hold: { maxBytes: 40 * 1_300 },
       onSettled: (op) => settled.push(op.entity.partitionKey),
     });
-    // One entity of its partition, then 100 partitions of two: every partial transaction but the lone
-    // one is fuller, so "send the fullest" alone would keep it (and its page's resume point) to the end.
-    await writer.add("upsert-replace", simpleEntity("lone", "r0", { i: 0 }));
-    for (let p = 0; p < 100; p++) {
-      for (let r = 0; r < 2; r++)
-        await writer.add("upsert-replace", simpleEntity(`p${p}`, `r${r}`, { i: r }));
+    // Partition "big" gathers 30 entities among 40 partitions of one.
+    for (let i = 0; i < 40; i++) {
+      await writer.add("upsert-replace", simpleEntity(`small${i}`, "r", { pad: "x".repeat(1_000) }));
+      if (i < 30)
+        await writer.add("upsert-replace", simpleEntity("big", `r${i}`, { pad: "x".repeat(1_000) }));
     }
-    const counters = await writer.flush();
-    expect(counters).toMatchObject({ written: 201, failed: 0 });
-    // Sent at the first turnover (after ~20 more entities), long before the last of the 201.
-    expect(settled.indexOf("lone")).toBeGreaterThanOrEqual(0);
-    expect(settled.indexOf("lone")).toBeLessThan(60);
-    expect((await readAll(dst, table)).length).toBe(201);
+    // The bound was passed: transactions went before the table's end.
+    const early = writer.counters.transactions;
+    expect(early).toBeGreaterThanOrEqual(1);
+    expect(await writer.flush()).toMatchObject({ written: 70, failed: 0 });
+    // The first was the fullest, "big", with the 15 or more of it then held (one request for all of them).
+    expect(settled.slice(0, 15)).toEqual(Array(15).fill("big"));
+    expect(writer.counters.transactions).toBeLessThan(70 - 15);
+    expect((await readAll(dst, table)).length).toBe(70);
+  });
+});
+
+describe("TableWriter's held operations", () => {
+  it("send their whole entities when a transaction is refused and split", async () => {
+    const table = uniqueTable("writerHeldSplit");
+    await ensureTable(httpFor(dst), table);
+    // A stand-in for a service whose request limit is lower than ours: anything over 30 kB is refused.
+    const proxy = await startFaultProxy({
+      target: dst,
+      rules: [{ ...BATCH, match: (r) => r.body.length > 30_000, fault: faults.status(413) }],
+    });
+    try {
+      const writer = new TableWriter(httpFor(proxy.connectionString()), table, {
+        concurrency: 4,
+        maxFailuresKept: 10,
+        sortedSource: false,
+      });
+      const entities = Array.from({ length: 100 }, (_, i) =>
+        simpleEntity("p", `r${String(i).padStart(3, "0")}`, { i, pad: "z".repeat(1_000) }),
+      );
+      for (const e of entities) await writer.add("upsert-replace", e);
+      expect(await writer.flush()).toMatchObject({ written: 100, failed: 0 });
+      expect(proxy.stats.byFault["status:413"]).toBeGreaterThan(0);
+      const written = await readAll(dst, table);
+      expect(
+        written.map((e) => [e.rowKey, e.properties.get("i")?.value, e.properties.get("pad")?.value]),
+      ).toEqual(
+        entities.map((e) => [e.rowKey, e.properties.get("i")?.value, e.properties.get("pad")?.value]),
+      );
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 

@@ -1,0 +1,134 @@
+// What the writer holds of an unsorted source's entities (Cosmos DB for Table as the source, a rollback)
+// while it waits for more of their partitions.
+//
+// An unsorted source spreads each partition across the whole table. Sent as they come, its entities
+// went one request each (the matrix's shuffled table of ten per partition: 25,000 of 50,000 alone,
+// 0.34 of the ceiling, 141 µs of CPU an entity); a transaction of ten costs a fraction of ten requests.
+// So the writer holds them, as compactly as it can, for as long as two limits allow:
+//   - time (holdMs): a partial transaction waits at most as long as the checkpoint interval, 2 to 30
+//     seconds. Its page's resume point waits for it, so a run killed then re-reads what was held: no
+//     more than the checkpoints already allow (with `checkpoint-seconds: 1`, about two seconds).
+//   - memory (HOLD_BYTES): past it, the fullest partial transactions go first. The bound shrinks while the
+//     process's resident memory is above SQUEEZE_ABOVE (requests in flight and pages need room too: a
+//     million shuffled entities peaked at 244 MB with the fixed bound) and grows back below it.
+import type { Operation, OperationKind } from "../wire/batch.js";
+import { ownKeys, type WireEntity, entityJson } from "../wire/edm.js";
+
+/** How long a partial transaction of an unsorted source waits for more of its partition, at least and most. */
+export const HOLD_MS = 2_000;
+const HOLD_MS_MAX = 30_000;
+
+/** The hold time for a run saving resume points every `checkpointMs` (undefined: none saved). */
+export function holdMs(checkpointMs: number | undefined): number {
+  return Math.min(HOLD_MS_MAX, Math.max(HOLD_MS, checkpointMs ?? HOLD_MS_MAX));
+}
+
+/**
+ * Bytes of held operations before the fullest are sent. With the run's other memory (pages, requests in
+ * flight), a million-entity unsorted table stays under 256 MB.
+ */
+export const HOLD_BYTES = 32 * 1024 * 1024;
+
+/** A held operation's memory besides its JSON: the operation, its keys, its place in its partition's list. */
+const OVERHEAD = 256;
+
+export interface Held {
+  op: Operation;
+  /** What holding it costs, counted against HOLD_BYTES. */
+  bytes: number;
+}
+
+/**
+ * The operation as it is held: its body's JSON (flat, sharing nothing with the page it was read from)
+ * and its keys; not the parsed properties, which took three times the JSON's memory. The JSON is then
+ * the operation's only body: every request built from it, a resubmission too, uses it (batch.ts).
+ */
+export function heldOperation(
+  kind: OperationKind,
+  entity: WireEntity,
+  ifMatch: string | undefined,
+  mark: unknown,
+): Held {
+  const json = kind === "delete" ? "" : entityJson(entity);
+  // Measuring the UTF-8 length flattens the string: the pieces it was joined from (slices of the page's
+  // text) are let go.
+  const bytes = Buffer.byteLength(json) + entity.partitionKey.length + entity.rowKey.length + OVERHEAD;
+  return { op: { kind, entity: ownKeys(entity), ifMatch, mark, json }, bytes };
+}
+
+/** Resident memory above which the hold's bound shrinks by a quarter (looked at every CHECK_EVERY adds). */
+export const SQUEEZE_ABOVE = 216 * 2 ** 20;
+const CHECK_EVERY = 256;
+/** The least the bound shrinks to: partitions of a few entities still gather. */
+const MIN_BYTES = 4 * 2 ** 20;
+
+export interface HoldLimits {
+  /** Bytes held before the fullest partial transactions are sent (default HOLD_BYTES). */
+  maxBytes?: number;
+  /** How long a partial transaction waits for more of its partition (default HOLD_MS; see holdMs). */
+  maxMs?: number;
+  /** The clock, in ms (tests). */
+  now?: () => number;
+  /** The process's resident memory in bytes (default: process.memoryUsage.rss; tests). */
+  memory?: () => number;
+}
+
+/** A partition's partial transaction, as the hold sees it. */
+interface Gathering {
+  ops: readonly unknown[];
+  /** When it was started (the hold's clock). */
+  bornAt: number;
+}
+
+/** The writer's rules for what an unsorted source's partial transactions may hold, and for how long. */
+export class Hold {
+  /** What the held operations cost (heldOperation's `bytes`), kept up to date by the writer. */
+  bytes = 0;
+  readonly now: () => number;
+  /** The bound now: maxBytes, less while resident memory is high. */
+  limit: number;
+  private readonly maxBytes: number;
+  private readonly maxMs: number;
+  private readonly memory: () => number;
+  private adds = 0;
+
+  constructor(limits: HoldLimits = {}) {
+    this.maxBytes = limits.maxBytes ?? HOLD_BYTES;
+    this.limit = this.maxBytes;
+    this.maxMs = limits.maxMs ?? HOLD_MS;
+    this.now = limits.now ?? (() => performance.now());
+    this.memory = limits.memory ?? (() => process.memoryUsage.rss());
+  }
+
+  /** Whether some must go now: memory is over its bound, or the oldest has waited long enough. */
+  due(oldest: Gathering | undefined): boolean {
+    if (++this.adds % CHECK_EVERY === 0) {
+      this.limit =
+        this.memory() > SQUEEZE_ABOVE
+          ? Math.max(MIN_BYTES, Math.min(this.limit, this.bytes) * 0.75)
+          : Math.min(this.maxBytes, this.limit * 1.25);
+    }
+    if (this.bytes > this.limit) return true;
+    return oldest !== undefined && this.now() - oldest.bornAt >= this.maxMs;
+  }
+
+  /**
+   * The partitions to send now, in order, each decided after the one before was sent: those that waited
+   * the hold time (oldest first: `open` lists them in the order they were started), then, while memory is
+   * over its bound, the fullest down to three quarters of it. Age first: a lone entity would otherwise
+   * wait behind fuller partitions until the table ends, holding back every resume point after its page.
+   */
+  *release<G extends Gathering>(open: () => Iterable<[string, G]>): Generator<string> {
+    const expired = this.now() - this.maxMs;
+    for (const [key, g] of open()) {
+      if (g.bornAt > expired) break;
+      yield key;
+    }
+    if (this.bytes <= this.limit) return;
+    const fullest = [...open()].sort((a, b) => b[1].ops.length - a[1].ops.length);
+    for (const [key] of fullest) {
+      if (this.bytes <= (this.limit * 3) / 4) return;
+      yield key;
+    }
+  }
+}
