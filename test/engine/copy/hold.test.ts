@@ -119,4 +119,28 @@ describe("heldOperation", () => {
     // "old" waited 120 ms; then 1,100 bytes were still held (over the bound): the fullest, down to 750.
     expect(sent).toEqual(["old", "big"]);
   });
+
+  it("holds less while what it lets go averages under two entities a transaction, more once it pays", () => {
+    const hold = new Hold({ maxBytes: 64 * 2 ** 20, memory: () => 0 });
+    /** Fill the hold past its bound with `count` partitions of `size` entities of 1 KiB, and release. */
+    const overflow = (size: number, count: number) => {
+      const open = new Map<string, { ops: number[]; bornAt: number }>();
+      for (let i = 0; i < count; i++)
+        open.set(`p${i}`, { ops: Array<number>(size).fill(0), bornAt: Infinity });
+      hold.bytes = hold.limit + 1;
+      for (const key of hold.release(() => open.entries())) {
+        hold.bytes -= open.get(key)!.ops.length * 1024;
+        open.delete(key);
+      }
+    };
+    // A table too large for its partitions to meet: transactions of one. Each release shrinks the bound
+    // by a quarter, down to 4 MiB.
+    overflow(1, 100_000);
+    expect(hold.limit).toBe(48 * 2 ** 20);
+    for (let i = 0; i < 10; i++) overflow(1, 100_000);
+    expect(hold.limit).toBe(4 * 2 ** 20);
+    // Partitions that do meet: the bound grows back.
+    for (let i = 0; i < 20; i++) overflow(10, 10_000);
+    expect(hold.limit).toBe(64 * 2 ** 20);
+  });
 });
