@@ -52611,6 +52611,259 @@ function connectSource(config, signal) {
     return new TableHttp(createServiceClient(config.source, "source"), { ...DEFAULT_RETRY, ...config.retry }, signal);
 }
 
+;// CONCATENATED MODULE: ./src/engine/wire/json-scan.ts
+// Checking a query page's JSON without building anything, so that its entities can be parsed later, one
+// at a time, as the copy reaches them.
+//
+// Why: a page is a thousand entities. Parsed on arrival, they waited in the read-ahead and then while
+// the page was worked through — long enough for the garbage collector to copy them twice and move them
+// to the old generation, where collecting them costs a full mark. Checked here on arrival (a page cut
+// short or garbled is still retried, never half-copied) and parsed when taken, each entity lives only
+// from its parse to its request.
+class JsonScanError extends Error {
+}
+const WS = new Uint8Array(128);
+WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
+/**
+ * The shape of `{…,"value":[{…},…],…}` after checking that the whole text is valid JSON: undefined
+ * for valid JSON of any other shape (no `value`, `value` twice, not an array, an item not an object).
+ * Throws JsonScanError for text that is not valid JSON. Allocates nothing per value (strings with
+ * escapes are checked by JSON.parse, as the parser decodes them).
+ */
+function scanPage(text) {
+    return new Scanner(text).page();
+}
+class Scanner {
+    text;
+    i = 0;
+    /** The next backslash at or after where it was last looked for; -1: none left; -2: not looked yet. */
+    backslash = -2;
+    constructor(text) {
+        this.text = text;
+    }
+    fail(what) {
+        throw new JsonScanError(`invalid JSON at offset ${this.i}: ${what}`);
+    }
+    ws() {
+        const text = this.text;
+        let i = this.i;
+        let c = text.charCodeAt(i);
+        while (c < 128 && WS[c] === 1)
+            c = text.charCodeAt(++i);
+        this.i = i;
+        return c;
+    }
+    page() {
+        const text = this.text;
+        if (this.ws() !== 0x7b) {
+            this.value();
+            this.end();
+            return undefined;
+        }
+        this.i++;
+        let shape;
+        let other = false;
+        if (this.ws() === 0x7d) {
+            this.i++;
+            other = true;
+        }
+        else {
+            for (;;) {
+                if (this.ws() !== 0x22)
+                    this.fail("expected a property name");
+                const keyStart = this.i;
+                this.string();
+                const isValue = this.i - keyStart === 7 && text.startsWith('"value"', keyStart);
+                if (this.ws() !== 0x3a)
+                    this.fail("expected ':'");
+                this.i++;
+                if (isValue) {
+                    if (shape !== undefined)
+                        other = true; // twice: the general parser decides which counts
+                    const start = this.ws() === 0x5b ? this.i : -1;
+                    const objects = this.value();
+                    if (start < 0 || objects < 0)
+                        other = true;
+                    else
+                        shape = { valueStart: start, count: objects };
+                }
+                else
+                    this.value();
+                const d = this.ws();
+                this.i++;
+                if (d === 0x2c)
+                    continue;
+                if (d === 0x7d)
+                    break;
+                this.i--;
+                this.fail("expected ',' or '}'");
+            }
+        }
+        this.end();
+        return other ? undefined : shape;
+    }
+    end() {
+        this.ws();
+        if (this.i !== this.text.length)
+            this.fail("trailing characters");
+    }
+    /** Skip one value; for an array, the number of its items if all are objects, else -1. */
+    value() {
+        const text = this.text;
+        const c = this.ws();
+        if (c === 0x22) {
+            this.string();
+            return -1;
+        }
+        if (c === 0x7b) {
+            this.i++;
+            if (this.ws() === 0x7d) {
+                this.i++;
+                return -1;
+            }
+            for (;;) {
+                if (this.ws() !== 0x22)
+                    this.fail("expected a property name");
+                this.string();
+                if (this.ws() !== 0x3a)
+                    this.fail("expected ':'");
+                this.i++;
+                this.value();
+                const d = this.ws();
+                this.i++;
+                if (d === 0x2c)
+                    continue;
+                if (d === 0x7d)
+                    return -1;
+                this.i--;
+                this.fail("expected ',' or '}'");
+            }
+        }
+        if (c === 0x5b) {
+            this.i++;
+            let objects = 0;
+            let allObjects = true;
+            if (this.ws() === 0x5d) {
+                this.i++;
+                return 0;
+            }
+            for (;;) {
+                if (this.ws() === 0x7b)
+                    objects++;
+                else
+                    allObjects = false;
+                this.value();
+                const d = this.ws();
+                this.i++;
+                if (d === 0x2c)
+                    continue;
+                if (d === 0x5d)
+                    return allObjects ? objects : -1;
+                this.i--;
+                this.fail("expected ',' or ']'");
+            }
+        }
+        if (c === 0x74 && text.startsWith("true", this.i))
+            this.i += 4;
+        else if (c === 0x66 && text.startsWith("false", this.i))
+            this.i += 5;
+        else if (c === 0x6e && text.startsWith("null", this.i))
+            this.i += 4;
+        else if (c === 0x2d || (c >= 0x30 && c <= 0x39))
+            this.number();
+        else
+            this.fail("unexpected character");
+        return -1;
+    }
+    /** A string at i (the opening quote), as raw-json reads it: escapes must decode; nothing else is checked. */
+    string() {
+        const text = this.text;
+        const start = this.i + 1;
+        let j = start;
+        let escaped = false;
+        for (;;) {
+            const q = text.indexOf('"', j);
+            if (q < 0)
+                this.fail("unterminated string");
+            let k = q - 1;
+            while (k >= start && text.charCodeAt(k) === 0x5c)
+                k--;
+            if ((q - 1 - k) % 2 === 1) {
+                escaped = true;
+                j = q + 1;
+                continue;
+            }
+            if (!escaped)
+                escaped = this.backslashBetween(start, q);
+            if (escaped) {
+                try {
+                    JSON.parse(text.slice(start - 1, q + 1));
+                }
+                catch {
+                    this.fail("bad escape in a string");
+                }
+            }
+            this.i = q + 1;
+            return;
+        }
+    }
+    /** Whether text[from, to) holds a backslash: one search ahead serves every string before it. */
+    backslashBetween(from, to) {
+        if (this.backslash !== -1 && this.backslash < from)
+            this.backslash = this.text.indexOf("\\", from);
+        return this.backslash !== -1 && this.backslash < to;
+    }
+    /** A number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, read without slicing it out. */
+    number() {
+        const text = this.text;
+        let i = this.i;
+        if (text.charCodeAt(i) === 0x2d)
+            i++;
+        const first = text.charCodeAt(i);
+        if (first === 0x30)
+            i++;
+        else if (first >= 0x31 && first <= 0x39)
+            i = this.digits(i);
+        else
+            this.fail("bad number");
+        if (text.charCodeAt(i) === 0x2e) {
+            const after = this.digits(i + 1);
+            if (after === i + 1)
+                this.fail("bad number");
+            i = after;
+        }
+        const e = text.charCodeAt(i);
+        if (e === 0x65 || e === 0x45) {
+            i++;
+            const s = text.charCodeAt(i);
+            if (s === 0x2b || s === 0x2d)
+                i++;
+            const after = this.digits(i);
+            if (after === i)
+                this.fail("bad number");
+            i = after;
+        }
+        // What raw-json's number() would go on reading as part of the literal makes it invalid there too.
+        const next = text.charCodeAt(i);
+        if ((next >= 0x30 && next <= 0x39) ||
+            next === 0x2d ||
+            next === 0x2b ||
+            next === 0x2e ||
+            next === 0x65 ||
+            next === 0x45)
+            this.fail("bad number");
+        this.i = i;
+    }
+    digits(from) {
+        const text = this.text;
+        let i = from;
+        let c = text.charCodeAt(i);
+        while (c >= 0x30 && c <= 0x39)
+            c = text.charCodeAt(++i);
+        return i;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/wire/raw-json.ts
 // A JSON parser that keeps every number's literal text.
 //
@@ -52627,8 +52880,8 @@ class RawNumber {
 }
 class RawJsonError extends Error {
 }
-const WS = new Uint8Array(128);
-WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
+const raw_json_WS = new Uint8Array(128);
+raw_json_WS[0x20] = raw_json_WS[0x09] = raw_json_WS[0x0a] = raw_json_WS[0x0d] = 1;
 function parseRawJson(text) {
     return new RawParser(text).document();
 }
@@ -52645,6 +52898,13 @@ function parseRawPage(text) {
     catch {
         return undefined;
     }
+}
+/**
+ * The entities of a page whose whole text was already checked (json-scan.ts: `valueStart` is the `[` of
+ * its `value` array), one per call, undefined after the last. Parsed as parseRawPage parses them.
+ */
+function pageCursor(text, valueStart) {
+    return new RawParser(text).cursor(valueStart);
 }
 class RawParser {
     text;
@@ -52663,7 +52923,7 @@ class RawParser {
         const text = this.text;
         let i = this.i;
         let c = text.charCodeAt(i);
-        while (c < 128 && WS[c] === 1)
+        while (c < 128 && raw_json_WS[c] === 1)
             c = text.charCodeAt(++i);
         this.i = i;
     }
@@ -52833,6 +53093,31 @@ class RawParser {
             this.fail("trailing characters");
         return entities;
     }
+    /** See pageCursor. */
+    cursor(valueStart) {
+        const text = this.text;
+        this.i = valueStart + 1;
+        this.skipWs();
+        let ended = text.charCodeAt(this.i) === 0x5d;
+        let previous;
+        return () => {
+            if (ended)
+                return undefined;
+            this.skipWs();
+            if (text.charCodeAt(this.i) !== 0x7b)
+                this.fail("expected an entity object");
+            previous = this.members(previous);
+            this.skipWs();
+            const d = text.charCodeAt(this.i++);
+            if (d === 0x5d)
+                ended = true;
+            else if (d !== 0x2c) {
+                this.i--;
+                this.fail("expected ',' or ']'");
+            }
+            return previous;
+        };
+    }
     /** `[{…},…]` at i; undefined if an item is not an object. */
     entityList() {
         const text = this.text;
@@ -52926,6 +53211,7 @@ class RawParser {
 // string, DateTime keeps all 7 fractional digits. What we write is built here, not by the SDK's
 // serializer, because the SDK sends a whole-number Double as the string "1.0" and Cosmos was reported
 // to store an annotated bare `1` as Int32.
+
 
 const EDM_TYPES = new Set([
     "Edm.String",
@@ -53041,41 +53327,69 @@ function entityFromMembers(keys, values) {
     }
     return { partitionKey, rowKey, properties, timestamp, etag };
 }
-/**
- * The entity with strings of its own. The parser's strings are slices of the page's text (V8 shares the
- * characters of a substring of 13 or more), so one entity kept alive keeps its whole page — a megabyte —
- * alive: an unsorted source's writer holds entities of many pages while it gathers their partitions.
- */
-function withOwnStrings(entity) {
-    const properties = new Map();
-    for (const [name, v] of entity.properties) {
-        properties.set(edm_own(name), typeof v.value === "string" ? { type: v.type, value: edm_own(v.value) } : v);
-    }
-    const copy = {
-        partitionKey: edm_own(entity.partitionKey),
-        rowKey: edm_own(entity.rowKey),
-        properties,
+const NO_PROPERTIES = new Map();
+/** The entity's keys alone (what is said of an operation once its request is built). */
+function keysOnly(entity) {
+    return {
+        partitionKey: entity.partitionKey,
+        rowKey: entity.rowKey,
+        properties: NO_PROPERTIES,
     };
-    if (entity.timestamp !== undefined)
-        copy.timestamp = edm_own(entity.timestamp);
-    if (entity.etag !== undefined)
-        copy.etag = edm_own(entity.etag);
-    return copy;
+}
+/**
+ * The entity's keys alone, as strings of their own. The parser's strings are slices of the page's text
+ * (V8 shares the characters of a substring of 13 or more): a key kept for long would keep its whole
+ * page — a megabyte — alive.
+ */
+function ownKeys(entity) {
+    return { ...keysOnly(entity), partitionKey: edm_own(entity.partitionKey), rowKey: edm_own(entity.rowKey) };
+}
+/** Whether the entity was cut down to its keys (keysOnly, ownKeys): it can no longer give its body. */
+function hasOnlyKeys(entity) {
+    return entity.properties === NO_PROPERTIES;
 }
 /** A copy of `s` that shares no characters with a larger string (shorter ones are copied by V8 anyway). */
 function edm_own(s) {
     // Joining makes a new flat string of " " + s; the slice of it then shares only that.
     return s.length < 13 ? s : (" " + s).slice(1);
 }
+function entityOf(m) {
+    return m.unique
+        ? entityFromMembers(m.keys, m.values)
+        : entityFromRaw(new Map(m.keys.map((k, i) => [k, m.values[i]])));
+}
+/**
+ * A query response body as entities, parsed as they are iterated (json-scan.ts says why). The whole text
+ * is checked here, so invalid JSON throws now, as parseEntityPage does; a property of a type that is not
+ * a table type throws (EntityFormatError) when the iteration reaches its entity.
+ */
+function readEntityPage(body) {
+    let shape;
+    try {
+        shape = scanPage(body);
+    }
+    catch {
+        shape = undefined;
+    }
+    // Any other shape, and invalid text: the general parser's answer, or its exact error.
+    if (shape === undefined)
+        return parseEntityPage(body);
+    const { valueStart, count } = shape;
+    return {
+        length: count,
+        *[Symbol.iterator]() {
+            const next = pageCursor(body, valueStart);
+            for (let m = next(); m !== undefined; m = next())
+                yield entityOf(m);
+        },
+    };
+}
 /** Parse a query response body (`{"value":[…]}`) into entities with exact types. */
 function parseEntityPage(body) {
     // The usual page takes the fast path; anything else (or invalid) gets the general parser's answer.
     const page = parseRawPage(body);
-    if (page !== undefined) {
-        return page.map((m) => m.unique
-            ? entityFromMembers(m.keys, m.values)
-            : entityFromRaw(new Map(m.keys.map((k, i) => [k, m.values[i]]))));
-    }
+    if (page !== undefined)
+        return page.map(entityOf);
     const parsed = parseRawJson(body);
     if (!(parsed instanceof Map))
         throw new EntityFormatError("a query response that is not a JSON object");
@@ -53257,8 +53571,13 @@ function partHead(tableUrl, op) {
 function partBody(op) {
     if (op.kind === "delete")
         return "";
-    if (op.json === undefined)
+    if (op.json === undefined) {
+        // Never a body of keys alone where the entity had properties: the writer keeps the JSON of an
+        // operation whose properties it let go (copy/hold.ts).
+        if (hasOnlyKeys(op.entity))
+            throw new Error(`internal error: the body of ${op.entity.rowKey} was dropped`);
         op.json = entityJson(op.entity);
+    }
     return op.json;
 }
 /**
@@ -53605,7 +53924,7 @@ class TableReader {
             // A body cut short by the network is retried rather than taken as the end of the table.
             isComplete: (r) => {
                 try {
-                    entities = parseEntityPage(r.body);
+                    entities = readEntityPage(r.body);
                     return true;
                 }
                 catch {
@@ -53843,6 +54162,14 @@ class PartitionBuffers {
         else
             this.many.delete(key);
     }
+    /** The partition opened first of those open. */
+    oldest() {
+        if (this.slotValue !== undefined)
+            return this.slotValue;
+        for (const value of this.many.values())
+            return value;
+        return undefined;
+    }
     /** The open partitions, oldest first. */
     *entries() {
         if (this.slotValue !== undefined)
@@ -53855,10 +54182,123 @@ class PartitionBuffers {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/copy/hold.ts
+
+/** How long a partial transaction of an unsorted source waits for more of its partition, at least and most. */
+const hold_HOLD_MS = 2_000;
+const HOLD_MS_MAX = 30_000;
+/** The hold time for a run saving resume points every `checkpointMs` (undefined: none saved). */
+function holdMs(checkpointMs) {
+    return Math.min(HOLD_MS_MAX, Math.max(hold_HOLD_MS, checkpointMs ?? HOLD_MS_MAX));
+}
+/**
+ * Bytes of held operations before the fullest are sent. With the run's other memory (pages, requests in
+ * flight), a million-entity unsorted table stays under 256 MB.
+ */
+const HOLD_BYTES = 32 * 1024 * 1024;
+/** A held operation's memory besides its JSON: the operation, its keys, its place in its partition's list. */
+const OVERHEAD = 256;
+/**
+ * The operation as it is held: its body's JSON (flat, sharing nothing with the page it was read from)
+ * and its keys; not the parsed properties, which took three times the JSON's memory. The JSON is then
+ * the operation's only body: every request built from it, a resubmission too, uses it (batch.ts).
+ */
+function heldOperation(kind, entity, ifMatch, mark) {
+    const json = kind === "delete" ? "" : entityJson(entity);
+    // Measuring the UTF-8 length flattens the string: the pieces it was joined from (slices of the page's
+    // text) are let go.
+    const bytes = Buffer.byteLength(json) + entity.partitionKey.length + entity.rowKey.length + OVERHEAD;
+    return { op: { kind, entity: ownKeys(entity), ifMatch, mark, json }, bytes };
+}
+/** Resident memory above which the hold's bound shrinks by a quarter (looked at every CHECK_EVERY adds). */
+const SQUEEZE_ABOVE = 216 * 2 ** 20;
+const CHECK_EVERY = 256;
+/** The least the bound shrinks to: partitions of a few entities still gather. */
+const MIN_BYTES = 4 * 2 ** 20;
+/** The writer's rules for what an unsorted source's partial transactions may hold, and for how long. */
+class Hold {
+    /** What the held operations cost (heldOperation's `bytes`), kept up to date by the writer. */
+    bytes = 0;
+    now;
+    /** The bound now: maxBytes, less while resident memory is high or holding does not pay. */
+    limit;
+    /** The bound resident memory allows, and the one holding earns (see the header). */
+    memoryLimit;
+    payingLimit;
+    maxBytes;
+    maxMs;
+    memory;
+    adds = 0;
+    constructor(limits = {}) {
+        this.maxBytes = limits.maxBytes ?? HOLD_BYTES;
+        this.limit = this.memoryLimit = this.payingLimit = this.maxBytes;
+        this.maxMs = limits.maxMs ?? hold_HOLD_MS;
+        this.now = limits.now ?? (() => performance.now());
+        this.memory = limits.memory ?? (() => process.memoryUsage.rss());
+    }
+    /** Whether some must go now: memory is over its bound, or the oldest has waited long enough. */
+    due(oldest) {
+        if (++this.adds % CHECK_EVERY === 0) {
+            this.memoryLimit =
+                this.memory() > SQUEEZE_ABOVE
+                    ? Math.max(MIN_BYTES, Math.min(this.memoryLimit, this.bytes) * 0.75)
+                    : Math.min(this.maxBytes, this.memoryLimit * 1.25);
+            this.limit = Math.min(this.memoryLimit, this.payingLimit);
+        }
+        if (this.bytes > this.limit)
+            return true;
+        return oldest !== undefined && this.now() - oldest.bornAt >= this.maxMs;
+    }
+    /**
+     * The partitions to send now, in order, each decided after the one before was sent: those that waited
+     * the hold time (oldest first: `open` lists them in the order they were started), then, while memory is
+     * over its bound, the fullest down to three quarters of it. Age first: a lone entity would otherwise
+     * wait behind fuller partitions until the table ends, holding back every resume point after its page.
+     */
+    *release(open) {
+        const expired = this.now() - this.maxMs;
+        for (const [key, g] of open()) {
+            if (g.bornAt > expired)
+                break;
+            yield key;
+        }
+        if (this.bytes <= this.limit)
+            return;
+        // By size (at most 100 operations): one pass, not a sort of every open partition.
+        const bySize = [];
+        for (const [key, g] of open())
+            (bySize[g.ops.length] ??= []).push(key);
+        let transactions = 0;
+        let entities = 0;
+        for (let size = bySize.length - 1; size > 0; size--) {
+            for (const key of bySize[size] ?? []) {
+                if (this.bytes <= (this.limit * 3) / 4)
+                    return this.paid(transactions, entities);
+                transactions++;
+                entities += size;
+                yield key;
+            }
+        }
+        this.paid(transactions, entities);
+    }
+    /** After a release over the bound: hold less while it lets go of under two entities a transaction. */
+    paid(transactions, entities) {
+        if (transactions === 0)
+            return;
+        const perTransaction = entities / transactions;
+        if (perTransaction < 2)
+            this.payingLimit = Math.max(MIN_BYTES, this.payingLimit * 0.75);
+        else if (perTransaction >= 3)
+            this.payingLimit = Math.min(this.maxBytes, this.payingLimit * 1.25);
+        this.limit = Math.min(this.memoryLimit, this.payingLimit);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/copy/writer.ts
 // Writing entities as entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB (2 MB on
 // Cosmos), several in flight. A transaction the service rejects because of one entity is split so
 // the others land and that one is reported; one failure never stops other partitions.
+
 
 
 
@@ -53882,16 +54322,13 @@ class TableWriter {
     /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
     httpStats = { requests: 0, throttled: 0, retries: 0 };
     buffers = new PartitionBuffers();
-    buffered = 0;
-    /** Operations placed so far (ages the partial transactions). */
-    placed = 0;
     lastPartition;
     /** Requests sent and not yet answered; `flush` waits for none. */
     inFlight = 0;
     idle = [];
     maxOps;
     maxBytes;
-    maxBuffered;
+    hold;
     classify;
     url;
     flow;
@@ -53903,9 +54340,8 @@ class TableWriter {
         this.opts = opts;
         this.maxOps = opts.maxOperations ?? MAX_OPERATIONS;
         this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
-        const c = opts.concurrency;
-        this.maxBuffered = opts.maxBuffered ?? Math.max(2_000, (c === "auto" ? 20 : c) * this.maxOps);
-        this.flow = opts.flow ?? new FlowControl({ concurrency: c });
+        this.hold = new Hold(opts.hold);
+        this.flow = opts.flow ?? new FlowControl({ concurrency: opts.concurrency });
         this.classify = opts.classifyRejection ?? defaultClassify;
         this.url = `${http.url}/${table}`;
     }
@@ -53914,24 +54350,26 @@ class TableWriter {
      * no room for another request yet); most calls return at once, without a promise per entity.
      */
     add(kind, entity, ifMatch, mark) {
-        // An unsorted source's entities wait in their partition's transaction for many pages: they must not
-        // keep those pages' text alive.
-        const own = this.opts.sortedSource ? entity : withOwnStrings(entity);
-        const op = { kind, entity: own, ifMatch, mark };
         if (mark)
             mark.pending++;
+        // An unsorted source's entities wait for more of their partition, held compactly (hold.ts).
+        if (!this.opts.sortedSource) {
+            const held = heldOperation(kind, entity, ifMatch, mark);
+            return this.place(held.op, held.bytes);
+        }
+        const op = { kind, entity, ifMatch, mark };
         const pk = entity.partitionKey;
         const previous = this.lastPartition;
         this.lastPartition = pk;
-        if (this.opts.sortedSource && previous !== undefined && previous !== pk) {
+        if (previous !== undefined && previous !== pk) {
             const wait = this.dispatch(previous);
             if (wait)
-                return wait.then(() => this.place(op));
+                return wait.then(() => this.place(op, 0));
         }
-        return this.place(op);
+        return this.place(op, 0);
     }
-    /** Put an operation in its partition's transaction, sending what is full. */
-    place(op) {
+    /** Put an operation in its partition's transaction, sending what is full; `held`: what holding it costs. */
+    place(op, held) {
         const pk = op.entity.partitionKey;
         let buf = this.buffers.get(pk);
         if (buf) {
@@ -53948,7 +54386,7 @@ class TableWriter {
                 // The partition's transaction is full (or already holds this entity): send it, start another.
                 const wait = this.dispatch(pk);
                 if (wait)
-                    return wait.then(() => this.place(op));
+                    return wait.then(() => this.place(op, held));
                 buf = undefined;
             }
             else {
@@ -53958,38 +54396,20 @@ class TableWriter {
             }
         }
         if (!buf) {
-            buf = { ops: [op], bytes: 0, born: this.placed };
+            buf = { ops: [op], bytes: 0, bornAt: held > 0 ? this.hold.now() : 0, held: 0 };
             this.buffers.add(pk, buf);
         }
-        this.buffered++;
-        this.placed++;
+        buf.held += held;
+        this.hold.bytes += held;
         const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
-        if (this.buffered <= this.maxBuffered)
+        if (held === 0 || !this.hold.due(this.buffers.oldest()))
             return wait;
-        return wait ? wait.then(() => this.sendFullest()) : this.sendFullest();
+        return wait ? wait.then(() => this.release()) : this.release();
     }
-    /**
-     * Unsorted sources (Cosmos) interleave partitions: send the partial transactions that waited longest
-     * (for as many more entities as the buffers hold), then the fullest. Age first: a lone entity would
-     * otherwise wait behind fuller partitions until the table ends, holding back every resume point after
-     * its page and keeping that page's text alive (an entity's strings are slices of its page).
-     */
-    async sendFullest() {
-        const old = this.placed - this.maxBuffered;
-        // The map keeps insertion order, and a partition's transaction is re-inserted when it is sent: oldest first.
-        for (const [key, buf] of this.buffers.entries()) {
-            if (buf.born > old || this.buffered <= this.maxBuffered / 2)
-                break;
+    /** Unsorted source: send what the hold lets go (hold.ts), each once there is room for it. */
+    async release() {
+        for (const key of this.hold.release(() => this.buffers.entries()))
             await this.dispatch(key);
-        }
-        if (this.buffered <= this.maxBuffered / 2)
-            return;
-        const fullest = [...this.buffers.entries()].sort((a, b) => b[1].ops.length - a[1].ops.length);
-        for (const [key] of fullest) {
-            if (this.buffered <= this.maxBuffered / 2)
-                break;
-            await this.dispatch(key);
-        }
     }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
@@ -54005,15 +54425,21 @@ class TableWriter {
         if (!buf)
             return;
         this.buffers.delete(pk);
-        this.buffered -= buf.ops.length;
+        this.hold.bytes -= buf.held;
         const ops = buf.ops;
         // Built before waiting for a slot: when one frees, the request goes out at once instead of the
         // destination waiting while its body is encoded. One operation needs no transaction (see submitOne).
         const single = ops.length === 1 ? singleRequest(this.url, ops[0]) : undefined;
         const batch = single ? undefined : this.build(ops);
         const bytes = single ? (single.body?.length ?? 0) : batch.body.length;
-        if (single)
+        if (single) {
             ops[0].json = undefined;
+            // Built once, its body is all a retry sends; what is left to do with the operation (messages, the
+            // guard's ETags) needs only its keys. Its properties then die young instead of waiting out the
+            // round trip in memory: over 100 ms, requests in flight outlive two collections and were copied to
+            // the old generation (with the page parsed lazily as well: 15 % fewer bytes promoted, 8–18 % faster).
+            ops[0].entity = keysOnly(ops[0].entity);
+        }
         const launch = (start) => {
             this.inFlight++;
             const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
@@ -54102,9 +54528,11 @@ class TableWriter {
     build(ops) {
         const batch = buildBatchBytes(this.url, ops);
         // The body now holds every entity's JSON: let the per-operation copies go while the transaction is
-        // in flight, so they die young instead of being promoted (a resubmission computes them again).
+        // in flight, so they die young instead of being promoted (a resubmission computes them again; a held
+        // operation's JSON is its only body and stays).
         for (const op of ops)
-            op.json = undefined;
+            if (!hasOnlyKeys(op.entity))
+                op.json = undefined;
         return batch;
     }
     async submit(ops, changesetRetries, prebuilt) {
@@ -54437,6 +54865,8 @@ const DEFAULT_TABLES_AT_ONCE = 4;
 
 
 
+
+
 /**
  * Entities handed to the writer between two looks at the sockets. A page is 1,000 entities and about
  * 10 ms of CPU to transform and frame; done in one go, the answers and the next page's bytes wait in the
@@ -54503,6 +54933,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         concurrency: config.concurrency,
         maxFailuresKept: config.maxFailuresKept,
         sortedSource: conn.source.kind === "table",
+        hold: { maxMs: holdMs(config.checkpointIntervalMs) },
         flow: conn.flow,
         ...(guard && {
             classifyRejection: classifyGuarded,
@@ -54644,7 +55075,13 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             result.sourceClockAtStart = reader.serverClock.toISOString();
     }
     catch (err) {
-        result.error = err instanceof TableMissingError ? err.message : describeError(err);
+        result.error =
+            err instanceof TableMissingError
+                ? err.message
+                : err instanceof EntityFormatError
+                    ? // Met while the page is read (entities are parsed as they are reached): what came before it landed.
+                        `Table ${spec.source}: the source sent an entity that cannot be copied exactly (${err.message}).`
+                    : describeError(err);
     }
     const counters = await writer.flush();
     // A table that ends short (an error, a failed entity) keeps the furthest resume point it reached, not
