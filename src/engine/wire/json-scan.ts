@@ -20,6 +20,13 @@ export interface PageShape {
 const WS = new Uint8Array(128);
 WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
 
+/** The offset of the first character at or after `i` that is not JSON whitespace (raw-json reads with it too). */
+export function skipJsonWs(text: string, i: number): number {
+  let c = text.charCodeAt(i);
+  while (c < 128 && WS[c] === 1) c = text.charCodeAt(++i);
+  return i;
+}
+
 /**
  * The shape of `{…,"value":[{…},…],…}` after checking that the whole text is valid JSON: undefined
  * for valid JSON of any other shape (no `value`, `value` twice, not an array, an item not an object).
@@ -42,12 +49,8 @@ class Scanner {
   }
 
   private ws(): number {
-    const text = this.text;
-    let i = this.i;
-    let c = text.charCodeAt(i);
-    while (c < 128 && WS[c] === 1) c = text.charCodeAt(++i);
-    this.i = i;
-    return c;
+    this.i = skipJsonWs(this.text, this.i);
+    return this.text.charCodeAt(this.i);
   }
 
   page(): PageShape | undefined {

@@ -5,6 +5,8 @@
 // whole-number Double as Int32. Objects become Maps so property order is kept and names such as
 // `__proto__` are ordinary keys.
 
+import { skipJsonWs } from "./json-scan.js";
+
 /** A JSON number literal exactly as it appeared on the wire. */
 export class RawNumber {
   constructor(readonly raw: string) {}
@@ -13,9 +15,6 @@ export class RawNumber {
 export type RawJson = string | boolean | null | RawNumber | RawJson[] | Map<string, RawJson>;
 
 export class RawJsonError extends Error {}
-
-const WS = new Uint8Array(128);
-WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
 
 export function parseRawJson(text: string): RawJson {
   return new RawParser(text).document();
@@ -65,11 +64,7 @@ class RawParser {
   }
 
   private skipWs(): void {
-    const text = this.text;
-    let i = this.i;
-    let c = text.charCodeAt(i);
-    while (c < 128 && WS[c] === 1) c = text.charCodeAt(++i);
-    this.i = i;
+    this.i = skipJsonWs(this.text, this.i);
   }
 
   document(): RawJson {
