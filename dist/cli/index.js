@@ -52624,6 +52624,13 @@ class JsonScanError extends Error {
 }
 const WS = new Uint8Array(128);
 WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
+/** The offset of the first character at or after `i` that is not JSON whitespace (raw-json reads with it too). */
+function skipJsonWs(text, i) {
+    let c = text.charCodeAt(i);
+    while (c < 128 && WS[c] === 1)
+        c = text.charCodeAt(++i);
+    return i;
+}
 /**
  * The shape of `{…,"value":[{…},…],…}` after checking that the whole text is valid JSON: undefined
  * for valid JSON of any other shape (no `value`, `value` twice, not an array, an item not an object).
@@ -52645,13 +52652,8 @@ class Scanner {
         throw new JsonScanError(`invalid JSON at offset ${this.i}: ${what}`);
     }
     ws() {
-        const text = this.text;
-        let i = this.i;
-        let c = text.charCodeAt(i);
-        while (c < 128 && WS[c] === 1)
-            c = text.charCodeAt(++i);
-        this.i = i;
-        return c;
+        this.i = skipJsonWs(this.text, this.i);
+        return this.text.charCodeAt(this.i);
     }
     page() {
         const text = this.text;
@@ -52871,6 +52873,7 @@ class Scanner {
 // Double only by its decimal point, so the SDK (and anything built on JSON.parse) retypes a
 // whole-number Double as Int32. Objects become Maps so property order is kept and names such as
 // `__proto__` are ordinary keys.
+
 /** A JSON number literal exactly as it appeared on the wire. */
 class RawNumber {
     raw;
@@ -52880,8 +52883,6 @@ class RawNumber {
 }
 class RawJsonError extends Error {
 }
-const raw_json_WS = new Uint8Array(128);
-raw_json_WS[0x20] = raw_json_WS[0x09] = raw_json_WS[0x0a] = raw_json_WS[0x0d] = 1;
 function parseRawJson(text) {
     return new RawParser(text).document();
 }
@@ -52920,12 +52921,7 @@ class RawParser {
         throw new RawJsonError(`invalid JSON at offset ${this.i}: ${what}`);
     }
     skipWs() {
-        const text = this.text;
-        let i = this.i;
-        let c = text.charCodeAt(i);
-        while (c < 128 && raw_json_WS[c] === 1)
-            c = text.charCodeAt(++i);
-        this.i = i;
+        this.i = skipJsonWs(this.text, this.i);
     }
     document() {
         const value = this.value();
