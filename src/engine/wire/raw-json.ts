@@ -5,7 +5,7 @@
 // whole-number Double as Int32. Objects become Maps so property order is kept and names such as
 // `__proto__` are ordinary keys.
 
-import { skipJsonWs } from "./json-scan.js";
+import { closingQuote, skipJsonWs } from "./json-scan.js";
 
 /** A JSON number literal exactly as it appeared on the wire. */
 export class RawNumber {
@@ -76,24 +76,13 @@ class RawParser {
 
   private string(): string {
     // i points at the opening quote.
-    const text = this.text;
     const start = this.i + 1;
-    let j = start;
-    for (;;) {
-      const q = text.indexOf('"', j);
-      if (q < 0) this.fail("unterminated string");
-      // Count the backslashes just before the quote: an odd number means it is escaped.
-      let k = q - 1;
-      while (k >= start && text.charCodeAt(k) === 0x5c) k--;
-      if ((q - 1 - k) % 2 === 1) {
-        j = q + 1;
-        continue;
-      }
-      this.i = q + 1;
-      const body = text.slice(start, q);
-      this.escaped = body.indexOf("\\") >= 0;
-      return this.escaped ? (JSON.parse(`"${body}"`) as string) : body;
-    }
+    const q = closingQuote(this.text, start);
+    if (q < 0) this.fail("unterminated string");
+    this.i = q + 1;
+    const body = this.text.slice(start, q);
+    this.escaped = body.indexOf("\\") >= 0;
+    return this.escaped ? (JSON.parse(`"${body}"`) as string) : body;
   }
 
   private number(): RawNumber {
