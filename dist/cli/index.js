@@ -52624,6 +52624,24 @@ class JsonScanError extends Error {
 }
 const WS = new Uint8Array(128);
 WS[0x20] = WS[0x09] = WS[0x0a] = WS[0x0d] = 1;
+/**
+ * The offset of the quote that closes a JSON string whose characters start at `start` (just after its
+ * opening quote), or -1: the first quote not escaped, i.e. not after an odd number of backslashes.
+ */
+function closingQuote(text, start) {
+    let j = start;
+    for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0)
+            return -1;
+        let k = q - 1;
+        while (k >= start && text.charCodeAt(k) === 0x5c)
+            k--;
+        if ((q - 1 - k) % 2 === 0)
+            return q;
+        j = q + 1;
+    }
+}
 /** The offset of the first character at or after `i` that is not JSON whitespace (raw-json reads with it too). */
 function skipJsonWs(text, i) {
     let c = text.charCodeAt(i);
@@ -52779,35 +52797,19 @@ class Scanner {
     }
     /** A string at i (the opening quote), as raw-json reads it: escapes must decode; nothing else is checked. */
     string() {
-        const text = this.text;
         const start = this.i + 1;
-        let j = start;
-        let escaped = false;
-        for (;;) {
-            const q = text.indexOf('"', j);
-            if (q < 0)
-                this.fail("unterminated string");
-            let k = q - 1;
-            while (k >= start && text.charCodeAt(k) === 0x5c)
-                k--;
-            if ((q - 1 - k) % 2 === 1) {
-                escaped = true;
-                j = q + 1;
-                continue;
+        const q = closingQuote(this.text, start);
+        if (q < 0)
+            this.fail("unterminated string");
+        if (this.backslashBetween(start, q)) {
+            try {
+                JSON.parse(this.text.slice(start - 1, q + 1));
             }
-            if (!escaped)
-                escaped = this.backslashBetween(start, q);
-            if (escaped) {
-                try {
-                    JSON.parse(text.slice(start - 1, q + 1));
-                }
-                catch {
-                    this.fail("bad escape in a string");
-                }
+            catch {
+                this.fail("bad escape in a string");
             }
-            this.i = q + 1;
-            return;
         }
+        this.i = q + 1;
     }
     /** Whether text[from, to) holds a backslash: one search ahead serves every string before it. */
     backslashBetween(from, to) {
@@ -52932,26 +52934,14 @@ class RawParser {
     }
     string() {
         // i points at the opening quote.
-        const text = this.text;
         const start = this.i + 1;
-        let j = start;
-        for (;;) {
-            const q = text.indexOf('"', j);
-            if (q < 0)
-                this.fail("unterminated string");
-            // Count the backslashes just before the quote: an odd number means it is escaped.
-            let k = q - 1;
-            while (k >= start && text.charCodeAt(k) === 0x5c)
-                k--;
-            if ((q - 1 - k) % 2 === 1) {
-                j = q + 1;
-                continue;
-            }
-            this.i = q + 1;
-            const body = text.slice(start, q);
-            this.escaped = body.indexOf("\\") >= 0;
-            return this.escaped ? JSON.parse(`"${body}"`) : body;
-        }
+        const q = closingQuote(this.text, start);
+        if (q < 0)
+            this.fail("unterminated string");
+        this.i = q + 1;
+        const body = this.text.slice(start, q);
+        this.escaped = body.indexOf("\\") >= 0;
+        return this.escaped ? JSON.parse(`"${body}"`) : body;
     }
     number() {
         const text = this.text;
