@@ -72,6 +72,7 @@ export async function copyTable(
     // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
     // at the start with it.
     continuation: plan.continuation,
+    forCopy: true,
   });
   let transformer: Transformer;
   try {

@@ -1,5 +1,6 @@
 // Paging through a table with exact wire types, a few pages fetched ahead of the consumer.
 import { readEntityPage, type EntityList } from "../wire/edm.js";
+import { readCopyPage } from "../wire/entity-page.js";
 import { ServiceError, TableMissingError } from "../wire/errors.js";
 import { serviceMessage, type HttpResponse, type HttpStats, type TableHttp } from "../wire/http.js";
 
@@ -22,6 +23,8 @@ export interface ReadOptions {
   continuation?: Continuation;
   /** Pages fetched ahead of the consumer (default 2). */
   readAhead?: number;
+  /** The entities will be written: each comes with its write body, cut from the page (entity-page.ts). */
+  forCopy?: boolean;
 }
 
 export function tableUrl(http: TableHttp, table: string): string {
@@ -74,7 +77,7 @@ export class TableReader {
       // A body cut short by the network is retried rather than taken as the end of the table.
       isComplete: (r) => {
         try {
-          entities = readEntityPage(r.body);
+          entities = this.opts.forCopy ? readCopyPage(r.body) : readEntityPage(r.body);
           return true;
         } catch {
           return false;

@@ -24,7 +24,7 @@ export type EdmType =
   | "Edm.Guid"
   | "Edm.Binary";
 
-const EDM_TYPES = new Set<string>([
+export const EDM_TYPES: ReadonlySet<string> = new Set<string>([
   "Edm.String",
   "Edm.Int32",
   "Edm.Int64",
@@ -58,7 +58,7 @@ export interface WireEntity {
 
 export class EntityFormatError extends Error {}
 
-const NON_FINITE = new Set(["NaN", "Infinity", "-Infinity"]);
+export const NON_FINITE: ReadonlySet<string> = new Set(["NaN", "Infinity", "-Infinity"]);
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
@@ -174,7 +174,21 @@ export function ownKeys(entity: WireEntity): WireEntity {
 
 /** Whether the entity was cut down to its keys (keysOnly, ownKeys): it can no longer give its body. */
 export function hasOnlyKeys(entity: WireEntity): boolean {
-  return entity.properties === NO_PROPERTIES;
+  // A page entity (entity-page.ts) has its body; asking for its properties would parse them.
+  return !isPageEntity(entity) && entity.properties === NO_PROPERTIES;
+}
+
+/**
+ * An entity that can give its write body without building its properties: entity-page.ts makes it
+ * straight from the page's text. A method on its class, so that a copy made by spreading it (a rename,
+ * transform.ts) is a plain entity again and is written from its own properties.
+ */
+export interface PageEntityLike extends WireEntity {
+  writeJson(): string;
+}
+
+function isPageEntity(entity: WireEntity): entity is PageEntityLike {
+  return typeof (entity as Partial<PageEntityLike>).writeJson === "function";
 }
 
 /** A copy of `s` that shares no characters with a larger string (shorter ones are copied by V8 anyway). */
@@ -183,7 +197,8 @@ function own(s: string): string {
   return s.length < 13 ? s : (" " + s).slice(1);
 }
 
-function entityOf(m: RawMembers): WireEntity {
+/** One entity object's members (raw-json.ts) as a WireEntity; throws EntityFormatError as entityFromRaw. */
+export function entityOf(m: RawMembers): WireEntity {
   return m.unique
     ? entityFromMembers(m.keys, m.values)
     : entityFromRaw(new Map(m.keys.map((k, i): [string, RawJson] => [k, m.values[i]])));
@@ -270,6 +285,12 @@ function nameJson(name: string): NameJson {
   return n;
 }
 
+/** What comes before a property's value in our JSON: `"name":`, or with a type, its annotation too. */
+export function propertyPrefix(name: string, type?: EdmType): string {
+  const n = nameJson(name);
+  return type === undefined ? n.plain : typedPrefix(n, type);
+}
+
 function typedPrefix(n: NameJson, type: string): string {
   let prefix = n.typed.get(type);
   if (prefix === undefined) {
@@ -318,6 +339,7 @@ function valueJson(n: NameJson, v: WireValue): string {
 
 /** The request body for an insert/update of this entity. */
 export function entityJson(entity: WireEntity): string {
+  if (isPageEntity(entity)) return entity.writeJson();
   let out = `{"PartitionKey":${jsonString(entity.partitionKey)},"RowKey":${jsonString(entity.rowKey)}`;
   for (const [name, v] of entity.properties) out += "," + valueJson(nameJson(name), v);
   return out + "}";

@@ -50,6 +50,12 @@ export function pageCursor(text: string, valueStart: number): () => RawMembers |
   return new RawParser(text).cursor(valueStart);
 }
 
+/** The members of the entity object that starts at `start` (its `{`), and the offset just after it. */
+export function membersAt(text: string, start: number): { members: RawMembers; end: number } {
+  const parser = new RawParser(text);
+  return { members: parser.membersAt(start), end: parser.offset };
+}
+
 class RawParser {
   private i = 0;
   /** Whether the last string parsed had escapes (its text on the wire differs from its value). */
@@ -204,6 +210,16 @@ class RawParser {
     this.skipWs();
     if (this.i !== text.length) this.fail("trailing characters");
     return entities;
+  }
+
+  get offset(): number {
+    return this.i;
+  }
+
+  /** See membersAt. */
+  membersAt(start: number): RawMembers {
+    this.i = start;
+    return this.members(undefined);
   }
 
   /** See pageCursor. */
