@@ -21,7 +21,6 @@ import {
   type EdmType,
   type EntityList,
   type PageEntityLike,
-  type WireEntity,
   type WireValue,
 } from "./edm.js";
 import { closingQuote, scanPage, skipJsonWs } from "./json-scan.js";
