@@ -5,6 +5,25 @@ import { counted, duration, num, tablesCount, timeLeft } from "../../src/present
 describe("figures", () => {
   it("groups thousands and counts with the right noun", () => {
     expect(num(1234567)).toBe("1,234,567");
+    // Whole numbers are grouped without Intl; every one of these as Intl groups it.
+    for (const n of [
+      0,
+      7,
+      -7,
+      999,
+      1000,
+      -1000,
+      12345,
+      123456,
+      -1234567,
+      2 ** 53 - 1,
+      -0,
+      1.5,
+      1234.5678,
+      NaN,
+      1e21,
+    ])
+      expect(num(n), String(n)).toBe(n.toLocaleString("en-US"));
     expect(tablesCount(1)).toBe("1 table");
     expect(tablesCount(2)).toBe("2 tables");
     expect(counted(1, "entity", "entities")).toBe("1 entity");

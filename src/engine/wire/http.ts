@@ -171,6 +171,11 @@ function errorText(err: unknown, code: string | undefined): string {
   return raw === "UND_ERR_SOCKET" && code === "ECONNRESET" ? `socket hang up (${message})` : message;
 }
 
+/** Whether a successful answer arrived whole (a failed one is judged by its status alone). */
+function isComplete(spec: RequestSpec, res: HttpResponse): boolean {
+  return res.status >= 300 || !spec.isComplete || spec.isComplete(res);
+}
+
 function isNetworkError(code: string | undefined): boolean {
   return code !== undefined && NETWORK_CODES.has(code);
 }
@@ -216,20 +221,44 @@ export class TableHttp {
     return this.transport.close();
   }
 
-  async send(spec: RequestSpec): Promise<HttpResponse> {
+  send(spec: RequestSpec): Promise<HttpResponse> {
+    // The usual answer — the first, complete and not to be retried — settles without another async step
+    // (one request per entity: each step is paid for every entity).
+    return this.once(spec).then(
+      (res) => {
+        if (res.status === 401) this.signer.refresh?.();
+        const complete = isComplete(spec, res);
+        return complete && !isRetryableStatus(res.status) && !this.signal?.aborted
+          ? res
+          : this.retried(spec, { res, complete });
+      },
+      (err: unknown) => this.retried(spec, { failure: err }),
+    );
+  }
+
+  /** The retry loop, from the first attempt's answer (and whether it was complete) or failure on. */
+  private async retried(
+    spec: RequestSpec,
+    first: { res?: HttpResponse; complete?: boolean; failure?: unknown },
+  ): Promise<HttpResponse> {
     let attempt = 0;
     let networkAttempt = 0;
-    for (;;) {
-      let res: HttpResponse | undefined;
-      let failure: unknown;
-      try {
-        res = await this.once(spec);
-      } catch (err) {
-        failure = err;
+    for (let again = false; ; again = true) {
+      let res: HttpResponse | undefined = first.res;
+      let failure: unknown = first.failure;
+      let complete = first.complete;
+      if (again) {
+        res = failure = complete = undefined;
+        try {
+          res = await this.once(spec);
+          if (res.status === 401) this.signer.refresh?.();
+        } catch (err) {
+          failure = err;
+        }
       }
       if (this.signal?.aborted) throw new NetworkError("the run was cancelled", "ABORTED");
       if (res) {
-        const complete = res.status >= 300 || !spec.isComplete || spec.isComplete(res);
+        complete ??= isComplete(spec, res);
         // The usual answer, settled without looking for retry hints.
         if (complete && !isRetryableStatus(res.status)) return res;
         const hinted = retryAfterMs(res.headers);
@@ -276,7 +305,16 @@ export class TableHttp {
     }
   }
 
-  private async once(spec: RequestSpec): Promise<HttpResponse> {
+  /** One attempt (a rejected promise, never a throw, for whatever fails before it is sent). */
+  private once(spec: RequestSpec): Promise<HttpResponse> {
+    try {
+      return this.attempt(spec);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private attempt(spec: RequestSpec): Promise<HttpResponse> {
     if (this.signal?.aborted) throw new NetworkError("the run was cancelled", "ABORTED");
     this.stats.requests++;
     if (spec.stats) spec.stats.requests++;
@@ -294,19 +332,12 @@ export class TableHttp {
       headers["x-http-method"] = "MERGE";
     }
     const signed = this.signer.sign(spec.url.slice(this.origin.length), headers, this.https);
-    const path = typeof signed === "string" ? signed : await signed;
     // The same UTF-8 bytes Node would send for a string, encoded in one step.
     const body = typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : spec.body;
-    const res = await this.transport.request(
-      path,
-      method,
-      headers,
-      body,
-      spec.onHeaders,
-      spec.successHeaders,
-    );
-    if (res.status === 401) this.signer.refresh?.();
-    return res;
+    const go = (path: string) =>
+      this.transport.request(path, method, headers, body, spec.onHeaders, spec.successHeaders);
+    // A token being fetched is the only wait before sending.
+    return typeof signed === "string" ? go(signed) : signed.then(go);
   }
 }
 
