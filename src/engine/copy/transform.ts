@@ -1,5 +1,5 @@
 // Property renames and the guards that keep a destination from refusing (or silently losing) data.
-import type { WireEntity, WireValue } from "../wire/edm.js";
+import { propertyNames, type WireEntity, type WireValue } from "../wire/edm.js";
 import type { ServiceKind } from "../wire/service-kind.js";
 
 export interface Rename {
@@ -37,6 +37,30 @@ export function createTransformer(opts: {
     );
   }
   if (map.size === 0 && !guardReserved) return { apply: (e) => e };
+  const reservedError = (entity: WireEntity, name: string) =>
+    new TransformError(
+      `Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
+        `property '${name}' is reserved by Cosmos DB for Table; add the rename '${name}:${suggestName(name)}' ` +
+        `to property-renames.`,
+    );
+  if (map.size === 0) {
+    // Names only (every copy to Cosmos DB for Table): a page entity is checked without parsing it, and
+    // each name's verdict is kept (a table has few names, and every entity has them).
+    const verdicts = new Map<string, boolean>();
+    return {
+      apply(entity) {
+        for (const name of propertyNames(entity)) {
+          let reserved = verdicts.get(name);
+          if (reserved === undefined) {
+            reserved = isCosmosReserved(name);
+            if (verdicts.size < 4096) verdicts.set(name, reserved);
+          }
+          if (reserved) throw reservedError(entity, name);
+        }
+        return entity;
+      },
+    };
+  }
   return {
     apply(entity) {
       let changed = false;
@@ -55,13 +79,7 @@ export function createTransformer(opts: {
           out.set(target, value);
           continue;
         }
-        if (guardReserved && isCosmosReserved(name)) {
-          throw new TransformError(
-            `Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
-              `property '${name}' is reserved by Cosmos DB for Table; add the rename '${name}:${suggestName(name)}' ` +
-              `to property-renames.`,
-          );
-        }
+        if (guardReserved && isCosmosReserved(name)) throw reservedError(entity, name);
         out.set(name, value);
       }
       if (guardReserved) {

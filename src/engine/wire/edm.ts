@@ -185,10 +185,17 @@ export function hasOnlyKeys(entity: WireEntity): boolean {
  */
 export interface PageEntityLike extends WireEntity {
   writeJson(): string;
+  /** The names its properties would have, in order, without parsing them. */
+  propertyNames(): readonly string[];
 }
 
 function isPageEntity(entity: WireEntity): entity is PageEntityLike {
   return typeof (entity as Partial<PageEntityLike>).writeJson === "function";
+}
+
+/** The names of the entity's properties (what `properties.keys()` gives), without parsing a page entity. */
+export function propertyNames(entity: WireEntity): Iterable<string> {
+  return isPageEntity(entity) ? entity.propertyNames() : entity.properties.keys();
 }
 
 /** A copy of `s` that shares no characters with a larger string (shorter ones are copied by V8 anyway). */

@@ -44,6 +44,7 @@ class PageEntity implements PageEntityLike {
   declare timestamp: string | undefined;
   declare etag: string | undefined;
   declare private readonly json: string;
+  declare private readonly names: readonly string[];
   declare private readonly text: string;
   declare private readonly start: number;
   declare private parsed: Map<string, WireValue> | undefined;
@@ -52,6 +53,7 @@ class PageEntity implements PageEntityLike {
     partitionKey: string,
     rowKey: string,
     json: string,
+    names: readonly string[],
     text: string,
     start: number,
     timestamp: string | undefined,
@@ -62,6 +64,7 @@ class PageEntity implements PageEntityLike {
     this.timestamp = timestamp;
     this.etag = etag;
     this.json = json;
+    this.names = names;
     this.text = text;
     this.start = start;
     this.parsed = undefined;
@@ -73,6 +76,10 @@ class PageEntity implements PageEntityLike {
 
   writeJson(): string {
     return this.json;
+  }
+
+  propertyNames(): readonly string[] {
+    return this.names;
   }
 }
 
@@ -201,6 +208,8 @@ class Cutter {
     let timestamp: string | undefined;
     let etag: string | undefined;
     let props = "";
+    /** The names of the properties written (a transform checks them without parsing the entity). */
+    const written: string[] = [];
     /** The property the last member annotated, and with what type. */
     let annotated: string | undefined;
     let annotation: string | undefined;
@@ -269,6 +278,7 @@ class Cutter {
           const json = this.propertyJson(slot, type, kind, decimal, v, end);
           if (json === undefined) return undefined;
           props += json;
+          written.push(name);
         }
       } else if (role === ANNOTATION_OF) {
         if (kind !== STRING) return undefined;
@@ -305,7 +315,7 @@ class Cutter {
     this.slots = slots;
     this.end = i;
     const json = `{"PartitionKey":"${partitionKey}","RowKey":"${rowKey}"${props}}`;
-    return new PageEntity(partitionKey, rowKey, json, text, start, timestamp, etag);
+    return new PageEntity(partitionKey, rowKey, json, written, text, start, timestamp, etag);
   }
 
   /**

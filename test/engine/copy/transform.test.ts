@@ -1,6 +1,7 @@
 // Property renames, and the guard against property names Cosmos DB for Table reserves.
 import { describe, expect, inject, it } from "vitest";
-import type { WireEntity, WireValue } from "../../../src/engine/wire/edm.js";
+import { propertyNames, type WireEntity, type WireValue } from "../../../src/engine/wire/edm.js";
+import { readCopyPage } from "../../../src/engine/wire/entity-page.js";
 import { runSync } from "../../../src/engine/copy/run-sync.js";
 import {
   createTransformer,
@@ -104,6 +105,21 @@ describe("createTransformer", () => {
       "Table orders, PartitionKey 'pk1', RowKey 'rk1': property 'ETag' is reserved by Cosmos DB for Table; " +
         "add the rename 'ETag:entityETag' to property-renames.",
     );
+  });
+
+  it("checks an entity cut from a page by its names, the same way, and passes it on as it is", () => {
+    const t = createTransformer({ renames: [], destinationKind: "cosmos", sourceTable: "orders" });
+    const page =
+      '{"value":[{"PartitionKey":"pk1","RowKey":"rk1","Name":"a","Id":null},' +
+      '{"PartitionKey":"pk1","RowKey":"rk2","Name":"b","Id@odata.type":"Edm.Int64","Id":"7"}]}';
+    const [clean, reserved] = readCopyPage(page);
+    // A null value is no property (the parsed entity has none): nothing to refuse.
+    expect(t.apply(clean)).toBe(clean);
+    expect(() => t.apply(reserved)).toThrow(
+      "Table orders, PartitionKey 'pk1', RowKey 'rk2': property 'Id' is reserved by Cosmos DB for Table; " +
+        "add the rename 'Id:entityId' to property-renames.",
+    );
+    expect([...propertyNames(reserved)]).toEqual([...reserved.properties.keys()]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entityJson, readEntityPage, type WireEntity } from "../../../src/engine/wire/edm.js";
+import { entityJson, propertyNames, readEntityPage, type WireEntity } from "../../../src/engine/wire/edm.js";
 import { readCopyPage } from "../../../src/engine/wire/entity-page.js";
 import { createTransformer } from "../../../src/engine/copy/transform.js";
 import { prng } from "../../support/prng.js";
@@ -45,6 +45,7 @@ function compare(page: string): number {
     expect(c.entity.rowKey).toBe(p.entity.rowKey);
     expect(c.entity.timestamp).toBe(p.entity.timestamp);
     expect(c.entity.etag).toBe(p.entity.etag);
+    expect([...propertyNames(c.entity)]).toEqual([...p.entity.properties.keys()]);
     expect([...c.entity.properties]).toEqual([...p.entity.properties]);
   }
   return cut;
