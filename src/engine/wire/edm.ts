@@ -4,7 +4,7 @@
 // string, DateTime keeps all 7 fractional digits. What we write is built here, not by the SDK's
 // serializer, because the SDK sends a whole-number Double as the string "1.0" and Cosmos was reported
 // to store an annotated bare `1` as Int32.
-import { scanPage } from "./json-scan.js";
+import { pageShape } from "./json-scan.js";
 import {
   RawNumber,
   pageCursor,
@@ -222,12 +222,7 @@ export interface EntityList extends Iterable<WireEntity> {
  * a table type throws (EntityFormatError) when the iteration reaches its entity.
  */
 export function readEntityPage(body: string): EntityList {
-  let shape;
-  try {
-    shape = scanPage(body);
-  } catch {
-    shape = undefined;
-  }
+  const shape = pageShape(body);
   // Any other shape, and invalid text: the general parser's answer, or its exact error.
   if (shape === undefined) return parseEntityPage(body);
   const { valueStart, count } = shape;

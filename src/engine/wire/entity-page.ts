@@ -23,7 +23,7 @@ import {
   type PageEntityLike,
   type WireValue,
 } from "./edm.js";
-import { closingQuote, scanPage, skipJsonWs } from "./json-scan.js";
+import { closingQuote, pageShape, skipJsonWs } from "./json-scan.js";
 import { membersAt } from "./raw-json.js";
 
 /** Characters a body must carry escaped (edm.ts NEEDS_ESCAPES, less those JSON text never has raw). */
@@ -88,12 +88,7 @@ class PageEntity implements PageEntityLike {
  * parsed as iterated, the same errors — but each entity comes with its write body (see above).
  */
 export function readCopyPage(body: string): EntityList {
-  let shape;
-  try {
-    shape = scanPage(body);
-  } catch {
-    shape = undefined;
-  }
+  const shape = pageShape(body);
   if (shape === undefined) return parseEntityPage(body);
   const { valueStart, count } = shape;
   return {

@@ -53,6 +53,15 @@ export function scanPage(text: string): PageShape | undefined {
   return new Scanner(text).page();
 }
 
+/** scanPage's answer, and undefined for invalid text too (a reader then asks the general parser). */
+export function pageShape(text: string): PageShape | undefined {
+  try {
+    return scanPage(text);
+  } catch {
+    return undefined;
+  }
+}
+
 class Scanner {
   private i = 0;
   /** The next backslash at or after where it was last looked for; -1: none left; -2: not looked yet. */
