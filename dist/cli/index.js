@@ -52688,6 +52688,15 @@ function skipJsonWs(text, i) {
 function scanPage(text) {
     return new Scanner(text).page();
 }
+/** scanPage's answer, and undefined for invalid text too (a reader then asks the general parser). */
+function pageShape(text) {
+    try {
+        return scanPage(text);
+    }
+    catch {
+        return undefined;
+    }
+}
 class Scanner {
     text;
     i = 0;
@@ -53402,13 +53411,7 @@ function entityOf(m) {
  * a table type throws (EntityFormatError) when the iteration reaches its entity.
  */
 function readEntityPage(body) {
-    let shape;
-    try {
-        shape = scanPage(body);
-    }
-    catch {
-        shape = undefined;
-    }
+    const shape = pageShape(body);
     // Any other shape, and invalid text: the general parser's answer, or its exact error.
     if (shape === undefined)
         return parseEntityPage(body);
@@ -53966,13 +53969,7 @@ class PageEntity {
  * parsed as iterated, the same errors — but each entity comes with its write body (see above).
  */
 function readCopyPage(body) {
-    let shape;
-    try {
-        shape = scanPage(body);
-    }
-    catch {
-        shape = undefined;
-    }
+    const shape = pageShape(body);
     if (shape === undefined)
         return parseEntityPage(body);
     const { valueStart, count } = shape;
