@@ -59,8 +59,8 @@ export interface WireEntity {
 export class EntityFormatError extends Error {}
 
 export const NON_FINITE: ReadonlySet<string> = new Set(["NaN", "Infinity", "-Infinity"]);
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
 
 function typeOfUnannotated(value: RawJson): EdmType | undefined {
   if (typeof value === "string") return "Edm.String";
@@ -79,7 +79,8 @@ export function entityFromRaw(obj: Map<string, RawJson>): WireEntity {
   return entityFromMembers([...obj.keys()], [...obj.values()]);
 }
 
-const ANNOTATION = "@odata.type";
+/** The suffix of a member that gives another member's type. */
+export const ANNOTATION = "@odata.type";
 
 /** Whether `k` is `<key>@odata.type` (`length` is that name's length). */
 function annotates(k: string, key: string, length: number): boolean {

@@ -13,7 +13,10 @@
 // type no table has, characters we escape — is not transcoded: that entity is parsed as before, and an
 // entity the copy cannot write exactly fails with the same error.
 import {
+  ANNOTATION,
   EDM_TYPES,
+  INT32_MAX,
+  INT32_MIN,
   NON_FINITE,
   entityOf,
   parseEntityPage,
@@ -28,10 +31,6 @@ import { membersAt } from "./raw-json.js";
 
 /** Characters a body must carry escaped (edm.ts NEEDS_ESCAPES, less those JSON text never has raw). */
 const SPECIAL = /[\u2028\u2029\ud800-\udfff]/;
-
-const ANNOTATION = "@odata.type";
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 
 /** Types whose value is a JSON string written behind its annotation. */
 const STRING_TYPED = new Set<string>(["Edm.Int64", "Edm.DateTime", "Edm.Guid", "Edm.Binary"]);
