@@ -53284,6 +53284,7 @@ function typeOfUnannotated(value) {
 function entityFromRaw(obj) {
     return entityFromMembers([...obj.keys()], [...obj.values()]);
 }
+/** The suffix of a member that gives another member's type. */
 const ANNOTATION = "@odata.type";
 /** Whether `k` is `<key>@odata.type` (`length` is that name's length). */
 function annotates(k, key, length) {
@@ -53936,9 +53937,6 @@ function entitiesPerSecond(count, ms) {
 
 /** Characters a body must carry escaped (edm.ts NEEDS_ESCAPES, less those JSON text never has raw). */
 const SPECIAL = /[\u2028\u2029\ud800-\udfff]/;
-const entity_page_ANNOTATION = "@odata.type";
-const entity_page_INT32_MIN = -2147483648;
-const entity_page_INT32_MAX = 2147483647;
 /** Types whose value is a JSON string written behind its annotation. */
 const STRING_TYPED = new Set(["Edm.Int64", "Edm.DateTime", "Edm.Guid", "Edm.Binary"]);
 /** An entity of a page, with its body ready; its properties are parsed only if something asks for them. */
@@ -54023,8 +54021,8 @@ function slotOf(sliced) {
         return { name, role: TIMESTAMP };
     if (name === "odata.etag")
         return { name, role: ETAG };
-    if (name.endsWith(entity_page_ANNOTATION))
-        return { name, role: ANNOTATION_OF, target: name.slice(0, -entity_page_ANNOTATION.length) };
+    if (name.endsWith(ANNOTATION))
+        return { name, role: ANNOTATION_OF, target: name.slice(0, -ANNOTATION.length) };
     if (name.startsWith("odata."))
         return { name, role: METADATA };
     return { name, role: PROPERTY };
@@ -54241,7 +54239,7 @@ class Cutter {
                     // Nine characters or fewer fit an Int32; beyond, the parser keeps it exact as Int64.
                     if (end - v > 9) {
                         const n = Number(raw);
-                        if (!(n >= entity_page_INT32_MIN && n <= entity_page_INT32_MAX))
+                        if (!(n >= INT32_MIN && n <= INT32_MAX))
                             return undefined;
                     }
                     written = null;
