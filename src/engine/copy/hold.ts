@@ -16,6 +16,7 @@
 //     collector (the million: 145 µs of CPU an entity against 114 holding 2,000).
 import type { Operation, OperationKind } from "../wire/batch.js";
 import { ownKeys, type WireEntity, entityJson } from "../wire/edm.js";
+import { EarlySends } from "./early.js";
 
 /** How long a partial transaction of an unsorted source waits for more of its partition, at least and most. */
 export const HOLD_MS = 2_000;
@@ -97,6 +98,8 @@ export class Hold {
   private readonly maxMs: number;
   private readonly memory: () => number;
   private adds = 0;
+  /** Which partial transactions may go before they are full or due (early.ts). */
+  readonly early = new EarlySends();
 
   constructor(limits: HoldLimits = {}) {
     this.maxBytes = limits.maxBytes ?? HOLD_BYTES;

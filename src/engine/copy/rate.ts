@@ -64,6 +64,14 @@ export interface FlowStats {
  */
 export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
 
+/**
+ * Operations in flight at most: 4,096 is 20,000 entities/s (Table Storage's account limit) over a 200 ms
+ * round trip. More only queues at the service while costing us memory and CPU: a shuffled table of a
+ * hundred per partition, its window grown by early requests of five, had 256 transactions of
+ * a hundred in flight, answered after 220 ms instead of 20 (CPU 47 µs an entity against 40).
+ */
+export const MAX_OPS_IN_FLIGHT = 4_096;
+
 /** Two 429s closer than this (or the hint they carry) belong to one episode. */
 const EPISODE_MS = 150;
 /** No increase until this long after the last 429. */
@@ -82,6 +90,7 @@ export class FlowControl {
   private readonly win: AdaptiveWindow;
   private readonly maxBytes: number;
   private bytesInFlight = 0;
+  private opsInFlight = 0;
   private readonly cap?: number;
   private readonly decrease: number;
   private readonly increase: number;
@@ -130,16 +139,17 @@ export class FlowControl {
   async acquire(n: number, bytes = 0): Promise<number> {
     const now = this.tryAcquire(n, bytes);
     if (now !== undefined) return now;
-    while (!this.fits(bytes)) {
+    while (!this.fits(bytes, n)) {
       if (this.inFlight >= this.win.size) this.win.markLimited();
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.inFlight++;
     this.bytesInFlight += bytes;
+    this.opsInFlight += n;
     try {
       await this.pace(n);
     } catch (err) {
-      this.release(bytes);
+      this.release(bytes, undefined, n);
       throw err;
     }
     return this.clock.now();
@@ -151,20 +161,37 @@ export class FlowControl {
    * one entity per partition: no promise for them.
    */
   tryAcquire(n: number, bytes = 0): number | undefined {
-    if (this.waiters.length > 0 || !this.fits(bytes)) return undefined;
+    if (this.waiters.length > 0 || !this.fits(bytes, n)) return undefined;
     const now = this.clock.now();
     if (this.paceWait(now) > 0) return undefined;
     this.inFlight++;
     this.bytesInFlight += bytes;
+    this.opsInFlight += n;
     this.commitPace(now, n);
     return now;
   }
 
-  private fits(bytes: number): boolean {
+  /**
+   * Requests that could go now without waiting: 0 while anything (the window, the bytes in flight, a
+   * pause or the pace) would make one wait. For work that may go now or later (an unsorted source's
+   * partial transactions), sent only into room nobody else needs.
+   */
+  room(): number {
+    if (this.waiters.length > 0 || !this.fits(0, 1) || this.paceWait(this.clock.now()) > 0) return 0;
+    return this.win.size - this.inFlight;
+  }
+
+  /** Work that could go was left for want of room: the window is what limits (it may grow). */
+  markLimited(): void {
+    this.win.markLimited();
+  }
+
+  private fits(bytes: number, ops: number): boolean {
     if (this.inFlight >= this.win.size) return false;
     if (this.seedPending && this.inFlight > 0) return false;
     // One request always fits, however large: a transaction is at most 4 MiB.
-    return this.inFlight === 0 || this.bytesInFlight + bytes <= this.maxBytes;
+    if (this.inFlight === 0) return true;
+    return this.bytesInFlight + bytes <= this.maxBytes && this.opsInFlight + ops <= MAX_OPS_IN_FLIGHT;
   }
 
   /**
@@ -174,7 +201,7 @@ export class FlowControl {
    * transactions met by a token bucket's credit for 5 was refused 20 times over). Its bytes stay counted.
    */
   async retry(n: number): Promise<void> {
-    this.release();
+    this.release(0, undefined, n);
     try {
       await this.acquire(n);
     } catch (err) {
@@ -183,10 +210,14 @@ export class FlowControl {
     }
   }
 
-  /** A request acquired earlier is done (whatever its outcome); `start` is what `acquire` returned. */
-  release(bytes = 0, start?: number): void {
+  /**
+   * A request of `ops` operations acquired earlier is done (whatever its outcome); `start` is what
+   * `acquire` returned.
+   */
+  release(bytes = 0, start?: number, ops = 0): void {
     this.inFlight--;
     this.bytesInFlight -= bytes;
+    this.opsInFlight -= ops;
     if (this.seedPending && this.inFlight === 0) this.seed();
     if (start !== undefined) {
       const now = this.clock.now();
@@ -341,7 +372,7 @@ export class FlowControl {
   private wake(): void {
     // Everyone waiting looks again (a woken request that still does not fit waits anew): a large
     // request must not hold back small ones behind it forever, nor they it.
-    if (this.waiters.length === 0 || !this.fits(0)) return;
+    if (this.waiters.length === 0 || !this.fits(0, 1)) return;
     const woken = this.waiters.splice(0, Math.max(1, this.win.size - this.inFlight));
     for (const w of woken) w();
   }

@@ -2,6 +2,9 @@
 // a transaction may be, and how a refused operation counts (skipped, conflict or failed).
 import type { Operation, OperationKind } from "../wire/batch.js";
 import type { ServiceKind } from "../wire/service-kind.js";
+import type { HoldLimits } from "./hold.js";
+import type { FlowControl } from "./rate.js";
+import type { ConcurrencySetting } from "./window.js";
 
 export type WriteMode = "replace" | "merge" | "insert";
 
@@ -46,4 +49,28 @@ export function defaultClassify(op: Operation, status: number, code: string | un
   }
   if (op.kind === "delete" && status === 404) return "skipped";
   return "failed";
+}
+
+/** How a TableWriter (writer.ts) writes one table. */
+export interface WriterOptions {
+  /** Requests in flight when no shared flow control is given (`flow`); also sizes the buffers. */
+  concurrency: ConcurrencySetting;
+  maxFailuresKept: number;
+  /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
+  sortedSource: boolean;
+  /** Unsorted source: how long and in how much memory partial transactions wait (hold.ts). */
+  hold?: HoldLimits;
+  maxOperations?: number;
+  maxBytes?: number;
+  classifyRejection?: (op: Operation, status: number, code: string | undefined) => RejectionVerdict;
+  /** Called for each operation that landed, with the ETag the service returned. */
+  onLanded?: (op: Operation, etag: string | undefined) => void;
+  onConflict?: (op: Operation, status: number, message: string) => void;
+  /** Called once per operation when it is done: landed, skipped (or in conflict), or failed. */
+  onSettled?: (op: Operation, outcome: "written" | "skipped" | "failed") => void;
+  /**
+   * The run's flow control (shared by every writer to one destination): it decides when a transaction
+   * may be sent (rate cap, adaptive rate and window); `concurrency` then only sizes the buffers.
+   */
+  flow?: FlowControl;
 }

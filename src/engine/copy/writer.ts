@@ -15,8 +15,8 @@ import {
   defaultClassify,
   maxTransactionBytes,
   MAX_OPERATIONS,
-  type RejectionVerdict,
   type WriteCounters,
+  type WriterOptions,
 } from "./write-rules.js";
 import type { PageMark } from "./checkpoints.js";
 import {
@@ -27,32 +27,10 @@ import {
   type TableHttp,
 } from "../wire/http.js";
 import { PartitionBuffers } from "./partition-buffers.js";
-import { Hold, heldOperation, type HoldLimits } from "./hold.js";
+import { Hold, heldOperation } from "./hold.js";
 import { FlowControl } from "./rate.js";
-import type { ConcurrencySetting } from "./window.js";
 
-export interface WriterOptions {
-  /** Requests in flight when no shared flow control is given (`flow`); also sizes the buffers. */
-  concurrency: ConcurrencySetting;
-  maxFailuresKept: number;
-  /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
-  sortedSource: boolean;
-  /** Unsorted source: how long and in how much memory partial transactions wait (hold.ts). */
-  hold?: HoldLimits;
-  maxOperations?: number;
-  maxBytes?: number;
-  classifyRejection?: (op: Operation, status: number, code: string | undefined) => RejectionVerdict;
-  /** Called for each operation that landed, with the ETag the service returned. */
-  onLanded?: (op: Operation, etag: string | undefined) => void;
-  onConflict?: (op: Operation, status: number, message: string) => void;
-  /** Called once per operation when it is done: landed, skipped (or in conflict), or failed. */
-  onSettled?: (op: Operation, outcome: "written" | "skipped" | "failed") => void;
-  /**
-   * The run's flow control (shared by every writer to one destination): it decides when a transaction
-   * may be sent (rate cap, adaptive rate and window); `concurrency` then only sizes the buffers.
-   */
-  flow?: FlowControl;
-}
+export type { WriterOptions } from "./write-rules.js";
 
 interface Buffer_ {
   ops: Operation[];
@@ -65,6 +43,8 @@ interface Buffer_ {
   held: number;
 }
 
+/** Operations placed between two looks for room to send an unsorted source's partial transactions early. */
+const EARLY_EVERY = 16;
 const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_CHANGESET_RETRIES = 5;
 
@@ -81,6 +61,8 @@ export class TableWriter {
   readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   private readonly buffers = new PartitionBuffers<Buffer_>();
   private lastPartition: string | undefined;
+  /** An unsorted source's operations placed (every EARLY_EVERY, a look for room to send early). */
+  private placed = 0;
   /** Requests sent and not yet answered; `flush` waits for none. */
   private inFlight = 0;
   private readonly idle: (() => void)[] = [];
@@ -115,6 +97,7 @@ export class TableWriter {
     // An unsorted source's entities wait for more of their partition, held compactly (hold.ts).
     if (!this.opts.sortedSource) {
       const held = heldOperation(kind, entity, ifMatch, mark);
+      this.hold.early.placed(entity.partitionKey);
       return this.place(held.op, held.bytes);
     }
     const op: Operation = { kind, entity, ifMatch, mark };
@@ -153,6 +136,7 @@ export class TableWriter {
         buf.ops.push(op);
         buf.bytes += bytes;
         buf.keys.add(op.entity.rowKey);
+        if (held > 0) this.hold.early.grew(pk, buf.ops.length);
       }
     }
     if (!buf) {
@@ -162,13 +146,32 @@ export class TableWriter {
     buf.held += held;
     this.hold.bytes += held;
     const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
-    if (held === 0 || !this.hold.due(this.buffers.oldest())) return wait;
+    if (held === 0) return wait;
+    if (!wait && ++this.placed % EARLY_EVERY === 0) {
+      const early = this.sendEarly(pk);
+      if (early) return early;
+    }
+    if (!this.hold.due(this.buffers.oldest())) return wait;
     return wait ? wait.then(() => this.release()) : this.release();
   }
 
   /** Unsorted source: send what the hold lets go (hold.ts), each once there is room for it. */
   private async release(): Promise<void> {
     for (const key of this.hold.release(() => this.buffers.entries())) await this.dispatch(key);
+  }
+
+  /** Unsorted source: into room nobody needs, the fullest partial transactions go (early.ts). */
+  private sendEarly(growing: string): Promise<void> | void {
+    let room = this.flow.room();
+    if (room <= 0) return;
+    for (const key of this.hold.early.fullest()) {
+      // Not the partition the source is sending now: a source that sends partitions whole (as Cosmos
+      // often does) would otherwise see each of them cut at five.
+      if (key === growing) continue;
+      if (room-- <= 0) return this.flow.markLimited();
+      const wait = this.dispatch(key);
+      if (wait) return wait;
+    }
   }
 
   /** Send everything buffered and wait for every transaction to finish. */
@@ -184,6 +187,7 @@ export class TableWriter {
     if (!buf) return;
     this.buffers.delete(pk);
     this.hold.bytes -= buf.held;
+    if (buf.held > 0) this.hold.early.gone(pk, buf.ops.length);
     const ops = buf.ops;
     // Built before waiting for a slot: when one frees, the request goes out at once instead of the
     // destination waiting while its body is encoded. One operation needs no transaction (see submitOne).
@@ -202,7 +206,7 @@ export class TableWriter {
       this.inFlight++;
       const sent = single ? this.submitOne(ops[0], single) : this.submit(ops, 0, batch);
       const done = () => {
-        this.flow.release(bytes, start);
+        this.flow.release(bytes, start, ops.length);
         if (--this.inFlight === 0) for (const w of this.idle.splice(0)) w();
       };
       sent.then(done, done);

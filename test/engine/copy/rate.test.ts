@@ -1,6 +1,6 @@
 // The flow control's logic with a fake clock: the hard cap, the window, and AIMD on 429s.
 import { describe, expect, it } from "vitest";
-import { FlowControl, type Clock } from "../../../src/engine/copy/rate.js";
+import { FlowControl, MAX_OPS_IN_FLIGHT, type Clock } from "../../../src/engine/copy/rate.js";
 
 /** A clock that only moves when a sleeper asks it to (every sleep returns at once, time jumps). */
 function fakeClock(): Clock & { t: number } {
@@ -55,6 +55,27 @@ describe("FlowControl", () => {
     flow.release();
     await p;
     expect(third).toBe(true);
+  });
+
+  it("keeps at most MAX_OPS_IN_FLIGHT operations in flight, one request always", async () => {
+    const clock = fakeClock();
+    const flow = new FlowControl({ concurrency: 1_000, clock });
+    // 40 transactions of 100 and one of 96 fill it; another, even of one entity, waits for room.
+    for (let i = 0; i < 40; i++) expect(flow.tryAcquire(100)).toBeDefined();
+    expect(flow.tryAcquire(MAX_OPS_IN_FLIGHT - 4_000)).toBeDefined();
+    expect(flow.tryAcquire(1)).toBeUndefined();
+    expect(flow.room()).toBe(0);
+    let next = false;
+    const p = flow.acquire(100).then(() => (next = true));
+    await Promise.resolve();
+    expect(next).toBe(false);
+    flow.release(0, undefined, 100);
+    await p;
+    expect(next).toBe(true);
+    // Released down to nothing in flight: a request larger than the bound still goes.
+    for (let i = 0; i < 40; i++) flow.release(0, undefined, 100);
+    flow.release(0, undefined, MAX_OPS_IN_FLIGHT - 4_000);
+    expect(flow.tryAcquire(MAX_OPS_IN_FLIGHT + 1)).toBeDefined();
   });
 
   it("lowers the rate once per burst of 429s, pauses for the hint, and seeds the rate from the throughput", async () => {

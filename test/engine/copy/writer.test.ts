@@ -1,7 +1,8 @@
 // The writer against a real table server. An unsorted source (Cosmos): partitions arrive interleaved, so
 // partial transactions wait for more of their partition — but never for the table's end. A one-entity
 // request: once built, the operation keeps only its keys.
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
+import { FlowControl } from "../../../src/engine/copy/rate.js";
 import { TableWriter } from "../../../src/engine/copy/writer.js";
 import { ensureTable } from "../../../src/engine/wire/tables.js";
 import { BATCH, faults, startFaultProxy } from "../../support/fault-proxy.js";
@@ -47,7 +48,7 @@ describe("TableWriter on an unsorted source", () => {
     expect((await readAll(dst, table)).length).toBe(201);
   });
 
-  it("gathers a shuffled table's partitions into full transactions while they fit in the hold", async () => {
+  it("gathers a shuffled table's partitions, sending the fullest early, each at most once, while the destination idles", async () => {
     const http = httpFor(dst);
     const table = uniqueTable("writerGather");
     await ensureTable(http, table);
@@ -59,15 +60,61 @@ describe("TableWriter on an unsorted source", () => {
       const k = Math.floor(next() * (j + 1));
       [entities[j], entities[k]] = [entities[k], entities[j]];
     }
-    const writer = new TableWriter(http, table, { concurrency: 8, maxFailuresKept: 10, sortedSource: false });
+    // Each request's operations settle together: a run of one partition is one request.
+    const runs: { pk: string; n: number; early: boolean }[] = [];
+    let flushing = false;
+    const writer = new TableWriter(http, table, {
+      concurrency: 8,
+      maxFailuresKept: 10,
+      sortedSource: false,
+      onSettled: (op) => {
+        const last = runs.at(-1);
+        if (last?.pk === op.entity.partitionKey && last.early === !flushing) last.n++;
+        else runs.push({ pk: op.entity.partitionKey, n: 1, early: !flushing });
+      },
+    });
     for (const e of entities) await writer.add("upsert-replace", e);
-    // Nothing went before the table's end: every partition was still gathering.
-    expect(writer.counters.transactions).toBe(0);
-    expect(await writer.flush()).toMatchObject({ written: 300, failed: 0, transactions: 30 });
+    // The destination had room all along: partitions of five or more went before the table's end.
+    const early = writer.counters.transactions;
+    expect(early).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(runs.length).toBe(early));
+    flushing = true;
+    expect(await writer.flush()).toMatchObject({ written: 300, failed: 0 });
+    // Early ones were the fullest (five at least: fewer would cost a request for little), and a partition
+    // went early once, the rest of it at the end: two transactions at most, never one per entity.
+    const earlyRuns = runs.filter((r) => r.early);
+    expect(earlyRuns.length).toBeGreaterThan(0);
+    for (const r of earlyRuns) expect(r.n).toBeGreaterThanOrEqual(5);
+    const perPartition = new Map<string, number>();
+    for (const r of runs) perPartition.set(r.pk, (perPartition.get(r.pk) ?? 0) + 1);
+    expect(Math.max(...perPartition.values())).toBeLessThanOrEqual(2);
+    expect(writer.counters.transactions).toBe(runs.length);
+    expect(writer.counters.transactions).toBeLessThanOrEqual(30 + early);
     const written = await readAll(dst, table);
     expect(
       written.map((e) => `${e.partitionKey}/${e.rowKey}/${e.properties.get("i")?.value}`).sort(),
     ).toEqual(entities.map((e) => `${e.partitionKey}/${e.rowKey}/${e.properties.get("i")?.value}`).sort());
+  });
+
+  it("holds everything while the destination has no room to spare", async () => {
+    const http = httpFor(dst);
+    const table = uniqueTable("writerNoRoom");
+    await ensureTable(http, table);
+    // A cap of one entity a second: the pace leaves no room, so nothing goes early and each partition
+    // goes whole at the end (30 transactions of ten).
+    const flow = new FlowControl({ concurrency: 8, maxEntitiesPerSecond: 1 });
+    await flow.acquire(1);
+    flow.release();
+    const writer = new TableWriter(http, table, {
+      concurrency: 8,
+      maxFailuresKept: 10,
+      sortedSource: false,
+      flow,
+    });
+    for (let i = 0; i < 300; i++)
+      await writer.add("upsert-replace", simpleEntity(`p${i % 30}`, `r${String(i).padStart(3, "0")}`, { i }));
+    expect(writer.counters.transactions).toBe(0);
+    expect(flow.room()).toBe(0);
   });
 
   it("sends the fullest partial transactions first when the hold is over its memory bound", async () => {
