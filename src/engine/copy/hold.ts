@@ -17,6 +17,7 @@
 import type { Operation, OperationKind } from "../wire/batch.js";
 import { ownKeys, type WireEntity, entityJson } from "../wire/edm.js";
 import { EarlySends } from "./early.js";
+import { residentMemory } from "./memory.js";
 
 /** How long a partial transaction of an unsorted source waits for more of its partition, at least and most. */
 export const HOLD_MS = 2_000;
@@ -73,7 +74,7 @@ export interface HoldLimits {
   maxMs?: number;
   /** The clock, in ms (tests). */
   now?: () => number;
-  /** The process's resident memory in bytes (default: process.memoryUsage.rss; tests). */
+  /** The process's resident memory in bytes (default: residentMemory, memory.ts; tests). */
   memory?: () => number;
 }
 
@@ -106,7 +107,7 @@ export class Hold {
     this.limit = this.memoryLimit = this.payingLimit = this.maxBytes;
     this.maxMs = limits.maxMs ?? HOLD_MS;
     this.now = limits.now ?? (() => performance.now());
-    this.memory = limits.memory ?? (() => process.memoryUsage.rss());
+    this.memory = limits.memory ?? residentMemory;
   }
 
   /** Whether some must go now: memory is over its bound, or the oldest has waited long enough. */

@@ -18,6 +18,8 @@
 // that is the behaviour they asked for); both shrink on 503, 500, time-outs and dropped connections
 // (429s lower the send rate instead, see rate.ts).
 
+import { residentMemory } from "./memory.js";
+
 /** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
 export const AUTO_START = 16;
 /**
@@ -111,13 +113,13 @@ export class AdaptiveWindow {
   private changedAt = -Infinity;
 
   /**
-   * `memory` reports the process's resident memory in bytes (default: process.memoryUsage.rss): `auto`
+   * `memory` reports the process's resident memory in bytes (default: residentMemory, memory.ts): `auto`
    * grows no further above MEMORY_HOLD, so a long copy of one-entity requests (a connection each) stays
    * within its memory budget whatever the machine.
    */
   constructor(
     setting: ConcurrencySetting,
-    private readonly memory: () => number = () => process.memoryUsage.rss(),
+    private readonly memory: () => number = residentMemory,
   ) {
     this.adaptive = setting === "auto";
     this.max = setting === "auto" ? AUTO_MAX : Math.max(1, Math.floor(setting));
