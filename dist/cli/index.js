@@ -52579,7 +52579,9 @@ class FlowControl {
             await this.acquire(n);
         }
         catch (err) {
-            this.inFlight++; // the caller still releases this request's slot
+            // The caller still releases this request's slot and its operations.
+            this.inFlight++;
+            this.opsInFlight += n;
             throw err;
         }
     }
@@ -54750,8 +54752,8 @@ class PartitionBuffers {
 // transactions themselves cannot tell it, since sending early keeps them small.
 /**
  * The fewest operations that go early: fewer cost more CPU in extra requests than the idle link gains.
- * Measured on the matrix's shuffled ten per partition over 20 ms: nothing early 13,900/s, from two
- * 11,000, from five 17,200, from eight 15,300.
+ * Measured on the matrix's shuffled ten per partition over 20 ms with a fixed threshold (before the
+ * average below): nothing early 13,900/s, from two 11,000, from five 17,200, from eight 15,300.
  */
 const EARLY_MIN = 5;
 /** Bits of the partitions-seen map: 1 MiB, within a few per cent to millions of partitions. */

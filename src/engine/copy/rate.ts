@@ -205,7 +205,9 @@ export class FlowControl {
     try {
       await this.acquire(n);
     } catch (err) {
-      this.inFlight++; // the caller still releases this request's slot
+      // The caller still releases this request's slot and its operations.
+      this.inFlight++;
+      this.opsInFlight += n;
       throw err;
     }
   }
