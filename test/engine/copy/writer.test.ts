@@ -60,16 +60,20 @@ describe("TableWriter on an unsorted source", () => {
       const k = Math.floor(next() * (j + 1));
       [entities[j], entities[k]] = [entities[k], entities[j]];
     }
-    // Each request's operations settle together: a run of one partition is one request.
+    // Each request's operations settle together, after the writer counted them all as written: a new
+    // count starts a new request.
     const runs: { pk: string; n: number; early: boolean }[] = [];
     let flushing = false;
-    const writer = new TableWriter(http, table, {
+    let counted = -1;
+    const writer: TableWriter = new TableWriter(http, table, {
       concurrency: 8,
       maxFailuresKept: 10,
       sortedSource: false,
       onSettled: (op) => {
+        const sameRequest = writer.counters.written === counted;
+        counted = writer.counters.written;
         const last = runs.at(-1);
-        if (last?.pk === op.entity.partitionKey && last.early === !flushing) last.n++;
+        if (sameRequest && last) last.n++;
         else runs.push({ pk: op.entity.partitionKey, n: 1, early: !flushing });
       },
     });
@@ -77,7 +81,7 @@ describe("TableWriter on an unsorted source", () => {
     // The destination had room all along: partitions of five or more went before the table's end.
     const early = writer.counters.transactions;
     expect(early).toBeGreaterThan(0);
-    await vi.waitFor(() => expect(runs.length).toBe(early));
+    await vi.waitFor(() => expect(runs.length).toBe(early), { timeout: 10_000 });
     flushing = true;
     expect(await writer.flush()).toMatchObject({ written: 300, failed: 0 });
     // Early ones were the fullest (five at least: fewer would cost a request for little), and a partition
