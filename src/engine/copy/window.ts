@@ -3,8 +3,8 @@
 // A fixed number of transactions in flight caps a copy at (window × entities per request) per round
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
-// helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip)
-// while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
+// helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip;
+// quadruples over a round trip of 80 ms or more) while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
 // gain: the link is the limit. Three rounds in a row without that end it; a doubling that brought nothing
 // at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
 // that costs CPU. After that it steps up by an eighth, then a quarter, then a half while each step brings
@@ -71,6 +71,17 @@ const START_ROUND_MS = 50;
  * cost CPU, pages arrive in bursts), and two such rounds once ended it at 128 over a 20 ms link.
  */
 const SLOW_START_MISSES = 3;
+/**
+ * From this round trip on (the quickest answer seen, ms), slow start quadruples instead of doubling.
+ * Each round lasts a round trip: over 100 ms, doubling from 16 to 1,024 took 1.3 s of a 7 s
+ * one-entity-per-partition copy, with the scan waiting for the writer all the while (the scan is the
+ * limit there, so what it waits is never made up). Quadrupling takes three rounds: 6,638 → 6,895
+ * entities/s in eight alternating pairs (six won). A near link's rounds are short enough to double. The
+ * quickest answer, not a round's mean: in slow start every round opens new connections (a round trip
+ * more each) while our CPU is busy, and over a 20 ms link rounds averaged over 80 ms.
+ */
+const LONG_ROUND_TRIP_MS = 80;
+
 /** Rounds without growth after which one step is tried again. */
 const PROBE_ROUNDS = 8;
 
@@ -89,6 +100,8 @@ export class AdaptiveWindow {
   private limited = false;
   /** The least mean round latency seen: the link's and the service's own time, without queueing. */
   private baseLatency = Infinity;
+  /** The quickest answer seen: the round trip, at most. */
+  private quickest = Infinity;
   /** When the current round began, and the throughput (completions per ms) of the round before. */
   private roundStart?: number;
   private rateBefore = 0;
@@ -105,6 +118,8 @@ export class AdaptiveWindow {
    */
   private stepShift = 3;
   private pushedBack = false;
+  /** The size before slow start's last growth (what undoing it goes back to). */
+  private grownFrom = AUTO_START;
   /**
    * When the size last changed: answers to requests sent before it measure the old window (the new
    * requests have not had a round trip yet), so a step's round counts only answers to requests sent
@@ -144,6 +159,7 @@ export class AdaptiveWindow {
     }
     this.roundDone++;
     this.roundLatency += latencyMs;
+    if (latencyMs < this.quickest) this.quickest = latencyMs;
     this.roundStart ??= now;
     const mean = this.roundLatency / this.roundDone;
     // A round is the window's worth of answers, at least MIN_ROUND_MS (START_ROUND_MS in slow start) and at
@@ -176,7 +192,11 @@ export class AdaptiveWindow {
       this.steppedFrom = undefined;
       return false;
     }
-    if (!limited || this.size >= this.max || mean > SLOW_MS) return false;
+    if (!limited) return false;
+    // No growth at the cap or while answers take over a second; slow start still judges its last growth
+    // there (a quadrupling to the cap that brought nothing is undone like any other).
+    const room = this.size < this.max && mean <= SLOW_MS;
+    if (!room && !this.slowStart) return false;
     // Above MEMORY_HOLD the window holds; above MEMORY_SHRINK (at each round's end, above) it steps back.
     // Entities waiting in partial transactions are bounded by the writer's buffers, not by the window, so
     // fewer in flight means less memory, not more entities waiting.
@@ -195,16 +215,25 @@ export class AdaptiveWindow {
       if (before === 0 || rate >= before * SLOW_START_GAIN || flat) {
         this.misses = 0;
         this.missRate = 0;
-        return this.grow(this.size * 2, now);
+        if (!room) {
+          // It paid, and there is no more to try.
+          if (this.size >= this.max) this.slowStart = false;
+          return false;
+        }
+        // Quadruple over a long round trip while the answers come as fast as ever (the link is the
+        // limit); answers slowing down say the service or our CPU is near its limit: double.
+        const fast = this.quickest >= LONG_ROUND_TRIP_MS && mean <= this.baseLatency * FLAT;
+        this.grownFrom = this.size;
+        return this.grow(this.size * (fast ? 4 : 2), now);
       }
       this.missRate = Math.max(this.missRate, rate);
       this.rateBefore = before; // judge the next round against the rate before the doubling too
       if (++this.misses < SLOW_START_MISSES) return false;
       this.slowStart = false;
-      // A doubling that brought nothing at all (our CPU or the source is the limit) is undone: every
-      // request in flight is a connection, and a thousand of them cost a third more CPU per request
-      // than a hundred. One that brought a little is kept.
-      if (this.missRate < before * STEP_GAIN) this.resize(Math.max(AUTO_START, this.size / 2), now);
+      // A doubling (or quadrupling) that brought nothing at all (our CPU or the source is the limit) is
+      // undone: every request in flight is a connection, and a thousand of them cost a third more CPU per
+      // request than a hundred. One that brought a little is kept.
+      if (this.missRate < before * STEP_GAIN) this.resize(Math.max(AUTO_START, this.grownFrom), now);
       return false;
     }
     // A step is judged by the round after it: it paid, and the next is tried, or the window holds until
