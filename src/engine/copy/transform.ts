@@ -92,7 +92,8 @@ export function createTransformer(opts: {
           }
         }
       }
-      return changed ? { ...entity, properties: out } : entity;
+      // The ETag by name: a page entity reads it on demand (entity-page.ts), and spreading copies fields only.
+      return changed ? { ...entity, etag: entity.etag, properties: out } : entity;
     },
   };
 }

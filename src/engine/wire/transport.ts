@@ -104,7 +104,10 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     this.done(this);
-    const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const chunks = this.chunks;
+    // A write's answer (204) has no body: nothing to join or decode.
+    if (chunks.length === 0) return this.resolve(new Answer(this.status, this.raw, ""));
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     this.chunks = [];
     // An all-ASCII body (the usual query page) decoded as Latin-1: the same characters, several times
     // faster for a page of a megabyte, which Node then keeps outside the JS heap.

@@ -198,6 +198,26 @@ describe("readCopyPage", () => {
     expect(entityJson(t.apply(e))).toBe('{"PartitionKey":"p","RowKey":"r","New":"v","Keep":1}');
   });
 
+  it("reads the ETag on demand, keeps it through a rename, and takes a new one", () => {
+    const page = `{"value":[{${ETAG},"PartitionKey":"p","RowKey":"r","Old":"v"},{"odata.etag":"W/\\"a\\\\b\\"","PartitionKey":"p","RowKey":"s"}]}`;
+    const [e, f] = readCopyPage(page);
+    const etag = `W/"datetime'2026-01-01T00%3A00%3A00.1234567Z'"`;
+    const t = createTransformer({
+      renames: [{ from: "Old", to: "New" }],
+      destinationKind: "table",
+      sourceTable: "t",
+    });
+    expect(t.apply(e).etag).toBe(etag);
+    expect(e.etag).toBe(etag);
+    // An escaped backslash stays one backslash, however often it is read.
+    expect(f.etag).toBe('W/"a\\b"');
+    expect(f.etag).toBe('W/"a\\b"');
+    f.etag = 'W/"new"';
+    expect(f.etag).toBe('W/"new"');
+    f.etag = undefined;
+    expect(f.etag).toBeUndefined();
+  });
+
   it("parses a page of another shape as the plain reader does", () => {
     for (const page of ['{"PartitionKey":"p","RowKey":"r","A":1}', '{"value":[]}', '{"x":1}']) compare(page);
     expect(() => readCopyPage("{")).toThrow();
