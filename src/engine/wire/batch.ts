@@ -31,8 +31,11 @@ export interface Operation {
 
 /** Keys in an entity URL: quotes doubled (OData), then percent-encoded. */
 export function keyUrl(tableUrl: string, partitionKey: string, rowKey: string): string {
-  const enc = (s: string) => encodeURIComponent(s.replace(/'/g, "''"));
-  return `${tableUrl}(PartitionKey='${enc(partitionKey)}',RowKey='${enc(rowKey)}')`;
+  return `${tableUrl}(PartitionKey='${urlKey(partitionKey)}',RowKey='${urlKey(rowKey)}')`;
+}
+
+function urlKey(key: string): string {
+  return encodeURIComponent(key.replace(/'/g, "''"));
 }
 
 /**
@@ -134,7 +137,48 @@ export function operationPart(tableUrl: string, op: Operation): string {
 export function operationBytes(tableUrl: string, op: Operation): number {
   // Counted piece by piece: the same number as measuring operationPart(), without building it. (It
   // also leaves the entity JSON flat in memory, so joining it into the batch later is a plain copy.)
-  return Buffer.byteLength(partHead(tableUrl, op)) + Buffer.byteLength(partBody(op)) + 2 + 64;
+  return headBytes(tableUrl, op) + Buffer.byteLength(partBody(op)) + 2 + 64;
+}
+
+/**
+ * Characters encodeURIComponent leaves as they are, less the quote (keyUrl doubles it): a key of only
+ * these is as long in the URL as it is.
+ */
+const PLAIN = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*()")
+  PLAIN[c.charCodeAt(0)] = 1;
+
+/** A key's length in an entity URL (keyUrl), without encoding it when nothing in it needs encoding. */
+function keyLength(key: string): number {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 128 || PLAIN[c] === 0) return urlKey(key).length;
+  }
+  return key.length;
+}
+
+/** A part head's bytes with both keys empty, per table URL and kind (an operation with no If-Match). */
+const headBase = new Map<string, number>();
+
+/**
+ * Byte length of partHead(tableUrl, op), mostly without building it: the keys are its only part that
+ * varies between operations of a table, and they appear there percent-encoded (ASCII). Measuring the
+ * part head of every operation, built again when the transaction is, was 3 % of a transaction copy's CPU.
+ */
+function headBytes(tableUrl: string, op: Operation): number {
+  if (op.ifMatch !== undefined) return Buffer.byteLength(partHead(tableUrl, op));
+  const id = `${op.kind} ${tableUrl}`;
+  let base = headBase.get(id);
+  if (base === undefined) {
+    base = Buffer.byteLength(
+      partHead(tableUrl, { kind: op.kind, entity: { partitionKey: "", rowKey: "", properties: new Map() } }),
+    );
+    if (headBase.size > 256) headBase.clear();
+    headBase.set(id, base);
+  }
+  // An insert's request line is the table's URL alone.
+  if (op.kind === "insert") return base;
+  return base + keyLength(op.entity.partitionKey) + keyLength(op.entity.rowKey);
 }
 
 export interface BatchRequest {

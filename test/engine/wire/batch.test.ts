@@ -8,6 +8,7 @@ import {
   type Operation,
 } from "../../../src/engine/wire/batch.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
+import { prng } from "../../support/prng.js";
 
 const URL_ = "http://127.0.0.1:10002/devstoreaccount1/orders";
 const e = (pk: string, rk: string): WireEntity => ({
@@ -96,6 +97,64 @@ describe("operation parts", () => {
     };
     expect(operationBytes(URL_, op)).toBe(Buffer.byteLength(operationPart(URL_, op)) + 64);
     expect(operationBytes(URL_, op)).toBeGreaterThan(operationPart(URL_, op).length + 64);
+  });
+
+  it("measures every kind of key as the part it builds, without building it", () => {
+    const random = prng(11);
+    const alphabet = [
+      "a",
+      "Z",
+      "9",
+      "-",
+      "_",
+      ".",
+      "!",
+      "~",
+      "*",
+      "(",
+      ")",
+      "'",
+      " ",
+      "%",
+      "/",
+      "#",
+      "?",
+      "é",
+      "中",
+      "😀",
+      "+",
+      "&",
+      "=",
+    ];
+    const key = () =>
+      Array.from(
+        { length: Math.floor(random() * 12) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join("");
+    const kinds: Operation["kind"][] = [
+      "upsert-replace",
+      "upsert-merge",
+      "insert",
+      "update-replace",
+      "update-merge",
+      "delete",
+    ];
+    for (let i = 0; i < 2_000; i++) {
+      const kind = kinds[i % kinds.length];
+      const op: Operation = {
+        kind,
+        entity: e(key(), key()),
+        ifMatch: i % 7 === 0 ? `W/"${key()}"` : undefined,
+      };
+      expect(operationBytes(URL_, op), JSON.stringify(op.entity)).toBe(
+        Buffer.byteLength(operationPart(URL_, op)) + 64,
+      );
+    }
+    // Another table's URL is measured as its own.
+    const other: Operation = { kind: "upsert-replace", entity: e("p", "r") };
+    expect(operationBytes(`${URL_}longer`, other)).toBe(
+      Buffer.byteLength(operationPart(`${URL_}longer`, other)) + 64,
+    );
   });
 });
 
