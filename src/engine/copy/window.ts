@@ -109,11 +109,7 @@ export class AdaptiveWindow {
   private quietRounds = 0;
   /** After a step of an eighth: the throughput of the round before it, to judge it by. */
   private steppedFrom?: number;
-  /**
-   * Slow start's rounds in a row whose doubling did not pay, and their rates summed: judged by their mean
-   * (over a near link a round's rate swings by a fifth, and the best of three once kept a doubling to
-   * 1,024 that brought nothing; alternating pairs then: 0 ms 4 of 6 won, 20 ms 5 of 6).
-   */
+  /** Slow start's rounds in a row whose doubling did not pay, and the best rate they reached. */
   private misses = 0;
   private missRate = 0;
   /**
@@ -230,15 +226,14 @@ export class AdaptiveWindow {
         this.grownFrom = this.size;
         return this.grow(this.size * (fast ? 4 : 2), now);
       }
-      this.missRate += rate;
+      this.missRate = Math.max(this.missRate, rate);
       this.rateBefore = before; // judge the next round against the rate before the doubling too
       if (++this.misses < SLOW_START_MISSES) return false;
       this.slowStart = false;
       // A doubling (or quadrupling) that brought nothing at all (our CPU or the source is the limit) is
       // undone: every request in flight is a connection, and a thousand of them cost a third more CPU per
-      // request than a hundred. One that brought a little (on the mean of those rounds) is kept.
-      if (this.missRate / this.misses < before * STEP_GAIN)
-        this.resize(Math.max(AUTO_START, this.grownFrom), now);
+      // request than a hundred. One that brought a little is kept.
+      if (this.missRate < before * STEP_GAIN) this.resize(Math.max(AUTO_START, this.grownFrom), now);
       return false;
     }
     // A step is judged by the round after it: it paid, and the next is tried, or the window holds until
