@@ -49480,8 +49480,8 @@ class MemoryBudget {
 // A fixed number of transactions in flight caps a copy at (window × entities per request) per round
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
-// helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip)
-// while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
+// helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip;
+// quadruples over a round trip of 80 ms or more) while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
 // gain: the link is the limit. Three rounds in a row without that end it; a doubling that brought nothing
 // at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
 // that costs CPU. After that it steps up by an eighth, then a quarter, then a half while each step brings
@@ -49546,6 +49546,16 @@ const START_ROUND_MS = 50;
  * cost CPU, pages arrive in bursts), and two such rounds once ended it at 128 over a 20 ms link.
  */
 const SLOW_START_MISSES = 3;
+/**
+ * From this round trip on (the quickest answer seen, ms), slow start quadruples instead of doubling.
+ * Each round lasts a round trip: over 100 ms, doubling from 16 to 1,024 took 1.3 s of a 7 s
+ * one-entity-per-partition copy, with the scan waiting for the writer all the while (the scan is the
+ * limit there, so what it waits is never made up). Quadrupling takes three rounds: 6,638 → 6,895
+ * entities/s in eight alternating pairs (six won). A near link's rounds are short enough to double. The
+ * quickest answer, not a round's mean: in slow start every round opens new connections (a round trip
+ * more each) while our CPU is busy, and over a 20 ms link rounds averaged over 80 ms.
+ */
+const LONG_ROUND_TRIP_MS = 80;
 /** Rounds without growth after which one step is tried again. */
 const PROBE_ROUNDS = 8;
 class AdaptiveWindow {
@@ -49562,6 +49572,8 @@ class AdaptiveWindow {
     limited = false;
     /** The least mean round latency seen: the link's and the service's own time, without queueing. */
     baseLatency = Infinity;
+    /** The quickest answer seen: the round trip, at most. */
+    quickest = Infinity;
     /** When the current round began, and the throughput (completions per ms) of the round before. */
     roundStart;
     rateBefore = 0;
@@ -49578,6 +49590,8 @@ class AdaptiveWindow {
      */
     stepShift = 3;
     pushedBack = false;
+    /** The size before slow start's last growth (what undoing it goes back to). */
+    grownFrom = AUTO_START;
     /**
      * When the size last changed: answers to requests sent before it measure the old window (the new
      * requests have not had a round trip yet), so a step's round counts only answers to requests sent
@@ -49613,6 +49627,8 @@ class AdaptiveWindow {
         }
         this.roundDone++;
         this.roundLatency += latencyMs;
+        if (latencyMs < this.quickest)
+            this.quickest = latencyMs;
         this.roundStart ??= now;
         const mean = this.roundLatency / this.roundDone;
         // A round is the window's worth of answers, at least MIN_ROUND_MS (START_ROUND_MS in slow start) and at
@@ -49647,7 +49663,12 @@ class AdaptiveWindow {
             this.steppedFrom = undefined;
             return false;
         }
-        if (!limited || this.size >= this.max || mean > SLOW_MS)
+        if (!limited)
+            return false;
+        // No growth at the cap or while answers take over a second; slow start still judges its last growth
+        // there (a quadrupling to the cap that brought nothing is undone like any other).
+        const room = this.size < this.max && mean <= SLOW_MS;
+        if (!room && !this.slowStart)
             return false;
         // Above MEMORY_HOLD the window holds; above MEMORY_SHRINK (at each round's end, above) it steps back.
         // Entities waiting in partial transactions are bounded by the writer's buffers, not by the window, so
@@ -49668,18 +49689,28 @@ class AdaptiveWindow {
             if (before === 0 || rate >= before * SLOW_START_GAIN || flat) {
                 this.misses = 0;
                 this.missRate = 0;
-                return this.grow(this.size * 2, now);
+                if (!room) {
+                    // It paid, and there is no more to try.
+                    if (this.size >= this.max)
+                        this.slowStart = false;
+                    return false;
+                }
+                // Quadruple over a long round trip while the answers come as fast as ever (the link is the
+                // limit); answers slowing down say the service or our CPU is near its limit: double.
+                const fast = this.quickest >= LONG_ROUND_TRIP_MS && mean <= this.baseLatency * FLAT;
+                this.grownFrom = this.size;
+                return this.grow(this.size * (fast ? 4 : 2), now);
             }
             this.missRate = Math.max(this.missRate, rate);
             this.rateBefore = before; // judge the next round against the rate before the doubling too
             if (++this.misses < SLOW_START_MISSES)
                 return false;
             this.slowStart = false;
-            // A doubling that brought nothing at all (our CPU or the source is the limit) is undone: every
-            // request in flight is a connection, and a thousand of them cost a third more CPU per request
-            // than a hundred. One that brought a little is kept.
+            // A doubling (or quadrupling) that brought nothing at all (our CPU or the source is the limit) is
+            // undone: every request in flight is a connection, and a thousand of them cost a third more CPU per
+            // request than a hundred. One that brought a little is kept.
             if (this.missRate < before * STEP_GAIN)
-                this.resize(Math.max(AUTO_START, this.size / 2), now);
+                this.resize(Math.max(AUTO_START, this.grownFrom), now);
             return false;
         }
         // A step is judged by the round after it: it paid, and the next is tried, or the window holds until
@@ -51886,7 +51917,11 @@ class Exchange {
     }
     onComplete() {
         this.done(this);
-        const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+        const chunks = this.chunks;
+        // A write's answer (204) has no body: nothing to join or decode.
+        if (chunks.length === 0)
+            return this.resolve(new Answer(this.status, this.raw, ""));
+        const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
         this.chunks = [];
         // An all-ASCII body (the usual query page) decoded as Latin-1: the same characters, several times
         // faster for a page of a megabyte, which Node then keeps outside the JS heap.
@@ -53722,8 +53757,10 @@ function entityBytes(entity) {
 
 /** Keys in an entity URL: quotes doubled (OData), then percent-encoded. */
 function keyUrl(tableUrl, partitionKey, rowKey) {
-    const enc = (s) => encodeURIComponent(s.replace(/'/g, "''"));
-    return `${tableUrl}(PartitionKey='${enc(partitionKey)}',RowKey='${enc(rowKey)}')`;
+    return `${tableUrl}(PartitionKey='${urlKey(partitionKey)}',RowKey='${urlKey(rowKey)}')`;
+}
+function urlKey(key) {
+    return encodeURIComponent(key.replace(/'/g, "''"));
 }
 /**
  * An operation's part up to (not including) its body: MIME headers, request line, request headers and
@@ -53814,7 +53851,46 @@ function operationPart(tableUrl, op) {
 function operationBytes(tableUrl, op) {
     // Counted piece by piece: the same number as measuring operationPart(), without building it. (It
     // also leaves the entity JSON flat in memory, so joining it into the batch later is a plain copy.)
-    return Buffer.byteLength(partHead(tableUrl, op)) + Buffer.byteLength(partBody(op)) + 2 + 64;
+    return headBytes(tableUrl, op) + Buffer.byteLength(partBody(op)) + 2 + 64;
+}
+/**
+ * Characters encodeURIComponent leaves as they are, less the quote (keyUrl doubles it): a key of only
+ * these is as long in the URL as it is.
+ */
+const PLAIN = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*()")
+    PLAIN[c.charCodeAt(0)] = 1;
+/** A key's length in an entity URL (keyUrl), without encoding it when nothing in it needs encoding. */
+function keyLength(key) {
+    for (let i = 0; i < key.length; i++) {
+        const c = key.charCodeAt(i);
+        if (c >= 128 || PLAIN[c] === 0)
+            return urlKey(key).length;
+    }
+    return key.length;
+}
+/** A part head's bytes with both keys empty, per table URL and kind (an operation with no If-Match). */
+const headBase = new Map();
+/**
+ * Byte length of partHead(tableUrl, op), mostly without building it: the keys are its only part that
+ * varies between operations of a table, and they appear there percent-encoded (ASCII). Measuring the
+ * part head of every operation, built again when the transaction is, was 3 % of a transaction copy's CPU.
+ */
+function headBytes(tableUrl, op) {
+    if (op.ifMatch !== undefined)
+        return Buffer.byteLength(partHead(tableUrl, op));
+    const id = `${op.kind} ${tableUrl}`;
+    let base = headBase.get(id);
+    if (base === undefined) {
+        base = Buffer.byteLength(partHead(tableUrl, { kind: op.kind, entity: { partitionKey: "", rowKey: "", properties: new Map() } }));
+        if (headBase.size > 256)
+            headBase.clear();
+        headBase.set(id, base);
+    }
+    // An insert's request line is the table's URL alone.
+    if (op.kind === "insert")
+        return base;
+    return base + keyLength(op.entity.partitionKey) + keyLength(op.entity.rowKey);
 }
 /** A transaction's body as the strings that make it up, in order. */
 function batchPieces(tableUrl, ops) {
@@ -54057,40 +54133,35 @@ function entitiesPerSecond(count, ms) {
     return ms > 0 ? Math.round((count * 1000) / ms) : 0;
 }
 
-;// CONCATENATED MODULE: ./src/engine/wire/entity-page.ts
-// A query page's entities for copying: each one's write body taken straight from the page's text.
-//
-// Why: in a table with one entity per partition every entity is a request of its own, and parsing an
-// entity into typed properties only to write the same properties back as JSON was a fifth of the CPU a
-// copy spent per entity. The body we write differs from the entity's text in the page in little: no
-// odata.* members or Timestamp, the keys first, and a Double always annotated (the service leaves a
-// finite one bare and marks it only by its decimal point). So each member's text is taken as it is,
-// behind the name and annotation we would write for it.
-//
-// Exactness: the body is byte for byte what entityJson would build from the parsed entity (the tests
-// compare the two on entities of every shape). Anything the plain path would treat differently — an
-// escape in a key or a value, an annotation not just before its property, a name twice, a value of a
-// type no table has, characters we escape — is not transcoded: that entity is parsed as before, and an
-// entity the copy cannot write exactly fails with the same error.
+;// CONCATENATED MODULE: ./src/engine/wire/page-entity.ts
+// An entity cut from a query page (entity-page.ts): its keys, its write body and the page's text, its
+// properties parsed only if something asks for them.
 
 
-
-/** Characters a body must carry escaped (edm.ts NEEDS_ESCAPES, less those JSON text never has raw). */
-const SPECIAL = /[\u2028\u2029\ud800-\udfff]/;
-/** Types whose value is a JSON string written behind its annotation. */
-const STRING_TYPED = new Set(["Edm.Int64", "Edm.DateTime", "Edm.Guid", "Edm.Binary"]);
 /** An entity of a page, with its body ready; its properties are parsed only if something asks for them. */
 class PageEntity {
-    constructor(partitionKey, rowKey, json, names, text, start, timestamp, etag) {
+    constructor(partitionKey, rowKey, json, names, text, start, timestamp, etagText) {
         this.partitionKey = partitionKey;
         this.rowKey = rowKey;
         this.timestamp = timestamp;
-        this.etag = etag;
+        this.etagText = etagText;
+        this.etagValue = undefined;
         this.json = json;
         this.names = names;
         this.text = text;
         this.start = start;
         this.parsed = undefined;
+    }
+    // A copy never reads the source's ETags: unescaping one per entity was 3 % of reading a page.
+    get etag() {
+        const text = this.etagText;
+        if (this.etagValue !== undefined || text === undefined)
+            return this.etagValue;
+        return (this.etagValue = text.indexOf("\\") < 0 ? text : unescaped(text));
+    }
+    set etag(value) {
+        this.etagValue = value;
+        this.etagText = undefined;
     }
     get properties() {
         return (this.parsed ??= entityOf(membersAt(this.text, this.start).members).properties);
@@ -54102,6 +54173,37 @@ class PageEntity {
         return this.names;
     }
 }
+/** A JSON string's value from its text (no quotes), cheaply when its only escapes are `\"` (ETags). */
+function unescaped(body) {
+    const quotes = body.replaceAll('\\"', '"');
+    return quotes.indexOf("\\") < 0 ? quotes : JSON.parse(`"${body}"`);
+}
+
+;// CONCATENATED MODULE: ./src/engine/wire/entity-page.ts
+// A query page's entities for copying: each one's write body taken straight from the page's text.
+//
+// Why: in a table with one entity per partition every entity is a request of its own, and parsing an
+// entity into typed properties only to write the same properties back as JSON was a fifth of the CPU a
+// copy spent per entity. The body we write differs from the entity's text in the page in little: no
+// odata.* members or Timestamp, the keys first, and a Double always annotated (the service leaves a
+// finite one bare and marks it only by its decimal point). So each member's text is taken as it is,
+// behind the name and annotation we would write for it; and properties the page already has exactly as
+// we write them (most: a comma, the name, a colon and the value), one after another, are taken as one
+// stretch of its text (a string per property was a sixth of what a copy allocated per entity).
+//
+// Exactness: the body is byte for byte what entityJson would build from the parsed entity (the tests
+// compare the two on entities of every shape). Anything the plain path would treat differently — an
+// escape in a key or a value, an annotation not just before its property, a name twice, a value of a
+// type no table has, characters we escape — is not transcoded: that entity is parsed as before, and an
+// entity the copy cannot write exactly fails with the same error.
+
+
+
+
+/** Characters a body must carry escaped (edm.ts NEEDS_ESCAPES, less those JSON text never has raw). */
+const SPECIAL = /[\u2028\u2029\ud800-\udfff]/;
+/** Types whose value is a JSON string written behind its annotation. */
+const STRING_TYPED = new Set(["Edm.Int64", "Edm.DateTime", "Edm.Guid", "Edm.Binary"]);
 /**
  * A query response body as entities for a copy: like readEntityPage (edm.ts) — checked whole now,
  * parsed as iterated, the same errors — but each entity comes with its write body (see above).
@@ -54137,6 +54239,8 @@ function readCopyPage(body) {
         },
     };
 }
+/** propertyJson: the page has the property exactly as it is written. */
+const SAME = null;
 const STRING = 0;
 const NUMBER = 1;
 const BOOLEAN = 2;
@@ -54174,11 +54278,6 @@ function holds(text, at, s) {
             return false;
     return true;
 }
-/** A JSON string's value from its text (no quotes), cheaply when its only escapes are `\"` (ETags). */
-function unescaped(body) {
-    const quotes = body.replaceAll('\\"', '"');
-    return quotes.indexOf("\\") < 0 ? quotes : JSON.parse(`"${body}"`);
-}
 /** Cuts a page's entities out of its text (the whole text is valid JSON: json-scan.ts checked it). */
 class Cutter {
     text;
@@ -54212,6 +54311,14 @@ class Cutter {
         let timestamp;
         let etag;
         let props = "";
+        /**
+         * A stretch of the page's text written as it is (runStart to runEnd): properties the page already has
+         * exactly as we write them, one after another, joined as one slice rather than a string each.
+         */
+        let runStart = 0;
+        let runEnd = 0;
+        /** Where the last annotation member began (its comma; -1: not right after a comma). */
+        let annotationFrom = -1;
         /** The names of the properties written (a transform checks them without parsing the entity). */
         const written = [];
         /** The property the last member annotated, and with what type. */
@@ -54221,6 +54328,8 @@ class Cutter {
         if (text.charCodeAt(i) !== 0x22)
             return undefined;
         for (;; k++) {
+            // The comma before this member, if it is just before it (what a property written as it is starts with).
+            const from = text.charCodeAt(i - 1) === 0x2c ? i - 1 : -1;
             // The member's name: the previous entity's at this place when the text is exactly it.
             let slot = diverged ? undefined : slots[k];
             // (A name of the previous entity has no quote or backslash: the first quote ends it here too.)
@@ -54290,16 +54399,32 @@ class Cutter {
                 return undefined;
             if (role === PROPERTY) {
                 if (kind !== NULL) {
-                    const json = this.propertyJson(slot, type, kind, decimal, v, end);
+                    const at = type === undefined ? from : annotationFrom;
+                    const json = this.propertyJson(slot, type, kind, decimal, v, end, at);
                     if (json === undefined)
                         return undefined;
-                    props += json;
+                    if (json === SAME) {
+                        // As it is in the page: it extends the stretch, or starts one.
+                        if (runEnd !== at) {
+                            if (runEnd > runStart)
+                                props += text.slice(runStart, runEnd);
+                            runStart = at;
+                        }
+                        runEnd = end;
+                    }
+                    else {
+                        if (runEnd > runStart)
+                            props += text.slice(runStart, runEnd);
+                        runStart = runEnd = 0;
+                        props += json;
+                    }
                     written.push(name);
                 }
             }
             else if (role === ANNOTATION_OF) {
                 if (kind !== STRING)
                     return undefined;
+                annotationFrom = from;
                 // The same type as at this place in the entity before: its string, not a new one.
                 const t = slot.type;
                 annotation =
@@ -54323,8 +54448,8 @@ class Cutter {
             else if (role === ETAG) {
                 if (kind !== STRING)
                     return undefined;
-                // An ETag has quotes in it (W/"datetime'…'"): escaped on the wire.
-                etag = escapes ? unescaped(text.slice(v + 1, end - 1)) : text.slice(v + 1, end - 1);
+                // An ETag has quotes in it (W/"datetime'…'"): escaped on the wire, unescaped when read.
+                etag = text.slice(v + 1, end - 1);
             }
             i = skipJsonWs(text, end);
             const d = text.charCodeAt(i++);
@@ -54335,6 +54460,8 @@ class Cutter {
             i = skipJsonWs(text, i);
         }
         k++;
+        if (runEnd > runStart)
+            props += text.slice(runStart, runEnd);
         if (annotated !== undefined || partitionKey === undefined || rowKey === undefined)
             return undefined;
         if (diverged || k !== slots.length) {
@@ -54350,19 +54477,23 @@ class Cutter {
     }
     /**
      * `,` and one property as entityJson writes it (edm.ts valueJson), from its value's text (v to end)
-     * and its annotation; undefined where the plain path would write something else or refuse it.
+     * and its annotation; SAME when the page has exactly that text from `at` (the comma before the
+     * property, or before its annotation) to `end`; undefined where the plain path would write something
+     * else or refuse it.
      */
-    propertyJson(slot, type, kind, decimal, v, end) {
+    propertyJson(slot, type, kind, decimal, v, end, at) {
         if (type !== undefined && !EDM_TYPES.has(type))
             return undefined;
         const text = this.text;
         let written;
-        let raw = text.slice(v, end);
+        /** A whole number written as a Double: it gains a decimal point. */
+        let point = false;
         switch (kind) {
             case STRING:
                 if (type === undefined || type === "Edm.String")
                     written = null;
-                else if (STRING_TYPED.has(type) || (type === "Edm.Double" && NON_FINITE.has(raw.slice(1, -1))))
+                else if (STRING_TYPED.has(type) ||
+                    (type === "Edm.Double" && NON_FINITE.has(text.slice(v + 1, end - 1))))
                     written = type;
                 else
                     return undefined;
@@ -54370,15 +54501,14 @@ class Cutter {
             case NUMBER:
                 if (type === "Edm.Double" || (type === undefined && decimal)) {
                     written = "Edm.Double";
-                    if (!decimal)
-                        raw += ".0";
+                    point = !decimal;
                 }
                 else if (type === "Edm.Int32")
                     written = null;
                 else if (type === undefined) {
                     // Nine characters or fewer fit an Int32; beyond, the parser keeps it exact as Int64.
                     if (end - v > 9) {
-                        const n = Number(raw);
+                        const n = Number(text.slice(v, end));
                         if (!(n >= INT32_MIN && n <= INT32_MAX))
                             return undefined;
                     }
@@ -54399,7 +54529,10 @@ class Cutter {
             slot.prefix = `,${propertyPrefix(slot.name, (written ?? undefined))}`;
             slot.prefixType = written;
         }
-        return slot.prefix + raw;
+        const prefix = slot.prefix;
+        if (!point && at >= 0 && at + prefix.length === v && holds(text, at, prefix))
+            return SAME;
+        return point ? `${prefix}${text.slice(v, end)}.0` : prefix + text.slice(v, end);
     }
 }
 
@@ -54651,7 +54784,8 @@ function createTransformer(opts) {
                     }
                 }
             }
-            return changed ? { ...entity, properties: out } : entity;
+            // The ETag by name: a page entity reads it on demand (entity-page.ts), and spreading copies fields only.
+            return changed ? { ...entity, etag: entity.etag, properties: out } : entity;
         },
     };
 }
