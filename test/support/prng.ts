@@ -10,3 +10,11 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A string of fewer than `maxLength` pieces, each drawn from `alphabet` by `random`. */
+export function randomText(random: () => number, alphabet: readonly string[], maxLength: number): string {
+  return Array.from(
+    { length: Math.floor(random() * maxLength) },
+    () => alphabet[Math.floor(random() * alphabet.length)],
+  ).join("");
+}

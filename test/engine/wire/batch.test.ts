@@ -8,7 +8,7 @@ import {
   type Operation,
 } from "../../../src/engine/wire/batch.js";
 import type { WireEntity } from "../../../src/engine/wire/edm.js";
-import { prng } from "../../support/prng.js";
+import { prng, randomText } from "../../support/prng.js";
 
 const URL_ = "http://127.0.0.1:10002/devstoreaccount1/orders";
 const e = (pk: string, rk: string): WireEntity => ({
@@ -126,11 +126,7 @@ describe("operation parts", () => {
       "&",
       "=",
     ];
-    const key = () =>
-      Array.from(
-        { length: Math.floor(random() * 12) },
-        () => alphabet[Math.floor(random() * alphabet.length)],
-      ).join("");
+    const key = () => randomText(random, alphabet, 12);
     const kinds: Operation["kind"][] = [
       "upsert-replace",
       "upsert-merge",

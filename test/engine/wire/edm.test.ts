@@ -14,7 +14,7 @@ import {
   type WireValue,
 } from "../../../src/engine/wire/edm.js";
 import { parseRawJson, type RawJson } from "../../../src/engine/wire/raw-json.js";
-import { prng } from "../../support/prng.js";
+import { prng, randomText } from "../../support/prng.js";
 
 const entity = (props: [string, WireValue][], pk = "p", rk = "r"): WireEntity => ({
   partitionKey: pk,
@@ -209,11 +209,7 @@ describe("writing entities", () => {
       " ",
       "/",
     ];
-    const text = () =>
-      Array.from(
-        { length: Math.floor(next() * 8) },
-        () => alphabet[Math.floor(next() * alphabet.length)],
-      ).join("");
+    const text = () => randomText(next, alphabet, 8);
     const reference = (s: string) =>
       JSON.stringify(s)
         .replace(/\u2028/g, "\\u2028")
