@@ -49481,10 +49481,11 @@ class MemoryBudget {
 // trip: 8 one-entity requests over a 100 ms link are 80 entities/s, while the services take 20,000.
 // `auto` therefore starts modestly and, like a transport's congestion control, grows while growing
 // helps. Slow start doubles the window once a round (a window's worth of answers, about a round trip;
-// quadruples over a round trip of 80 ms or more) while a doubling brings a quarter more throughput, or its answers come back as fast as ever with some
-// gain: the link is the limit. Three rounds in a row without that end it; a doubling that brought nothing
-// at all (our CPU or the source is the limit) is undone, since every request in flight is a connection
-// that costs CPU. After that it steps up by an eighth, then a quarter, then a half while each step brings
+// quadruples once the quickest answer took 80 ms or more) while a doubling brings a quarter more
+// throughput, or its answers come back as fast as ever with some gain: the link is the limit. Three
+// rounds in a row without that end it; a doubling that brought nothing at all (our CPU or the source is
+// the limit) is undone, since every request in flight is a connection that costs CPU. After that it
+// steps up by an eighth, then a quarter, then a half while each step brings
 // 5 % more (by eighths only after push-back), judged by a round of at least MIN_ROUND_MS and a round trip
 // of answers to requests sent after the step, as long as the round's mean latency stays near the least
 // seen (a service that queues our requests answers slower: more in flight would only wait longer).
