@@ -127,11 +127,14 @@ describe("TableWriter on an unsorted source", () => {
     await ensureTable(http, table);
     const settled: string[] = [];
     const writer = new TableWriter(http, table, {
-      concurrency: 8,
+      // One request at a time: answers then settle in the order they were sent (with several in flight, a
+      // transaction of 20 once settled after a later one of 10 and the single writes sent meanwhile).
+      concurrency: 1,
       maxFailuresKept: 10,
       sortedSource: false,
-      // About 40 held entities of ~1 KB.
-      hold: { maxBytes: 40 * 1_300 },
+      // About 40 held entities of ~1 KB; the hold time (2 s by default) plays no part, even if the test
+      // process stalls.
+      hold: { maxBytes: 40 * 1_300, maxMs: 60_000 },
       onSettled: (op) => settled.push(op.entity.partitionKey),
     });
     // Partition "big" gathers 30 entities among 40 partitions of one.
