@@ -11,6 +11,8 @@
 // where a pre-built-writes yardstick alone holds gigabytes of requests.
 //
 // Every option can also be given as an environment variable: MATRIX_ENTITIES, MATRIX_SHAPES, …
+// BENCH_OURS_ARGS adds options to our CLI's command line (e.g. `--concurrency 64`, to compare a setting
+// with the defaults); BENCH_CPU_PROFILE=<file> writes the CPU profile of our CLI's run (run-cli.ts).
 //
 // Per cell: ours — `table-sync full-sync` with default settings, in a child process, as a user runs it
 // (run-cli.ts); scan — one plain sequential scan of the source; writes — every entity as pre-built
@@ -389,6 +391,8 @@ async function measureOurs(
     cell.unsorted ? "cosmos" : "table",
     "--destination-kind",
     "table",
+    // More of our CLI's options (e.g. `--concurrency 64`), to compare a setting with the defaults.
+    ...(process.env.BENCH_OURS_ARGS?.split(" ").filter(Boolean) ?? []),
   ];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -397,6 +401,8 @@ async function measureOurs(
     DESTINATION_CONNECTION_STRING: connectionString(harness.sinkUrl),
     BENCH_USAGE_FILE: usageFile,
     BENCH_CLI: opts.cli,
+    // A CPU profile of our CLI's run, written there (run-cli.ts): to see where its time goes.
+    ...(process.env.BENCH_CPU_PROFILE ? { BENCH_CPU_PROFILE: process.env.BENCH_CPU_PROFILE } : {}),
   };
   const started = performance.now();
   let atTimeout: { elapsedMs: number; entities: number; cpuMs: number; maxRssKb: number } | undefined;

@@ -130,23 +130,27 @@ describe("AdaptiveWindow (auto)", () => {
   it("quadruples only while answers come as fast as ever (the link, not the service, the limit)", () => {
     const w = new AdaptiveWindow("auto", () => 0);
     // 100 ms and 1,000/s: 100 in flight suffice. 64 falls short; at 256 the answers slow down (the
-    // service queues them), so the next growth is a doubling, not the cap.
+    // service queues them), so the next growth is a doubling, not the cap. (Queued answers then make it try
+    // a smaller window, which carries as much: it keeps about twice the 100 needed.)
     const link = new Link(w);
     const { changes } = link.run({ rttMs: 100, capacity: 1_000 }, 6_000);
-    expect(sizes(changes)).toEqual([64, 256, 512]);
+    expect(sizes(changes).slice(0, 3)).toEqual([64, 256, 512]);
     const { rate } = link.run({ rttMs: 100, capacity: 1_000 }, 2_000);
-    expect(w.size).toBe(512);
+    expect(w.size).toBeGreaterThanOrEqual(100);
+    expect(w.size).toBeLessThanOrEqual(256);
     expect(rate).toBeGreaterThan(950);
   });
 
   it("undoes a growth to the cap that brought nothing (slow start still judges it there)", () => {
     const w = new AdaptiveWindow("auto", () => 0);
     // 100 ms and 2,000/s: 200 in flight suffice. Growth to 1,024 (the cap) only queues the answers; three
-    // rounds without gain take it back to where it grew from.
+    // rounds without gain take it back to where it grew from (and a smaller window after that).
     const link = new Link(w);
     const { changes } = link.run({ rttMs: 100, capacity: 2_000 }, 8_000);
-    expect(sizes(changes)).toEqual([64, 256, 512, AUTO_MAX, 512]);
+    expect(sizes(changes).slice(0, 5)).toEqual([64, 256, 512, AUTO_MAX, 512]);
     expect(link.run({ rttMs: 100, capacity: 2_000 }, 2_000).rate).toBeGreaterThan(1_950);
+    expect(w.size).toBeGreaterThanOrEqual(200);
+    expect(w.size).toBeLessThan(512);
   });
 
   it("judges a step by the answers after it, so steps over a slow link come every few rounds", () => {
@@ -209,6 +213,50 @@ describe("AdaptiveWindow (auto)", () => {
     const { changes } = new Link(w).run({ rttMs: 1, capacity: 5_000 }, 1_000);
     expect(sizes(changes).slice(0, 2)).toEqual([32, AUTO_START]);
     expect(w.size).toBeLessThanOrEqual(24); // after that, steps of an eighth at most
+  });
+
+  it("tries smaller windows where answers queue, and keeps what carries as much (an overshoot undone)", () => {
+    const w = new AdaptiveWindow("auto", () => 0);
+    const link = new Link(w);
+    // Grown to the cap over 20 ms to a fast service…
+    link.run({ rttMs: 20, capacity: 60_000 }, 3_000);
+    expect(w.size).toBe(AUTO_MAX);
+    // …then a near service taking 10,000/s (as over loopback, where our CPU is the limit): 1,024 in
+    // flight only wait ~100 ms each; far fewer carry as much. (This service queues every request, so
+    // the quickest answer stays near the mean once the window is small: no further tries.)
+    const service = { rttMs: 1, capacity: 10_000 };
+    const { changes } = link.run(service, 5_000);
+    expect(changes.length).toBeLessThanOrEqual(8);
+    expect(w.size).toBeLessThanOrEqual(256);
+    expect(link.run(service, 2_000).rate).toBeGreaterThan(9_900);
+  });
+
+  it("never tries a smaller window while answers take the round trip (the link is the limit)", () => {
+    const w = new AdaptiveWindow("auto", () => 0);
+    const link = new Link(w);
+    // 100 ms to a service taking 20,000/s: 2,000 in flight would be needed, the cap is 1,024.
+    const { changes } = link.run({ rttMs: 100, capacity: 20_000, jitterMs: 20 }, 30_000);
+    expect(sizes(changes)).toEqual([64, 256, AUTO_MAX]);
+  });
+
+  it("tries smaller windows ever more rarely where they cost throughput (answers slow, but not queued)", () => {
+    // Answers 20–220 ms after the send with nothing queued (a service that takes its time): the mean is
+    // far above the quickest, yet every request in flight is needed. Each try is undone, and the wait
+    // before the next doubles (8, 16, 32, 64 rounds): over 60 s, six tries at most, and the rate stays
+    // within a few per cent of a fixed window of the same size.
+    for (let seed = 1; seed <= 4; seed++) {
+      const service = { rttMs: 20, capacity: 100_000, jitterMs: 200 };
+      const w = new AdaptiveWindow("auto", () => 0);
+      const link = new Link(w, seed);
+      link.run(service, 3_000);
+      const size = w.size;
+      const { changes, rate } = link.run(service, 60_000);
+      const tries = changes.filter(([, s], i) => s < (i === 0 ? size : changes[i - 1][1]));
+      expect(tries.length, `seed ${seed}`).toBeGreaterThanOrEqual(3);
+      expect(tries.length, `seed ${seed}`).toBeLessThanOrEqual(6);
+      const fixed = new Link(new AdaptiveWindow(w.size, () => 0), seed).run(service, 60_000).rate;
+      expect(rate, `seed ${seed}`).toBeGreaterThan(fixed * 0.95);
+    }
   });
 
   it("keeps about a second's worth in flight when the service slows down and queues", () => {
