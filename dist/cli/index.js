@@ -49484,7 +49484,9 @@ class MemoryBudget {
 // quadruples once the quickest answer took 80 ms or more) while a doubling brings a quarter more
 // throughput, or its answers come back as fast as ever with some gain: the link is the limit. Three
 // rounds in a row without that end it; a doubling that brought nothing at all (our CPU or the source is
-// the limit) is undone, since every request in flight is a connection that costs CPU. After that it
+// the limit) is undone, since every request in flight is a connection that costs CPU. A round in which
+// our own CPU was busy and the answers queued (the JIT's warm-up, the first seconds of every run) judges
+// nothing: slow start holds through it (CPU_BUSY). After that it
 // steps up by an eighth, then a quarter, then a half while each step brings
 // 5 % more (by eighths only after push-back), judged by a round of at least MIN_ROUND_MS and a round trip
 // of answers to requests sent after the step, as long as the round's mean latency stays near the least
@@ -49568,8 +49570,24 @@ const PROBE_ROUNDS = 8;
 const SHRINK_KEEP = 0.95;
 /** Rounds between tries of a smaller window, at most, after tries that did not pay (doubling each time). */
 const SHRINK_WAIT_MAX = 64;
+/**
+ * A slow-start round in which the process used at least this share of a core of CPU, while its answers
+ * queued (mean above QUEUEING × the quickest), says nothing about the window: our own CPU is the limit.
+ * The first second or two of every run is such a round after round (the JIT compiling, the first pages
+ * and connections): measured with the bench's matrix, 1.00 of a core over 0, 20 and 100 ms alike while
+ * the rate climbed ten-fold at a constant window. Judged as usual, those rounds sent a near link's window
+ * to 1,024 (every doubling "paid", the warm-up's gain) and ended slow start over 20 ms at 256 (three
+ * doublings that could not pay while the CPU was busy). Such a round holds: no growth and no miss.
+ */
+const CPU_BUSY = 0.9;
+/** CPU the process has used, ms (user and system, every thread). */
+function processCpuMs() {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+}
 class AdaptiveWindow {
     memory;
+    cpu;
     /** Requests allowed in flight now. */
     size;
     max;
@@ -49615,13 +49633,18 @@ class AdaptiveWindow {
     /** Rounds until the next try of a smaller window, and the wait after one that did not pay. */
     shrinkIn = 1;
     shrinkWait = PROBE_ROUNDS;
+    /** CPU used and the time at the last round's end (ms): a round's share of a core. */
+    cpuAt = 0;
+    cpuWallAt = -Infinity;
     /**
      * `memory` reports the process's resident memory in bytes (default: residentMemory, memory.ts): `auto`
      * grows no further above MEMORY_HOLD, so a long copy of one-entity requests (a connection each) stays
-     * within its memory budget whatever the machine.
+     * within its memory budget whatever the machine. `cpu` reports the CPU the process has used, ms
+     * (default: process.cpuUsage): slow start holds while our own CPU is the limit (CPU_BUSY).
      */
-    constructor(setting, memory = residentMemory) {
+    constructor(setting, memory = residentMemory, cpu = processCpuMs) {
         this.memory = memory;
+        this.cpu = cpu;
         this.adaptive = setting === "auto";
         this.max = setting === "auto" ? AUTO_MAX : Math.max(1, Math.floor(setting));
         this.size = setting === "auto" ? AUTO_START : this.max;
@@ -49666,6 +49689,10 @@ class AdaptiveWindow {
         this.baseLatency = Math.min(this.baseLatency, mean);
         if (!this.adaptive)
             return false;
+        const cpuNow = this.cpu();
+        const cpuShare = (cpuNow - this.cpuAt) / Math.max(1, now - this.cpuWallAt);
+        this.cpuAt = cpuNow;
+        this.cpuWallAt = now;
         // Once a round (reading the resident size is a system call, a few µs).
         if (this.size > AUTO_START && this.memory() > MEMORY_SHRINK) {
             this.resize(Math.max(AUTO_START, this.size - Math.floor(this.size / 8)), now);
@@ -49702,6 +49729,12 @@ class AdaptiveWindow {
             return false;
         const before = this.rateBefore;
         this.rateBefore = rate;
+        if (this.slowStart && cpuShare >= CPU_BUSY && mean > this.quickest * QUEUEING) {
+            // Our CPU is the limit (see CPU_BUSY): judged against this round, the next doubling would be
+            // judged by the warm-up, and a doubling still to be judged waits for a round that can show it.
+            this.rateBefore = before;
+            return false;
+        }
         if (this.slowStart) {
             // The first measured round, or a doubling that paid: double again. A round is about one round trip,
             // so it still holds answers to the smaller window's requests: a doubling whose answers come as fast
