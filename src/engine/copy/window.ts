@@ -9,11 +9,11 @@
 // rounds in a row without that end it; a doubling that brought nothing at all (our CPU or the source is
 // the limit) is undone, since every request in flight is a connection that costs CPU. A round in which
 // our own CPU was busy and the answers queued (the JIT's warm-up, the first seconds of every run) judges
-// nothing: slow start holds through it (CPU_BUSY). After that it
-// steps up by an eighth, then a quarter, then a half while each step brings
-// 5 % more (by eighths only after push-back), judged by a round of at least MIN_ROUND_MS and a round trip
-// of answers to requests sent after the step, as long as the round's mean latency stays near the least
-// seen (a service that queues our requests answers slower: more in flight would only wait longer).
+// nothing: slow start holds through it (CPU_BUSY). After that it steps up by an eighth, then a quarter,
+// then a half while each step brings 5 % more (by eighths only after push-back), judged by a round of
+// at least MIN_ROUND_MS and a round trip of answers to requests sent after the step, as long as the
+// round's mean latency stays near the least seen (a service that queues our requests answers slower:
+// more in flight would only wait longer).
 // Throughput, not latency alone, is the evidence: when the source is the limit, answers stay as fast as
 // ever, more in flight brings nothing, and the window stays where it is. After PROBE_ROUNDS quiet rounds
 // it tries one step again, in case the service got faster. Where answers wait far longer than the
@@ -252,14 +252,11 @@ export class AdaptiveWindow {
     // Entities waiting in partial transactions are bounded by the writer's buffers, not by the window, so
     // fewer in flight means less memory, not more entities waiting.
     if (this.memory() > MEMORY_HOLD) return false;
+    // Our CPU is the limit (see CPU_BUSY): a doubling still to be judged waits for a round that can show
+    // it, and the next one is not judged against the warm-up's rate.
+    if (this.slowStart && cpuShare >= CPU_BUSY && mean > this.quickest * QUEUEING) return false;
     const before = this.rateBefore;
     this.rateBefore = rate;
-    if (this.slowStart && cpuShare >= CPU_BUSY && mean > this.quickest * QUEUEING) {
-      // Our CPU is the limit (see CPU_BUSY): judged against this round, the next doubling would be
-      // judged by the warm-up, and a doubling still to be judged waits for a round that can show it.
-      this.rateBefore = before;
-      return false;
-    }
     if (this.slowStart) {
       // The first measured round, or a doubling that paid: double again. A round is about one round trip,
       // so it still holds answers to the smaller window's requests: a doubling whose answers come as fast
