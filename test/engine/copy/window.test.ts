@@ -386,8 +386,8 @@ describe("AdaptiveWindow (auto) while its own CPU is the limit", () => {
   });
 
   it("over 20 ms, grows as the warm-up gives the CPU room, to what the link needs", () => {
-    // Judged as usual, the warm-up's busy rounds ended slow start over 20 ms at 256 (three doublings that
-    // could not pay while the CPU was busy), then steps of an eighth every few rounds.
+    // The hold must not keep the window small once the warm-up is over: over a link, the CPU soon has room
+    // at a small window, answers stop queueing, and slow start goes on to what the link needs.
     const overLink = { ...warmingUp, rttMs: 20 };
     const { w, link } = onOwnCpu((l) => l.cpuMs);
     link.run(overLink, 3_000);
