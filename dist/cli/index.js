@@ -50354,7 +50354,11 @@ const RunSummarySchema = looseObject({
 });
 const CheckpointSchema = looseObject({
     /** Where the interrupted scan resumes (the reader's `Continuation`). */
-    continuation: object({ nextPartitionKey: schemas_string(), nextRowKey: schemas_string().optional() }),
+    continuation: object({
+        nextPartitionKey: schemas_string(),
+        nextRowKey: schemas_string().optional(),
+        ranged: schemas_boolean().optional(),
+    }),
     /** The source clock when the interrupted scan began: the watermark the scan earns once it completes. */
     sourceClockAtStart: isoUtc,
     mode: schemas_string().min(1),
@@ -51659,6 +51663,7 @@ function engineConfigOf(config, deps) {
         maxFailuresKept: config.maxFailuresKept,
         retry: deps.retry,
         checkpointIntervalMs: deps.checkpointIntervalMs ?? config.checkpointSeconds * 1000,
+        rangeBytes: deps.rangeBytes,
     };
 }
 
@@ -54657,11 +54662,16 @@ class TableReader {
     lastServerClock;
     pagesRead = 0;
     /** This reader's requests, 429s and retries. */
-    httpStats = { requests: 0, throttled: 0, retries: 0 };
+    httpStats;
     constructor(http, table, opts = {}) {
         this.http = http;
         this.table = table;
         this.opts = opts;
+        this.httpStats = opts.stats ?? { requests: 0, throttled: 0, retries: 0 };
+    }
+    /** The read's first page alone (nothing fetched ahead). */
+    firstPage() {
+        return this.fetch(this.opts.continuation);
     }
     /**
      * One page. `onNext` hears, once, where the next page starts as soon as the first successful answer's
@@ -54814,166 +54824,126 @@ function sameContinuation(a, b) {
     return a?.nextPartitionKey === b?.nextPartitionKey && a?.nextRowKey === b?.nextRowKey;
 }
 
-;// CONCATENATED MODULE: ./src/engine/copy/transform.ts
-// Property renames and the guards that keep a destination from refusing (or silently losing) data.
-
-/** Cosmos DB for Table refuses these property names (case-insensitive). */
-const COSMOS_RESERVED = ["id", "etag", "rid", "ResourceId"];
-const RESERVED_LOWER = new Set(COSMOS_RESERVED.map((n) => n.toLowerCase()));
-function isCosmosReserved(name) {
-    return RESERVED_LOWER.has(name.toLowerCase());
-}
-class TransformError extends Error {
-}
-function createTransformer(opts) {
-    const map = new Map(opts.renames.map((r) => [r.from, r.to]));
-    const guardReserved = opts.destinationKind === "cosmos";
-    // A rename onto a reserved name would fail every entity that has the property: say it once, up front.
-    const onto = guardReserved ? opts.renames.find((r) => isCosmosReserved(r.to)) : undefined;
-    if (onto) {
-        throw new TransformError(`property-renames maps '${onto.from}' to '${onto.to}', which Cosmos DB for Table reserves; choose another name (e.g. '${onto.from}:${suggestName(onto.to)}').`);
-    }
-    if (map.size === 0 && !guardReserved)
-        return { apply: (e) => e };
-    const reservedError = (entity, name) => new TransformError(`Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
-        `property '${name}' is reserved by Cosmos DB for Table; add the rename '${name}:${suggestName(name)}' ` +
-        `to property-renames.`);
-    if (map.size === 0) {
-        // Names only (every copy to Cosmos DB for Table): a page entity is checked without parsing it, and
-        // each name's verdict is kept (a table has few names, and every entity has them).
-        const verdicts = new Map();
-        return {
-            apply(entity) {
-                for (const name of propertyNames(entity)) {
-                    let reserved = verdicts.get(name);
-                    if (reserved === undefined) {
-                        reserved = isCosmosReserved(name);
-                        if (verdicts.size < 4096)
-                            verdicts.set(name, reserved);
-                    }
-                    if (reserved)
-                        throw reservedError(entity, name);
-                }
-                return entity;
-            },
-        };
-    }
-    return {
-        apply(entity) {
-            let changed = false;
-            const out = new Map();
-            for (const [name, value] of entity.properties) {
-                const target = map.get(name);
-                if (target !== undefined) {
-                    changed = true;
-                    if (entity.properties.has(target) && !map.has(target)) {
-                        throw new TransformError(`Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
-                            `renaming property '${name}' to '${target}' collides with an existing property '${target}'; ` +
-                            `choose another name in property-renames.`);
-                    }
-                    out.set(target, value);
-                    continue;
-                }
-                if (guardReserved && isCosmosReserved(name))
-                    throw reservedError(entity, name);
-                out.set(name, value);
-            }
-            if (guardReserved) {
-                for (const name of out.keys()) {
-                    if (isCosmosReserved(name)) {
-                        throw new TransformError(`Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
-                            `property-renames maps a property to '${name}', which Cosmos DB for Table reserves; choose another name.`);
-                    }
-                }
-            }
-            // The ETag by name: a page entity reads it on demand (entity-page.ts), and spreading copies fields only.
-            return changed ? { ...entity, etag: entity.etag, properties: out } : entity;
-        },
-    };
-}
-/** `id` → `entityId`, `etag` → `entityEtag`: the names the seed's guide uses. */
-function suggestName(name) {
-    return `entity${name.charAt(0).toUpperCase()}${name.slice(1)}`;
-}
-
-;// CONCATENATED MODULE: ./src/engine/copy/write-rules.ts
-const MAX_OPERATIONS = 100;
-/** Table Storage: 4 MiB per transaction; Cosmos: 2 MB. A margin covers the outer multipart framing. */
-function maxTransactionBytes(kind) {
-    return kind === "cosmos" ? 2_000_000 - 16_384 : 4 * 1024 * 1024 - 16_384;
-}
-function operationFor(mode) {
-    return mode === "insert" ? "insert" : mode === "merge" ? "upsert-merge" : "upsert-replace";
-}
-function defaultClassify(op, status, code) {
-    if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists"))
-        return "skipped";
-    if ((op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") &&
-        status === 412) {
-        return "conflict";
-    }
-    if (op.kind === "delete" && status === 404)
-        return "skipped";
-    return "failed";
-}
-
-;// CONCATENATED MODULE: ./src/engine/copy/partition-buffers.ts
-// The writer's open transactions by PartitionKey, in the order they were opened.
-//
-// A sorted source (Table Storage) has one partition open at a time: with one entity per partition, a
-// Map would gain and lose an entry for every entity, reallocating its table as it goes, and those young
-// tables, held by the long-lived Map, were promoted to the old generation (8 MB of 50,000 one-entity
-// writes' survivors). So a lone open partition lives in a slot of its own; the Map is used only while
-// two or more are open (an unsorted source), and then holds all of them, oldest first.
-class PartitionBuffers {
-    slotKey = "";
-    slotValue;
-    /** Every open partition while two or more are open; empty while the slot holds the only one. */
-    many = new Map();
-    get(key) {
-        if (this.slotValue !== undefined)
-            return key === this.slotKey ? this.slotValue : undefined;
-        return this.many.get(key);
-    }
-    /** Open a partition that is not open (it goes last in the order). */
-    add(key, value) {
-        if (this.slotValue === undefined && this.many.size === 0) {
-            this.slotKey = key;
-            this.slotValue = value;
-            return;
-        }
-        if (this.slotValue !== undefined) {
-            this.many.set(this.slotKey, this.slotValue);
-            this.slotValue = undefined;
-        }
-        this.many.set(key, value);
-    }
-    delete(key) {
-        if (this.slotValue !== undefined) {
-            if (key === this.slotKey)
-                this.slotValue = undefined;
-        }
-        else
-            this.many.delete(key);
-    }
-    /** The partition opened first of those open. */
-    oldest() {
-        if (this.slotValue !== undefined)
-            return this.slotValue;
-        for (const value of this.many.values())
-            return value;
+;// CONCATENATED MODULE: ./src/engine/wire/odata.ts
+// OData filter text the steps build (the watermark's `Timestamp ge`, a user's query-filter ANDed in).
+/** AND two OData filters, either of which may be absent. */
+function andFilters(...filters) {
+    const present = filters.map((f) => f?.trim()).filter((f) => !!f);
+    if (present.length === 0)
         return undefined;
+    if (present.length === 1)
+        return present[0];
+    return present.map((f) => `(${f})`).join(" and ");
+}
+/** The backfill filter: `Timestamp ge datetime'…'` on the source's clock. */
+function sinceFilter(since) {
+    return `Timestamp ge datetime'${since.toISOString()}'`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy/shard.ts
+
+
+/** The state's name for a shard: `i/n`. */
+function shardId(shard) {
+    return `${shard.index}/${shard.count}`;
+}
+function planId(count, boundaries) {
+    return (0,external_node_crypto_.createHash)("sha256")
+        .update(JSON.stringify([count, boundaries]))
+        .digest("base64url")
+        .slice(0, 12);
+}
+/** The key range of shard `index` (1-based) under `plan`. */
+function shardRange(plan, index) {
+    const range = {};
+    if (index >= 2)
+        range.from = plan.boundaries[index - 2];
+    if (index <= plan.boundaries.length)
+        range.to = plan.boundaries[index - 1];
+    return range;
+}
+/** An OData string literal: single quotes doubled. */
+function odataString(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+/** The OData filter selecting `range`, or undefined for the whole table. */
+function rangeFilter(range) {
+    const parts = [];
+    if (range.from !== undefined)
+        parts.push(`PartitionKey ge ${odataString(range.from)}`);
+    if (range.to !== undefined)
+        parts.push(`PartitionKey lt ${odataString(range.to)}`);
+    return parts.length ? parts.join(" and ") : undefined;
+}
+/** Keeps every k-th item, doubling k (and halving the sample) whenever it would exceed `capacity`. */
+class SystematicSample {
+    capacity;
+    items = [];
+    step = 1;
+    seen = 0;
+    constructor(capacity = 4096) {
+        this.capacity = capacity;
     }
-    /** The open partitions, oldest first. */
-    *entries() {
-        if (this.slotValue !== undefined)
-            yield [this.slotKey, this.slotValue];
-        else
-            yield* this.many;
+    add(item) {
+        if (this.seen++ % this.step !== 0)
+            return;
+        this.items.push(item);
+        if (this.items.length > this.capacity) {
+            // Keep the items at even positions: exactly every (2k)-th item of the stream.
+            let w = 0;
+            for (let r = 0; r < this.items.length; r += 2)
+                this.items[w++] = this.items[r];
+            this.items.length = w;
+            this.step *= 2;
+        }
     }
-    keys() {
-        return [...this.entries()].map(([key]) => key);
+    get count() {
+        return this.seen;
     }
+}
+/** Ordinal comparison (UTF-16 code units), the order the services compare string keys in for ASCII keys. */
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/**
+ * The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). A boundary
+ * is the start of a partition: of the partition holding the quantile and the one after it, the start nearer to
+ * the quantile, so a partition goes to whichever shard keeps the split closer to even.
+ */
+function boundariesOf(sample, count) {
+    if (count <= 1)
+        return [];
+    const sorted = [...sample].sort(compare);
+    if (sorted.length === 0)
+        return [];
+    const out = [];
+    for (let j = 1; j < count; j++) {
+        const q = Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count));
+        const key = sorted[q];
+        let start = q;
+        while (start > 0 && sorted[start - 1] === key)
+            start--;
+        let next = q;
+        while (next < sorted.length && sorted[next] === key)
+            next++;
+        out.push(next < sorted.length && next - q < q - start ? sorted[next] : key);
+    }
+    return out;
+}
+/**
+ * Sample a table's partition keys (a projection scan: only PartitionKey comes back) and return the plan for
+ * `count` shards. An empty table gives no boundaries: shard 1 then reads everything, the others nothing.
+ */
+async function sampleShardPlan(http, table, count, opts = {}) {
+    const sample = new SystematicSample();
+    // Only the keys come back: the reader's paging, retries and error messages, with a projection.
+    const reader = new TableReader(http, table, { filter: opts.filter, select: ["PartitionKey", "RowKey"] });
+    for await (const page of reader.pages()) {
+        for (const e of page.entities)
+            sample.add(e.partitionKey);
+    }
+    const boundaries = boundariesOf(sample.items, count);
+    return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/copy/early.ts
@@ -55165,10 +55135,368 @@ class Hold {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/copy/ranged-reader.ts
+// Reading an unsorted source (Cosmos DB for Table: a rollback) by partition-key ranges, one after another,
+// so that each partition's entities meet in the writer's hold and leave as transactions.
+//
+// A plain scan of an unsorted source spreads every partition over the whole table. The hold keeps what it
+// can (hold.ts), but a table larger than the hold's memory cannot meet there: in the matrix's shuffled
+// table of 200,000 entities, ten a partition, 121,428 went one request each (0.47–0.54 of the ceiling).
+// Read by ranges small enough for the hold, every partition of a range has arrived when the range's last
+// page has, and the writer sends them whole while the next range is read.
+//
+// The ranges come from the keys of the read's first page, which serves as a sample: Cosmos spreads
+// partitions over its physical partitions by a hash, so any page holds keys from across the key space.
+// The page itself is dropped (its range reads it again), and the sample's distinct keys cut the key
+// space into buckets. Ranges are runs of buckets sized from what the ranges before them held, aiming at
+// RANGE_BYTES of held entities. Coverage never depends on the sample: consecutive ranges [a, b), [b, c), …
+// from the read's start to no end cover every key, however the buckets fall. A range that comes out too
+// large only holds more than planned, and the hold's memory rules then send its fullest partitions early.
+
+
+
+
+
+/**
+ * What a range should hold: with the range before it still being sent and the next one read, two ranges
+ * are in memory at once, well within HOLD_BYTES.
+ */
+const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.375);
+/** The first range's share of the buckets, before anything says how many entities a bucket holds. */
+const FIRST_SHARE = 1 / 32;
+/** Ordinal comparison, the order the services compare string keys in. */
+function ranged_reader_compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+class RangedReader {
+    http;
+    table;
+    opts;
+    serverClock;
+    lastServerClock;
+    httpStats = { requests: 0, throttled: 0, retries: 0 };
+    /** The ranges read so far (for tests and the bench). */
+    ranges = [];
+    constructor(http, table, opts = {}) {
+        this.http = http;
+        this.table = table;
+        this.opts = opts;
+    }
+    reader(range) {
+        return new TableReader(this.http, this.table, {
+            filter: andFilters(rangeFilter(range), this.opts.filter),
+            forCopy: true,
+            stats: this.httpStats,
+        });
+    }
+    clocks(r) {
+        this.serverClock ??= r.serverClock;
+        if (r.lastServerClock)
+            this.lastServerClock = r.lastServerClock;
+    }
+    async *pages() {
+        const start = this.opts.continuation?.ranged ? this.opts.continuation.nextPartitionKey : undefined;
+        const sampler = this.reader({ from: start });
+        const first = await sampler.firstPage();
+        this.clocks(sampler);
+        if (!first.continuation) {
+            // The whole read is one page: nothing to range.
+            yield { ...first, endsRange: true };
+            return;
+        }
+        // The sample: the first page's distinct keys cut the rest of the key space into buckets
+        // [start, k₀), [k₀, k₁), …, [kₘ₋₁, ∞).
+        const keys = new Set();
+        let bytes = 0;
+        let sampled = 0;
+        for (const e of first.entities) {
+            if (start === undefined || e.partitionKey > start)
+                keys.add(e.partitionKey);
+            bytes += entityJson(e).length + e.partitionKey.length + e.rowKey.length + OVERHEAD;
+            sampled++;
+        }
+        const cuts = [...keys].sort(ranged_reader_compare);
+        const buckets = cuts.length + 1;
+        const perEntity = sampled > 0 ? bytes / sampled : OVERHEAD;
+        const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / perEntity);
+        let done = 0; // buckets read
+        let read = 0; // entities in them
+        const rangeAt = (width) => {
+            const range = {};
+            const from = done === 0 ? start : cuts[done - 1];
+            if (from !== undefined)
+                range.from = from;
+            if (done + width < buckets)
+                range.to = cuts[done + width - 1];
+            return range;
+        };
+        // The first range takes the bucket before the sample's least key (which holds about as many as any) and
+        // at least one more, so what it finds says how full a bucket is. Later ones grow at most fourfold: a
+        // few buckets are a noisy measure.
+        let width = 0;
+        const nextWidth = () => done === 0
+            ? Math.min(buckets, Math.max(2, Math.ceil(buckets * FIRST_SHARE)))
+            : Math.min(buckets - done, 4 * width, Math.max(1, Math.floor(target / (read / done))));
+        width = nextWidth();
+        let range = rangeAt(width);
+        this.ranges.push(range);
+        let current = this.reader(range);
+        let pages = current.pages();
+        let ahead = pages.next();
+        for (;;) {
+            const step = await ahead;
+            this.clocks(current);
+            if (step.done)
+                throw new Error("A ranged read's range ended without a last page.");
+            const page = step.value;
+            read += page.entities.length;
+            if (page.continuation) {
+                ahead = pages.next();
+                yield { ...page, inRange: true };
+                continue;
+            }
+            // The range's last page: the next range is asked for before this page is handed on, so the source
+            // works on it while the writer takes this one.
+            done += width;
+            if (done >= buckets) {
+                yield { ...page, endsRange: true };
+                return;
+            }
+            width = nextWidth();
+            range = rangeAt(width);
+            this.ranges.push(range);
+            current = this.reader(range);
+            pages = current.pages();
+            ahead = pages.next();
+            yield { ...page, endsRange: true, continuation: { nextPartitionKey: range.from, ranged: true } };
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy/transform.ts
+// Property renames and the guards that keep a destination from refusing (or silently losing) data.
+
+/** Cosmos DB for Table refuses these property names (case-insensitive). */
+const COSMOS_RESERVED = ["id", "etag", "rid", "ResourceId"];
+const RESERVED_LOWER = new Set(COSMOS_RESERVED.map((n) => n.toLowerCase()));
+function isCosmosReserved(name) {
+    return RESERVED_LOWER.has(name.toLowerCase());
+}
+class TransformError extends Error {
+}
+function createTransformer(opts) {
+    const map = new Map(opts.renames.map((r) => [r.from, r.to]));
+    const guardReserved = opts.destinationKind === "cosmos";
+    // A rename onto a reserved name would fail every entity that has the property: say it once, up front.
+    const onto = guardReserved ? opts.renames.find((r) => isCosmosReserved(r.to)) : undefined;
+    if (onto) {
+        throw new TransformError(`property-renames maps '${onto.from}' to '${onto.to}', which Cosmos DB for Table reserves; choose another name (e.g. '${onto.from}:${suggestName(onto.to)}').`);
+    }
+    if (map.size === 0 && !guardReserved)
+        return { apply: (e) => e };
+    const reservedError = (entity, name) => new TransformError(`Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
+        `property '${name}' is reserved by Cosmos DB for Table; add the rename '${name}:${suggestName(name)}' ` +
+        `to property-renames.`);
+    if (map.size === 0) {
+        // Names only (every copy to Cosmos DB for Table): a page entity is checked without parsing it, and
+        // each name's verdict is kept (a table has few names, and every entity has them).
+        const verdicts = new Map();
+        return {
+            apply(entity) {
+                for (const name of propertyNames(entity)) {
+                    let reserved = verdicts.get(name);
+                    if (reserved === undefined) {
+                        reserved = isCosmosReserved(name);
+                        if (verdicts.size < 4096)
+                            verdicts.set(name, reserved);
+                    }
+                    if (reserved)
+                        throw reservedError(entity, name);
+                }
+                return entity;
+            },
+        };
+    }
+    return {
+        apply(entity) {
+            let changed = false;
+            const out = new Map();
+            for (const [name, value] of entity.properties) {
+                const target = map.get(name);
+                if (target !== undefined) {
+                    changed = true;
+                    if (entity.properties.has(target) && !map.has(target)) {
+                        throw new TransformError(`Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
+                            `renaming property '${name}' to '${target}' collides with an existing property '${target}'; ` +
+                            `choose another name in property-renames.`);
+                    }
+                    out.set(target, value);
+                    continue;
+                }
+                if (guardReserved && isCosmosReserved(name))
+                    throw reservedError(entity, name);
+                out.set(name, value);
+            }
+            if (guardReserved) {
+                for (const name of out.keys()) {
+                    if (isCosmosReserved(name)) {
+                        throw new TransformError(`Table ${opts.sourceTable}, PartitionKey '${entity.partitionKey}', RowKey '${entity.rowKey}': ` +
+                            `property-renames maps a property to '${name}', which Cosmos DB for Table reserves; choose another name.`);
+                    }
+                }
+            }
+            // The ETag by name: a page entity reads it on demand (entity-page.ts), and spreading copies fields only.
+            return changed ? { ...entity, etag: entity.etag, properties: out } : entity;
+        },
+    };
+}
+/** `id` → `entityId`, `etag` → `entityEtag`: the names the seed's guide uses. */
+function suggestName(name) {
+    return `entity${name.charAt(0).toUpperCase()}${name.slice(1)}`;
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy/write-rules.ts
+const MAX_OPERATIONS = 100;
+/** Table Storage: 4 MiB per transaction; Cosmos: 2 MB. A margin covers the outer multipart framing. */
+function maxTransactionBytes(kind) {
+    return kind === "cosmos" ? 2_000_000 - 16_384 : 4 * 1024 * 1024 - 16_384;
+}
+function operationFor(mode) {
+    return mode === "insert" ? "insert" : mode === "merge" ? "upsert-merge" : "upsert-replace";
+}
+function defaultClassify(op, status, code) {
+    if (op.kind === "insert" && status === 409 && (code === undefined || code === "EntityAlreadyExists"))
+        return "skipped";
+    if ((op.kind === "update-replace" || op.kind === "update-merge" || op.kind === "delete") &&
+        status === 412) {
+        return "conflict";
+    }
+    if (op.kind === "delete" && status === 404)
+        return "skipped";
+    return "failed";
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy/partition-buffers.ts
+// The writer's open transactions by PartitionKey, in the order they were opened.
+//
+// A sorted source (Table Storage) has one partition open at a time: with one entity per partition, a
+// Map would gain and lose an entry for every entity, reallocating its table as it goes, and those young
+// tables, held by the long-lived Map, were promoted to the old generation (8 MB of 50,000 one-entity
+// writes' survivors). So a lone open partition lives in a slot of its own; the Map is used only while
+// two or more are open (an unsorted source), and then holds all of them, oldest first.
+class PartitionBuffers {
+    slotKey = "";
+    slotValue;
+    /** Every open partition while two or more are open; empty while the slot holds the only one. */
+    many = new Map();
+    get(key) {
+        if (this.slotValue !== undefined)
+            return key === this.slotKey ? this.slotValue : undefined;
+        return this.many.get(key);
+    }
+    /** Open a partition that is not open (it goes last in the order). */
+    add(key, value) {
+        if (this.slotValue === undefined && this.many.size === 0) {
+            this.slotKey = key;
+            this.slotValue = value;
+            return;
+        }
+        if (this.slotValue !== undefined) {
+            this.many.set(this.slotKey, this.slotValue);
+            this.slotValue = undefined;
+        }
+        this.many.set(key, value);
+    }
+    delete(key) {
+        if (this.slotValue !== undefined) {
+            if (key === this.slotKey)
+                this.slotValue = undefined;
+        }
+        else
+            this.many.delete(key);
+    }
+    /** The partition opened first of those open. */
+    oldest() {
+        if (this.slotValue !== undefined)
+            return this.slotValue;
+        for (const value of this.many.values())
+            return value;
+        return undefined;
+    }
+    /** The open partitions, oldest first. */
+    *entries() {
+        if (this.slotValue !== undefined)
+            yield [this.slotKey, this.slotValue];
+        else
+            yield* this.many;
+    }
+    keys() {
+        return [...this.entries()].map(([key]) => key);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy/outcomes.ts
+
+class Outcomes {
+    opts;
+    counters = {
+        written: 0,
+        skipped: 0,
+        failed: 0,
+        conflicts: 0,
+        transactions: 0,
+        failures: [],
+    };
+    classify;
+    constructor(opts) {
+        this.opts = opts;
+        this.classify = opts.classifyRejection ?? defaultClassify;
+    }
+    /** The operations landed; `etags[i]` is the destination's ETag for `ops[i]` when the answer gave one. */
+    landed(ops, etags) {
+        this.counters.written += ops.length;
+        const { onLanded, onSettled } = this.opts;
+        if (onLanded)
+            ops.forEach((op, i) => onLanded(op, etags?.[i]));
+        if (onSettled)
+            for (const op of ops)
+                onSettled(op, "written");
+    }
+    fail(ops, message, status, code) {
+        for (const op of ops) {
+            this.counters.failed++;
+            this.opts.onSettled?.(op, "failed");
+            if (this.counters.failures.length < this.opts.maxFailuresKept) {
+                this.counters.failures.push({
+                    partitionKey: op.entity.partitionKey,
+                    rowKey: op.entity.rowKey,
+                    status,
+                    code,
+                    message,
+                });
+            }
+        }
+    }
+    /** The service refused the operation itself: a failure, or (by the copy's rules) skipped or a conflict. */
+    reject(op, status, code, message) {
+        const verdict = this.classify(op, status, code);
+        if (verdict === "failed")
+            return this.fail([op], message, status, code);
+        if (verdict === "skipped")
+            this.counters.skipped++;
+        else {
+            this.counters.conflicts++;
+            this.opts.onConflict?.(op, status, message);
+        }
+        this.opts.onSettled?.(op, "skipped");
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/copy/writer.ts
 // Writing entities as entity group transactions: ≤ 100 operations of one partition, ≤ 4 MiB (2 MB on
 // Cosmos), several in flight. A transaction the service rejects because of one entity is split so
 // the others land and that one is reported; one failure never stops other partitions.
+
 
 
 
@@ -55184,27 +55512,25 @@ class TableWriter {
     http;
     table;
     opts;
-    counters = {
-        written: 0,
-        skipped: 0,
-        failed: 0,
-        conflicts: 0,
-        transactions: 0,
-        failures: [],
-    };
+    outcomes;
+    /** What became of the operations sent so far. */
+    get counters() {
+        return this.outcomes.counters;
+    }
     /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
     httpStats = { requests: 0, throttled: 0, retries: 0 };
     buffers = new PartitionBuffers();
     lastPartition;
     /** An unsorted source's operations placed (every EARLY_EVERY, a look for room to send early). */
     placed = 0;
+    /** A finished key range's partitions being sent (rangeEnded). */
+    sendingRange;
     /** Requests sent and not yet answered; `flush` waits for none. */
     inFlight = 0;
     idle = [];
     maxOps;
     maxBytes;
     hold;
-    classify;
     url;
     flow;
     /** Before a one-entity request is retried: wait as a new send would (made once, not per request). */
@@ -55217,7 +55543,7 @@ class TableWriter {
         this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
         this.hold = new Hold(opts.hold);
         this.flow = opts.flow ?? new FlowControl({ concurrency: opts.concurrency });
-        this.classify = opts.classifyRejection ?? defaultClassify;
+        this.outcomes = new Outcomes(opts);
         this.url = `${http.url}/${table}`;
     }
     /**
@@ -55282,7 +55608,7 @@ class TableWriter {
         const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
         if (held === 0)
             return wait;
-        if (!wait && ++this.placed % EARLY_EVERY === 0) {
+        if (!wait && !this.opts.byRanges && ++this.placed % EARLY_EVERY === 0) {
             const early = this.sendEarly(pk);
             if (early)
                 return early;
@@ -55313,8 +55639,22 @@ class TableWriter {
                 return wait;
         }
     }
+    /**
+     * Unsorted source read by key ranges: a range has been read, so every partition held is complete. They
+     * go in the background while the next range is read, once the range before has gone (two at most held).
+     */
+    async rangeEnded() {
+        await this.sendingRange;
+        const keys = this.buffers.keys();
+        this.sendingRange = (async () => {
+            for (const key of keys)
+                await this.dispatch(key);
+        })();
+        this.sendingRange.catch(() => undefined); // met by the next rangeEnded or flush
+    }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
+        await this.sendingRange;
         for (const key of this.buffers.keys())
             await this.dispatch(key);
         while (this.inFlight > 0)
@@ -55381,52 +55721,22 @@ class TableWriter {
             // Only the post-switch guard reads a landed write's ETag.
             successHeaders: this.opts.onLanded !== undefined,
         })
-            .then((res) => this.answered(op, res), (err) => this.fail([op], err instanceof Error ? err.message : String(err)));
+            .then((res) => this.answered(op, res), (err) => this.outcomes.fail([op], err instanceof Error ? err.message : String(err)));
     }
     /** A one-entity request's final answer. */
     answered(op, res) {
         if (res.status >= 200 && res.status < 300) {
-            this.counters.written++;
             this.flow.completed(1);
-            if (this.opts.onLanded)
-                this.opts.onLanded(op, res.headers.etag);
-            this.opts.onSettled?.(op, "written");
+            this.outcomes.landed([op], [res.headers.etag]);
             return;
         }
         const { code, message } = serviceMessage(res);
         if (code === "TableNotFound")
-            this.fail([op], `Table ${this.table}: ${message}`, res.status, code);
+            this.outcomes.fail([op], `Table ${this.table}: ${message}`, res.status, code);
         else if (res.status >= 400 && res.status < 500 && !isRetryableStatus(res.status))
-            this.reject(op, res.status, code, message);
+            this.outcomes.reject(op, res.status, code, message);
         else
-            this.fail([op], `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
-    }
-    fail(ops, message, status, code) {
-        for (const op of ops) {
-            this.counters.failed++;
-            this.opts.onSettled?.(op, "failed");
-            if (this.counters.failures.length < this.opts.maxFailuresKept) {
-                this.counters.failures.push({
-                    partitionKey: op.entity.partitionKey,
-                    rowKey: op.entity.rowKey,
-                    status,
-                    code,
-                    message,
-                });
-            }
-        }
-    }
-    reject(op, status, code, message) {
-        const verdict = this.classify(op, status, code);
-        if (verdict === "failed")
-            return this.fail([op], message, status, code);
-        if (verdict === "skipped")
-            this.counters.skipped++;
-        else {
-            this.counters.conflicts++;
-            this.opts.onConflict?.(op, status, message);
-        }
-        this.opts.onSettled?.(op, "skipped");
+            this.outcomes.fail([op], `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
     }
     build(ops) {
         const batch = buildBatchBytes(this.url, ops);
@@ -55457,7 +55767,7 @@ class TableWriter {
             });
         }
         catch (err) {
-            this.fail(ops, err instanceof Error ? err.message : String(err));
+            this.outcomes.fail(ops, err instanceof Error ? err.message : String(err));
             return;
         }
         if (res.status !== 202) {
@@ -55472,27 +55782,22 @@ class TableWriter {
                 return;
             }
             if (ops.length === 1 && res.status >= 400 && res.status < 500) {
-                this.reject(ops[0], res.status, code, message);
+                this.outcomes.reject(ops[0], res.status, code, message);
                 return;
             }
-            this.fail(ops, `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
+            this.outcomes.fail(ops, `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
             return;
         }
         const outcome = parseBatchResponse(res.body, ops.length);
         if (outcome.ok) {
-            this.counters.written += ops.length;
             this.flow.completed(ops.length);
-            if (this.opts.onLanded)
-                ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
-            if (this.opts.onSettled)
-                for (const op of ops)
-                    this.opts.onSettled(op, "written");
+            this.outcomes.landed(ops, outcome.etags);
             return;
         }
         const status = outcome.status ?? 0;
         if (outcome.code === "TableNotFound") {
             // Every operation would fail the same way: fail them together, not one request per entity.
-            this.fail(ops, `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`, status, outcome.code);
+            this.outcomes.fail(ops, `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`, status, outcome.code);
             return;
         }
         if (RETRYABLE_IN_CHANGESET.has(status) && changesetRetries < MAX_CHANGESET_RETRIES) {
@@ -55518,7 +55823,7 @@ class TableWriter {
         }
         const i = outcome.failedIndex;
         if (i !== undefined && !RETRYABLE_IN_CHANGESET.has(status)) {
-            this.reject(ops[i], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+            this.outcomes.reject(ops[i], status, outcome.code, outcome.message ?? `HTTP ${status}`);
             await this.submit([...ops.slice(0, i), ...ops.slice(i + 1)], changesetRetries);
             return;
         }
@@ -55526,7 +55831,7 @@ class TableWriter {
             await this.split(ops, changesetRetries);
             return;
         }
-        this.reject(ops[0], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+        this.outcomes.reject(ops[0], status, outcome.code, outcome.message ?? `HTTP ${status}`);
     }
     async split(ops, retries) {
         const mid = Math.ceil(ops.length / 2);
@@ -55770,6 +56075,7 @@ const DEFAULT_TABLES_AT_ONCE = 4;
 
 
 
+
 /**
  * Entities handed to the writer between two looks at the sockets. A page is 1,000 entities and about
  * 10 ms of CPU to transform and frame; done in one go, the answers and the next page's bytes wait in the
@@ -55803,15 +56109,23 @@ function emptyResult(spec, filter) {
 async function copyTable(conn, config, spec, plan, hooks = {}) {
     const started = Date.now();
     const result = emptyResult(spec, plan.filter);
-    const reader = new TableReader(conn.source, spec.source, {
-        filter: plan.filter,
-        // No small first page ($top): the next page is asked for on a page's headers, so a first page of
-        // 100 would only delay the second by its own service time, and 100 entities keep one of the
-        // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
-        // at the start with it.
-        continuation: plan.continuation,
-        forCopy: true,
-    });
+    // An unsorted source is read by key ranges (ranged-reader.ts), unless resuming a plain scan's checkpoint.
+    const byRanges = conn.source.kind !== "table" && (!plan.continuation || plan.continuation.ranged === true);
+    const reader = byRanges
+        ? new RangedReader(conn.source, spec.source, {
+            filter: plan.filter,
+            continuation: plan.continuation,
+            rangeBytes: config.rangeBytes,
+        })
+        : new TableReader(conn.source, spec.source, {
+            filter: plan.filter,
+            // No small first page ($top): the next page is asked for on a page's headers, so a first page of
+            // 100 would only delay the second by its own service time, and 100 entities keep one of the
+            // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
+            // at the start with it.
+            continuation: plan.continuation,
+            forCopy: true,
+        });
     let transformer;
     try {
         transformer = createTransformer({
@@ -55837,6 +56151,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         concurrency: config.concurrency,
         maxFailuresKept: config.maxFailuresKept,
         sortedSource: conn.source.kind === "table",
+        byRanges,
         hold: { maxMs: holdMs(config.checkpointIntervalMs) },
         flow: conn.flow,
         ...(guard && {
@@ -55964,7 +56279,9 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             }
             if (guard && guarded.length)
                 await writeGuarded(guard, guarded, mark);
-            tracker.close(mark, page.entities.length, page.continuation);
+            tracker.close(mark, page.entities.length, page.inRange ? undefined : page.continuation);
+            if (page.endsRange && byRanges)
+                await writer.rangeEnded();
             report();
             if (!page.continuation)
                 continue; // the last page: the table is complete, even when cancelled
@@ -56094,128 +56411,6 @@ async function runTables(config, hooks, httpSignal, started) {
         sourceKind: conn.source.kind,
         destinationKind: conn.destination.kind,
     };
-}
-
-;// CONCATENATED MODULE: ./src/engine/copy/shard.ts
-
-
-/** The state's name for a shard: `i/n`. */
-function shardId(shard) {
-    return `${shard.index}/${shard.count}`;
-}
-function planId(count, boundaries) {
-    return (0,external_node_crypto_.createHash)("sha256")
-        .update(JSON.stringify([count, boundaries]))
-        .digest("base64url")
-        .slice(0, 12);
-}
-/** The key range of shard `index` (1-based) under `plan`. */
-function shardRange(plan, index) {
-    const range = {};
-    if (index >= 2)
-        range.from = plan.boundaries[index - 2];
-    if (index <= plan.boundaries.length)
-        range.to = plan.boundaries[index - 1];
-    return range;
-}
-/** An OData string literal: single quotes doubled. */
-function odataString(value) {
-    return `'${value.replace(/'/g, "''")}'`;
-}
-/** The OData filter selecting `range`, or undefined for the whole table. */
-function rangeFilter(range) {
-    const parts = [];
-    if (range.from !== undefined)
-        parts.push(`PartitionKey ge ${odataString(range.from)}`);
-    if (range.to !== undefined)
-        parts.push(`PartitionKey lt ${odataString(range.to)}`);
-    return parts.length ? parts.join(" and ") : undefined;
-}
-/** Keeps every k-th item, doubling k (and halving the sample) whenever it would exceed `capacity`. */
-class SystematicSample {
-    capacity;
-    items = [];
-    step = 1;
-    seen = 0;
-    constructor(capacity = 4096) {
-        this.capacity = capacity;
-    }
-    add(item) {
-        if (this.seen++ % this.step !== 0)
-            return;
-        this.items.push(item);
-        if (this.items.length > this.capacity) {
-            // Keep the items at even positions: exactly every (2k)-th item of the stream.
-            let w = 0;
-            for (let r = 0; r < this.items.length; r += 2)
-                this.items[w++] = this.items[r];
-            this.items.length = w;
-            this.step *= 2;
-        }
-    }
-    get count() {
-        return this.seen;
-    }
-}
-/** Ordinal comparison (UTF-16 code units), the order the services compare string keys in for ASCII keys. */
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/**
- * The n-quantile boundaries of a sample of partition keys (n − 1 keys, ascending, possibly repeated). A boundary
- * is the start of a partition: of the partition holding the quantile and the one after it, the start nearer to
- * the quantile, so a partition goes to whichever shard keeps the split closer to even.
- */
-function boundariesOf(sample, count) {
-    if (count <= 1)
-        return [];
-    const sorted = [...sample].sort(compare);
-    if (sorted.length === 0)
-        return [];
-    const out = [];
-    for (let j = 1; j < count; j++) {
-        const q = Math.min(sorted.length - 1, Math.floor((j * sorted.length) / count));
-        const key = sorted[q];
-        let start = q;
-        while (start > 0 && sorted[start - 1] === key)
-            start--;
-        let next = q;
-        while (next < sorted.length && sorted[next] === key)
-            next++;
-        out.push(next < sorted.length && next - q < q - start ? sorted[next] : key);
-    }
-    return out;
-}
-/**
- * Sample a table's partition keys (a projection scan: only PartitionKey comes back) and return the plan for
- * `count` shards. An empty table gives no boundaries: shard 1 then reads everything, the others nothing.
- */
-async function sampleShardPlan(http, table, count, opts = {}) {
-    const sample = new SystematicSample();
-    // Only the keys come back: the reader's paging, retries and error messages, with a projection.
-    const reader = new TableReader(http, table, { filter: opts.filter, select: ["PartitionKey", "RowKey"] });
-    for await (const page of reader.pages()) {
-        for (const e of page.entities)
-            sample.add(e.partitionKey);
-    }
-    const boundaries = boundariesOf(sample.items, count);
-    return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };
-}
-
-;// CONCATENATED MODULE: ./src/engine/wire/odata.ts
-// OData filter text the steps build (the watermark's `Timestamp ge`, a user's query-filter ANDed in).
-/** AND two OData filters, either of which may be absent. */
-function andFilters(...filters) {
-    const present = filters.map((f) => f?.trim()).filter((f) => !!f);
-    if (present.length === 0)
-        return undefined;
-    if (present.length === 1)
-        return present[0];
-    return present.map((f) => `(${f})`).join(" and ");
-}
-/** The backfill filter: `Timestamp ge datetime'…'` on the source's clock. */
-function sinceFilter(since) {
-    return `Timestamp ge datetime'${since.toISOString()}'`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/steps/copy-report.ts

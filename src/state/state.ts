@@ -39,7 +39,11 @@ const RunSummarySchema = z.looseObject({
 
 const CheckpointSchema = z.looseObject({
   /** Where the interrupted scan resumes (the reader's `Continuation`). */
-  continuation: z.object({ nextPartitionKey: z.string(), nextRowKey: z.string().optional() }),
+  continuation: z.object({
+    nextPartitionKey: z.string(),
+    nextRowKey: z.string().optional(),
+    ranged: z.boolean().optional(),
+  }),
   /** The source clock when the interrupted scan began: the watermark the scan earns once it completes. */
   sourceClockAtStart: isoUtc,
   mode: z.string().min(1),

@@ -2,7 +2,8 @@
 // ahead while earlier transactions are still in flight; resume points are saved without draining.
 import { TableMissingError, describeError } from "../wire/errors.js";
 import type { HttpStats } from "../wire/http.js";
-import { TableReader } from "./reader.js";
+import { TableReader, type PageSource } from "./reader.js";
+import { RangedReader } from "./ranged-reader.js";
 import type { TableResult } from "./result.js";
 import { createTransformer, type Transformer } from "./transform.js";
 import { operationFor } from "./write-rules.js";
@@ -65,15 +66,23 @@ export async function copyTable(
 ): Promise<TableResult> {
   const started = Date.now();
   const result = emptyResult(spec, plan.filter);
-  const reader = new TableReader(conn.source, spec.source, {
-    filter: plan.filter,
-    // No small first page ($top): the next page is asked for on a page's headers, so a first page of
-    // 100 would only delay the second by its own service time, and 100 entities keep one of the
-    // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
-    // at the start with it.
-    continuation: plan.continuation,
-    forCopy: true,
-  });
+  // An unsorted source is read by key ranges (ranged-reader.ts), unless resuming a plain scan's checkpoint.
+  const byRanges = conn.source.kind !== "table" && (!plan.continuation || plan.continuation.ranged === true);
+  const reader: PageSource = byRanges
+    ? new RangedReader(conn.source, spec.source, {
+        filter: plan.filter,
+        continuation: plan.continuation,
+        rangeBytes: config.rangeBytes,
+      })
+    : new TableReader(conn.source, spec.source, {
+        filter: plan.filter,
+        // No small first page ($top): the next page is asked for on a page's headers, so a first page of
+        // 100 would only delay the second by its own service time, and 100 entities keep one of the
+        // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
+        // at the start with it.
+        continuation: plan.continuation,
+        forCopy: true,
+      });
   let transformer: Transformer;
   try {
     transformer = createTransformer({
@@ -97,6 +106,7 @@ export async function copyTable(
     concurrency: config.concurrency,
     maxFailuresKept: config.maxFailuresKept,
     sortedSource: conn.source.kind === "table",
+    byRanges,
     hold: { maxMs: holdMs(config.checkpointIntervalMs) },
     flow: conn.flow,
     ...(guard && {
@@ -223,7 +233,8 @@ export async function copyTable(
         }
       }
       if (guard && guarded.length) await writeGuarded(guard, guarded, mark);
-      tracker.close(mark, page.entities.length, page.continuation);
+      tracker.close(mark, page.entities.length, page.inRange ? undefined : page.continuation);
+      if (page.endsRange && byRanges) await writer.rangeEnded();
       report();
       if (!page.continuation) continue; // the last page: the table is complete, even when cancelled
       if (hooks.signal?.aborted) {

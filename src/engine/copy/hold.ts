@@ -35,7 +35,7 @@ export function holdMs(checkpointMs: number | undefined): number {
 export const HOLD_BYTES = 32 * 1024 * 1024;
 
 /** A held operation's memory besides its JSON: the operation, its keys, its place in its partition's list. */
-const OVERHEAD = 256;
+export const OVERHEAD = 256;
 
 export interface Held {
   op: Operation;

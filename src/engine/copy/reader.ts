@@ -7,6 +7,11 @@ import { serviceMessage, type HttpResponse, type HttpStats, type TableHttp } fro
 export interface Continuation {
   nextPartitionKey: string;
   nextRowKey?: string;
+  /**
+   * A read by key ranges (ranged-reader.ts): every partition before `nextPartitionKey` is done, and the
+   * read goes on from that key with ranges of its own (no service token: the next range has none yet).
+   */
+  ranged?: boolean;
 }
 
 export interface ReadPage {
@@ -14,6 +19,10 @@ export interface ReadPage {
   entities: EntityList;
   /** Where the next page starts; absent on the last page. */
   continuation?: Continuation;
+  /** A page inside a key range (ranged-reader.ts): its continuation is no place to resume from. */
+  inRange?: boolean;
+  /** The last page of a key range: every partition read so far is complete. */
+  endsRange?: boolean;
 }
 
 export interface ReadOptions {
@@ -25,26 +34,43 @@ export interface ReadOptions {
   readAhead?: number;
   /** The entities will be written: each comes with its write body, cut from the page (entity-page.ts). */
   forCopy?: boolean;
+  /** Count requests here instead of in the reader's own `httpStats` (readers that make one read). */
+  stats?: HttpStats;
+}
+
+/** What a copy reads a table through: one scan (TableReader) or key ranges in turn (RangedReader). */
+export interface PageSource {
+  readonly serverClock?: Date;
+  readonly lastServerClock?: Date;
+  readonly httpStats: HttpStats;
+  pages(): AsyncGenerator<ReadPage>;
 }
 
 export function tableUrl(http: TableHttp, table: string): string {
   return `${http.url}/${table}`;
 }
 
-export class TableReader {
+export class TableReader implements PageSource {
   /** The source server's clock when the scan began (the first response's `Date` header). */
   serverClock?: Date;
   /** The source server's clock at the latest response. */
   lastServerClock?: Date;
   pagesRead = 0;
   /** This reader's requests, 429s and retries. */
-  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
+  readonly httpStats: HttpStats;
 
   constructor(
     private readonly http: TableHttp,
     readonly table: string,
     private readonly opts: ReadOptions = {},
-  ) {}
+  ) {
+    this.httpStats = opts.stats ?? { requests: 0, throttled: 0, retries: 0 };
+  }
+
+  /** The read's first page alone (nothing fetched ahead). */
+  firstPage(): Promise<ReadPage> {
+    return this.fetch(this.opts.continuation);
+  }
 
   /**
    * One page. `onNext` hears, once, where the next page starts as soon as the first successful answer's

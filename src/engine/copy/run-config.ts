@@ -44,6 +44,8 @@ export interface EngineConfig {
    * checkpoints only when the run is cancelled.
    */
   checkpointIntervalMs?: number;
+  /** What each key range of an unsorted source should hold (default RANGE_BYTES, ranged-reader.ts). */
+  rangeBytes?: number;
   /**
    * After the run's signal fires, how long requests already in flight may still finish (so the last pages can
    * be written and checkpointed) before they are aborted too. Default 5 000 ms: GitHub sends SIGKILL 10 s

@@ -58,6 +58,8 @@ export interface WriterOptions {
   maxFailuresKept: number;
   /** Source pages arrive sorted by PartitionKey (Table Storage): a partition is complete when the key changes. */
   sortedSource: boolean;
+  /** Unsorted source read by key ranges (ranged-reader.ts): partitions complete at each range's end (rangeEnded), so none goes early. */
+  byRanges?: boolean;
   /** Unsorted source: how long and in how much memory partial transactions wait (hold.ts). */
   hold?: HoldLimits;
   maxOperations?: number;

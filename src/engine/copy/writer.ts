@@ -12,7 +12,6 @@ import {
 } from "../wire/batch.js";
 import { hasOnlyKeys, keysOnly, type WireEntity } from "../wire/edm.js";
 import {
-  defaultClassify,
   maxTransactionBytes,
   MAX_OPERATIONS,
   type WriteCounters,
@@ -29,6 +28,7 @@ import {
 import { PartitionBuffers } from "./partition-buffers.js";
 import { Hold, heldOperation } from "./hold.js";
 import { FlowControl } from "./rate.js";
+import { Outcomes } from "./outcomes.js";
 
 export type { WriterOptions } from "./write-rules.js";
 
@@ -49,27 +49,25 @@ const RETRYABLE_IN_CHANGESET = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_CHANGESET_RETRIES = 5;
 
 export class TableWriter {
-  readonly counters: WriteCounters = {
-    written: 0,
-    skipped: 0,
-    failed: 0,
-    conflicts: 0,
-    transactions: 0,
-    failures: [],
-  };
+  private readonly outcomes: Outcomes;
+  /** What became of the operations sent so far. */
+  get counters(): WriteCounters {
+    return this.outcomes.counters;
+  }
   /** This writer's requests, 429s and retries (the connection's stats are shared by every table). */
   readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
   private readonly buffers = new PartitionBuffers<Buffer_>();
   private lastPartition: string | undefined;
   /** An unsorted source's operations placed (every EARLY_EVERY, a look for room to send early). */
   private placed = 0;
+  /** A finished key range's partitions being sent (rangeEnded). */
+  private sendingRange?: Promise<void>;
   /** Requests sent and not yet answered; `flush` waits for none. */
   private inFlight = 0;
   private readonly idle: (() => void)[] = [];
   private readonly maxOps: number;
   private readonly maxBytes: number;
   private readonly hold: Hold;
-  private readonly classify: NonNullable<WriterOptions["classifyRejection"]>;
   private readonly url: string;
   private readonly flow: FlowControl;
   /** Before a one-entity request is retried: wait as a new send would (made once, not per request). */
@@ -84,7 +82,7 @@ export class TableWriter {
     this.maxBytes = opts.maxBytes ?? maxTransactionBytes(http.kind);
     this.hold = new Hold(opts.hold);
     this.flow = opts.flow ?? new FlowControl({ concurrency: opts.concurrency });
-    this.classify = opts.classifyRejection ?? defaultClassify;
+    this.outcomes = new Outcomes(opts);
     this.url = `${http.url}/${table}`;
   }
 
@@ -147,7 +145,7 @@ export class TableWriter {
     this.hold.bytes += held;
     const wait = buf.ops.length >= this.maxOps ? this.dispatch(pk) : undefined;
     if (held === 0) return wait;
-    if (!wait && ++this.placed % EARLY_EVERY === 0) {
+    if (!wait && !this.opts.byRanges && ++this.placed % EARLY_EVERY === 0) {
       const early = this.sendEarly(pk);
       if (early) return early;
     }
@@ -174,8 +172,22 @@ export class TableWriter {
     }
   }
 
+  /**
+   * Unsorted source read by key ranges: a range has been read, so every partition held is complete. They
+   * go in the background while the next range is read, once the range before has gone (two at most held).
+   */
+  async rangeEnded(): Promise<void> {
+    await this.sendingRange;
+    const keys = this.buffers.keys();
+    this.sendingRange = (async () => {
+      for (const key of keys) await this.dispatch(key);
+    })();
+    this.sendingRange.catch(() => undefined); // met by the next rangeEnded or flush
+  }
+
   /** Send everything buffered and wait for every transaction to finish. */
   async flush(): Promise<WriteCounters> {
+    await this.sendingRange;
     for (const key of this.buffers.keys()) await this.dispatch(key);
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     return this.counters;
@@ -239,51 +251,24 @@ export class TableWriter {
       })
       .then(
         (res) => this.answered(op, res),
-        (err: unknown) => this.fail([op], err instanceof Error ? err.message : String(err)),
+        (err: unknown) => this.outcomes.fail([op], err instanceof Error ? err.message : String(err)),
       );
   }
 
   /** A one-entity request's final answer. */
   private answered(op: Operation, res: HttpResponse): void {
     if (res.status >= 200 && res.status < 300) {
-      this.counters.written++;
       this.flow.completed(1);
-      if (this.opts.onLanded) this.opts.onLanded(op, res.headers.etag);
-      this.opts.onSettled?.(op, "written");
+      this.outcomes.landed([op], [res.headers.etag]);
       return;
     }
     const { code, message } = serviceMessage(res);
-    if (code === "TableNotFound") this.fail([op], `Table ${this.table}: ${message}`, res.status, code);
+    if (code === "TableNotFound")
+      this.outcomes.fail([op], `Table ${this.table}: ${message}`, res.status, code);
     else if (res.status >= 400 && res.status < 500 && !isRetryableStatus(res.status))
-      this.reject(op, res.status, code, message);
-    else this.fail([op], `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
-  }
-
-  private fail(ops: Operation[], message: string, status?: number, code?: string): void {
-    for (const op of ops) {
-      this.counters.failed++;
-      this.opts.onSettled?.(op, "failed");
-      if (this.counters.failures.length < this.opts.maxFailuresKept) {
-        this.counters.failures.push({
-          partitionKey: op.entity.partitionKey,
-          rowKey: op.entity.rowKey,
-          status,
-          code,
-          message,
-        });
-      }
-    }
-  }
-
-  private reject(op: Operation, status: number, code: string | undefined, message: string): void {
-    const verdict = this.classify(op, status, code);
-    if (verdict === "failed") return this.fail([op], message, status, code);
-    if (verdict === "skipped") this.counters.skipped++;
-    else {
-      this.counters.conflicts++;
-      this.opts.onConflict?.(op, status, message);
-    }
-    this.opts.onSettled?.(op, "skipped");
+      this.outcomes.reject(op, res.status, code, message);
+    else
+      this.outcomes.fail([op], `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
   }
 
   private build(ops: Operation[]): ReturnType<typeof buildBatchBytes> {
@@ -315,7 +300,7 @@ export class TableWriter {
         beforeRetry: () => this.flow.retry(ops.length),
       });
     } catch (err) {
-      this.fail(ops, err instanceof Error ? err.message : String(err));
+      this.outcomes.fail(ops, err instanceof Error ? err.message : String(err));
       return;
     }
     if (res.status !== 202) {
@@ -332,24 +317,22 @@ export class TableWriter {
         return;
       }
       if (ops.length === 1 && res.status >= 400 && res.status < 500) {
-        this.reject(ops[0], res.status, code, message);
+        this.outcomes.reject(ops[0], res.status, code, message);
         return;
       }
-      this.fail(ops, `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
+      this.outcomes.fail(ops, `HTTP ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
       return;
     }
     const outcome = parseBatchResponse(res.body, ops.length);
     if (outcome.ok) {
-      this.counters.written += ops.length;
       this.flow.completed(ops.length);
-      if (this.opts.onLanded) ops.forEach((op, i) => this.opts.onLanded?.(op, outcome.etags[i]));
-      if (this.opts.onSettled) for (const op of ops) this.opts.onSettled(op, "written");
+      this.outcomes.landed(ops, outcome.etags);
       return;
     }
     const status = outcome.status ?? 0;
     if (outcome.code === "TableNotFound") {
       // Every operation would fail the same way: fail them together, not one request per entity.
-      this.fail(
+      this.outcomes.fail(
         ops,
         `Table ${this.table}: ${outcome.message ?? "the table does not exist"}`,
         status,
@@ -377,7 +360,7 @@ export class TableWriter {
     }
     const i = outcome.failedIndex;
     if (i !== undefined && !RETRYABLE_IN_CHANGESET.has(status)) {
-      this.reject(ops[i], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+      this.outcomes.reject(ops[i], status, outcome.code, outcome.message ?? `HTTP ${status}`);
       await this.submit([...ops.slice(0, i), ...ops.slice(i + 1)], changesetRetries);
       return;
     }
@@ -385,7 +368,7 @@ export class TableWriter {
       await this.split(ops, changesetRetries);
       return;
     }
-    this.reject(ops[0], status, outcome.code, outcome.message ?? `HTTP ${status}`);
+    this.outcomes.reject(ops[0], status, outcome.code, outcome.message ?? `HTTP ${status}`);
   }
 
   private async split(ops: Operation[], retries: number): Promise<void> {

@@ -14,6 +14,8 @@ export interface MigrationDeps {
   retry?: EngineConfig["retry"];
   /** Overrides `checkpointSeconds` (tests use a few milliseconds). */
   checkpointIntervalMs?: number;
+  /** What each key range of an unsorted source should hold (ranged-reader.ts; tests use little, to see many). */
+  rangeBytes?: number;
   /** Sharded runs: how long to wait for a concurrent shard's plan to land in the store (default 3 000 ms). */
   shardSettleMs?: number;
   /** Sharded runs: how often a shard waiting for another's key sample looks at the store (default 5 000 ms). */
@@ -39,5 +41,6 @@ export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineC
     maxFailuresKept: config.maxFailuresKept,
     retry: deps.retry,
     checkpointIntervalMs: deps.checkpointIntervalMs ?? config.checkpointSeconds * 1000,
+    rangeBytes: deps.rangeBytes,
   };
 }
