@@ -3,7 +3,7 @@
 // against the harness ceiling measured in the same run. Prints the figures and writes them into
 // bench/RESULTS.md between `<!-- matrix:start -->` and `<!-- matrix:end -->`.
 //
-//   node build/bench/matrix.js [--entities 200000] [--shapes 1,10,1000] [--rtts 0,20,100] [--rounds 1]
+//   node build/bench/matrix.js [--entities 200000] [--shapes 1,10,1000|none] [--rtts 0,20,100] [--rounds 1]
 //                              [--unsorted 10:20|off] [--max-seconds 120] [--pin auto|on|off]
 //                              [--cli build|dist] [--only ours] [--results bench/RESULTS.md]
 //
@@ -139,7 +139,8 @@ function options(): Options {
   if (cli !== "build" && cli !== "dist") throw new Error(`--cli must be build or dist, not ${cli}`);
   return {
     entities,
-    shapes: list("shapes", "1,10,1000", 1),
+    // `--shapes none`: the unsorted row alone.
+    shapes: pick("shapes") === "none" ? [] : list("shapes", "1,10,1000", 1),
     rtts: list("rtts", "0,20,100", 0),
     rounds: int(pick("rounds") ?? "1", "--rounds", 1),
     unsorted,

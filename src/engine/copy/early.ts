@@ -1,5 +1,6 @@
 // Which of an unsorted source's partial transactions may go before they are full or due (writer.ts,
-// sendEarly): while the destination has room nobody needs, the fullest go.
+// sendEarly): while the destination has room nobody needs, the fullest go. Not when the source is read
+// by key ranges (ranged-reader.ts): each range's partitions are whole at its end, soon enough.
 //
 // Held until full or due, a shuffled table that fits the hold went only once the scan ended, the
 // destination idle all the while. Early, a partition costs more requests (two or three transactions, not

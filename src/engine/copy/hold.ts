@@ -4,7 +4,10 @@
 // An unsorted source spreads each partition across the whole table. Sent as they come, its entities
 // went one request each (the matrix's shuffled table of ten per partition: 25,000 of 50,000 alone,
 // 0.34 of the ceiling, 141 µs of CPU an entity); a transaction of ten costs a fraction of ten requests.
-// So the writer holds them, as compactly as it can, for as long as two limits allow:
+// Such a source is read by key ranges sized for this hold (ranged-reader.ts): at a range's end all its
+// partitions are complete and go whole (writer.rangeEnded). Until then the writer holds them, as
+// compactly as it can, for as long as two limits allow (which also cover a range larger than planned,
+// and a plain scan resumed from an older checkpoint):
 //   - time (holdMs): a partial transaction waits at most as long as the checkpoint interval, 2 to 30
 //     seconds. Its page's resume point waits for it, so a run killed then re-reads what was held: no
 //     more than the checkpoints already allow (with `checkpoint-seconds: 1`, about two seconds).

@@ -25,7 +25,7 @@ import { HOLD_BYTES, OVERHEAD } from "./hold.js";
  * What a range should hold: with the range before it still being sent and the next one read, two ranges
  * are in memory at once, well within HOLD_BYTES.
  */
-export const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.375);
+export const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.25);
 
 /** The first range's share of the buckets, before anything says how many entities a bucket holds. */
 const FIRST_SHARE = 1 / 32;
