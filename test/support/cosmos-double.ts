@@ -33,8 +33,8 @@
 // Pages. A scan is cut into windows of `windowSize` entities in Azurite's key order; the entities of a
 // window are served in the order of a seeded hash of their keys, `pageSize` at a time. So a page holds
 // entities of many partitions in no key order, and one partition's entities are spread over the pages of
-// its window, as Cosmos interleaves them (`emptyPages` adds an empty page before each window but the
-// first). Every entity is returned exactly once: the token names the
+// its window, as Cosmos interleaves them (`emptyPages` adds an empty page before each window, the first
+// too). Every entity is returned exactly once: the token names the
 // window by the Azurite continuations where it starts and ends (a window is re-read bounded by its end
 // key, so writes during the scan move nothing across windows) and the hash the last page ended at.
 //
@@ -99,7 +99,7 @@ export interface CosmosDoubleOptions {
   /** "int32": a whole Double sent as `1` with `Edm.Double` is stored, and read back, as a bare `1`. Default "keep". */
   wholeDoubles?: "keep" | "int32";
   /**
-   * Answer an empty page (with a continuation) before each window but the first, as Cosmos may when a
+   * Answer an empty page (with a continuation) before each window, the first too, as Cosmos may when a
    * scan moves on to another partition range. Default false.
    */
   emptyPages?: boolean;
@@ -751,6 +751,22 @@ export async function startCosmosDouble(options: CosmosDoubleOptions): Promise<C
       };
     }
     let cursor: Cursor = { s: null, e: null, h: "", o: 1 };
+    const emptyPage = (at: Cursor): Reply => {
+      stats.pages++;
+      return {
+        status: 200,
+        headers: {
+          "x-ms-request-id": rid,
+          Date: new Date().toUTCString(),
+          "Content-Type": "application/json; odata=minimalmetadata",
+          "x-ms-continuation-NextPartitionKey": encodeContinuation({ ...at, z: 1 }, !!filter, 0),
+          "x-ms-continuation-NextRowKey": "NA",
+        },
+        body: '{"value":[]}',
+        note: "empty-page",
+      };
+    };
+    if (opts.emptyPages && (token === undefined || token === "")) return emptyPage(cursor);
     if (token !== undefined && token !== "") {
       const decoded = decodeContinuation(token);
       if (!decoded) {
@@ -767,21 +783,7 @@ export async function startCosmosDouble(options: CosmosDoubleOptions): Promise<C
       }
       cursor = decoded;
       stats.continued++;
-      if (opts.emptyPages && cursor.o && !cursor.z) {
-        stats.pages++;
-        return {
-          status: 200,
-          headers: {
-            "x-ms-request-id": rid,
-            Date: new Date().toUTCString(),
-            "Content-Type": "application/json; odata=minimalmetadata",
-            "x-ms-continuation-NextPartitionKey": encodeContinuation({ ...cursor, z: 1 }, !!filter, 0),
-            "x-ms-continuation-NextRowKey": "NA",
-          },
-          body: '{"value":[]}',
-          note: "empty-page",
-        };
-      }
+      if (opts.emptyPages && cursor.o && !cursor.z) return emptyPage(cursor);
     }
     // Keys are needed for the order; a $select without them gets them added, and they are taken out again.
     let azSelect = select;

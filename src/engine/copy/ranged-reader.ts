@@ -72,7 +72,9 @@ export class RangedReader implements PageSource {
   async *pages(): AsyncGenerator<ReadPage> {
     const start = this.opts.continuation?.ranged ? this.opts.continuation.nextPartitionKey : undefined;
     const sampler = this.reader({ from: start });
-    const first = await sampler.firstPage();
+    // Cosmos may answer pages with no entities and a continuation: the sample is the first that has some.
+    let first = await sampler.page();
+    while (first.entities.length === 0 && first.continuation) first = await sampler.page(first.continuation);
     this.clocks(sampler);
     if (!first.continuation) {
       // The whole read is one page: nothing to range.

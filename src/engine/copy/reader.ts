@@ -67,9 +67,9 @@ export class TableReader implements PageSource {
     this.httpStats = opts.stats ?? { requests: 0, throttled: 0, retries: 0 };
   }
 
-  /** The read's first page alone (nothing fetched ahead). */
-  firstPage(): Promise<ReadPage> {
-    return this.fetch(this.opts.continuation);
+  /** One page alone, from `from` (default: where the read starts); nothing fetched ahead. */
+  page(from: Continuation | undefined = this.opts.continuation): Promise<ReadPage> {
+    return this.fetch(from);
   }
 
   /**

@@ -110,6 +110,29 @@ describe("RangedReader", () => {
     );
   });
 
+  it("takes its sample from the first page with entities when Cosmos answers empty pages first", async () => {
+    const t = uniqueTable("rangedEmptyFirst");
+    const entities = table(100, 3);
+    await seedEntities(src, t, entities);
+    const double = await startCosmosDouble({
+      target: port,
+      pageSize: 40,
+      windowSize: 10_000,
+      emptyPages: true,
+    });
+    try {
+      const reader = new RangedReader(httpFor(double.connectionString(), "cosmos"), t, {
+        rangeBytes: 60 * 350,
+      });
+      const { keys } = await readAll(reader);
+      expect(double.stats.events["empty-page"]).toBeGreaterThan(0);
+      expect(reader.ranges.length).toBeGreaterThan(2);
+      expect(keys.sort()).toEqual(entities.map(keyOf).sort());
+    } finally {
+      await double.stop();
+    }
+  });
+
   it("a read of one page is handed on as it is", async () => {
     const t = uniqueTable("rangedSmall");
     const entities = table(10, 2);
