@@ -54669,9 +54669,9 @@ class TableReader {
         this.opts = opts;
         this.httpStats = opts.stats ?? { requests: 0, throttled: 0, retries: 0 };
     }
-    /** The read's first page alone (nothing fetched ahead). */
-    firstPage() {
-        return this.fetch(this.opts.continuation);
+    /** One page alone, from `from` (default: where the read starts); nothing fetched ahead. */
+    page(from = this.opts.continuation) {
+        return this.fetch(from);
     }
     /**
      * One page. `onNext` hears, once, where the next page starts as soon as the first successful answer's
@@ -54948,7 +54948,8 @@ async function sampleShardPlan(http, table, count, opts = {}) {
 
 ;// CONCATENATED MODULE: ./src/engine/copy/early.ts
 // Which of an unsorted source's partial transactions may go before they are full or due (writer.ts,
-// sendEarly): while the destination has room nobody needs, the fullest go.
+// sendEarly): while the destination has room nobody needs, the fullest go. Not when the source is read
+// by key ranges (ranged-reader.ts): each range's partitions are whole at its end, soon enough.
 //
 // Held until full or due, a shuffled table that fits the hold went only once the scan ended, the
 // destination idle all the while. Early, a partition costs more requests (two or three transactions, not
@@ -55161,7 +55162,7 @@ class Hold {
  * What a range should hold: with the range before it still being sent and the next one read, two ranges
  * are in memory at once, well within HOLD_BYTES.
  */
-const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.375);
+const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.25);
 /** The first range's share of the buckets, before anything says how many entities a bucket holds. */
 const FIRST_SHARE = 1 / 32;
 /** Ordinal comparison, the order the services compare string keys in. */
@@ -55197,7 +55198,10 @@ class RangedReader {
     async *pages() {
         const start = this.opts.continuation?.ranged ? this.opts.continuation.nextPartitionKey : undefined;
         const sampler = this.reader({ from: start });
-        const first = await sampler.firstPage();
+        // Cosmos may answer pages with no entities and a continuation: the sample is the first that has some.
+        let first = await sampler.page();
+        while (first.entities.length === 0 && first.continuation)
+            first = await sampler.page(first.continuation);
         this.clocks(sampler);
         if (!first.continuation) {
             // The whole read is one page: nothing to range.
