@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { parseState, type State } from "../../src/state/state.js";
 import { tableKey } from "../../src/state/table-key.js";
+import { startCosmosDouble } from "../support/cosmos-double.js";
 import { rawDifferences, rawEntities } from "../support/sync.js";
 import { readAll, seedEntities, simpleEntity, uniqueTable } from "../support/tables.js";
 import type { WireEntity } from "../../src/engine/wire/edm.js";
 
 const src = inject("sourceConnectionString");
 const dst = inject("destinationConnectionString");
+const dstPort = inject("destinationPort");
 const root = resolve(import.meta.dirname, "../..");
 /** A private build (inside node_modules, so the packages resolve): never races other users of build/. */
 const out = join(root, "node_modules", ".cache", "table-sync-resume-test");
@@ -59,7 +61,10 @@ function entities(count: number): WireEntity[] {
   );
 }
 
-function spawnCli(args: string[]): {
+function spawnCli(
+  args: string[],
+  childEnv: NodeJS.ProcessEnv = env,
+): {
   child: ChildProcess;
   stderr: () => string;
   stdout: () => string;
@@ -67,7 +72,11 @@ function spawnCli(args: string[]): {
 } {
   const cwd = mkdtempSync(join(tmpdir(), "table-sync-resume-cwd-"));
   dirs.push(cwd);
-  const child = spawn(process.execPath, [bin, ...args], { env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: childEnv,
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   let stderr = "";
   let stdout = "";
@@ -100,12 +109,15 @@ async function until<T>(
   }
 }
 
-async function cliInProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cliInProcess(
+  argv: string[],
+  cliEnv: NodeJS.ProcessEnv = env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const code = await main(
     argv,
-    env,
+    cliEnv,
     { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } },
     { cwd: tmpdir(), progressIntervalMs: 0 },
   );
@@ -200,6 +212,60 @@ describe("resume through the table-sync process", () => {
     expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
     expect(after.tables[key].watermark).toBe(cp.sourceClockAtStart);
     expect(after.fullSync).toBeUndefined();
+  });
+
+  it("a rollback from Cosmos killed with -9 resumes where its finished key ranges end, and ends exact", async () => {
+    // Cosmos (the double before the destination Azurite, its whole table's order mixed) back into Storage.
+    const cosmos = await startCosmosDouble({
+      target: dstPort,
+      pageSize: 200,
+      windowSize: 50_000,
+      seed: "kill9",
+    });
+    try {
+      const t = uniqueTable("kill9Rollback");
+      const n = 12_000;
+      await seedEntities(dst, t, entities(n));
+      const rollbackEnv = {
+        ...env,
+        SOURCE_CONNECTION_STRING: cosmos.connectionString(),
+        DESTINATION_CONNECTION_STRING: src,
+      };
+      const args = ["full-sync", "--tables", t, "--source-kind", "cosmos", "--destination-kind", "table"];
+      const state = stateFile();
+      const run = spawnCli(
+        [
+          ...args,
+          "--state-file",
+          state,
+          "--checkpoint-seconds",
+          "1",
+          "--progress-seconds",
+          "0",
+          "--concurrency",
+          "2",
+        ],
+        rollbackEnv,
+      );
+      const key = tableKey({ source: t, destination: t });
+      const cp = await until("a checkpoint", () => loadState(state)?.tables[key]?.checkpoint, 60_000, 2);
+      run.child.kill("SIGKILL");
+      expect(await run.exit).toBe(null);
+      // A ranged read's resume point: every partition before the key is written, as counted.
+      expect(cp.continuation.ranged).toBe(true);
+      const before = entities(n).filter((e) => e.partitionKey < cp.continuation.nextPartitionKey).length;
+      expect(cp.read).toBe(before);
+      expect((await readAll(src, t)).length).toBeGreaterThanOrEqual(cp.read);
+
+      const second = await cliInProcess([...args, "--state-file", state, "--json"], rollbackEnv);
+      expect(second.code, second.stderr).toBe(0);
+      const read = (JSON.parse(second.stdout) as { totals: { read: number } }).totals.read;
+      expect(n - read).toBeGreaterThanOrEqual(cp.read); // from that checkpoint or a later one
+      expect(rawDifferences(await rawEntities(dst, t), await rawEntities(src, t))).toEqual([]);
+      expect(loadState(state)!.tables[key].checkpoint).toBeUndefined();
+    } finally {
+      await cosmos.stop();
+    }
   });
 
   it("Ctrl+C on verify gives no verdict and exits 130", async () => {
