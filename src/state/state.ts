@@ -39,11 +39,12 @@ const RunSummarySchema = z.looseObject({
 
 const CheckpointSchema = z.looseObject({
   /** Where the interrupted scan resumes (the reader's `Continuation`). */
-  continuation: z.object({
-    nextPartitionKey: z.string(),
-    nextRowKey: z.string().optional(),
-    ranged: z.boolean().optional(),
-  }),
+  continuation: z.union([
+    z.object({ nextPartitionKey: z.string(), nextRowKey: z.string().optional() }),
+    // A read by key ranges (an unsorted source): every partition before this key is written. A field of its
+    // own, not `nextPartitionKey`: a release before ranged reads must refuse it, not send it as a token.
+    z.object({ rangedFrom: z.string() }),
+  ]),
   /** The source clock when the interrupted scan began: the watermark the scan earns once it completes. */
   sourceClockAtStart: isoUtc,
   mode: z.string().min(1),

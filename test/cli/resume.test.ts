@@ -251,9 +251,11 @@ describe("resume through the table-sync process", () => {
       const cp = await until("a checkpoint", () => loadState(state)?.tables[key]?.checkpoint, 60_000, 2);
       run.child.kill("SIGKILL");
       expect(await run.exit).toBe(null);
-      // A ranged read's resume point: every partition before the key is written, as counted.
-      expect(cp.continuation.ranged).toBe(true);
-      const before = entities(n).filter((e) => e.partitionKey < cp.continuation.nextPartitionKey).length;
+      // A ranged read's resume point (under a field of its own, which a release before ranged reads refuses
+      // rather than sends as a token): every partition before the key is written, as counted.
+      const from = "rangedFrom" in cp.continuation ? cp.continuation.rangedFrom : undefined;
+      expect(from).toBeDefined();
+      const before = entities(n).filter((e) => e.partitionKey < from!).length;
       expect(cp.read).toBe(before);
       expect((await readAll(src, t)).length).toBeGreaterThanOrEqual(cp.read);
 

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { TableResult } from "../../src/engine/copy/result.js";
+import { continuationFrom, storedContinuation } from "../../src/engine/copy/reader.js";
 import {
   advanceWatermark,
   backfillStart,
@@ -288,6 +289,34 @@ describe("the state document", () => {
       fits = advanceWatermark(fits, tableKey({ source: name, destination: name }), result(), backfill);
     }
     expect(() => serializeState(fits)).not.toThrow();
+  });
+});
+
+describe("a ranged read's checkpoint", () => {
+  it("is stored under a field of its own, reads back as a ranged continuation, and is no service token", () => {
+    const point = { nextPartitionKey: "user-0042", ranged: true };
+    const stored = storedContinuation(point);
+    expect(stored).toEqual({ rangedFrom: "user-0042" });
+    const state = emptyState();
+    state.tables[tableKey({ source: "a", destination: "b" })] = {
+      checkpoint: {
+        continuation: stored,
+        sourceClockAtStart: "2024-05-01T12:00:00.000Z",
+        mode: "full-sync",
+        read: 10,
+        at: "2024-05-01T12:01:00.000Z",
+      },
+    };
+    const text = serializeState(state);
+    // A release before ranged reads requires `nextPartitionKey` and refuses this state rather than
+    // sending the key to the service as a continuation token.
+    expect(text).not.toContain("nextPartitionKey");
+    const back = parseState(text, "a test").tables[tableKey({ source: "a", destination: "b" })].checkpoint!;
+    expect(continuationFrom(back.continuation)).toEqual(point);
+    // A service's token stays as it was.
+    const token = { nextPartitionKey: '{"token":"x","range":{"min":"","max":"FF"}}', nextRowKey: "NA" };
+    expect(continuationFrom(storedContinuation(token))).toEqual(token);
+    expect(storedContinuation({ nextPartitionKey: "p" })).toEqual({ nextPartitionKey: "p" });
   });
 });
 

@@ -66,8 +66,9 @@ export async function copyTable(
 ): Promise<TableResult> {
   const started = Date.now();
   const result = emptyResult(spec, plan.filter);
-  // An unsorted source is read by key ranges (ranged-reader.ts), unless resuming a plain scan's checkpoint.
-  const byRanges = conn.source.kind !== "table" && (!plan.continuation || plan.continuation.ranged === true);
+  // An unsorted source is read by key ranges (ranged-reader.ts), unless resuming a plain scan's checkpoint;
+  // a ranged checkpoint goes on by ranges whatever the source's kind now (its key is no service token).
+  const byRanges = plan.continuation?.ranged === true || (conn.source.kind !== "table" && !plan.continuation);
   const reader: PageSource = byRanges
     ? new RangedReader(conn.source, spec.source, {
         filter: plan.filter,
@@ -238,7 +239,8 @@ export async function copyTable(
       report();
       if (!page.continuation) continue; // the last page: the table is complete, even when cancelled
       if (hooks.signal?.aborted) {
-        // Everything read is written first, so the last resume point is the last page read.
+        // Everything read is written first, so the last resume point is the last page read (read by key
+        // ranges: the last range read whole; the next run reads the rest of this one again).
         await writer.flush();
         await checkpoints?.saveLatest();
         throw new Error(CANCELLED);

@@ -12,12 +12,13 @@
 // The page itself is dropped (its range reads it again), and the sample's distinct keys cut the key
 // space into buckets. Ranges are runs of buckets sized from what the ranges before them held, aiming at
 // RANGE_BYTES of held entities. Coverage never depends on the sample: consecutive ranges [a, b), [b, c), …
-// from the read's start to no end cover every key, however the buckets fall. A range that comes out too
+// from the read's start to no end cover every key, however the buckets fall, as long as the cuts ascend in
+// the service's order too: only keys every order sorts alike are cuts (orderSafe). A range that comes out too
 // large only holds more than planned, and the hold's memory rules then send its fullest partitions early.
 import { andFilters } from "../wire/odata.js";
 import type { HttpStats, TableHttp } from "../wire/http.js";
 import { entityJson } from "../wire/edm.js";
-import { rangeFilter, type KeyRange } from "./shard.js";
+import { orderSafe, rangeFilter, type KeyRange } from "./shard.js";
 import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
 import { HOLD_BYTES, OVERHEAD } from "./hold.js";
 
@@ -87,7 +88,8 @@ export class RangedReader implements PageSource {
     let bytes = 0;
     let sampled = 0;
     for (const e of first.entities) {
-      if (start === undefined || e.partitionKey > start) keys.add(e.partitionKey);
+      if ((start === undefined || e.partitionKey > start) && orderSafe(e.partitionKey))
+        keys.add(e.partitionKey);
       bytes += entityJson(e).length + e.partitionKey.length + e.rowKey.length + OVERHEAD;
       sampled++;
     }
@@ -117,7 +119,14 @@ export class RangedReader implements PageSource {
     this.ranges.push(range);
     let current = this.reader(range);
     let pages = current.pages();
-    let ahead: Promise<IteratorResult<ReadPage>> = pages.next();
+    // The next page is asked for before this one is handed on; its failure is met when it is awaited, not
+    // while the copy is busy with the page before (an unhandled rejection would end the whole process).
+    const next = () => {
+      const p = pages.next();
+      p.catch(() => undefined);
+      return p;
+    };
+    let ahead = next();
     for (;;) {
       const step = await ahead;
       this.clocks(current);
@@ -125,7 +134,7 @@ export class RangedReader implements PageSource {
       const page = step.value;
       read += page.entities.length;
       if (page.continuation) {
-        ahead = pages.next();
+        ahead = next();
         yield { ...page, inRange: true };
         continue;
       }
@@ -141,7 +150,7 @@ export class RangedReader implements PageSource {
       this.ranges.push(range);
       current = this.reader(range);
       pages = current.pages();
-      ahead = pages.next();
+      ahead = next();
       yield { ...page, endsRange: true, continuation: { nextPartitionKey: range.from!, ranged: true } };
     }
   }

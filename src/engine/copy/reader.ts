@@ -217,6 +217,20 @@ export class TableReader implements PageSource {
   }
 }
 
+/** A continuation as the state stores it (state.ts: a ranged one under a field of its own). */
+export type StoredContinuation = { nextPartitionKey: string; nextRowKey?: string } | { rangedFrom: string };
+
+export function storedContinuation(c: Continuation): StoredContinuation {
+  if (c.ranged) return { rangedFrom: c.nextPartitionKey };
+  return c.nextRowKey === undefined
+    ? { nextPartitionKey: c.nextPartitionKey }
+    : { nextPartitionKey: c.nextPartitionKey, nextRowKey: c.nextRowKey };
+}
+
+export function continuationFrom(s: StoredContinuation): Continuation {
+  return "rangedFrom" in s ? { nextPartitionKey: s.rangedFrom, ranged: true } : { ...s };
+}
+
 /** Where the next page starts, from a query answer's headers; undefined on the last page. */
 function continuationOf(headers: Record<string, string>): Continuation | undefined {
   const npk = headers["x-ms-continuation-nextpartitionkey"];

@@ -94,6 +94,16 @@ export class SystematicSample {
   }
 }
 
+/**
+ * Whether every order a service may compare strings in — UTF-16 code units, code points, UTF-8 bytes — sorts
+ * this key alike against any other such key: no character at or above U+D800 (surrogates, and the
+ * U+E000–U+FFFF the code-unit order puts after them). Only such keys become boundaries: boundaries the
+ * service saw in another order than ours would let a key fall in two ranges.
+ */
+export function orderSafe(key: string): boolean {
+  return !/[\uD800-\uFFFF]/.test(key);
+}
+
 /** Ordinal comparison (UTF-16 code units), the order the services compare string keys in for ASCII keys. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -135,7 +145,7 @@ export async function sampleShardPlan(
   // Only the keys come back: the reader's paging, retries and error messages, with a projection.
   const reader = new TableReader(http, table, { filter: opts.filter, select: ["PartitionKey", "RowKey"] });
   for await (const page of reader.pages()) {
-    for (const e of page.entities) sample.add(e.partitionKey);
+    for (const e of page.entities) if (orderSafe(e.partitionKey)) sample.add(e.partitionKey);
   }
   const boundaries = boundariesOf(sample.items, count);
   return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };

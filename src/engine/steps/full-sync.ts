@@ -4,6 +4,7 @@ import type { SyncConfig } from "../../config/schema.js";
 import { shardView } from "../../state/shard-view.js";
 import { emptyState, StateError, type Checkpoint, type FullSyncRun, type State } from "../../state/state.js";
 import { tableKey } from "../../state/table-key.js";
+import { storedContinuation } from "../copy/reader.js";
 import { advanceWatermark, oldestWatermark } from "../../state/watermark.js";
 import { connectSource } from "../copy/connect.js";
 import { MAX_OUR_WRITES, serverClock } from "../copy/post-switch.js";
@@ -132,7 +133,7 @@ export async function runCopy(
       ? async (spec, info) => {
           const key = tableKey(spec);
           const cp: Checkpoint = {
-            continuation: { ...info.continuation },
+            continuation: storedContinuation(info.continuation),
             sourceClockAtStart: info.sourceClockAtStart,
             mode: config.mode,
             // In the schema's key order: a shard compares its saved records with the stored ones as text.

@@ -4,6 +4,7 @@
 import { backfillStart } from "../../state/watermark.js";
 import { StateError, type State } from "../../state/state.js";
 import { tableKey } from "../../state/table-key.js";
+import { continuationFrom } from "../copy/reader.js";
 import type { ServiceKind } from "../wire/service-kind.js";
 import type { ConflictPolicy, SwitchGuard } from "../copy/post-switch.js";
 import { andFilters, sinceFilter } from "../wire/odata.js";
@@ -38,7 +39,7 @@ export function planTable(
       return {
         filter: config.queryFilter,
         guard,
-        continuation: { ...cp.continuation },
+        continuation: continuationFrom(cp.continuation),
         resume: { sourceClockAtStart: cp.sourceClockAtStart, read: cp.read, written: cp.written ?? 0 },
       };
     }

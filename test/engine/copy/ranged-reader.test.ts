@@ -7,6 +7,8 @@ import type { ReadPage } from "../../../src/engine/copy/reader.js";
 import { runCopy } from "../../../src/engine/steps/full-sync.js";
 import { MemoryStateStore } from "../../../src/state/store.js";
 import { startCosmosDouble, type CosmosDouble } from "../../support/cosmos-double.js";
+import { orderSafe } from "../../../src/engine/copy/shard.js";
+import { startFaultProxy } from "../../support/fault-proxy.js";
 import { rawDifferences, rawEntities, stepConfig, stepDeps } from "../../support/sync.js";
 import { httpFor, seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";
 
@@ -131,6 +133,65 @@ describe("RangedReader", () => {
     } finally {
       await double.stop();
     }
+  });
+
+  it("a page that fails while the copy is busy with the one before fails the read, not the process", async () => {
+    const t = uniqueTable("rangedGone");
+    await seedEntities(src, t, table(100, 3));
+    // The second range's first page is refused as if the table had gone; it is asked for at the first
+    // range's last page, and fails while the copy is still busy with that page (nobody awaits it yet).
+    const proxy = await startFaultProxy({
+      target: cosmos.port,
+      rules: [
+        {
+          match: (r) => r.path.includes("PartitionKey%20ge") && !r.path.includes("NextPartitionKey"),
+          limit: 1,
+          fault: {
+            kind: "status",
+            status: 404,
+            headers: { "content-type": "application/json" },
+            body: '{"odata.error":{"code":"TableNotFound","message":{"lang":"en-us","value":"gone"}}}',
+          },
+        },
+      ],
+    });
+    try {
+      const reader = new RangedReader(httpFor(proxy.connectionString(), "cosmos"), t, {
+        rangeBytes: 60 * 350,
+      });
+      const pages = reader.pages();
+      for (;;) {
+        const step = await pages.next();
+        expect(step.done).toBe(false);
+        if (step.value?.endsRange) break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(proxy.stats.faults).toBeGreaterThan(0);
+      await expect(pages.next()).rejects.toThrow(/does not exist/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("cuts the key space only at keys every string order sorts alike", async () => {
+    const t = uniqueTable("rangedOrder");
+    const entities = [];
+    const firsts = ["a", "é", "😀", "！", "\uFFFD", "z", "~", "ÿ", "中"];
+    for (let p = 0; p < 180; p++) {
+      const pk = `${firsts[p % firsts.length]}${p}`;
+      for (let r = 0; r < 2; r++) entities.push(simpleEntity(pk, `r${r}`, { p }));
+    }
+    await seedEntities(src, t, entities);
+    const reader = new RangedReader(httpFor(cosmos.connectionString(), "cosmos"), t, {
+      rangeBytes: 40 * 350,
+    });
+    const { keys } = await readAll(reader);
+    expect(keys.sort()).toEqual(entities.map(keyOf).sort());
+    expect(reader.ranges.length).toBeGreaterThan(2);
+    const cuts = reader.ranges.flatMap((r) => [r.from, r.to]).filter((k): k is string => k !== undefined);
+    expect(cuts.every(orderSafe)).toBe(true);
+    expect(["abc", "é", "中", "\uD7FF"].every(orderSafe)).toBe(true);
+    expect(["😀", "！", "\uFFFD", "a\uE000"].some(orderSafe)).toBe(false);
   });
 
   it("a read of one page is handed on as it is", async () => {
