@@ -124,6 +124,33 @@ async function cliInProcess(
   return { code, stdout, stderr };
 }
 
+/**
+ * Run `args` with checkpoints every second and kill -9 the process the moment the first checkpoint of table `t`
+ * lands (any later moment is as safe, but re-reads more).
+ */
+async function killAtFirstCheckpoint(args: string[], t: string, childEnv: NodeJS.ProcessEnv = env) {
+  const state = stateFile();
+  const run = spawnCli(
+    [
+      ...args,
+      "--state-file",
+      state,
+      "--checkpoint-seconds",
+      "1",
+      "--progress-seconds",
+      "0",
+      "--concurrency",
+      "2",
+    ],
+    childEnv,
+  );
+  const key = tableKey({ source: t, destination: t });
+  const cp = await until("a checkpoint", () => loadState(state)?.tables[key]?.checkpoint, 60_000, 2);
+  run.child.kill("SIGKILL");
+  expect(await run.exit).toBe(null);
+  return { state, key, cp };
+}
+
 describe("resume through the table-sync process", () => {
   it("SIGTERM stops after the current page, saves a checkpoint and exits 143; the next run resumes", async () => {
     const t = uniqueTable("sigterm");
@@ -177,25 +204,7 @@ describe("resume through the table-sync process", () => {
     const t = uniqueTable("kill9");
     const n = 20_000;
     await seedEntities(src, t, entities(n));
-    const state = stateFile();
-    const run = spawnCli([
-      "full-sync",
-      "--tables",
-      t,
-      "--state-file",
-      state,
-      "--checkpoint-seconds",
-      "1",
-      "--progress-seconds",
-      "0",
-      "--concurrency",
-      "2",
-    ]);
-    const key = tableKey({ source: t, destination: t });
-    // Kill the moment a checkpoint lands (any later moment is as safe, but re-reads more).
-    const cp = await until("a checkpoint", () => loadState(state)?.tables[key]?.checkpoint, 60_000, 2);
-    run.child.kill("SIGKILL");
-    expect(await run.exit).toBe(null);
+    const { state, key, cp } = await killAtFirstCheckpoint(["full-sync", "--tables", t], t);
     const landed = (await readAll(dst, t)).length;
     expect(landed).toBeGreaterThanOrEqual(cp.read);
     expect(landed).toBeLessThan(n);
@@ -232,25 +241,7 @@ describe("resume through the table-sync process", () => {
         DESTINATION_CONNECTION_STRING: src,
       };
       const args = ["full-sync", "--tables", t, "--source-kind", "cosmos", "--destination-kind", "table"];
-      const state = stateFile();
-      const run = spawnCli(
-        [
-          ...args,
-          "--state-file",
-          state,
-          "--checkpoint-seconds",
-          "1",
-          "--progress-seconds",
-          "0",
-          "--concurrency",
-          "2",
-        ],
-        rollbackEnv,
-      );
-      const key = tableKey({ source: t, destination: t });
-      const cp = await until("a checkpoint", () => loadState(state)?.tables[key]?.checkpoint, 60_000, 2);
-      run.child.kill("SIGKILL");
-      expect(await run.exit).toBe(null);
+      const { state, key, cp } = await killAtFirstCheckpoint(args, t, rollbackEnv);
       // A ranged read's resume point (under a field of its own, which a release before ranged reads refuses
       // rather than sends as a token): every partition before the key is written, as counted.
       const from = "rangedFrom" in cp.continuation ? cp.continuation.rangedFrom : undefined;
