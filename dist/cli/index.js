@@ -54922,7 +54922,7 @@ function orderSafe(key) {
     return !/[\uD800-\uFFFF]/.test(key);
 }
 /** Ordinal comparison (UTF-16 code units), the order the services compare string keys in for ASCII keys. */
-function compare(a, b) {
+function compareKeys(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 /**
@@ -54933,7 +54933,7 @@ function compare(a, b) {
 function boundariesOf(sample, count) {
     if (count <= 1)
         return [];
-    const sorted = [...sample].sort(compare);
+    const sorted = [...sample].sort(compareKeys);
     if (sorted.length === 0)
         return [];
     const out = [];
@@ -55187,10 +55187,6 @@ class Hold {
 const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.25);
 /** The first range's share of the buckets, before anything says how many entities a bucket holds. */
 const FIRST_SHARE = 1 / 32;
-/** Ordinal comparison, the order the services compare string keys in. */
-function ranged_reader_compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
 class RangedReader {
     http;
     table;
@@ -55241,7 +55237,7 @@ class RangedReader {
             bytes += entityJson(e).length + e.partitionKey.length + e.rowKey.length + OVERHEAD;
             sampled++;
         }
-        const cuts = [...keys].sort(ranged_reader_compare);
+        const cuts = [...keys].sort(compareKeys);
         const buckets = cuts.length + 1;
         const perEntity = sampled > 0 ? bytes / sampled : OVERHEAD;
         const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / perEntity);

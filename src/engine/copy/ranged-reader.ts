@@ -18,7 +18,7 @@
 import { andFilters } from "../wire/odata.js";
 import type { HttpStats, TableHttp } from "../wire/http.js";
 import { entityJson } from "../wire/edm.js";
-import { orderSafe, rangeFilter, type KeyRange } from "./shard.js";
+import { compareKeys, orderSafe, rangeFilter, type KeyRange } from "./shard.js";
 import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
 import { HOLD_BYTES, OVERHEAD } from "./hold.js";
 
@@ -37,11 +37,6 @@ export interface RangedReadOptions {
   continuation?: Continuation;
   /** Bytes a range should hold (default RANGE_BYTES). */
   rangeBytes?: number;
-}
-
-/** Ordinal comparison, the order the services compare string keys in. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class RangedReader implements PageSource {
@@ -93,7 +88,7 @@ export class RangedReader implements PageSource {
       bytes += entityJson(e).length + e.partitionKey.length + e.rowKey.length + OVERHEAD;
       sampled++;
     }
-    const cuts = [...keys].sort(compare);
+    const cuts = [...keys].sort(compareKeys);
     const buckets = cuts.length + 1;
     const perEntity = sampled > 0 ? bytes / sampled : OVERHEAD;
     const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / perEntity);

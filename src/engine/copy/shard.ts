@@ -105,7 +105,7 @@ export function orderSafe(key: string): boolean {
 }
 
 /** Ordinal comparison (UTF-16 code units), the order the services compare string keys in for ASCII keys. */
-function compare(a: string, b: string): number {
+export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -116,7 +116,7 @@ function compare(a: string, b: string): number {
  */
 export function boundariesOf(sample: readonly string[], count: number): string[] {
   if (count <= 1) return [];
-  const sorted = [...sample].sort(compare);
+  const sorted = [...sample].sort(compareKeys);
   if (sorted.length === 0) return [];
   const out: string[] = [];
   for (let j = 1; j < count; j++) {
