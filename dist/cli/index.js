@@ -53844,7 +53844,6 @@ function describeError(err) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/copy/reader.ts
-// Paging through a table with exact wire types, a few pages fetched ahead of the consumer.
 
 
 
@@ -55066,10 +55065,13 @@ const OVERHEAD = 256;
  */
 function heldOperation(kind, entity, ifMatch, mark) {
     const json = kind === "delete" ? "" : entityJson(entity);
+    return { op: { kind, entity: ownKeys(entity), ifMatch, mark, json }, bytes: heldBytes(entity, json) };
+}
+/** What holding an entity whose body is `json` costs, counted against HOLD_BYTES. */
+function heldBytes(entity, json) {
     // Measuring the UTF-8 length flattens the string: the pieces it was joined from (slices of the page's
     // text) are let go.
-    const bytes = Buffer.byteLength(json) + entity.partitionKey.length + entity.rowKey.length + OVERHEAD;
-    return { op: { kind, entity: ownKeys(entity), ifMatch, mark, json }, bytes };
+    return Buffer.byteLength(json) + entity.partitionKey.length + entity.rowKey.length + OVERHEAD;
 }
 /** Resident memory above which the hold's bound shrinks by a quarter (looked at every CHECK_EVERY adds). */
 const SQUEEZE_ABOVE = 216 * 2 ** 20;
@@ -55234,13 +55236,13 @@ class RangedReader {
         for (const e of first.entities) {
             if ((start === undefined || e.partitionKey > start) && orderSafe(e.partitionKey))
                 keys.add(e.partitionKey);
-            bytes += entityJson(e).length + e.partitionKey.length + e.rowKey.length + OVERHEAD;
+            bytes += heldBytes(e, entityJson(e));
             sampled++;
         }
         const cuts = [...keys].sort(compareKeys);
         const buckets = cuts.length + 1;
-        const perEntity = sampled > 0 ? bytes / sampled : OVERHEAD;
-        const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / perEntity);
+        // `sampled` > 0: the first page has entities, or it would be the last.
+        const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / (bytes / sampled));
         let done = 0; // buckets read
         let read = 0; // entities in them
         const rangeAt = (width) => {
@@ -55674,18 +55676,18 @@ class TableWriter {
      */
     async rangeEnded() {
         await this.sendingRange;
-        const keys = this.buffers.keys();
-        this.sendingRange = (async () => {
-            for (const key of keys)
-                await this.dispatch(key);
-        })();
+        this.sendingRange = this.send(this.buffers.keys());
         this.sendingRange.catch(() => undefined); // met by the next rangeEnded or flush
+    }
+    /** Send these partitions' buffered operations, each once there is room for it. */
+    async send(keys) {
+        for (const key of keys)
+            await this.dispatch(key);
     }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
         await this.sendingRange;
-        for (const key of this.buffers.keys())
-            await this.dispatch(key);
+        await this.send(this.buffers.keys());
         while (this.inFlight > 0)
             await new Promise((resolve) => this.idle.push(resolve));
         return this.counters;
@@ -56310,7 +56312,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             if (guard && guarded.length)
                 await writeGuarded(guard, guarded, mark);
             tracker.close(mark, page.entities.length, page.inRange ? undefined : page.continuation);
-            if (page.endsRange && byRanges)
+            if (page.endsRange)
                 await writer.rangeEnded();
             report();
             if (!page.continuation)

@@ -235,7 +235,7 @@ export async function copyTable(
       }
       if (guard && guarded.length) await writeGuarded(guard, guarded, mark);
       tracker.close(mark, page.entities.length, page.inRange ? undefined : page.continuation);
-      if (page.endsRange && byRanges) await writer.rangeEnded();
+      if (page.endsRange) await writer.rangeEnded();
       report();
       if (!page.continuation) continue; // the last page: the table is complete, even when cancelled
       if (hooks.signal?.aborted) {

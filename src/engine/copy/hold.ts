@@ -38,7 +38,7 @@ export function holdMs(checkpointMs: number | undefined): number {
 export const HOLD_BYTES = 32 * 1024 * 1024;
 
 /** A held operation's memory besides its JSON: the operation, its keys, its place in its partition's list. */
-export const OVERHEAD = 256;
+const OVERHEAD = 256;
 
 export interface Held {
   op: Operation;
@@ -58,10 +58,14 @@ export function heldOperation(
   mark: unknown,
 ): Held {
   const json = kind === "delete" ? "" : entityJson(entity);
+  return { op: { kind, entity: ownKeys(entity), ifMatch, mark, json }, bytes: heldBytes(entity, json) };
+}
+
+/** What holding an entity whose body is `json` costs, counted against HOLD_BYTES. */
+export function heldBytes(entity: WireEntity, json: string): number {
   // Measuring the UTF-8 length flattens the string: the pieces it was joined from (slices of the page's
   // text) are let go.
-  const bytes = Buffer.byteLength(json) + entity.partitionKey.length + entity.rowKey.length + OVERHEAD;
-  return { op: { kind, entity: ownKeys(entity), ifMatch, mark, json }, bytes };
+  return Buffer.byteLength(json) + entity.partitionKey.length + entity.rowKey.length + OVERHEAD;
 }
 
 /** Resident memory above which the hold's bound shrinks by a quarter (looked at every CHECK_EVERY adds). */

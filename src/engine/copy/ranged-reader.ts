@@ -20,7 +20,7 @@ import type { HttpStats, TableHttp } from "../wire/http.js";
 import { entityJson } from "../wire/edm.js";
 import { compareKeys, orderSafe, rangeFilter, type KeyRange } from "./shard.js";
 import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
-import { HOLD_BYTES, OVERHEAD } from "./hold.js";
+import { HOLD_BYTES, heldBytes } from "./hold.js";
 
 /**
  * What a range should hold: with the range before it still being sent and the next one read, two ranges
@@ -85,13 +85,13 @@ export class RangedReader implements PageSource {
     for (const e of first.entities) {
       if ((start === undefined || e.partitionKey > start) && orderSafe(e.partitionKey))
         keys.add(e.partitionKey);
-      bytes += entityJson(e).length + e.partitionKey.length + e.rowKey.length + OVERHEAD;
+      bytes += heldBytes(e, entityJson(e));
       sampled++;
     }
     const cuts = [...keys].sort(compareKeys);
     const buckets = cuts.length + 1;
-    const perEntity = sampled > 0 ? bytes / sampled : OVERHEAD;
-    const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / perEntity);
+    // `sampled` > 0: the first page has entities, or it would be the last.
+    const target = Math.max(1, (this.opts.rangeBytes ?? RANGE_BYTES) / (bytes / sampled));
     let done = 0; // buckets read
     let read = 0; // entities in them
     const rangeAt = (width: number): KeyRange => {

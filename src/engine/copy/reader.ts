@@ -1,4 +1,5 @@
 // Paging through a table with exact wire types, a few pages fetched ahead of the consumer.
+import type { Checkpoint } from "../../state/state.js";
 import { readEntityPage, type EntityList } from "../wire/edm.js";
 import { readCopyPage } from "../wire/entity-page.js";
 import { ServiceError, TableMissingError } from "../wire/errors.js";
@@ -218,7 +219,7 @@ export class TableReader implements PageSource {
 }
 
 /** A continuation as the state stores it (state.ts: a ranged one under a field of its own). */
-export type StoredContinuation = { nextPartitionKey: string; nextRowKey?: string } | { rangedFrom: string };
+type StoredContinuation = Checkpoint["continuation"];
 
 export function storedContinuation(c: Continuation): StoredContinuation {
   if (c.ranged) return { rangedFrom: c.nextPartitionKey };

@@ -178,17 +178,19 @@ export class TableWriter {
    */
   async rangeEnded(): Promise<void> {
     await this.sendingRange;
-    const keys = this.buffers.keys();
-    this.sendingRange = (async () => {
-      for (const key of keys) await this.dispatch(key);
-    })();
+    this.sendingRange = this.send(this.buffers.keys());
     this.sendingRange.catch(() => undefined); // met by the next rangeEnded or flush
+  }
+
+  /** Send these partitions' buffered operations, each once there is room for it. */
+  private async send(keys: string[]): Promise<void> {
+    for (const key of keys) await this.dispatch(key);
   }
 
   /** Send everything buffered and wait for every transaction to finish. */
   async flush(): Promise<WriteCounters> {
     await this.sendingRange;
-    for (const key of this.buffers.keys()) await this.dispatch(key);
+    await this.send(this.buffers.keys());
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     return this.counters;
   }
