@@ -28,6 +28,9 @@ export interface LinkStats {
   /** Bytes forwarded towards the target and back. */
   bytesUp: number;
   bytesDown: number;
+  /** Chunks (socket reads) forwarded each way: each is one timer entry and one write on the link. */
+  chunksUp: number;
+  chunksDown: number;
 }
 
 export class LatencyLink {
@@ -37,7 +40,15 @@ export class LatencyLink {
   private timerDue = Infinity;
   private halfMs: number;
   private readonly sockets = new Set<Socket>();
-  readonly stats: LinkStats = { connections: 0, open: 0, peakOpen: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: LinkStats = {
+    connections: 0,
+    open: 0,
+    peakOpen: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    chunksUp: 0,
+    chunksDown: 0,
+  };
 
   private constructor(
     private readonly server: Server,
@@ -71,7 +82,14 @@ export class LatencyLink {
   }
 
   resetStats(): void {
-    Object.assign(this.stats, { connections: 0, peakOpen: this.stats.open, bytesUp: 0, bytesDown: 0 });
+    Object.assign(this.stats, {
+      connections: 0,
+      peakOpen: this.stats.open,
+      bytesUp: 0,
+      bytesDown: 0,
+      chunksUp: 0,
+      chunksDown: 0,
+    });
   }
 
   /** Close the listener and every connection through it. */
@@ -100,10 +118,12 @@ export class LatencyLink {
     };
     client.on("data", (chunk: Buffer) => {
       this.stats.bytesUp += chunk.length;
+      this.stats.chunksUp++;
       this.pass(client, upstream, chunk);
     });
     upstream.on("data", (chunk: Buffer) => {
       this.stats.bytesDown += chunk.length;
+      this.stats.chunksDown++;
       this.pass(upstream, client, chunk);
     });
     client.on("end", () => this.pass(client, upstream, null));

@@ -19,7 +19,8 @@
 //
 // Every option can also be given as an environment variable: MATRIX_ENTITIES, MATRIX_SHAPES, …
 // BENCH_OURS_ARGS adds options to our CLI's command line (e.g. `--concurrency 64`, to compare a setting
-// with the defaults); BENCH_CPU_PROFILE=<file> writes the CPU profile of our CLI's run (run-cli.ts).
+// with the defaults), BENCH_OURS_NODE_ARGS node's own flags for it; BENCH_CPU_PROFILE=<file> writes the CPU
+// profile of our CLI's run (run-cli.ts), BENCH_PROF=<dir> that of our CLI and of the servers (cell-notes.ts).
 //
 // Per cell: ours — `table-sync full-sync` with default settings, in a child process, as a user runs it
 // (run-cli.ts); scan — one plain sequential scan of the source; writes — every entity as pre-built
@@ -37,6 +38,7 @@ import { parseArgs } from "node:util";
 import { canPin, pin, processCpuSeconds, repoRoot } from "./common.js";
 import { ACCOUNT } from "./free-wire.js";
 import { Harness, type HarnessStats } from "./harness.js";
+import { profileFlags, usageNote, wireNote, type Usage } from "./cell-notes.js";
 import { withSection, MATRIX_END, MATRIX_START } from "./results-section.js";
 import type { CeilingInput, CeilingOutput } from "./run-ceiling.js";
 
@@ -87,6 +89,8 @@ interface Measurement {
   ok: boolean;
   /** The machine's 1-minute load average right after the measurement. */
   load?: number;
+  /** What crossed the links per entity, and the servers' CPU per entity (console only). */
+  wire?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -231,6 +235,7 @@ async function main(): Promise<void> {
   // The harness holds every page of the source, rendered, and what the sink counted: room for 1,000,000.
   const harness = await Harness.start([
     `--max-old-space-size=${Math.max(4096, Math.ceil(opts.entities / 100))}`,
+    ...profileFlags("servers"),
   ]);
   if (cpu.servers !== undefined && harness.pid !== undefined) pin(harness.pid, cpu.servers);
   console.log(
@@ -283,6 +288,7 @@ async function main(): Promise<void> {
               `cpu ${(m.cpuMs / 1000).toFixed(1)} s (${m.entities > 0 ? fmt((m.cpuMs * 1000) / m.entities) : "–"} µs/entity), ` +
               `peak RSS ${mb(m.maxRssKb)} MB, servers busy ${pct(m.harnessBusy)}${m.inflight ? `, ${m.inflight} in flight` : ""}, load ${m.load.toFixed(1)} — ${m.verified}`,
           );
+          if (m.wire) console.log(`    ${m.wire}`);
         }
       }
     }
@@ -364,18 +370,12 @@ async function measureYardstick(
     cpuMs: out.cpuMs,
     maxRssKb: out.maxRssKb,
     harnessBusy: (after.cpuMs - before.cpuMs) / out.elapsedMs,
+    wire: wireNote(after.stats, after.cpuMs - before.cpuMs, out.entities),
     requests: out.requests,
     inflight: out.inflight,
     verified,
     ok,
   };
-}
-
-interface Usage {
-  exitCode: number;
-  elapsedMs: number;
-  cpuMs: number;
-  maxRssKb: number;
 }
 
 async function measureOurs(
@@ -391,6 +391,9 @@ async function measureOurs(
   const usageFile = join(work, `usage-${Date.now()}.json`);
   rmSync(usageFile, { force: true });
   const args = [
+    ...profileFlags("ours"),
+    // BENCH_OURS_NODE_ARGS: node's own flags for our process (e.g. `--max-semi-space-size=32`).
+    ...(process.env.BENCH_OURS_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
     join(here, "run-cli.js"),
     "full-sync",
     "--tables",
@@ -480,6 +483,7 @@ async function measureOurs(
     cpuMs: usage?.cpuMs ?? 0,
     maxRssKb: usage?.maxRssKb ?? 0,
     harnessBusy: (after.cpuMs - before.cpuMs) / elapsedMs,
+    wire: wireNote(after.stats, after.cpuMs - before.cpuMs, sink.distinct) + usageNote(usage, sink.distinct),
     requests: sink.batches + sink.singleWrites,
     verified: ok
       ? `sink got all ${fmt(sink.distinct)} (${fmt(sink.batches)} transactions, ${fmt(sink.singleWrites)} single writes${sink.acknowledged > sink.distinct ? `, ${fmt(sink.acknowledged - sink.distinct)} written twice` : ""})`

@@ -4,8 +4,9 @@
 //
 // BENCH_CLI picks the entry: `build` (default, build/src/cli/index.js, the current source compiled by
 // `npm run build`) or `dist` (dist/cli/index.js, the bundle bin/table-sync.js runs).
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import { PerformanceObserver, constants, monitorEventLoopDelay } from "node:perf_hooks";
 
 const usageFile = process.env.BENCH_USAGE_FILE;
 const entry = process.env.BENCH_CLI === "dist" ? "../../dist/cli/index.js" : "../src/cli/index.js";
@@ -19,6 +20,40 @@ if (session) {
   session.post("Profiler.enable");
   session.post("Profiler.start");
 }
+// Time in the garbage collector, by kind: what allocation costs the run (with one request per entity, a
+// large share of its CPU).
+const gcMs = { minor: 0, major: 0, other: 0 };
+const gc = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcMs.minor += e.duration;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMs.major += e.duration;
+    else gcMs.other += e.duration;
+  }
+});
+gc.observe({ entryTypes: ["gc"] });
+// How long the event loop was held at a time: work done in one go delays every answer and page behind it.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+/** CPU ms of each of the process's threads by name (Linux): the main thread's share against V8's and libuv's. */
+function threadCpuMs(): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    const tick = 10; // USER_HZ 100
+    for (const task of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const name = stat.slice(stat.indexOf("(") + 1, close);
+      const fields = stat.slice(close + 2).split(" ");
+      // utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+      out[name] = (out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * tick;
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return out;
+}
+const threadsAtStart = threadCpuMs();
 const start = process.resourceUsage();
 const started = performance.now();
 process.on("exit", (code) => {
@@ -36,6 +71,15 @@ process.on("exit", (code) => {
       cpuMs: (now.userCPUTime - start.userCPUTime + now.systemCPUTime - start.systemCPUTime) / 1000,
       systemMs: (now.systemCPUTime - start.systemCPUTime) / 1000,
       maxRssKb: now.maxRSS,
+      gcMs,
+      threadsMs: Object.fromEntries(
+        Object.entries(threadCpuMs()).map(([name, ms]) => [name, ms - (threadsAtStart[name] ?? 0)]),
+      ),
+      loopDelayMs: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
     }),
   );
 });
