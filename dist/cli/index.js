@@ -49569,12 +49569,11 @@ const PROBE_ROUNDS = 8;
  */
 const SHRINK_KEEP = 0.95;
 /**
- * Tries of a smaller window go no lower than this. Below it, fewer connections save no CPU worth a loss:
- * one-entity writes over loopback cost 53 µs an entity at 64 in flight and 55 at 16 (the rate 15,760–
- * 15,961/s against 15,266–15,663/s). A copy's rounds are noisy, and tries that each kept 95 % of the
- * rate before them once took such a copy from 64 to 16 in three steps.
+ * Tries of a smaller window keep this many operations in flight (and AUTO_START requests): below it fewer
+ * connections save no CPU worth a loss (one-entity writes over loopback: 53 µs an entity and 15,760–
+ * 15,961/s at 64 in flight, 55 µs and 15,266–15,663/s at 16).
  */
-const SHRINK_FLOOR = 64;
+const SHRINK_FLOOR_OPS = 64;
 /** Rounds between tries of a smaller window, at most, after tries that did not pay (doubling each time). */
 const SHRINK_WAIT_MAX = 64;
 /**
@@ -49600,8 +49599,11 @@ class AdaptiveWindow {
     max;
     adaptive;
     slowStart;
-    /** Completions and their summed latency in the current round. */
+    /** Completions, their summed latency and their operations in the current round. */
     roundDone = 0;
+    roundOps = 0;
+    /** Operations per request in the last round (entities: 1 for a plain request, up to 100 a transaction). */
+    opsPerRequest = 1;
     roundLatency = 0;
     /** Whether a request had to wait for the window during this round. */
     limited = false;
@@ -49638,9 +49640,8 @@ class AdaptiveWindow {
     /** A smaller window being tried: the size and rate it is judged against. */
     shrunkFrom;
     /**
-     * The best rate a kept try was judged against: each later try is judged against it too, so tries lose
-     * at most 1 − SHRINK_KEEP of the rate in all, not that much at every step (forgotten on push-back,
-     * when the service set a new limit).
+     * The best rate a kept try was judged against, and so every later one: tries lose 1 − SHRINK_KEEP of
+     * the rate in all, not at every step (tries each keeping 95 % once took a copy from 64 to 16 in three).
      */
     shrinkRef = 0;
     /** Rounds until the next try of a smaller window, and the wait after one that did not pay. */
@@ -49667,8 +49668,11 @@ class AdaptiveWindow {
     markLimited() {
         this.limited = true;
     }
-    /** A request finished after `latencyMs`, at `now` (ms); returns true when the window grew. */
-    completed(latencyMs, now) {
+    /**
+     * A request of `ops` operations finished after `latencyMs`, at `now` (ms); returns true when the window
+     * grew.
+     */
+    completed(latencyMs, now, ops = 1) {
         // A step is judged by answers to requests sent after it. (Slow start judges by latency too, which the
         // old window's answers show as well as the new ones'; so does a service slowing down.)
         const judging = this.steppedFrom !== undefined || this.shrunkFrom !== undefined;
@@ -49680,6 +49684,7 @@ class AdaptiveWindow {
             return false;
         }
         this.roundDone++;
+        this.roundOps += ops;
         this.roundLatency += latencyMs;
         if (latencyMs < this.quickest)
             this.quickest = latencyMs;
@@ -49695,8 +49700,10 @@ class AdaptiveWindow {
             return false;
         const rate = this.roundDone / Math.max(1, now - this.roundStart);
         const limited = this.limited;
+        this.opsPerRequest = Math.max(1, this.roundOps / this.roundDone);
         this.roundStart = now;
         this.roundDone = 0;
+        this.roundOps = 0;
         this.roundLatency = 0;
         this.limited = false;
         this.baseLatency = Math.min(this.baseLatency, mean);
@@ -49805,15 +49812,16 @@ class AdaptiveWindow {
      * entity at 1,024, 66–70 at 16–128). Little's law: the answers' mean latency is the window over the
      * rate, and the link's share of it at most the quickest answer; twice the rate times the quickest
      * answer covers the link with room to spare. So where the mean is more than twice the quickest, try
-     * that (no less than a quarter of the window at once, nor SHRINK_FLOOR), and keep it if the rate holds
+     * that (no less than a quarter of the window at once, nor below SHRINK_FLOOR_OPS), and keep it if the rate holds
      * (against the best rate a kept try had: see shrinkRef). Over a long link answers take about the round
      * trip: no try.
      */
     tryShrink(rate, lastRate, mean, now) {
-        if (this.size <= SHRINK_FLOOR || --this.shrinkIn > 0)
+        const floor = Math.max(AUTO_START, Math.ceil(SHRINK_FLOOR_OPS / this.opsPerRequest));
+        if (this.size <= floor || --this.shrinkIn > 0)
             return false;
         this.shrinkIn = 1;
-        const target = Math.max(SHRINK_FLOOR, this.size >> 2, Math.ceil((2 * this.size * this.quickest) / mean));
+        const target = Math.max(floor, this.size >> 2, Math.ceil((2 * this.size * this.quickest) / mean));
         if (target > this.size * 0.875)
             return false;
         const measured = lastRate > 0 ? (rate + lastRate) / 2 : rate;
@@ -49853,6 +49861,7 @@ class AdaptiveWindow {
         this.resize(Math.max(1, Math.floor(this.size / 2)), now);
         this.slowStart = false;
         this.roundDone = 0;
+        this.roundOps = 0;
         this.roundLatency = 0;
         this.limited = false;
         this.roundStart = undefined;
@@ -54303,7 +54312,7 @@ class FlowControl {
             this.seed();
         if (start !== undefined) {
             const now = this.clock.now();
-            if (this.win.completed(now - start, now))
+            if (this.win.completed(now - start, now, Math.max(1, ops)))
                 this.syncStats();
         }
         this.wake();

@@ -223,7 +223,7 @@ export class FlowControl {
     if (this.seedPending && this.inFlight === 0) this.seed();
     if (start !== undefined) {
       const now = this.clock.now();
-      if (this.win.completed(now - start, now)) this.syncStats();
+      if (this.win.completed(now - start, now, Math.max(1, ops))) this.syncStats();
     }
     this.wake();
   }
