@@ -24,28 +24,16 @@
 // (429s lower the send rate instead, see rate.ts).
 
 import { residentMemory } from "./memory.js";
+import {
+  AUTO_MAX,
+  AUTO_START,
+  MEMORY_HOLD,
+  MEMORY_SHRINK,
+  type ConcurrencySetting,
+} from "./window-bounds.js";
 
-/** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
-export const AUTO_START = 16;
-/**
- * Most requests `auto` keeps in flight: one-entity requests at 10,000/s over a 100 ms link. Each is a
- * connection of its own (with its parser and buffers): at 2,048 a one-entity-per-partition copy went
- * past 256 MB of peak RSS, at 1,024 it stays near 210 MB.
- */
-export const AUTO_MAX = 1_024;
-/**
- * Resident memory above which `auto` grows no further: a copy's peak must stay within 256 MB (1,000,000
- * one-entity requests crept to 261 MB with 1,024 in flight).
- */
-const MEMORY_HOLD = 200 * 2 ** 20;
-/**
- * Resident memory above which `auto` steps back by an eighth each round: every request in flight holds a
- * connection, its entity and its body, and a copy must stay within 256 MB (an unsorted source's copy once
- * reached 265 MB at ~600 in flight).
- */
-const MEMORY_SHRINK = 232 * 2 ** 20;
-/** The largest number `concurrency` takes (a user who sets it accepts the memory). */
-export const MAX_CONCURRENCY = 2_048;
+export { AUTO_MAX, AUTO_START, MAX_CONCURRENCY, type ConcurrencySetting } from "./window-bounds.js";
+
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
 const QUEUEING = 2;
 /**
@@ -118,8 +106,6 @@ function processCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
-
-export type ConcurrencySetting = number | "auto";
 
 export class AdaptiveWindow {
   /** Requests allowed in flight now. */
