@@ -49608,9 +49608,9 @@ class AdaptiveWindow {
     /** Completions, their summed latency and their operations in the current round. */
     roundDone = 0;
     roundOps = 0;
+    roundLatency = 0;
     /** Operations per request in the last round (entities: 1 for a plain request, up to 100 a transaction). */
     opsPerRequest = 1;
-    roundLatency = 0;
     /** Whether a request had to wait for the window during this round. */
     limited = false;
     /** The least mean round latency seen: the link's and the service's own time, without queueing. */
@@ -49818,9 +49818,9 @@ class AdaptiveWindow {
      * entity at 1,024, 66–70 at 16–128). Little's law: the answers' mean latency is the window over the
      * rate, and the link's share of it at most the quickest answer; twice the rate times the quickest
      * answer covers the link with room to spare. So where the mean is more than twice the quickest, try
-     * that (no less than a quarter of the window at once, nor below SHRINK_FLOOR_OPS), and keep it if the rate holds
-     * (against the best rate a kept try had: see shrinkRef). Over a long link answers take about the round
-     * trip: no try.
+     * that (no less than a quarter of the window at once, nor below SHRINK_FLOOR_OPS in flight), and keep it
+     * if the rate holds (against the best rate a kept try had: see shrinkRef). Over a long link answers take
+     * about the round trip: no try.
      */
     tryShrink(rate, lastRate, mean, now) {
         const floor = Math.max(AUTO_START, Math.ceil(SHRINK_FLOOR_OPS / this.opsPerRequest));

@@ -116,9 +116,9 @@ export class AdaptiveWindow {
   /** Completions, their summed latency and their operations in the current round. */
   private roundDone = 0;
   private roundOps = 0;
+  private roundLatency = 0;
   /** Operations per request in the last round (entities: 1 for a plain request, up to 100 a transaction). */
   private opsPerRequest = 1;
-  private roundLatency = 0;
   /** Whether a request had to wait for the window during this round. */
   private limited = false;
   /** The least mean round latency seen: the link's and the service's own time, without queueing. */
@@ -320,9 +320,9 @@ export class AdaptiveWindow {
    * entity at 1,024, 66–70 at 16–128). Little's law: the answers' mean latency is the window over the
    * rate, and the link's share of it at most the quickest answer; twice the rate times the quickest
    * answer covers the link with room to spare. So where the mean is more than twice the quickest, try
-   * that (no less than a quarter of the window at once, nor below SHRINK_FLOOR_OPS), and keep it if the rate holds
-   * (against the best rate a kept try had: see shrinkRef). Over a long link answers take about the round
-   * trip: no try.
+   * that (no less than a quarter of the window at once, nor below SHRINK_FLOOR_OPS in flight), and keep it
+   * if the rate holds (against the best rate a kept try had: see shrinkRef). Over a long link answers take
+   * about the round trip: no try.
    */
   private tryShrink(rate: number, lastRate: number, mean: number, now: number): boolean {
     const floor = Math.max(AUTO_START, Math.ceil(SHRINK_FLOOR_OPS / this.opsPerRequest));
