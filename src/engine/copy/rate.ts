@@ -141,6 +141,10 @@ export class FlowControl {
     if (now !== undefined) return now;
     while (!this.fits(bytes, n)) {
       if (this.inFlight >= this.win.size) this.win.markLimited();
+      else if (!this.seedPending) {
+        this.win.capped(this.inFlight);
+        this.syncStats();
+      }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.inFlight++;

@@ -1,5 +1,5 @@
 // The bounds of the in-flight window (window.ts): where `auto` starts and how far it goes, the memory at
-// which it stops growing and steps back, and the largest number a user may set.
+// which it stops growing and steps back, the largest number a user may set, and the CPU clock it reads.
 
 /** `concurrency`: a number (the cap, and the start) or `auto`. */
 export type ConcurrencySetting = number | "auto";
@@ -25,3 +25,9 @@ export const MEMORY_HOLD = 200 * 2 ** 20;
 export const MEMORY_SHRINK = 232 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 export const MAX_CONCURRENCY = 2_048;
+
+/** CPU the process has used, ms (user and system, every thread). */
+export function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}

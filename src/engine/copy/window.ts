@@ -18,10 +18,10 @@
 // ever, more in flight brings nothing, and the window stays where it is. After PROBE_ROUNDS quiet rounds
 // it tries one step again, in case the service got faster. Where answers wait far longer than the
 // quickest one (queueing in the service or in our own process, not the link), it tries a smaller window
-// and keeps it if the rate holds (tryShrink). Above MEMORY_HOLD of resident memory it grows
-// no further, above MEMORY_SHRINK it steps back. A number given by the user is the cap (and the start:
-// that is the behaviour they asked for); both shrink on 503, 500, time-outs and dropped connections
-// (429s lower the send rate instead, see rate.ts).
+// and keeps it if the rate holds (tryShrink). Where the operations or bytes in flight bound it, that is
+// the window (capped). Above MEMORY_HOLD of resident memory it grows no further, above MEMORY_SHRINK it
+// steps back. A number given by the user is the cap (and the start: that is what they asked for); both
+// shrink on 503, 500, time-outs and dropped connections (429s lower the send rate instead, rate.ts).
 
 import { residentMemory } from "./memory.js";
 import {
@@ -29,9 +29,9 @@ import {
   AUTO_START,
   MEMORY_HOLD,
   MEMORY_SHRINK,
+  processCpuMs,
   type ConcurrencySetting,
 } from "./window-bounds.js";
-
 export { AUTO_MAX, AUTO_START, MAX_CONCURRENCY, type ConcurrencySetting } from "./window-bounds.js";
 
 /** A round whose mean latency is below this multiple of the least round latency seen is "not queueing". */
@@ -101,12 +101,6 @@ const SHRINK_WAIT_MAX = 64;
  */
 const CPU_BUSY = 0.9;
 
-/** CPU the process has used, ms (user and system, every thread). */
-function processCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 export class AdaptiveWindow {
   /** Requests allowed in flight now. */
   size: number;
@@ -144,9 +138,8 @@ export class AdaptiveWindow {
   /** The size before slow start's last growth (what undoing it goes back to). */
   private grownFrom = AUTO_START;
   /**
-   * When the size last changed: answers to requests sent before it measure the old window (the new
-   * requests have not had a round trip yet), so a step's round counts only answers to requests sent
-   * after it.
+   * When the size last changed: answers to requests sent before it measure the old window (the new ones
+   * have not had a round trip yet), so a step's round counts only answers to requests sent after it.
    */
   private changedAt = -Infinity;
   /** The round's rate before this one (a try of a smaller window is judged against the two). */
@@ -185,6 +178,18 @@ export class AdaptiveWindow {
   /** A request waited because the window was full. */
   markLimited(): void {
     this.limited = true;
+  }
+
+  /**
+   * A request waited with only `inFlight` out: the operations or bytes in flight (rate.ts) were the bound,
+   * so that is the window in effect (and slow start has nothing left to try). Left above it, the window
+   * judged nothing: Azurite kept 40 transactions of 100, some answered after 5 s instead of 0.3.
+   */
+  capped(inFlight: number): void {
+    if (!this.adaptive || inFlight <= 0) return;
+    this.limited = true;
+    this.slowStart = false;
+    if (inFlight < this.size) this.size = inFlight;
   }
 
   /**

@@ -78,6 +78,28 @@ describe("FlowControl", () => {
     expect(flow.tryAcquire(MAX_OPS_IN_FLIGHT + 1)).toBeDefined();
   });
 
+  it("auto: where the operations in flight, not the window, hold a request back, that many is the window", async () => {
+    const clock = fakeClock();
+    const flow = new FlowControl({ concurrency: "auto", clock });
+    expect(flow.stats.window).toBe(16);
+    // Requests of 300 operations: 13 fit in MAX_OPS_IN_FLIGHT, fewer than the window of 16.
+    for (let i = 0; i < 13; i++) expect(flow.tryAcquire(300)).toBeDefined();
+    expect(flow.tryAcquire(300)).toBeUndefined();
+    const waiting = flow.acquire(300);
+    await Promise.resolve();
+    expect(flow.stats.window).toBe(13);
+    flow.release(0, undefined, 300);
+    await waiting;
+    // A user's number is left as it is: it is their cap, not a measurement.
+    const fixed = new FlowControl({ concurrency: 64, clock });
+    for (let i = 0; i < 40; i++) expect(fixed.tryAcquire(100)).toBeDefined();
+    const held = fixed.acquire(100);
+    await Promise.resolve();
+    expect(fixed.stats.window).toBe(64);
+    fixed.release(0, undefined, 100);
+    await held;
+  });
+
   it("lowers the rate once per burst of 429s, pauses for the hint, and seeds the rate from the throughput", async () => {
     const clock = fakeClock();
     const flow = new FlowControl({ concurrency: 8, clock });
