@@ -171,6 +171,8 @@ export async function copyTable(
           config.checkpointIntervalMs,
         )
       : undefined;
+  const lagLimitMs =
+    checkpoints && conn.source.kind === "table" && !byRanges ? config.checkpointIntervalMs : undefined;
   const report = () =>
     hooks.onProgress?.({
       table: spec.source,
@@ -204,6 +206,14 @@ export async function copyTable(
       }
       if (!result.sourceClockAtStart && reader.serverClock)
         result.sourceClockAtStart = reader.serverClock.toISOString();
+      // Read no further while a straggler holds the resume point (checkpoints.ts, stalled): first sending
+      // what waits for more of its partition, which the point may be waiting for. Not for an unsorted
+      // source, whose partial transactions are held on purpose (hold.ts) and whose key ranges count whole.
+      if (lagLimitMs !== undefined && tracker.stalled(lagLimitMs)) {
+        await writer.sendBuffered();
+        // Checked again each time: the point may have moved meanwhile, and then no later move need come.
+        while (tracker.stalled(lagLimitMs)) await tracker.moved();
+      }
       const guarded: WireEntity[] = [];
       const mark = tracker.page();
       let handled = 0;

@@ -187,6 +187,11 @@ export class TableWriter {
     for (const key of keys) await this.dispatch(key);
   }
 
+  /** Send every partition's buffered operations now (they are not waited for). */
+  sendBuffered(): Promise<void> {
+    return this.send(this.buffers.keys());
+  }
+
   /** Send everything buffered and wait for every transaction to finish. */
   async flush(): Promise<WriteCounters> {
     await this.sendingRange;

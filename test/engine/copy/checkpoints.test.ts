@@ -2,7 +2,12 @@
 // order the answers come in; never past a failed entity; saved in the background, never twice, never
 // after the copy has stopped them.
 import { describe, expect, it } from "vitest";
-import { Checkpointer, ResumeTracker, type PageMark } from "../../../src/engine/copy/checkpoints.js";
+import {
+  Checkpointer,
+  MIN_BEYOND,
+  ResumeTracker,
+  type PageMark,
+} from "../../../src/engine/copy/checkpoints.js";
 
 const at = (n: number) => ({ nextPartitionKey: `p${n}`, nextRowKey: `r${n}` });
 
@@ -80,6 +85,78 @@ describe("ResumeTracker", () => {
 });
 
 describe("Checkpointer", () => {
+  it("stalls while more waits beyond the resume point than landed in the interval, until the point moves", async () => {
+    const t = new ResumeTracker();
+    // A straggler holds the first page; six more pages wait behind it (MIN_BEYOND is 5 000).
+    const first = page(t, 1_000, 1);
+    const rest = [2, 3, 4, 5, 6, 7].map((n) => page(t, 1_000, n));
+    expect(MIN_BEYOND).toBe(5_000);
+    expect(t.stalled(1_000)).toBe(true); // 7 000 beyond, nothing landed
+    for (const m of rest) for (let i = 0; i < 1_000; i++) t.settle(m, "written");
+    // 6 000 landed meanwhile, but all 7 000 still wait beyond the point.
+    expect(t.stalled(1_000)).toBe(true);
+    let moved = false;
+    const waiting = t.moved().then(() => (moved = true));
+    for (let i = 0; i < 999; i++) t.settle(first, "written");
+    await Promise.resolve();
+    expect(moved).toBe(false);
+    t.settle(first, "written");
+    await waiting;
+    expect(t.latest).toMatchObject({ read: 7_000, written: 7_000 });
+    expect(t.stalled(1_000)).toBe(false); // nothing waits beyond it
+  });
+
+  it("does not stall while what waits beyond the point is no more than lands in the interval", () => {
+    const t = new ResumeTracker();
+    const first = page(t, 1_000, 1);
+    expect(t.stalled(60_000)).toBe(false); // the first look: 1 000 beyond, at most MIN_BEYOND never stalls
+    // A copy going well: ten pages landed (the point moved past them), six in flight beyond it.
+    for (let i = 0; i < 1_000; i++) t.settle(first, "written");
+    for (let n = 2; n <= 10; n++) {
+      const m = page(t, 1_000, n);
+      for (let i = 0; i < 1_000; i++) t.settle(m, "written");
+    }
+    for (let n = 11; n <= 16; n++) page(t, 1_000, n);
+    expect(t.stalled(60_000)).toBe(false); // 6 000 beyond, 10 000 landed since the first look
+    for (let n = 17; n <= 27; n++) page(t, 1_000, n);
+    expect(t.stalled(60_000)).toBe(true); // 17 000 beyond: more than landed
+  });
+
+  it("never stalls after a failed entity (the point can never move again), and wakes who waits", async () => {
+    const t = new ResumeTracker();
+    const first = page(t, 1, 1);
+    for (let n = 2; n <= 8; n++) page(t, 1_000, n);
+    expect(t.stalled(1_000)).toBe(true);
+    const waiting = t.moved();
+    t.settle(first, "failed");
+    await waiting;
+    expect(t.stalled(1_000)).toBe(false);
+    await t.moved(); // resolves at once
+  });
+
+  it("saves a point as soon as it moves, and one that moves too soon after a save once the interval is up", async () => {
+    const t = new ResumeTracker();
+    const saved: { read: number; at: number }[] = [];
+    const started = performance.now();
+    const cp = new Checkpointer(
+      t,
+      (p) => void saved.push({ read: p.read, at: performance.now() - started }),
+      300,
+    );
+    t.settle(page(t, 1, 1), "written");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(saved.map((s) => s.read)).toEqual([1]); // at once: no save before it
+    expect(saved[0].at).toBeLessThan(100);
+    t.settle(page(t, 1, 2), "written");
+    t.settle(page(t, 1, 3), "written");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(saved.map((s) => s.read)).toEqual([1]); // too soon after the first
+    await new Promise((r) => setTimeout(r, 400));
+    expect(saved.map((s) => s.read)).toEqual([1, 3]); // the latest, once the interval was up
+    expect(saved[1].at).toBeGreaterThanOrEqual(290);
+    await cp.stop();
+  });
+
   it("saves each new resume point once, in the background, and nothing after stop", async () => {
     const t = new ResumeTracker();
     const saved: number[] = [];
