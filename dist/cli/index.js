@@ -49476,7 +49476,7 @@ class MemoryBudget {
 
 ;// CONCATENATED MODULE: ./src/engine/copy/window-bounds.ts
 // The bounds of the in-flight window (window.ts): where `auto` starts and how far it goes, the memory at
-// which it stops growing and steps back, and the largest number a user may set.
+// which it stops growing and steps back, the largest number a user may set, and the CPU clock it reads.
 /** Where `auto` starts: enough for a transaction-sized table on a near link, little for any service. */
 const AUTO_START = 16;
 /**
@@ -49498,6 +49498,11 @@ const MEMORY_HOLD = 200 * 2 ** 20;
 const MEMORY_SHRINK = 232 * 2 ** 20;
 /** The largest number `concurrency` takes (a user who sets it accepts the memory). */
 const MAX_CONCURRENCY = 2_048;
+/** CPU the process has used, ms (user and system, every thread). */
+function processCpuMs() {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+}
 
 ;// CONCATENATED MODULE: ./src/engine/copy/window.ts
 // How many requests may be in flight to one destination: the `concurrency` input, or `auto`.
@@ -49520,10 +49525,10 @@ const MAX_CONCURRENCY = 2_048;
 // ever, more in flight brings nothing, and the window stays where it is. After PROBE_ROUNDS quiet rounds
 // it tries one step again, in case the service got faster. Where answers wait far longer than the
 // quickest one (queueing in the service or in our own process, not the link), it tries a smaller window
-// and keeps it if the rate holds (tryShrink). Above MEMORY_HOLD of resident memory it grows
-// no further, above MEMORY_SHRINK it steps back. A number given by the user is the cap (and the start:
-// that is the behaviour they asked for); both shrink on 503, 500, time-outs and dropped connections
-// (429s lower the send rate instead, see rate.ts).
+// and keeps it if the rate holds (tryShrink). Where the operations or bytes in flight bound it, that is
+// the window (capped). Above MEMORY_HOLD of resident memory it grows no further, above MEMORY_SHRINK it
+// steps back. A number given by the user is the cap (and the start: that is what they asked for); both
+// shrink on 503, 500, time-outs and dropped connections (429s lower the send rate instead, rate.ts).
 
 
 
@@ -49592,11 +49597,6 @@ const SHRINK_WAIT_MAX = 64;
  * doublings that could not pay while the CPU was busy). Such a round holds: no growth and no miss.
  */
 const CPU_BUSY = 0.9;
-/** CPU the process has used, ms (user and system, every thread). */
-function processCpuMs() {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-}
 class AdaptiveWindow {
     memory;
     cpu;
@@ -49636,9 +49636,8 @@ class AdaptiveWindow {
     /** The size before slow start's last growth (what undoing it goes back to). */
     grownFrom = AUTO_START;
     /**
-     * When the size last changed: answers to requests sent before it measure the old window (the new
-     * requests have not had a round trip yet), so a step's round counts only answers to requests sent
-     * after it.
+     * When the size last changed: answers to requests sent before it measure the old window (the new ones
+     * have not had a round trip yet), so a step's round counts only answers to requests sent after it.
      */
     changedAt = -Infinity;
     /** The round's rate before this one (a try of a smaller window is judged against the two). */
@@ -49673,6 +49672,19 @@ class AdaptiveWindow {
     /** A request waited because the window was full. */
     markLimited() {
         this.limited = true;
+    }
+    /**
+     * A request waited with only `inFlight` out: the operations or bytes in flight (rate.ts) were the bound,
+     * so that is the window in effect (and slow start has nothing left to try). Left above it, the window
+     * judged nothing: Azurite kept 40 transactions of 100, some answered after 5 s instead of 0.3.
+     */
+    capped(inFlight) {
+        if (!this.adaptive || inFlight <= 0)
+            return;
+        this.limited = true;
+        this.slowStart = false;
+        if (inFlight < this.size)
+            this.size = inFlight;
     }
     /**
      * A request of `ops` operations finished after `latencyMs`, at `now` (ms); returns true when the window
@@ -54233,6 +54245,10 @@ class FlowControl {
         while (!this.fits(bytes, n)) {
             if (this.inFlight >= this.win.size)
                 this.win.markLimited();
+            else if (!this.seedPending) {
+                this.win.capped(this.inFlight);
+                this.syncStats();
+            }
             await new Promise((resolve) => this.waiters.push(resolve));
         }
         this.inFlight++;
@@ -55716,6 +55732,10 @@ class TableWriter {
         for (const key of keys)
             await this.dispatch(key);
     }
+    /** Send every partition's buffered operations now (they are not waited for). */
+    sendBuffered() {
+        return this.send(this.buffers.keys());
+    }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
         await this.sendingRange;
@@ -55977,6 +55997,8 @@ class SerialQueue {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/copy/checkpoints.ts
+/** Entities beyond the resume point that never stall the copy (`stalled`): a few pages. */
+const MIN_BEYOND = 5_000;
 class ResumeTracker {
     /** Pages not yet part of the resume point, in reading order. */
     open = [];
@@ -55986,6 +56008,41 @@ class ResumeTracker {
     stuck = false;
     /** The furthest resume point: every entity before it is settled and none failed. */
     latest;
+    /** Told each time `latest` moves (the Checkpointer saves it as soon as its interval allows). */
+    onAdvance;
+    /** Entities settled so far, and samples of it ([ms, count]) over the last lag limit (`stalled`). */
+    settled = 0;
+    samples = [];
+    movers = [];
+    /**
+     * Whether more entities wait beyond the resume point than land in `ms` (at least MIN_BEYOND): a
+     * request the service holds far longer than the others (Azurite answered a few transactions in 5 s
+     * while the rest took 0.3 s) holds the point back while everything after it lands, and a kill would
+     * copy all that again. The copy then reads no further until the point moves (moved()), so what a kill
+     * repeats stays within about `ms` of work. Never after a failed entity: the point stays there for good.
+     */
+    stalled(ms) {
+        if (this.stuck || this.open.length === 0)
+            return false;
+        const now = performance.now();
+        const samples = this.samples;
+        samples.push([now, this.settled]);
+        while (samples.length > 2 && samples[1][0] <= now - ms)
+            samples.shift();
+        const span = now - samples[0][0];
+        // Over a span shorter than `ms` (the first pages), what landed so far, not extrapolated from a burst.
+        const landed = (this.settled - samples[0][1]) * Math.min(1, ms / Math.max(1, span));
+        let beyond = 0;
+        for (const page of this.open)
+            beyond += page.read;
+        return beyond > Math.max(MIN_BEYOND, landed);
+    }
+    /** Resolves once the resume point moves, or can never move again (a failed entity). */
+    moved() {
+        if (this.stuck)
+            return Promise.resolve();
+        return new Promise((resolve) => this.movers.push(resolve));
+    }
     /** A page starts: its entities will be counted against this mark. */
     page() {
         const mark = { pending: 0, written: 0, failed: false, closed: false, read: 0 };
@@ -56002,6 +56059,7 @@ class ResumeTracker {
     /** One of the page's operations is done: landed (`written`), skipped or in conflict, or failed. */
     settle(mark, outcome) {
         mark.pending--;
+        this.settled++;
         if (outcome === "written")
             mark.written++;
         else if (outcome === "failed")
@@ -56009,6 +56067,17 @@ class ResumeTracker {
         this.advance();
     }
     advance() {
+        const before = this.latest;
+        const wasStuck = this.stuck;
+        this.settleFront();
+        if (this.latest !== before)
+            this.onAdvance?.();
+        if (this.movers.length > 0 && (this.latest !== before || this.stuck !== wasStuck)) {
+            for (const resolve of this.movers.splice(0))
+                resolve();
+        }
+    }
+    settleFront() {
         while (!this.stuck && this.open.length > 0) {
             const first = this.open[0];
             if (!first.closed || first.pending > 0)
@@ -56027,25 +56096,46 @@ class ResumeTracker {
     }
 }
 /**
- * Saves the tracker's latest resume point every `intervalMs`, in the background: the copy never waits
- * for a save, saves never overlap, and a point already saved is not saved again.
+ * Saves the tracker's latest resume point in the background: as soon as it moves, but no sooner than
+ * `intervalMs` after the save before (a point that moves while a save is under way, or too soon after one,
+ * is saved when the interval is up). The copy never waits for a save, saves never overlap, and a point
+ * already saved is not saved again. On a fixed timer instead, a point that moved just after a tick waited
+ * a whole interval: a kill -9 then copied that second of work again.
  */
 class Checkpointer {
     tracker;
     save;
+    intervalMs;
     timer;
     saving;
     saved;
+    lastSaveAt = -Infinity;
+    stopped = false;
     constructor(tracker, save, intervalMs) {
         this.tracker = tracker;
         this.save = save;
-        if (intervalMs !== undefined) {
-            this.timer = setInterval(() => {
-                if (!this.saving)
-                    void this.saveLatest().catch(() => undefined);
-            }, intervalMs);
-            this.timer.unref?.();
+        this.intervalMs = intervalMs;
+        if (intervalMs !== undefined)
+            tracker.onAdvance = () => this.due();
+    }
+    /** The point moved, or a save ended: save now if the interval allows, or when it does. */
+    due() {
+        if (this.stopped || this.saving || this.timer || this.intervalMs === undefined)
+            return;
+        if (this.tracker.latest === this.saved)
+            return;
+        const wait = this.lastSaveAt + this.intervalMs - performance.now();
+        if (wait <= 0) {
+            void this.saveLatest()
+                .catch(() => undefined)
+                .then(() => this.due());
+            return;
         }
+        this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.due();
+        }, wait);
+        this.timer.unref?.();
     }
     /** Save the latest resume point now (after any save under way); a failure to save is the caller's. */
     async saveLatest() {
@@ -56054,6 +56144,7 @@ class Checkpointer {
         const point = this.tracker.latest;
         if (!point || point === this.saved)
             return;
+        this.lastSaveAt = performance.now();
         this.saving = Promise.resolve(this.save(point)).then(() => {
             this.saved = point;
         });
@@ -56066,8 +56157,10 @@ class Checkpointer {
     }
     /** No more saves; waits for one under way, so nothing lands after the caller's own final save. */
     async stop() {
-        clearInterval(this.timer);
+        this.stopped = true;
+        clearTimeout(this.timer);
         this.timer = undefined;
+        this.tracker.onAdvance = undefined;
         while (this.saving)
             await this.saving.catch(() => undefined);
     }
@@ -56275,6 +56368,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             });
         }, config.checkpointIntervalMs)
         : undefined;
+    const lagLimitMs = checkpoints && conn.source.kind === "table" && !byRanges ? config.checkpointIntervalMs : undefined;
     const report = () => hooks.onProgress?.({
         table: spec.source,
         read: result.read,
@@ -56307,6 +56401,15 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             }
             if (!result.sourceClockAtStart && reader.serverClock)
                 result.sourceClockAtStart = reader.serverClock.toISOString();
+            // Read no further while a straggler holds the resume point (checkpoints.ts, stalled): first sending
+            // what waits for more of its partition, which the point may be waiting for. Not for an unsorted
+            // source, whose partial transactions are held on purpose (hold.ts) and whose key ranges count whole.
+            if (lagLimitMs !== undefined && tracker.stalled(lagLimitMs)) {
+                await writer.sendBuffered();
+                // Checked again each time: the point may have moved meanwhile, and then no later move need come.
+                while (tracker.stalled(lagLimitMs))
+                    await tracker.moved();
+            }
             const guarded = [];
             const mark = tracker.page();
             let handled = 0;
