@@ -49525,7 +49525,7 @@ function processCpuMs() {
 // ever, more in flight brings nothing, and the window stays where it is. After PROBE_ROUNDS quiet rounds
 // it tries one step again, in case the service got faster. Where answers wait far longer than the
 // quickest one (queueing in the service or in our own process, not the link), it tries a smaller window
-// and keeps it if the rate holds (tryShrink). Where the operations or bytes in flight bound it, that is
+// and keeps it if the rate holds (tryShrink). Where the operations in flight bound it, that many is
 // the window (capped). Above MEMORY_HOLD of resident memory it grows no further, above MEMORY_SHRINK it
 // steps back. A number given by the user is the cap (and the start: that is what they asked for); both
 // shrink on 503, 500, time-outs and dropped connections (429s lower the send rate instead, rate.ts).
@@ -49674,9 +49674,9 @@ class AdaptiveWindow {
         this.limited = true;
     }
     /**
-     * A request waited with only `inFlight` out: the operations or bytes in flight (rate.ts) were the bound,
-     * so that is the window in effect (and slow start has nothing left to try). Left above it, the window
-     * judged nothing: Azurite kept 40 transactions of 100, some answered after 5 s instead of 0.3.
+     * A request waited with only `inFlight` out: the operations in flight (rate.ts) were the bound, so that
+     * is the window in effect (and slow start has nothing left to try). Left above it, the window judged
+     * nothing: Azurite kept 40 transactions of 100, some answered after 5 s instead of 0.3.
      */
     capped(inFlight) {
         if (!this.adaptive || inFlight <= 0)
@@ -54245,7 +54245,10 @@ class FlowControl {
         while (!this.fits(bytes, n)) {
             if (this.inFlight >= this.win.size)
                 this.win.markLimited();
-            else if (!this.seedPending) {
+            else if (!this.seedPending && this.opsInFlight + n > MAX_OPS_IN_FLIGHT) {
+                // The operations, not the window, held it back (as every transaction of 100 does past 40): that
+                // many is the window. Not the bytes: large entities pass, and the window must still hold the
+                // small ones after them.
                 this.win.capped(this.inFlight);
                 this.syncStats();
             }

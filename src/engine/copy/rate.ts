@@ -141,7 +141,10 @@ export class FlowControl {
     if (now !== undefined) return now;
     while (!this.fits(bytes, n)) {
       if (this.inFlight >= this.win.size) this.win.markLimited();
-      else if (!this.seedPending) {
+      else if (!this.seedPending && this.opsInFlight + n > MAX_OPS_IN_FLIGHT) {
+        // The operations, not the window, held it back (as every transaction of 100 does past 40): that
+        // many is the window. Not the bytes: large entities pass, and the window must still hold the
+        // small ones after them.
         this.win.capped(this.inFlight);
         this.syncStats();
       }

@@ -18,7 +18,7 @@
 // ever, more in flight brings nothing, and the window stays where it is. After PROBE_ROUNDS quiet rounds
 // it tries one step again, in case the service got faster. Where answers wait far longer than the
 // quickest one (queueing in the service or in our own process, not the link), it tries a smaller window
-// and keeps it if the rate holds (tryShrink). Where the operations or bytes in flight bound it, that is
+// and keeps it if the rate holds (tryShrink). Where the operations in flight bound it, that many is
 // the window (capped). Above MEMORY_HOLD of resident memory it grows no further, above MEMORY_SHRINK it
 // steps back. A number given by the user is the cap (and the start: that is what they asked for); both
 // shrink on 503, 500, time-outs and dropped connections (429s lower the send rate instead, rate.ts).
@@ -181,9 +181,9 @@ export class AdaptiveWindow {
   }
 
   /**
-   * A request waited with only `inFlight` out: the operations or bytes in flight (rate.ts) were the bound,
-   * so that is the window in effect (and slow start has nothing left to try). Left above it, the window
-   * judged nothing: Azurite kept 40 transactions of 100, some answered after 5 s instead of 0.3.
+   * A request waited with only `inFlight` out: the operations in flight (rate.ts) were the bound, so that
+   * is the window in effect (and slow start has nothing left to try). Left above it, the window judged
+   * nothing: Azurite kept 40 transactions of 100, some answered after 5 s instead of 0.3.
    */
   capped(inFlight: number): void {
     if (!this.adaptive || inFlight <= 0) return;
