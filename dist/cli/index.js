@@ -55735,14 +55735,14 @@ class TableWriter {
         for (const key of keys)
             await this.dispatch(key);
     }
-    /** Send every partition's buffered operations now (they are not waited for). */
+    /** Send every partition's buffered operations now (each once there is room; not waited for to land). */
     sendBuffered() {
         return this.send(this.buffers.keys());
     }
     /** Send everything buffered and wait for every transaction to finish. */
     async flush() {
         await this.sendingRange;
-        await this.send(this.buffers.keys());
+        await this.sendBuffered();
         while (this.inFlight > 0)
             await new Promise((resolve) => this.idle.push(resolve));
         return this.counters;

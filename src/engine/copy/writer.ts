@@ -187,7 +187,7 @@ export class TableWriter {
     for (const key of keys) await this.dispatch(key);
   }
 
-  /** Send every partition's buffered operations now (they are not waited for). */
+  /** Send every partition's buffered operations now (each once there is room; not waited for to land). */
   sendBuffered(): Promise<void> {
     return this.send(this.buffers.keys());
   }
@@ -195,7 +195,7 @@ export class TableWriter {
   /** Send everything buffered and wait for every transaction to finish. */
   async flush(): Promise<WriteCounters> {
     await this.sendingRange;
-    await this.send(this.buffers.keys());
+    await this.sendBuffered();
     while (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     return this.counters;
   }
