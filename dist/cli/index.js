@@ -50846,8 +50846,9 @@ const GROUPS = [
             {
                 usage: "--checkpoint-seconds <s>",
                 text: [
-                    "full-sync with --state-file: save a resume point every s seconds (default",
-                    "60) and on Ctrl+C/SIGTERM; the next full-sync resumes from it.",
+                    "full-sync with --state-file: save a resume point as it moves, at most",
+                    "every s seconds (default 60), and on Ctrl+C/SIGTERM; the next full-sync",
+                    "resumes from it, repeating about s seconds of work.",
                 ],
                 flags: ["checkpoint-seconds"],
             },

@@ -253,8 +253,9 @@ const GROUPS: Group[] = [
       {
         usage: "--checkpoint-seconds <s>",
         text: [
-          "full-sync with --state-file: save a resume point every s seconds (default",
-          "60) and on Ctrl+C/SIGTERM; the next full-sync resumes from it.",
+          "full-sync with --state-file: save a resume point as it moves, at most",
+          "every s seconds (default 60), and on Ctrl+C/SIGTERM; the next full-sync",
+          "resumes from it, repeating about s seconds of work.",
         ],
         flags: ["checkpoint-seconds"],
       },
