@@ -444,9 +444,10 @@ export class FreeSource {
     if (next)
       headers += `x-ms-continuation-NextPartitionKey: ${next[0]}\r\nx-ms-continuation-NextRowKey: ${next[1]}\r\n`;
     const page: Page = { body, headers, next, count };
-    // A key range's pages are asked for once (a retry aside): kept, they would grow the harness's heap by
-    // the whole table and its collector would pause the source mid-run.
-    if (!inRange) this.pages.set(cacheKey, page);
+    // A key range's pages (an unsorted read's, or a sorted one's lanes and probes) are asked for once (a
+    // retry aside): kept, they would grow the harness's heap by the whole table and its collector would
+    // pause the source mid-run.
+    if (!filter) this.pages.set(cacheKey, page);
     return page;
   }
 

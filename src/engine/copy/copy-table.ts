@@ -4,6 +4,7 @@ import { TableMissingError, describeError } from "../wire/errors.js";
 import type { HttpStats } from "../wire/http.js";
 import { TableReader, type PageSource } from "./reader.js";
 import { RangedReader } from "./ranged-reader.js";
+import { LaneReader } from "./lane-reader.js";
 import type { TableResult } from "./result.js";
 import { createTransformer, type Transformer } from "./transform.js";
 import { operationFor } from "./write-rules.js";
@@ -67,23 +68,33 @@ export async function copyTable(
   const started = Date.now();
   const result = emptyResult(spec, plan.filter);
   // An unsorted source is read by key ranges (ranged-reader.ts), unless resuming a plain scan's checkpoint;
-  // a ranged checkpoint goes on by ranges whatever the source's kind now (its key is no service token).
-  const byRanges = plan.continuation?.ranged === true || (conn.source.kind !== "table" && !plan.continuation);
+  // a sorted one as one scan, or by lanes of key ranges when that scan is slow (lane-reader.ts), which also
+  // take up a ranged checkpoint of a sorted source.
+  const sorted = conn.source.kind === "table";
+  const byRanges = !sorted && (plan.continuation?.ranged === true || !plan.continuation);
   const reader: PageSource = byRanges
     ? new RangedReader(conn.source, spec.source, {
         filter: plan.filter,
         continuation: plan.continuation,
         rangeBytes: config.rangeBytes,
       })
-    : new TableReader(conn.source, spec.source, {
-        filter: plan.filter,
-        // No small first page ($top): the next page is asked for on a page's headers, so a first page of
-        // 100 would only delay the second by its own service time, and 100 entities keep one of the
-        // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
-        // at the start with it.
-        continuation: plan.continuation,
-        forCopy: true,
-      });
+    : sorted
+      ? new LaneReader(conn.source, spec.source, {
+          filter: plan.filter,
+          continuation: plan.continuation,
+          lanes: config.lanes,
+          slowPageMs: config.slowPageMs,
+          rangeEntities: config.rangeEntities,
+        })
+      : new TableReader(conn.source, spec.source, {
+          filter: plan.filter,
+          // No small first page ($top): the next page is asked for on a page's headers, so a first page of
+          // 100 would only delay the second by its own service time, and 100 entities keep one of the
+          // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
+          // at the start with it.
+          continuation: plan.continuation,
+          forCopy: true,
+        });
   let transformer: Transformer;
   try {
     transformer = createTransformer({
@@ -171,8 +182,7 @@ export async function copyTable(
           config.checkpointIntervalMs,
         )
       : undefined;
-  const lagLimitMs =
-    checkpoints && conn.source.kind === "table" && !byRanges ? config.checkpointIntervalMs : undefined;
+  const lagLimitMs = checkpoints && sorted ? config.checkpointIntervalMs : undefined;
   const report = () =>
     hooks.onProgress?.({
       table: spec.source,
@@ -192,6 +202,7 @@ export async function copyTable(
       );
   try {
     let destinationReady = config.dryRun;
+    let atResumePoint = true;
     for await (const page of reader.pages()) {
       // Created only once the source answered: a missing source table must not leave an empty
       // destination table.
@@ -209,7 +220,9 @@ export async function copyTable(
       // Read no further while a straggler holds the resume point (checkpoints.ts, stalled): first sending
       // what waits for more of its partition, which the point may be waiting for. Not for an unsorted
       // source, whose partial transactions are held on purpose (hold.ts) and whose key ranges count whole.
-      if (lagLimitMs !== undefined && tracker.stalled(lagLimitMs)) {
+      // Only where the page before was a resume point: inside a key range (lane-reader.ts) the point moves
+      // at the range's end, which waiting here would never reach.
+      if (lagLimitMs !== undefined && atResumePoint && tracker.stalled(lagLimitMs)) {
         await writer.sendBuffered();
         // Checked again each time: the point may have moved meanwhile, and then no later move need come.
         while (tracker.stalled(lagLimitMs)) await tracker.moved();
@@ -246,6 +259,7 @@ export async function copyTable(
       if (guard && guarded.length) await writeGuarded(guard, guarded, mark);
       tracker.close(mark, page.entities.length, page.inRange ? undefined : page.continuation);
       if (page.endsRange) await writer.rangeEnded();
+      atResumePoint = !page.inRange;
       report();
       if (!page.continuation) continue; // the last page: the table is complete, even when cancelled
       if (hooks.signal?.aborted) {

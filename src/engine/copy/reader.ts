@@ -37,6 +37,8 @@ export interface ReadOptions {
   forCopy?: boolean;
   /** Count requests here instead of in the reader's own `httpStats` (readers that make one read). */
   stats?: HttpStats;
+  /** At most this many entities a page (`$top`; probes ask for one). */
+  top?: number;
 }
 
 /** What a copy reads a table through: one scan (TableReader) or key ranges in turn (RangedReader). */
@@ -85,6 +87,7 @@ export class TableReader implements PageSource {
     const params = new URLSearchParams();
     if (this.opts.filter) params.set("$filter", this.opts.filter);
     if (this.opts.select?.length) params.set("$select", this.opts.select.join(","));
+    if (this.opts.top !== undefined) params.set("$top", String(this.opts.top));
     if (continuation) {
       params.set("NextPartitionKey", continuation.nextPartitionKey);
       if (continuation.nextRowKey !== undefined) params.set("NextRowKey", continuation.nextRowKey);

@@ -4,6 +4,7 @@ import type { SideConfig } from "../wire/connection.js";
 import type { ServiceKind } from "../wire/service-kind.js";
 import type { RetryOptions } from "../wire/http.js";
 import type { Continuation } from "./reader.js";
+import type { LaneReadOptions } from "./lane-reader.js";
 import type { RunTotals, TableResult } from "./result.js";
 import type { Rename } from "./transform.js";
 import type { WriteMode } from "./write-rules.js";
@@ -46,6 +47,10 @@ export interface EngineConfig {
   checkpointIntervalMs?: number;
   /** What each key range of an unsorted source should hold (default RANGE_BYTES, ranged-reader.ts). */
   rangeBytes?: number;
+  /** How a sorted source is read when one scan is slow (lane-reader.ts; defaults there, tests force them). */
+  lanes?: LaneReadOptions["lanes"];
+  slowPageMs?: LaneReadOptions["slowPageMs"];
+  rangeEntities?: LaneReadOptions["rangeEntities"];
   /**
    * After the run's signal fires, how long requests already in flight may still finish (so the last pages can
    * be written and checkpointed) before they are aborted too. Default 5 000 ms: GitHub sends SIGKILL 10 s

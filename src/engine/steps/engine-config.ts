@@ -16,6 +16,10 @@ export interface MigrationDeps {
   checkpointIntervalMs?: number;
   /** What each key range of an unsorted source should hold (ranged-reader.ts; tests use little, to see many). */
   rangeBytes?: number;
+  /** A sorted source's lanes (lane-reader.ts): tests force them on small, fast tables. */
+  lanes?: EngineConfig["lanes"];
+  slowPageMs?: EngineConfig["slowPageMs"];
+  rangeEntities?: EngineConfig["rangeEntities"];
   /** Sharded runs: how long to wait for a concurrent shard's plan to land in the store (default 3 000 ms). */
   shardSettleMs?: number;
   /** Sharded runs: how often a shard waiting for another's key sample looks at the store (default 5 000 ms). */
@@ -42,5 +46,8 @@ export function engineConfigOf(config: SyncConfig, deps: MigrationDeps): EngineC
     retry: deps.retry,
     checkpointIntervalMs: deps.checkpointIntervalMs ?? config.checkpointSeconds * 1000,
     rangeBytes: deps.rangeBytes,
+    lanes: deps.lanes,
+    slowPageMs: deps.slowPageMs,
+    rangeEntities: deps.rangeEntities,
   };
 }

@@ -1,0 +1,304 @@
+// Reading a sorted source (Table Storage) through several key ranges at once when one scan is the limit.
+//
+// A scan is a chain: each page names where the next starts, so one scan reads at most a page (1,000
+// entities) per round trip — about 9,000 entities a second over 100 ms, whatever the destination could
+// take. When the first page and a one-entity query both take that long (SLOW_PAGE_MS: a round trip, not a
+// slow or retried page) and the partitions hold two entities or more (so the writer could outrun one scan),
+// the key space ahead is cut into consecutive ranges of about RANGE_ENTITIES each and LANES of them are read
+// at once; the pages are still handed on in key order, so the writer sees the table as one sorted scan
+// (partitions whole, in order).
+//
+// Nothing says how the keys are spread, so the cuts are guesses (key-space.ts): the first page's keys give
+// a density, and each finished range corrects it. A guess only makes a range larger or smaller than
+// planned. Coverage never depends on it: ranges [c₀, c₁), [c₁, c₂), … with ascending cuts and a last range
+// with no end cover every key. Where the table ends is asked, not guessed: before a range is planned past a
+// cut, one `$top=1` query asks for the first key at or after it; when there is none, the range from that
+// cut on has no end (so even an entity written there since is read).
+//
+// Resume points: a service's continuation is only valid with the filter it was given for, so a page inside
+// a range is no place to resume from. A range's end is: every partition before the next cut is done, and
+// a resumed run reads on from that key (a "ranged" continuation, as the unsorted reader stores).
+import { andFilters } from "../wire/odata.js";
+import type { HttpStats, TableHttp } from "../wire/http.js";
+import { KeySpace, keyAfter } from "./key-space.js";
+import { orderSafe, rangeFilter, type KeyRange } from "./shard.js";
+import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
+
+/** A first page slower than this (request to last byte) means one scan would starve the writer. */
+export const SLOW_PAGE_MS = 60;
+/** Ranges read at once. */
+export const LANES = 4;
+/** What a range should hold: a few pages, so a kill repeats little (its end is the resume point). */
+export const RANGE_ENTITIES = 4_000;
+/** Pages each range reads ahead of the copy: about a whole range (pages of 1,000). */
+const RANGE_PAGES_AHEAD = 5;
+
+export interface LaneReadOptions {
+  filter?: string;
+  /** Resume from here: a plain continuation (one scan, no lanes) or a ranged one (lanes from its key). */
+  continuation?: Continuation;
+  /** Ranges at once; 1 is one plain scan (default LANES). */
+  lanes?: number;
+  /** Lanes only when the first page and a probe took at least this long (default SLOW_PAGE_MS; 0: always, whatever the table's shape). */
+  slowPageMs?: number;
+  /** Entities a range should hold (default RANGE_ENTITIES). */
+  rangeEntities?: number;
+}
+
+interface Lane {
+  range: KeyRange;
+  reader: TableReader;
+  pages: AsyncGenerator<ReadPage>;
+  /** Its next page, asked for ahead of the consumer. */
+  ahead?: Promise<IteratorResult<ReadPage>>;
+  /** Where its keys begin in the key space (past a gap the probe found, not its cut). */
+  low: bigint;
+  /** Entities it has handed on. */
+  count: number;
+}
+
+export class LaneReader implements PageSource {
+  serverClock?: Date;
+  lastServerClock?: Date;
+  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
+  /** The ranges planned (for tests and the bench); empty when read as one scan. */
+  readonly ranges: KeyRange[] = [];
+
+  constructor(
+    private readonly http: TableHttp,
+    readonly table: string,
+    private readonly opts: LaneReadOptions = {},
+  ) {}
+
+  private reader(
+    range: KeyRange,
+    extra: { continuation?: Continuation; select?: string[]; top?: number; readAhead?: number } = {},
+  ) {
+    return new TableReader(this.http, this.table, {
+      filter: andFilters(rangeFilter(range), this.opts.filter),
+      forCopy: !extra.select,
+      stats: this.httpStats,
+      ...extra,
+    });
+  }
+
+  private clocks(r: TableReader): void {
+    this.serverClock ??= r.serverClock;
+    if (r.lastServerClock) this.lastServerClock = r.lastServerClock;
+  }
+
+  async *pages(): AsyncGenerator<ReadPage> {
+    const c = this.opts.continuation;
+    const start = c?.ranged ? c.nextPartitionKey : undefined;
+    const first = this.reader({ from: start }, c && !c.ranged ? { continuation: c } : {});
+    const scan = first.pages();
+    const began = performance.now();
+    const step = await scan.next();
+    this.clocks(first);
+    if (step.done) return;
+    const page = step.value;
+    const lanes = this.opts.lanes ?? LANES;
+    // Always after a ranged resume point (a scan under the range's filter leaves continuations no later run
+    // could use); never after a plain one (its token needs the filter it was made with); otherwise where
+    // lanes pay (worthLanes).
+    const sample = lanes > 1 && page.continuation && (!c || c.ranged) ? sampleKeys(page) : undefined;
+    const keys =
+      sample && (c?.ranged || (await this.worthLanes(sample, performance.now() - began)))
+        ? sample
+        : undefined;
+    if (!keys) {
+      // One scan. After a ranged resume point it runs under the range's filter: no page of it is a place to
+      // resume from but the last.
+      const inRange = c?.ranged === true;
+      for (let p: ReadPage | undefined = page; p;) {
+        yield inRange && p.continuation ? { ...p, inRange } : p;
+        const next = await scan.next();
+        this.clocks(first);
+        p = next.done ? undefined : next.value;
+      }
+      return;
+    }
+    // The first page was the sample: its range reads it again (its own continuation is no use here).
+    void scan.return(undefined).catch(() => undefined);
+    yield* this.byLanes(start, keys, lanes);
+  }
+
+  private async *byLanes(start: string | undefined, sample: Sample, lanes: number): AsyncGenerator<ReadPage> {
+    const target = BigInt(this.opts.rangeEntities ?? RANGE_ENTITIES);
+    const space = KeySpace.of(sample.keys);
+    // Entities per unit of key space: the sample's until a range has been read, then the ranges read.
+    // Unknown while the sample holds one partition: then the gap to the next key stands for one
+    // partition's worth.
+    let entities = BigInt(sample.count);
+    let span = space.valueOf(sample.last) - space.valueOf(sample.first);
+    let measured = false;
+    let width = 0n;
+    const widthFor = () => {
+      const w = span > 0n ? (span * target) / (entities > 0n ? entities : 1n) : 1n;
+      // At most four times the last width: a few ranges are a noisy measure.
+      width = width > 0n && w > 4n * width ? 4n * width : w < 1n ? 1n : w;
+      return width;
+    };
+    // The first cut: past the sample's keys (so its range holds them all), as far as the density says.
+    const guess = span > 0n ? space.keyAt(space.valueOf(sample.first) + widthFor()) : "";
+    let cut = guess > sample.last ? guess : keyAfter(sample.last);
+    let from = start;
+    // Where the keys of the range being planned begin (the sample's first key; past a gap, the probe's).
+    let low = space.valueOf(sample.first);
+    const queue: Lane[] = [];
+    let planned = false; // the last range (no end) is planned
+    let planning: Promise<void> | undefined;
+    const add = (range: KeyRange, lowValue: bigint) => {
+      // A whole range asked for ahead (a range's pages are a chain of their own): a lane that read only
+      // two pages ahead would leave the rest of its chain for when the copy reaches it.
+      const reader = this.reader(range, { readAhead: RANGE_PAGES_AHEAD });
+      this.ranges.push(range);
+      const lane: Lane = { range, reader, pages: reader.pages(), low: lowValue, count: 0 };
+      queue.push(lane);
+      // Read from now if it is among the first `lanes`: not only once the probe after it has answered.
+      if (queue.length <= lanes) lane.ahead = ahead(lane);
+    };
+    /** Plan the range up to the cut, and find out whether the table goes on past it. */
+    const plan = async (): Promise<void> => {
+      const at = cut;
+      add({ ...(from !== undefined && { from }), to: at }, low);
+      const next = await this.firstKeyFrom(at);
+      if (next === undefined) {
+        add({ from: at }, space.valueOf(at));
+        planned = true;
+        return;
+      }
+      if (span <= 0n) {
+        span = space.valueOf(next) - space.valueOf(sample.last);
+        if (span <= 0n) span = 1n;
+      }
+      from = at;
+      low = bigMax(space.valueOf(at), space.valueOf(next));
+      cut = space.keyAt(bigMax(low + widthFor(), space.valueOf(at) + 1n));
+      if (cut <= at) {
+        // Past the last key this space can name (the keys ahead are outside its alphabets, or every digit
+        // is at its largest): the rest is one range.
+        add({ from: at }, low);
+        planned = true;
+      }
+    };
+    /** A probe that failed (after the reader's retries): the read fails with it, as with a page. */
+    const probe: { failed: boolean; error?: unknown } = { failed: false };
+    const fill = () => {
+      // Keep `lanes` ranges reading (the one handed on now among them) and as many more planned.
+      for (const lane of queue.slice(0, lanes)) lane.ahead ??= ahead(lane);
+      if (!planned && !planning && !probe.failed && queue.length < 2 * lanes) {
+        planning = plan().then(
+          () => {
+            planning = undefined;
+            fill();
+          },
+          (error: unknown) => {
+            planning = undefined;
+            probe.failed = true;
+            probe.error = error;
+          },
+        );
+      }
+    };
+    fill();
+    for (;;) {
+      if (probe.failed) throw probe.error;
+      while (queue.length === 0) {
+        if (planned) return;
+        if (probe.failed) throw probe.error;
+        await planning;
+      }
+      const lane = queue[0];
+      lane.ahead ??= ahead(lane);
+      const step = await lane.ahead;
+      this.clocks(lane.reader);
+      if (step.done) throw new Error("A lane's range ended without a last page.");
+      const page = step.value;
+      lane.count += page.entities.length;
+      if (page.continuation) {
+        lane.ahead = ahead(lane);
+        yield { ...page, inRange: true };
+        continue;
+      }
+      queue.shift();
+      const to = lane.range.to;
+      if (to !== undefined) {
+        // What this range held corrects the density for the ranges planned after it.
+        const held = space.valueOf(to) - lane.low;
+        if (held > 0n) {
+          if (!measured) [entities, span, measured] = [0n, 0n, true];
+          entities += BigInt(lane.count);
+          span += held;
+        }
+      }
+      fill();
+      if (to === undefined) {
+        yield { ...page, endsRange: true };
+        return;
+      }
+      yield { ...page, endsRange: true, continuation: { nextPartitionKey: to, ranged: true } };
+    }
+  }
+
+  /**
+   * Whether lanes pay here: the first page came slowly and so does a one-entity query (a round trip, not a
+   * page that was slow to serve or was retried, or a connection being opened), and its partitions hold two
+   * entities or more on average. A table of one entity per partition writes one request per entity, and
+   * the window's largest size (a thousand requests per round trip) caps it about where one scan does.
+   */
+  private async worthLanes(sample: Sample, firstPageMs: number): Promise<boolean> {
+    const slowMs = this.opts.slowPageMs ?? SLOW_PAGE_MS;
+    if (slowMs <= 0) return true;
+    if (firstPageMs < slowMs || sample.count < 2 * sample.keys.length) return false;
+    const began = performance.now();
+    await this.firstKeyFrom(keyAfter(sample.last));
+    return performance.now() - began >= slowMs;
+  }
+
+  /** The first partition key at or after `key` (undefined: none), by a one-entity query of the keys. */
+  private async firstKeyFrom(key: string): Promise<string | undefined> {
+    const probe = this.reader({ from: key }, { select: ["PartitionKey", "RowKey"], top: 1 });
+    for await (const page of probe.pages()) {
+      for (const e of page.entities) return e.partitionKey;
+    }
+    return undefined;
+  }
+}
+
+interface Sample {
+  /** Its partition keys, in order (repeats dropped). */
+  keys: string[];
+  first: string;
+  last: string;
+  count: number;
+}
+
+/**
+ * The first page's partition keys (its entities are parsed for it); undefined when it has none, or when its
+ * last key is one services may order differently (surrogates, U+E000 and above: shard.ts, orderSafe).
+ */
+function sampleKeys(page: ReadPage): Sample | undefined {
+  const keys: string[] = [];
+  let count = 0;
+  for (const e of page.entities) {
+    if (keys.at(-1) !== e.partitionKey) keys.push(e.partitionKey);
+    count++;
+  }
+  const first = keys[0];
+  const last = keys.at(-1);
+  if (first === undefined || last === undefined || !orderSafe(last)) return undefined;
+  return { keys, first, last, count };
+}
+
+function ahead(lane: Lane): Promise<IteratorResult<ReadPage>> {
+  const p = lane.pages.next();
+  // Met when awaited, not while the copy is busy with pages before it (an unhandled rejection would end
+  // the process).
+  p.catch(() => undefined);
+  return p;
+}
+
+function bigMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
