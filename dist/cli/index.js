@@ -51710,6 +51710,9 @@ function engineConfigOf(config, deps) {
         retry: deps.retry,
         checkpointIntervalMs: deps.checkpointIntervalMs ?? config.checkpointSeconds * 1000,
         rangeBytes: deps.rangeBytes,
+        lanes: deps.lanes,
+        slowPageMs: deps.slowPageMs,
+        rangeEntities: deps.rangeEntities,
     };
 }
 
@@ -53928,6 +53931,8 @@ class TableReader {
             params.set("$filter", this.opts.filter);
         if (this.opts.select?.length)
             params.set("$select", this.opts.select.join(","));
+        if (this.opts.top !== undefined)
+            params.set("$top", String(this.opts.top));
         if (continuation) {
             params.set("NextPartitionKey", continuation.nextPartitionKey);
             if (continuation.nextRowKey !== undefined)
@@ -55356,6 +55361,392 @@ class RangedReader {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/copy/key-space.ts
+// Partition keys as numbers, so a read can guess where in the key space the next few thousand entities end
+// (lane-reader.ts). Only the guess depends on this: any ascending cuts cover every key.
+//
+// A key's first `digits` characters are read as a number, each position in the alphabet its characters
+// come from in the sample (digits, hex, letters, or all of printable ASCII), so the distance between two
+// keys measures how much of the key space lies between them: `user-0041` and `user-0042` lie as far apart
+// as `user-0042` and `user-0043`, which base 95 would not say. Characters outside a position's alphabet
+// count as the nearest in it. Cuts are made of printable ASCII only: every order a service may compare
+// strings in (UTF-16 code units, code points, UTF-8 bytes) sorts them alike against any key, so a cut
+// ascending here ascends for the service too.
+const key_space_DIGITS = "0123456789";
+const HEX_LOWER = "abcdef";
+const HEX_UPPER = "ABCDEF";
+const LOWER = "abcdefghijklmnopqrstuvwxyz";
+const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const PRINTABLE = Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
+/** The alphabet a position's characters come from: the classes they fall in, in code order. */
+function alphabetOf(chars) {
+    let digits = false;
+    let lower = "";
+    let upper = "";
+    for (const c of chars) {
+        if (c >= "0" && c <= "9")
+            digits = true;
+        else if (c >= "a" && c <= "z")
+            lower = lower === LOWER || c > "f" ? LOWER : HEX_LOWER;
+        else if (c >= "A" && c <= "Z")
+            upper = upper === UPPER || c > "F" ? UPPER : HEX_UPPER;
+        else
+            return PRINTABLE;
+    }
+    const set = (digits ? key_space_DIGITS : "") + upper + lower;
+    return set || PRINTABLE;
+}
+class KeySpace {
+    alphabets;
+    constructor(alphabets) {
+        this.alphabets = alphabets;
+    }
+    /**
+     * A space for keys like these: their common prefix and eight characters more (so keys that differ only
+     * after a long shared prefix still lie apart), each position's alphabet from the sample's characters there.
+     */
+    static of(sample) {
+        const a = sample[0] ?? "";
+        const b = sample.at(-1) ?? "";
+        let common = 0;
+        while (common < a.length && common < b.length && a[common] === b[common])
+            common++;
+        const digits = Math.min(64, common + 8);
+        const alphabets = [];
+        for (let i = 0; i < digits; i++) {
+            const seen = new Set();
+            for (const key of sample)
+                if (i < key.length)
+                    seen.add(key[i]);
+            alphabets.push(alphabetOf(seen));
+        }
+        return new KeySpace(alphabets);
+    }
+    get digits() {
+        return this.alphabets.length;
+    }
+    /** Where `key` lies: its first characters as digits of their positions' alphabets. */
+    valueOf(key) {
+        let v = 0n;
+        for (let i = 0; i < this.alphabets.length; i++) {
+            const alphabet = this.alphabets[i];
+            v = v * BigInt(alphabet.length) + BigInt(i < key.length ? indexIn(alphabet, key[i]) : 0);
+        }
+        return v;
+    }
+    /** The largest value a key can have here. */
+    get end() {
+        return this.alphabets.reduce((n, a) => n * BigInt(a.length), 1n) - 1n;
+    }
+    /** The key at `value`: characters of each position's alphabet (printable ASCII), trailing spaces dropped. */
+    keyAt(value) {
+        let v = value < 0n ? 0n : value > this.end ? this.end : value;
+        const chars = new Array(this.alphabets.length);
+        for (let i = this.alphabets.length - 1; i >= 0; i--) {
+            const base = BigInt(this.alphabets[i].length);
+            chars[i] = this.alphabets[i][Number(v % base)];
+            v /= base;
+        }
+        return chars.join("").replace(/ +$/, "");
+    }
+}
+/** A character's place in an alphabet (in code order): the nearest below it when it is not there. */
+function indexIn(alphabet, c) {
+    let lo = 0;
+    let hi = alphabet.length - 1;
+    if (c <= alphabet[0])
+        return 0;
+    if (c >= alphabet[hi])
+        return hi;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (alphabet[mid] <= c)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+/**
+ * The smallest key after `key` in every order: `key` followed by a space. No valid key lies between the two
+ * (a key may not hold control characters, the only ones below a space).
+ */
+function keyAfter(key) {
+    return `${key} `;
+}
+
+;// CONCATENATED MODULE: ./src/engine/copy/lane-reader.ts
+// Reading a sorted source (Table Storage) through several key ranges at once when one scan is the limit.
+//
+// A scan is a chain: each page names where the next starts, so one scan reads at most a page (1,000
+// entities) per round trip — about 9,000 entities a second over 100 ms, whatever the destination could
+// take. When the first page and a one-entity query both take that long (SLOW_PAGE_MS: a round trip, not a
+// slow or retried page) and the partitions hold two entities or more (so the writer could outrun one scan),
+// the key space ahead is cut into consecutive ranges of about RANGE_ENTITIES each and LANES of them are read
+// at once; the pages are still handed on in key order, so the writer sees the table as one sorted scan
+// (partitions whole, in order).
+//
+// Nothing says how the keys are spread, so the cuts are guesses (key-space.ts): the first page's keys give
+// a density, and each finished range corrects it. A guess only makes a range larger or smaller than
+// planned. Coverage never depends on it: ranges [c₀, c₁), [c₁, c₂), … with ascending cuts and a last range
+// with no end cover every key. Where the table ends is asked, not guessed: before a range is planned past a
+// cut, one `$top=1` query asks for the first key at or after it; when there is none, the range from that
+// cut on has no end (so even an entity written there since is read).
+//
+// Resume points: a service's continuation is only valid with the filter it was given for, so a page inside
+// a range is no place to resume from. A range's end is: every partition before the next cut is done, and
+// a resumed run reads on from that key (a "ranged" continuation, as the unsorted reader stores).
+
+
+
+
+/** A first page slower than this (request to last byte) means one scan would starve the writer. */
+const SLOW_PAGE_MS = 60;
+/** Ranges read at once. */
+const LANES = 4;
+/** What a range should hold: a few pages, so a kill repeats little (its end is the resume point). */
+const RANGE_ENTITIES = 4_000;
+/** Pages each range reads ahead of the copy: about a whole range (pages of 1,000). */
+const RANGE_PAGES_AHEAD = 5;
+class LaneReader {
+    http;
+    table;
+    opts;
+    serverClock;
+    lastServerClock;
+    httpStats = { requests: 0, throttled: 0, retries: 0 };
+    /** The ranges planned (for tests and the bench); empty when read as one scan. */
+    ranges = [];
+    constructor(http, table, opts = {}) {
+        this.http = http;
+        this.table = table;
+        this.opts = opts;
+    }
+    reader(range, extra = {}) {
+        return new TableReader(this.http, this.table, {
+            filter: andFilters(rangeFilter(range), this.opts.filter),
+            forCopy: !extra.select,
+            stats: this.httpStats,
+            ...extra,
+        });
+    }
+    clocks(r) {
+        this.serverClock ??= r.serverClock;
+        if (r.lastServerClock)
+            this.lastServerClock = r.lastServerClock;
+    }
+    async *pages() {
+        const c = this.opts.continuation;
+        const start = c?.ranged ? c.nextPartitionKey : undefined;
+        const first = this.reader({ from: start }, c && !c.ranged ? { continuation: c } : {});
+        const scan = first.pages();
+        const began = performance.now();
+        const step = await scan.next();
+        this.clocks(first);
+        if (step.done)
+            return;
+        const page = step.value;
+        const lanes = this.opts.lanes ?? LANES;
+        // Always after a ranged resume point (a scan under the range's filter leaves continuations no later run
+        // could use); never after a plain one (its token needs the filter it was made with); otherwise where
+        // lanes pay (worthLanes).
+        const sample = lanes > 1 && page.continuation && (!c || c.ranged) ? sampleKeys(page) : undefined;
+        const keys = sample && (c?.ranged || (await this.worthLanes(sample, performance.now() - began)))
+            ? sample
+            : undefined;
+        if (!keys) {
+            // One scan. After a ranged resume point it runs under the range's filter: no page of it is a place to
+            // resume from but the last.
+            const inRange = c?.ranged === true;
+            for (let p = page; p;) {
+                yield inRange && p.continuation ? { ...p, inRange } : p;
+                const next = await scan.next();
+                this.clocks(first);
+                p = next.done ? undefined : next.value;
+            }
+            return;
+        }
+        // The first page was the sample: its range reads it again (its own continuation is no use here).
+        void scan.return(undefined).catch(() => undefined);
+        yield* this.byLanes(start, keys, lanes);
+    }
+    async *byLanes(start, sample, lanes) {
+        const target = BigInt(this.opts.rangeEntities ?? RANGE_ENTITIES);
+        const space = KeySpace.of(sample.keys);
+        // Entities per unit of key space: the sample's until a range has been read, then the ranges read.
+        // Unknown while the sample holds one partition: then the gap to the next key stands for one
+        // partition's worth.
+        let entities = BigInt(sample.count);
+        let span = space.valueOf(sample.last) - space.valueOf(sample.first);
+        let measured = false;
+        let width = 0n;
+        const widthFor = () => {
+            const w = span > 0n ? (span * target) / (entities > 0n ? entities : 1n) : 1n;
+            // At most four times the last width: a few ranges are a noisy measure.
+            width = width > 0n && w > 4n * width ? 4n * width : w < 1n ? 1n : w;
+            return width;
+        };
+        // The first cut: past the sample's keys (so its range holds them all), as far as the density says.
+        const guess = span > 0n ? space.keyAt(space.valueOf(sample.first) + widthFor()) : "";
+        let cut = guess > sample.last ? guess : keyAfter(sample.last);
+        let from = start;
+        // Where the keys of the range being planned begin (the sample's first key; past a gap, the probe's).
+        let low = space.valueOf(sample.first);
+        const queue = [];
+        let planned = false; // the last range (no end) is planned
+        let planning;
+        const add = (range, lowValue) => {
+            // A whole range asked for ahead (a range's pages are a chain of their own): a lane that read only
+            // two pages ahead would leave the rest of its chain for when the copy reaches it.
+            const reader = this.reader(range, { readAhead: RANGE_PAGES_AHEAD });
+            this.ranges.push(range);
+            const lane = { range, reader, pages: reader.pages(), low: lowValue, count: 0 };
+            queue.push(lane);
+            // Read from now if it is among the first `lanes`: not only once the probe after it has answered.
+            if (queue.length <= lanes)
+                lane.ahead = ahead(lane);
+        };
+        /** Plan the range up to the cut, and find out whether the table goes on past it. */
+        const plan = async () => {
+            const at = cut;
+            add({ ...(from !== undefined && { from }), to: at }, low);
+            const next = await this.firstKeyFrom(at);
+            if (next === undefined) {
+                add({ from: at }, space.valueOf(at));
+                planned = true;
+                return;
+            }
+            if (span <= 0n) {
+                span = space.valueOf(next) - space.valueOf(sample.last);
+                if (span <= 0n)
+                    span = 1n;
+            }
+            from = at;
+            low = bigMax(space.valueOf(at), space.valueOf(next));
+            cut = space.keyAt(bigMax(low + widthFor(), space.valueOf(at) + 1n));
+            if (cut <= at) {
+                // Past the last key this space can name (the keys ahead are outside its alphabets, or every digit
+                // is at its largest): the rest is one range.
+                add({ from: at }, low);
+                planned = true;
+            }
+        };
+        /** A probe that failed (after the reader's retries): the read fails with it, as with a page. */
+        const probe = { failed: false };
+        const fill = () => {
+            // Keep `lanes` ranges reading (the one handed on now among them) and as many more planned.
+            for (const lane of queue.slice(0, lanes))
+                lane.ahead ??= ahead(lane);
+            if (!planned && !planning && !probe.failed && queue.length < 2 * lanes) {
+                planning = plan().then(() => {
+                    planning = undefined;
+                    fill();
+                }, (error) => {
+                    planning = undefined;
+                    probe.failed = true;
+                    probe.error = error;
+                });
+            }
+        };
+        fill();
+        for (;;) {
+            if (probe.failed)
+                throw probe.error;
+            while (queue.length === 0) {
+                if (planned)
+                    return;
+                if (probe.failed)
+                    throw probe.error;
+                await planning;
+            }
+            const lane = queue[0];
+            lane.ahead ??= ahead(lane);
+            const step = await lane.ahead;
+            this.clocks(lane.reader);
+            if (step.done)
+                throw new Error("A lane's range ended without a last page.");
+            const page = step.value;
+            lane.count += page.entities.length;
+            if (page.continuation) {
+                lane.ahead = ahead(lane);
+                yield { ...page, inRange: true };
+                continue;
+            }
+            queue.shift();
+            const to = lane.range.to;
+            if (to !== undefined) {
+                // What this range held corrects the density for the ranges planned after it.
+                const held = space.valueOf(to) - lane.low;
+                if (held > 0n) {
+                    if (!measured)
+                        [entities, span, measured] = [0n, 0n, true];
+                    entities += BigInt(lane.count);
+                    span += held;
+                }
+            }
+            fill();
+            if (to === undefined) {
+                yield { ...page, endsRange: true };
+                return;
+            }
+            yield { ...page, endsRange: true, continuation: { nextPartitionKey: to, ranged: true } };
+        }
+    }
+    /**
+     * Whether lanes pay here: the first page came slowly and so does a one-entity query (a round trip, not a
+     * page that was slow to serve or was retried, or a connection being opened), and its partitions hold two
+     * entities or more on average. A table of one entity per partition writes one request per entity, and
+     * the window's largest size (a thousand requests per round trip) caps it about where one scan does.
+     */
+    async worthLanes(sample, firstPageMs) {
+        const slowMs = this.opts.slowPageMs ?? SLOW_PAGE_MS;
+        if (slowMs <= 0)
+            return true;
+        if (firstPageMs < slowMs || sample.count < 2 * sample.keys.length)
+            return false;
+        const began = performance.now();
+        await this.firstKeyFrom(keyAfter(sample.last));
+        return performance.now() - began >= slowMs;
+    }
+    /** The first partition key at or after `key` (undefined: none), by a one-entity query of the keys. */
+    async firstKeyFrom(key) {
+        const probe = this.reader({ from: key }, { select: ["PartitionKey", "RowKey"], top: 1 });
+        for await (const page of probe.pages()) {
+            for (const e of page.entities)
+                return e.partitionKey;
+        }
+        return undefined;
+    }
+}
+/**
+ * The first page's partition keys (its entities are parsed for it); undefined when it has none, or when its
+ * last key is one services may order differently (surrogates, U+E000 and above: shard.ts, orderSafe).
+ */
+function sampleKeys(page) {
+    const keys = [];
+    let count = 0;
+    for (const e of page.entities) {
+        if (keys.at(-1) !== e.partitionKey)
+            keys.push(e.partitionKey);
+        count++;
+    }
+    const first = keys[0];
+    const last = keys.at(-1);
+    if (first === undefined || last === undefined || !orderSafe(last))
+        return undefined;
+    return { keys, first, last, count };
+}
+function ahead(lane) {
+    const p = lane.pages.next();
+    // Met when awaited, not while the copy is busy with pages before it (an unhandled rejection would end
+    // the process).
+    p.catch(() => undefined);
+    return p;
+}
+function bigMax(a, b) {
+    return a > b ? a : b;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/copy/transform.ts
 // Property renames and the guards that keep a destination from refusing (or silently losing) data.
 
@@ -56236,6 +56627,7 @@ const DEFAULT_TABLES_AT_ONCE = 4;
 
 
 
+
 /**
  * Entities handed to the writer between two looks at the sockets. A page is 1,000 entities and about
  * 10 ms of CPU to transform and frame; done in one go, the answers and the next page's bytes wait in the
@@ -56270,23 +56662,33 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
     const started = Date.now();
     const result = emptyResult(spec, plan.filter);
     // An unsorted source is read by key ranges (ranged-reader.ts), unless resuming a plain scan's checkpoint;
-    // a ranged checkpoint goes on by ranges whatever the source's kind now (its key is no service token).
-    const byRanges = plan.continuation?.ranged === true || (conn.source.kind !== "table" && !plan.continuation);
+    // a sorted one as one scan, or by lanes of key ranges when that scan is slow (lane-reader.ts), which also
+    // take up a ranged checkpoint of a sorted source.
+    const sorted = conn.source.kind === "table";
+    const byRanges = !sorted && (plan.continuation?.ranged === true || !plan.continuation);
     const reader = byRanges
         ? new RangedReader(conn.source, spec.source, {
             filter: plan.filter,
             continuation: plan.continuation,
             rangeBytes: config.rangeBytes,
         })
-        : new TableReader(conn.source, spec.source, {
-            filter: plan.filter,
-            // No small first page ($top): the next page is asked for on a page's headers, so a first page of
-            // 100 would only delay the second by its own service time, and 100 entities keep one of the
-            // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
-            // at the start with it.
-            continuation: plan.continuation,
-            forCopy: true,
-        });
+        : sorted
+            ? new LaneReader(conn.source, spec.source, {
+                filter: plan.filter,
+                continuation: plan.continuation,
+                lanes: config.lanes,
+                slowPageMs: config.slowPageMs,
+                rangeEntities: config.rangeEntities,
+            })
+            : new TableReader(conn.source, spec.source, {
+                filter: plan.filter,
+                // No small first page ($top): the next page is asked for on a page's headers, so a first page of
+                // 100 would only delay the second by its own service time, and 100 entities keep one of the
+                // destination's transaction slots busy, not all of them. Measured: the destination is idle longer
+                // at the start with it.
+                continuation: plan.continuation,
+                forCopy: true,
+            });
     let transformer;
     try {
         transformer = createTransformer({
@@ -56372,7 +56774,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             });
         }, config.checkpointIntervalMs)
         : undefined;
-    const lagLimitMs = checkpoints && conn.source.kind === "table" && !byRanges ? config.checkpointIntervalMs : undefined;
+    const lagLimitMs = checkpoints && sorted ? config.checkpointIntervalMs : undefined;
     const report = () => hooks.onProgress?.({
         table: spec.source,
         read: result.read,
@@ -56388,6 +56790,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
         : tableExists(conn.destination, spec.destination, writer.httpStats).then((exists) => ({ exists }), (error) => ({ error }));
     try {
         let destinationReady = config.dryRun;
+        let atResumePoint = true;
         for await (const page of reader.pages()) {
             // Created only once the source answered: a missing source table must not leave an empty
             // destination table.
@@ -56408,7 +56811,9 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             // Read no further while a straggler holds the resume point (checkpoints.ts, stalled): first sending
             // what waits for more of its partition, which the point may be waiting for. Not for an unsorted
             // source, whose partial transactions are held on purpose (hold.ts) and whose key ranges count whole.
-            if (lagLimitMs !== undefined && tracker.stalled(lagLimitMs)) {
+            // Only where the page before was a resume point: inside a key range (lane-reader.ts) the point moves
+            // at the range's end, which waiting here would never reach.
+            if (lagLimitMs !== undefined && atResumePoint && tracker.stalled(lagLimitMs)) {
                 await writer.sendBuffered();
                 // Checked again each time: the point may have moved meanwhile, and then no later move need come.
                 while (tracker.stalled(lagLimitMs))
@@ -56453,6 +56858,7 @@ async function copyTable(conn, config, spec, plan, hooks = {}) {
             tracker.close(mark, page.entities.length, page.inRange ? undefined : page.continuation);
             if (page.endsRange)
                 await writer.rangeEnded();
+            atResumePoint = !page.inRange;
             report();
             if (!page.continuation)
                 continue; // the last page: the table is complete, even when cancelled
