@@ -3,7 +3,8 @@
 // A scan is a chain: each page names where the next starts, so one scan reads at most a page (1,000
 // entities) per round trip — about 9,000 entities a second over 100 ms, whatever the destination could
 // take. When the first page and a one-entity query both take that long (SLOW_PAGE_MS: a round trip, not a
-// slow or retried page) and the partitions hold two entities or more (so the writer could outrun one scan),
+// slow or retried page), four such queries at once take about as long as one (the service answers them
+// side by side), and the partitions hold two entities or more (so the writer could outrun one scan),
 // the key space ahead is cut into consecutive ranges of about RANGE_ENTITIES each and LANES of them are read
 // at once; the pages are still handed on in key order, so the writer sees the table as one sorted scan
 // (partitions whole, in order).
@@ -21,7 +22,7 @@
 import { andFilters } from "../wire/odata.js";
 import type { HttpStats, TableHttp } from "../wire/http.js";
 import { KeySpace, keyAfter } from "./key-space.js";
-import { orderSafe, rangeFilter, type KeyRange } from "./shard.js";
+import { odataString, orderSafe, rangeFilter, type KeyRange } from "./shard.js";
 import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
 
 /** A first page slower than this (request to last byte) means one scan would starve the writer. */
@@ -72,10 +73,25 @@ export class LaneReader implements PageSource {
 
   private reader(
     range: KeyRange,
-    extra: { continuation?: Continuation; select?: string[]; top?: number; readAhead?: number } = {},
+    {
+      rowsAfter,
+      ...extra
+    }: {
+      continuation?: Continuation;
+      select?: string[];
+      top?: number;
+      readAhead?: number;
+      /** Only rows after this RowKey (the rest of one partition, `range` holding just it). */
+      rowsAfter?: string;
+    } = {},
   ) {
+    const rows = rowsAfter === undefined ? undefined : `RowKey gt ${odataString(rowsAfter)}`;
+    const keys =
+      rows && range.from !== undefined
+        ? `PartitionKey eq ${odataString(range.from)} and ${rows}`
+        : rangeFilter(range);
     return new TableReader(this.http, this.table, {
-      filter: andFilters(rangeFilter(range), this.opts.filter),
+      filter: andFilters(keys, this.opts.filter),
       forCopy: !extra.select,
       stats: this.httpStats,
       ...extra,
@@ -98,32 +114,56 @@ export class LaneReader implements PageSource {
     if (step.done) return;
     const page = step.value;
     const lanes = this.opts.lanes ?? LANES;
-    // Always after a ranged resume point (a scan under the range's filter leaves continuations no later run
-    // could use); never after a plain one (its token needs the filter it was made with); otherwise where
-    // lanes pay (worthLanes).
-    const sample = lanes > 1 && page.continuation && (!c || c.ranged) ? sampleKeys(page) : undefined;
-    const keys =
-      sample && (c?.ranged || (await this.worthLanes(sample, performance.now() - began)))
-        ? sample
-        : undefined;
-    if (!keys) {
-      // One scan. After a ranged resume point it runs under the range's filter: no page of it is a place to
-      // resume from but the last.
-      const inRange = c?.ranged === true;
-      for (let p: ReadPage | undefined = page; p;) {
-        yield inRange && p.continuation ? { ...p, inRange } : p;
-        const next = await scan.next();
-        this.clocks(first);
-        p = next.done ? undefined : next.value;
+    if (c?.ranged) {
+      // After a ranged resume point, always by lanes: a scan under the range's filter would leave
+      // continuations no later run could use. Its first page is the sample, which its range reads again.
+      const keys = lanes > 1 && page.continuation ? sampleKeys(page) : undefined;
+      if (keys) {
+        void scan.return(undefined).catch(() => undefined);
+        yield* this.byLanes(start, keys, lanes);
+        return;
       }
-      return;
     }
-    // The first page was the sample: its range reads it again (its own continuation is no use here).
-    void scan.return(undefined).catch(() => undefined);
-    yield* this.byLanes(start, keys, lanes);
+    // One scan; where lanes pay (worthLanes, asked while the scan goes on: a service that does not pay is
+    // not kept waiting), it goes on by lanes from the end of the page it has handed on last. Never after a
+    // plain resume point (lanes' filters cannot take up its token).
+    const sample = lanes > 1 && !c && page.continuation ? sampleKeys(page) : undefined;
+    let switchTo = false;
+    if (sample) {
+      void this.worthLanes(sample, performance.now() - began).then(
+        (yes) => (switchTo = yes),
+        () => undefined, // a failed probe leaves one scan; the scan meets any lasting failure itself
+      );
+    }
+    // After a ranged resume point it runs under the range's filter: no page of it is a place to resume from
+    // but the last.
+    const inRange = c?.ranged === true;
+    for (let p: ReadPage | undefined = page; p;) {
+      yield inRange && p.continuation ? { ...p, inRange } : p;
+      if (switchTo && sample && p.continuation) {
+        const last = lastEntity(p);
+        if (last) {
+          void scan.return(undefined).catch(() => undefined);
+          yield* this.byLanes(keyAfter(last.partitionKey), sample, lanes, last);
+          return;
+        }
+      }
+      const next = await scan.next();
+      this.clocks(first);
+      p = next.done ? undefined : next.value;
+    }
   }
 
-  private async *byLanes(start: string | undefined, sample: Sample, lanes: number): AsyncGenerator<ReadPage> {
+  /**
+   * The rest of the table by lanes, from `start` (undefined: the table's start). Going on from a scan, the
+   * rest of the partition its last page ended in (`after`: keys after that entity's) is the first range.
+   */
+  private async *byLanes(
+    start: string | undefined,
+    sample: Sample,
+    lanes: number,
+    after?: { partitionKey: string; rowKey: string },
+  ): AsyncGenerator<ReadPage> {
     const target = BigInt(this.opts.rangeEntities ?? RANGE_ENTITIES);
     const space = KeySpace.of(sample.keys);
     // Entities per unit of key space: the sample's until a range has been read, then the ranges read.
@@ -139,21 +179,30 @@ export class LaneReader implements PageSource {
       width = width > 0n && w > 4n * width ? 4n * width : w < 1n ? 1n : w;
       return width;
     };
-    // The first cut: past the sample's keys (so its range holds them all), as far as the density says.
-    const guess = span > 0n ? space.keyAt(space.valueOf(sample.first) + widthFor()) : "";
-    let cut = guess > sample.last ? guess : keyAfter(sample.last);
-    let from = start;
     // Where the keys of the range being planned begin (the sample's first key; past a gap, the probe's).
-    let low = space.valueOf(sample.first);
+    let low =
+      start !== undefined && start > sample.first ? space.valueOf(start) : space.valueOf(sample.first);
+    // The first cut: past the sample's keys and the start (its range holds them), as far as the density says.
+    const floor = start !== undefined && start > sample.last ? start : sample.last;
+    const guess = span > 0n ? space.keyAt(low + widthFor()) : "";
+    let cut = guess > floor ? guess : keyAfter(floor);
+    let from = start;
     const queue: Lane[] = [];
     let planned = false; // the last range (no end) is planned
     let planning: Promise<void> | undefined;
-    const add = (range: KeyRange, lowValue: bigint) => {
+    const add = (range: KeyRange, lowValue: bigint, rowsAfter?: string) => {
       // A whole range asked for ahead (a range's pages are a chain of their own): a lane that read only
       // two pages ahead would leave the rest of its chain for when the copy reaches it.
-      const reader = this.reader(range, { readAhead: RANGE_PAGES_AHEAD });
+      const reader = this.reader(range, { readAhead: RANGE_PAGES_AHEAD, rowsAfter });
       this.ranges.push(range);
-      const lane: Lane = { range, reader, pages: reader.pages(), low: lowValue, count: 0 };
+      // The rest of a partition measures nothing of the key space (-1: no density from it).
+      const lane: Lane = {
+        range,
+        reader,
+        pages: reader.pages(),
+        low: rowsAfter === undefined ? lowValue : -1n,
+        count: 0,
+      };
       queue.push(lane);
       // Read from now if it is among the first `lanes`: not only once the probe after it has answered.
       if (queue.length <= lanes) lane.ahead = ahead(lane);
@@ -182,6 +231,8 @@ export class LaneReader implements PageSource {
         planned = true;
       }
     };
+    // Going on from a scan: first the rest of the partition its last page ended in.
+    if (after && start !== undefined) add({ from: after.partitionKey, to: start }, low, after.rowKey);
     /** A probe that failed (after the reader's retries): the read fails with it, as with a page. */
     const probe: { failed: boolean; error?: unknown } = { failed: false };
     const fill = () => {
@@ -226,7 +277,7 @@ export class LaneReader implements PageSource {
       if (to !== undefined) {
         // What this range held corrects the density for the ranges planned after it.
         const held = space.valueOf(to) - lane.low;
-        if (held > 0n) {
+        if (lane.low >= 0n && held > 0n) {
           if (!measured) [entities, span, measured] = [0n, 0n, true];
           entities += BigInt(lane.count);
           span += held;
@@ -242,18 +293,26 @@ export class LaneReader implements PageSource {
   }
 
   /**
-   * Whether lanes pay here: the first page came slowly and so does a one-entity query (a round trip, not a
-   * page that was slow to serve or was retried, or a connection being opened), and its partitions hold two
-   * entities or more on average. A table of one entity per partition writes one request per entity, and
-   * the window's largest size (a thousand requests per round trip) caps it about where one scan does.
+   * Whether lanes pay here. Its partitions hold two entities or more on average: a table of one entity per
+   * partition writes one request per entity, and the window's largest size (a thousand requests per round
+   * trip) caps it about where one scan does. The first page came slowly, and so does a one-entity query (a
+   * round trip, not a page that was slow to serve or was retried, or a connection being opened). And
+   * queries go at once: four asked together take about as long as one. A service that answers one query
+   * at a time (Azurite: a page of 1,000 took 70 ms there, a one-entity query as long) would only queue the
+   * ranges' pages behind each other.
    */
   private async worthLanes(sample: Sample, firstPageMs: number): Promise<boolean> {
     const slowMs = this.opts.slowPageMs ?? SLOW_PAGE_MS;
     if (slowMs <= 0) return true;
     if (firstPageMs < slowMs || sample.count < 2 * sample.keys.length) return false;
-    const began = performance.now();
-    await this.firstKeyFrom(keyAfter(sample.last));
-    return performance.now() - began >= slowMs;
+    const at = keyAfter(sample.last);
+    const timed = async (n: number) => {
+      const began = performance.now();
+      await Promise.all(Array.from({ length: n }, () => this.firstKeyFrom(at)));
+      return performance.now() - began;
+    };
+    const one = await timed(1);
+    return one >= slowMs && (await timed(LANES)) < 1.6 * one;
   }
 
   /** The first partition key at or after `key` (undefined: none), by a one-entity query of the keys. */
@@ -289,6 +348,13 @@ function sampleKeys(page: ReadPage): Sample | undefined {
   const last = keys.at(-1);
   if (first === undefined || last === undefined || !orderSafe(last)) return undefined;
   return { keys, first, last, count };
+}
+
+/** A page's last entity's keys (its entities are parsed again for it). */
+function lastEntity(page: ReadPage): { partitionKey: string; rowKey: string } | undefined {
+  let last: { partitionKey: string; rowKey: string } | undefined;
+  for (const e of page.entities) last = e;
+  return last && { partitionKey: last.partitionKey, rowKey: last.rowKey };
 }
 
 function ahead(lane: Lane): Promise<IteratorResult<ReadPage>> {

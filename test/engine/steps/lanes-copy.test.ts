@@ -1,5 +1,5 @@
 // A full sync of a sorted source read through lanes of key ranges (lane-reader.ts), end to end on Azurite:
-// every entity exact, resume points only where a range ends, and a cancelled run's next run goes on from
+// every entity exact, resume points (after the first page, one scan's) only where a range ends, and a cancelled run's next run goes on from
 // exactly the key its last finished range ends at.
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../../src/config/schema.js";
@@ -50,8 +50,11 @@ describe("a full sync by lanes", () => {
       )
       .map((tables) => tables[tableKey({ source: t, destination: t })]?.checkpoint?.continuation)
       .filter((c) => c !== undefined);
-    expect(points.length).toBeGreaterThan(0);
-    expect(points.every((c) => "rangedFrom" in c)).toBe(true);
+    // The first page is one scan's (its token may be saved); after it, only ranges' ends.
+    const ranged = points.filter((c) => "rangedFrom" in c);
+    expect(ranged.length).toBeGreaterThan(0);
+    expect(points.length - ranged.length).toBeLessThanOrEqual(1);
+    expect(points.findIndex((c) => "rangedFrom" in c)).toBe(points.length - ranged.length);
   });
 
   it("cancelled, goes on from where its last finished range ends", async () => {
