@@ -55481,7 +55481,8 @@ function keyAfter(key) {
 // A scan is a chain: each page names where the next starts, so one scan reads at most a page (1,000
 // entities) per round trip — about 9,000 entities a second over 100 ms, whatever the destination could
 // take. When the first page and a one-entity query both take that long (SLOW_PAGE_MS: a round trip, not a
-// slow or retried page) and the partitions hold two entities or more (so the writer could outrun one scan),
+// slow or retried page), four such queries at once take about as long as one (the service answers them
+// side by side), and the partitions hold two entities or more (so the writer could outrun one scan),
 // the key space ahead is cut into consecutive ranges of about RANGE_ENTITIES each and LANES of them are read
 // at once; the pages are still handed on in key order, so the writer sees the table as one sorted scan
 // (partitions whole, in order).
@@ -55522,9 +55523,13 @@ class LaneReader {
         this.table = table;
         this.opts = opts;
     }
-    reader(range, extra = {}) {
+    reader(range, { rowsAfter, ...extra } = {}) {
+        const rows = rowsAfter === undefined ? undefined : `RowKey gt ${odataString(rowsAfter)}`;
+        const keys = rows && range.from !== undefined
+            ? `PartitionKey eq ${odataString(range.from)} and ${rows}`
+            : rangeFilter(range);
         return new TableReader(this.http, this.table, {
-            filter: andFilters(rangeFilter(range), this.opts.filter),
+            filter: andFilters(keys, this.opts.filter),
             forCopy: !extra.select,
             stats: this.httpStats,
             ...extra,
@@ -55547,30 +55552,47 @@ class LaneReader {
             return;
         const page = step.value;
         const lanes = this.opts.lanes ?? LANES;
-        // Always after a ranged resume point (a scan under the range's filter leaves continuations no later run
-        // could use); never after a plain one (its token needs the filter it was made with); otherwise where
-        // lanes pay (worthLanes).
-        const sample = lanes > 1 && page.continuation && (!c || c.ranged) ? sampleKeys(page) : undefined;
-        const keys = sample && (c?.ranged || (await this.worthLanes(sample, performance.now() - began)))
-            ? sample
-            : undefined;
-        if (!keys) {
-            // One scan. After a ranged resume point it runs under the range's filter: no page of it is a place to
-            // resume from but the last.
-            const inRange = c?.ranged === true;
-            for (let p = page; p;) {
-                yield inRange && p.continuation ? { ...p, inRange } : p;
-                const next = await scan.next();
-                this.clocks(first);
-                p = next.done ? undefined : next.value;
+        if (c?.ranged) {
+            // After a ranged resume point, always by lanes: a scan under the range's filter would leave
+            // continuations no later run could use. Its first page is the sample, which its range reads again.
+            const keys = lanes > 1 && page.continuation ? sampleKeys(page) : undefined;
+            if (keys) {
+                void scan.return(undefined).catch(() => undefined);
+                yield* this.byLanes(start, keys, lanes);
+                return;
             }
-            return;
         }
-        // The first page was the sample: its range reads it again (its own continuation is no use here).
-        void scan.return(undefined).catch(() => undefined);
-        yield* this.byLanes(start, keys, lanes);
+        // One scan; where lanes pay (worthLanes, asked while the scan goes on: a service that does not pay is
+        // not kept waiting), it goes on by lanes from the end of the page it has handed on last. Never after a
+        // plain resume point (lanes' filters cannot take up its token).
+        const sample = lanes > 1 && !c && page.continuation ? sampleKeys(page) : undefined;
+        let switchTo = false;
+        if (sample) {
+            void this.worthLanes(sample, performance.now() - began).then((yes) => (switchTo = yes), () => undefined);
+        }
+        // After a ranged resume point it runs under the range's filter: no page of it is a place to resume from
+        // but the last.
+        const inRange = c?.ranged === true;
+        for (let p = page; p;) {
+            yield inRange && p.continuation ? { ...p, inRange } : p;
+            if (switchTo && sample && p.continuation) {
+                const last = lastEntity(p);
+                if (last) {
+                    void scan.return(undefined).catch(() => undefined);
+                    yield* this.byLanes(keyAfter(last.partitionKey), sample, lanes, last);
+                    return;
+                }
+            }
+            const next = await scan.next();
+            this.clocks(first);
+            p = next.done ? undefined : next.value;
+        }
     }
-    async *byLanes(start, sample, lanes) {
+    /**
+     * The rest of the table by lanes, from `start` (undefined: the table's start). Going on from a scan, the
+     * rest of the partition its last page ended in (`after`: keys after that entity's) is the first range.
+     */
+    async *byLanes(start, sample, lanes, after) {
         const target = BigInt(this.opts.rangeEntities ?? RANGE_ENTITIES);
         const space = KeySpace.of(sample.keys);
         // Entities per unit of key space: the sample's until a range has been read, then the ranges read.
@@ -55586,21 +55608,29 @@ class LaneReader {
             width = width > 0n && w > 4n * width ? 4n * width : w < 1n ? 1n : w;
             return width;
         };
-        // The first cut: past the sample's keys (so its range holds them all), as far as the density says.
-        const guess = span > 0n ? space.keyAt(space.valueOf(sample.first) + widthFor()) : "";
-        let cut = guess > sample.last ? guess : keyAfter(sample.last);
-        let from = start;
         // Where the keys of the range being planned begin (the sample's first key; past a gap, the probe's).
-        let low = space.valueOf(sample.first);
+        let low = start !== undefined && start > sample.first ? space.valueOf(start) : space.valueOf(sample.first);
+        // The first cut: past the sample's keys and the start (its range holds them), as far as the density says.
+        const floor = start !== undefined && start > sample.last ? start : sample.last;
+        const guess = span > 0n ? space.keyAt(low + widthFor()) : "";
+        let cut = guess > floor ? guess : keyAfter(floor);
+        let from = start;
         const queue = [];
         let planned = false; // the last range (no end) is planned
         let planning;
-        const add = (range, lowValue) => {
+        const add = (range, lowValue, rowsAfter) => {
             // A whole range asked for ahead (a range's pages are a chain of their own): a lane that read only
             // two pages ahead would leave the rest of its chain for when the copy reaches it.
-            const reader = this.reader(range, { readAhead: RANGE_PAGES_AHEAD });
+            const reader = this.reader(range, { readAhead: RANGE_PAGES_AHEAD, rowsAfter });
             this.ranges.push(range);
-            const lane = { range, reader, pages: reader.pages(), low: lowValue, count: 0 };
+            // The rest of a partition measures nothing of the key space (-1: no density from it).
+            const lane = {
+                range,
+                reader,
+                pages: reader.pages(),
+                low: rowsAfter === undefined ? lowValue : -1n,
+                count: 0,
+            };
             queue.push(lane);
             // Read from now if it is among the first `lanes`: not only once the probe after it has answered.
             if (queue.length <= lanes)
@@ -55631,6 +55661,9 @@ class LaneReader {
                 planned = true;
             }
         };
+        // Going on from a scan: first the rest of the partition its last page ended in.
+        if (after && start !== undefined)
+            add({ from: after.partitionKey, to: start }, low, after.rowKey);
         /** A probe that failed (after the reader's retries): the read fails with it, as with a page. */
         const probe = { failed: false };
         const fill = () => {
@@ -55677,7 +55710,7 @@ class LaneReader {
             if (to !== undefined) {
                 // What this range held corrects the density for the ranges planned after it.
                 const held = space.valueOf(to) - lane.low;
-                if (held > 0n) {
+                if (lane.low >= 0n && held > 0n) {
                     if (!measured)
                         [entities, span, measured] = [0n, 0n, true];
                     entities += BigInt(lane.count);
@@ -55693,10 +55726,13 @@ class LaneReader {
         }
     }
     /**
-     * Whether lanes pay here: the first page came slowly and so does a one-entity query (a round trip, not a
-     * page that was slow to serve or was retried, or a connection being opened), and its partitions hold two
-     * entities or more on average. A table of one entity per partition writes one request per entity, and
-     * the window's largest size (a thousand requests per round trip) caps it about where one scan does.
+     * Whether lanes pay here. Its partitions hold two entities or more on average: a table of one entity per
+     * partition writes one request per entity, and the window's largest size (a thousand requests per round
+     * trip) caps it about where one scan does. The first page came slowly, and so does a one-entity query (a
+     * round trip, not a page that was slow to serve or was retried, or a connection being opened). And
+     * queries go at once: four asked together take about as long as one. A service that answers one query
+     * at a time (Azurite: a page of 1,000 took 70 ms there, a one-entity query as long) would only queue the
+     * ranges' pages behind each other.
      */
     async worthLanes(sample, firstPageMs) {
         const slowMs = this.opts.slowPageMs ?? SLOW_PAGE_MS;
@@ -55704,9 +55740,14 @@ class LaneReader {
             return true;
         if (firstPageMs < slowMs || sample.count < 2 * sample.keys.length)
             return false;
-        const began = performance.now();
-        await this.firstKeyFrom(keyAfter(sample.last));
-        return performance.now() - began >= slowMs;
+        const at = keyAfter(sample.last);
+        const timed = async (n) => {
+            const began = performance.now();
+            await Promise.all(Array.from({ length: n }, () => this.firstKeyFrom(at)));
+            return performance.now() - began;
+        };
+        const one = await timed(1);
+        return one >= slowMs && (await timed(LANES)) < 1.6 * one;
     }
     /** The first partition key at or after `key` (undefined: none), by a one-entity query of the keys. */
     async firstKeyFrom(key) {
@@ -55735,6 +55776,13 @@ function sampleKeys(page) {
     if (first === undefined || last === undefined || !orderSafe(last))
         return undefined;
     return { keys, first, last, count };
+}
+/** A page's last entity's keys (its entities are parsed again for it). */
+function lastEntity(page) {
+    let last;
+    for (const e of page.entities)
+        last = e;
+    return last && { partitionKey: last.partitionKey, rowKey: last.rowKey };
 }
 function ahead(lane) {
     const p = lane.pages.next();
