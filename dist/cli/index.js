@@ -55023,6 +55023,24 @@ async function sampleShardPlan(http, table, count, opts = {}) {
     return { count, boundaries, id: planId(count, boundaries), sampledFrom: sample.count };
 }
 
+;// CONCATENATED MODULE: ./src/engine/copy/range-reads.ts
+class RangeReads {
+    /** The source's clock at the first answer of any range's reader. */
+    serverClock;
+    /** The source's clock at the latest answer. */
+    lastServerClock;
+    /** Every range's requests, 429s and retries. */
+    httpStats = { requests: 0, throttled: 0, retries: 0 };
+    /** The ranges read so far (for tests and the bench). */
+    ranges = [];
+    /** Take up what a range's reader saw of the source's clock. */
+    clocks(r) {
+        this.serverClock ??= r.serverClock;
+        if (r.lastServerClock)
+            this.lastServerClock = r.lastServerClock;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/copy/early.ts
 // Which of an unsorted source's partial transactions may go before they are full or due (writer.ts,
 // sendEarly): while the destination has room nobody needs, the fullest go. Not when the source is read
@@ -55239,6 +55257,7 @@ class Hold {
 
 
 
+
 /**
  * What a range should hold: with the range before it still being sent and the next one read, two ranges
  * are in memory at once, well within HOLD_BYTES.
@@ -55246,16 +55265,12 @@ class Hold {
 const RANGE_BYTES = Math.floor(HOLD_BYTES * 0.25);
 /** The first range's share of the buckets, before anything says how many entities a bucket holds. */
 const FIRST_SHARE = 1 / 32;
-class RangedReader {
+class RangedReader extends RangeReads {
     http;
     table;
     opts;
-    serverClock;
-    lastServerClock;
-    httpStats = { requests: 0, throttled: 0, retries: 0 };
-    /** The ranges read so far (for tests and the bench). */
-    ranges = [];
     constructor(http, table, opts = {}) {
+        super();
         this.http = http;
         this.table = table;
         this.opts = opts;
@@ -55266,11 +55281,6 @@ class RangedReader {
             forCopy: true,
             stats: this.httpStats,
         });
-    }
-    clocks(r) {
-        this.serverClock ??= r.serverClock;
-        if (r.lastServerClock)
-            this.lastServerClock = r.lastServerClock;
     }
     async *pages() {
         const start = this.opts.continuation?.ranged ? this.opts.continuation.nextPartitionKey : undefined;
@@ -55501,6 +55511,7 @@ function keyAfter(key) {
 
 
 
+
 /** A first page slower than this (request to last byte) means one scan would starve the writer. */
 const SLOW_PAGE_MS = 60;
 /** Ranges read at once. */
@@ -55509,16 +55520,12 @@ const LANES = 4;
 const RANGE_ENTITIES = 4_000;
 /** Pages each range reads ahead of the copy: about a whole range (pages of 1,000). */
 const RANGE_PAGES_AHEAD = 5;
-class LaneReader {
+class LaneReader extends RangeReads {
     http;
     table;
     opts;
-    serverClock;
-    lastServerClock;
-    httpStats = { requests: 0, throttled: 0, retries: 0 };
-    /** The ranges planned (for tests and the bench); empty when read as one scan. */
-    ranges = [];
     constructor(http, table, opts = {}) {
+        super();
         this.http = http;
         this.table = table;
         this.opts = opts;
@@ -55534,11 +55541,6 @@ class LaneReader {
             stats: this.httpStats,
             ...extra,
         });
-    }
-    clocks(r) {
-        this.serverClock ??= r.serverClock;
-        if (r.lastServerClock)
-            this.lastServerClock = r.lastServerClock;
     }
     async *pages() {
         const c = this.opts.continuation;

@@ -20,10 +20,11 @@
 // a range is no place to resume from. A range's end is: every partition before the next cut is done, and
 // a resumed run reads on from that key (a "ranged" continuation, as the unsorted reader stores).
 import { andFilters } from "../wire/odata.js";
-import type { HttpStats, TableHttp } from "../wire/http.js";
+import type { TableHttp } from "../wire/http.js";
 import { KeySpace, keyAfter } from "./key-space.js";
 import { odataString, orderSafe, rangeFilter, type KeyRange } from "./shard.js";
-import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
+import { TableReader, type Continuation, type ReadPage } from "./reader.js";
+import { RangeReads } from "./range-reads.js";
 
 /** A first page slower than this (request to last byte) means one scan would starve the writer. */
 export const SLOW_PAGE_MS = 60;
@@ -58,18 +59,14 @@ interface Lane {
   count: number;
 }
 
-export class LaneReader implements PageSource {
-  serverClock?: Date;
-  lastServerClock?: Date;
-  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
-  /** The ranges planned (for tests and the bench); empty when read as one scan. */
-  readonly ranges: KeyRange[] = [];
-
+export class LaneReader extends RangeReads {
   constructor(
     private readonly http: TableHttp,
     readonly table: string,
     private readonly opts: LaneReadOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   private reader(
     range: KeyRange,
@@ -96,11 +93,6 @@ export class LaneReader implements PageSource {
       stats: this.httpStats,
       ...extra,
     });
-  }
-
-  private clocks(r: TableReader): void {
-    this.serverClock ??= r.serverClock;
-    if (r.lastServerClock) this.lastServerClock = r.lastServerClock;
   }
 
   async *pages(): AsyncGenerator<ReadPage> {

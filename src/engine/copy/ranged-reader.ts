@@ -16,10 +16,11 @@
 // the service's order too: only keys every order sorts alike are cuts (orderSafe). A range that comes out too
 // large only holds more than planned, and the hold's memory rules then send its fullest partitions early.
 import { andFilters } from "../wire/odata.js";
-import type { HttpStats, TableHttp } from "../wire/http.js";
+import type { TableHttp } from "../wire/http.js";
 import { entityJson } from "../wire/edm.js";
 import { compareKeys, orderSafe, rangeFilter, type KeyRange } from "./shard.js";
-import { TableReader, type Continuation, type PageSource, type ReadPage } from "./reader.js";
+import { TableReader, type Continuation, type ReadPage } from "./reader.js";
+import { RangeReads } from "./range-reads.js";
 import { HOLD_BYTES, heldBytes } from "./hold.js";
 
 /**
@@ -39,18 +40,14 @@ export interface RangedReadOptions {
   rangeBytes?: number;
 }
 
-export class RangedReader implements PageSource {
-  serverClock?: Date;
-  lastServerClock?: Date;
-  readonly httpStats: HttpStats = { requests: 0, throttled: 0, retries: 0 };
-  /** The ranges read so far (for tests and the bench). */
-  readonly ranges: KeyRange[] = [];
-
+export class RangedReader extends RangeReads {
   constructor(
     private readonly http: TableHttp,
     readonly table: string,
     private readonly opts: RangedReadOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   private reader(range: KeyRange): TableReader {
     return new TableReader(this.http, this.table, {
@@ -58,11 +55,6 @@ export class RangedReader implements PageSource {
       forCopy: true,
       stats: this.httpStats,
     });
-  }
-
-  private clocks(r: TableReader): void {
-    this.serverClock ??= r.serverClock;
-    if (r.lastServerClock) this.lastServerClock = r.lastServerClock;
   }
 
   async *pages(): AsyncGenerator<ReadPage> {
