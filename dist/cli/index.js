@@ -55579,7 +55579,8 @@ class LaneReader extends RangeReads {
             yield inRange && p.continuation ? { ...p, inRange } : p;
             if (switchTo && sample && p.continuation) {
                 const last = lastEntity(p);
-                if (last) {
+                // Its key becomes a cut: only one every order sorts alike (else the next page's may).
+                if (last && orderSafe(last.partitionKey)) {
                     void scan.return(undefined).catch(() => undefined);
                     yield* this.byLanes(keyAfter(last.partitionKey), sample, lanes, last);
                     return;
