@@ -2,11 +2,13 @@
 // in key order (the writer sees one sorted scan), the ranges follow each other with no gap whatever the keys
 // look like, a range's end resumes at exactly its key, and a fast source is read as one plain scan.
 import { describe, expect, inject, it } from "vitest";
+import { LatencyLink } from "../../../bench/latency-link.js";
 import { LaneReader, type LaneReadOptions } from "../../../src/engine/copy/lane-reader.js";
 import type { ReadPage } from "../../../src/engine/copy/reader.js";
 import { httpFor, seedEntities, simpleEntity, uniqueTable } from "../../support/tables.js";
 
 const src = inject("sourceConnectionString");
+const port = inject("sourcePort");
 const http = httpFor(src, "table");
 
 /** Lanes on whatever the source's speed, ranges of about 300 entities. */
@@ -154,5 +156,43 @@ describe("LaneReader", () => {
         .sort(ordinal),
     );
     expect(reader.ranges.length).toBeGreaterThan(2);
+  });
+
+  describe("by itself (no forcing), behind a 100 ms link", () => {
+    /** Read the table through a link that adds a 100 ms round trip to Azurite. */
+    async function readFar(t: string) {
+      const link = await LatencyLink.start(port, 100);
+      try {
+        const far = httpFor(src.replace(`:${port}/`, `:${link.port}/`), "table");
+        const reader = new LaneReader(far, t);
+        return { reader, ...(await readAll(reader)) };
+      } finally {
+        await link.stop();
+      }
+    }
+
+    it("reads a table of five entities a partition by lanes, from the end of its first page", async () => {
+      const t = uniqueTable("lanesFar");
+      const entities = Array.from({ length: 4_000 }, (_, i) =>
+        simpleEntity(`d${String(Math.floor(i / 5)).padStart(5, "0")}`, `r${i % 5}`, { n: i }),
+      );
+      await seedEntities(src, t, entities);
+      const { reader, keys, pages } = await readFar(t);
+      expect(keys).toEqual(entities.map(keyOf).sort(ordinal));
+      expect(reader.ranges.length).toBeGreaterThan(1);
+      // Each entity once (above), the first page one scan's: the lanes took up after it.
+      expect(pages[0].inRange).toBeFalsy();
+    });
+
+    it("reads a table of one entity a partition as one scan (the window caps it as a scan does)", async () => {
+      const t = uniqueTable("lanesFarOne");
+      const entities = Array.from({ length: 2_500 }, (_, i) =>
+        simpleEntity(`u${String(i).padStart(6, "0")}`, "", { n: i }),
+      );
+      await seedEntities(src, t, entities);
+      const { reader, keys } = await readFar(t);
+      expect(keys).toEqual(entities.map(keyOf).sort(ordinal));
+      expect(reader.ranges).toEqual([]);
+    });
   });
 });
