@@ -33,6 +33,11 @@ export class ReplaySource {
   private recording = true;
   /** Requests that had no recording and went to the upstream server instead (none in a clean bench). */
   unrecorded = 0;
+  /**
+   * One-entity queries (`$top=1`: whether lanes pay, lane-reader.ts), which go to the upstream server: no
+   * page of the scan, so not counted as unrecorded.
+   */
+  probes = 0;
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -87,7 +92,10 @@ export class ReplaySource {
       }, page.serviceMs);
       return;
     }
-    if (!this.recording) this.unrecorded++;
+    if (!this.recording) {
+      if (key?.includes("$top=1&")) this.probes++;
+      else this.unrecorded++;
+    }
     this.forward(req, res, key);
   }
 
