@@ -1,7 +1,9 @@
 // CPU per request on our request path, against the matrix's free sink (which answers at once): a
 // single-entity write, a point read, and a full transaction (per entity). Beside each, the same
-// requests sent with undici's dispatcher and nothing of ours, through the same sink: what is left is
-// the price of our own layers (signing, flow control, the writer, retries' bookkeeping).
+// requests pre-built and sent through our connections alone (src/engine/wire/h1.ts) and through undici's
+// dispatcher (what the tool used before h1.ts), through the same sink: "h1 alone" against ours is the
+// price of our own layers (signing, flow control, the writer, retries' bookkeeping), "undici alone"
+// against "h1 alone" what the connections themselves save.
 //
 //   npm run build && node build/bench/request-cpu.js [--entities 20000] [--rounds 3] [--in-flight 64]
 //
@@ -17,6 +19,7 @@ import { FlowControl } from "../src/engine/copy/rate.js";
 import { TableWriter } from "../src/engine/copy/writer.js";
 import { entityJson, type WireEntity } from "../src/engine/wire/edm.js";
 import { TaskPool } from "../src/engine/copy/pool.js";
+import { H1Connection } from "../src/engine/wire/h1.js";
 import { canPin, pin } from "./common.js";
 import { shapeEntities } from "./free-source.js";
 import { Harness } from "./harness.js";
@@ -124,6 +127,45 @@ async function bare(origin: string, method: "PUT" | "GET", list: WireEntity[], i
   return figure;
 }
 
+/** The same requests through our own connections (h1.ts) with nothing else of ours. */
+async function bareH1(origin: string, method: "PUT" | "GET", list: WireEntity[], inFlight: number) {
+  const requests = list.map((e) => ({
+    path: `/devstoreaccount1/${TABLE}(PartitionKey='${encodeURIComponent(e.partitionKey)}',RowKey='${encodeURIComponent(e.rowKey)}')`,
+    body: method === "PUT" ? Buffer.from(entityJson(e)) : undefined,
+  }));
+  const url = new URL(origin);
+  const conns = Array.from({ length: inFlight }, () => new H1Connection(url, 30_000, {}));
+  const figure = await measure(
+    `h1 alone: ${method === "PUT" ? "writes" : "point reads"}`,
+    list.length,
+    list.length,
+    async () => {
+      let next = 0;
+      await Promise.all(
+        conns.map(async (conn) => {
+          while (next < requests.length) {
+            const r = requests[next++];
+            await new Promise<void>((resolve, reject) => {
+              conn.dispatch(
+                { path: r.path, method, headers: { "content-type": "application/json" }, body: r.body },
+                {
+                  onConnect: () => undefined,
+                  onHeaders: () => undefined,
+                  onData: () => undefined,
+                  onComplete: () => resolve(),
+                  onError: reject,
+                },
+              );
+            });
+          }
+        }),
+      );
+    },
+  );
+  for (const c of conns) c.close();
+  return figure;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -155,8 +197,10 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       keep(await ourWrites(http, singles, inFlight, 1));
       keep(await bare(new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
+      keep(await bareH1(new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
       keep(await ourPointReads(http, singles, inFlight));
       keep(await bare(new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
+      keep(await bareH1(new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
       keep(await ourWrites(http, full, inFlight, 100));
     }
     await http.close();

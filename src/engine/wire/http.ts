@@ -1,4 +1,4 @@
-// Raw requests over a keep-alive connection pool (undici), signed by us (auth.ts), with our own retry
+// Raw requests over a keep-alive connection pool (transport.ts, h1.ts), signed by us (auth.ts), with our own retry
 // rules.
 //
 // The SDK's retry policy does not retry a 429 without a retry header and gives up after 3 tries; a
@@ -145,30 +145,17 @@ const NETWORK_CODES = new Set([
   "PARSE_ERROR",
 ]);
 
-/** undici's names for what the socket layer calls ECONNRESET and ETIMEDOUT. */
-const UNDICI_CODES: Record<string, string> = {
-  UND_ERR_SOCKET: "ECONNRESET",
-  UND_ERR_CLOSED: "ECONNRESET",
-  UND_ERR_CONNECT_TIMEOUT: "ETIMEDOUT",
-  UND_ERR_HEADERS_TIMEOUT: "ETIMEDOUT",
-  UND_ERR_BODY_TIMEOUT: "ETIMEDOUT",
-  UND_ERR_ABORTED: "ETIMEDOUT",
-  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "PARSE_ERROR",
-};
-
 function errorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } };
-  if (typeof e?.cause?.code === "string") return UNDICI_CODES[e.cause.code] ?? e.cause.code;
-  if (typeof e?.code === "string") return UNDICI_CODES[e.code] ?? e.code;
+  if (typeof e?.cause?.code === "string") return e.cause.code;
+  if (typeof e?.code === "string") return e.code;
   if (e?.name === "AbortError") return "ETIMEDOUT";
   return undefined;
 }
 
-/** The failure in words: a socket closed by the other side reads as Node's own "socket hang up". */
-function errorText(err: unknown, code: string | undefined): string {
-  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0].trim();
-  const raw = (err as { code?: unknown })?.code;
-  return raw === "UND_ERR_SOCKET" && code === "ECONNRESET" ? `socket hang up (${message})` : message;
+/** The failure in words: its message's first line. */
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0].trim();
 }
 
 /** Whether a successful answer arrived whole (a failed one is judged by its status alone). */
@@ -287,7 +274,7 @@ export class TableHttp {
         );
       }
       const code = errorCode(failure);
-      const message = errorText(failure, code);
+      const message = errorText(failure);
       if (!isNetworkError(code)) throw new NetworkError(message, code);
       const limit = code && DNS_CODES.has(code) ? 1 : this.retry.maxNetworkRetries;
       if (networkAttempt >= limit) {

@@ -1,14 +1,13 @@
-// One HTTP exchange over a keep-alive connection pool (undici), as cheaply as it can be had: undici's
-// dispatcher called with a handler of our own (no response stream, no promise per chunk, no abort
-// signal per request), one timer per service sweeping the time-outs of every request in flight, and a
-// pool of our own: a stack of idle connections, one request each. (undici's Pool looks through every
-// connection for a free one on each request: with a thousand in flight over a slow link, that walk
-// cost more than the request.)
+// One HTTP exchange over a keep-alive connection pool, as cheaply as it can be had: our own HTTP/1.1
+// connections (h1.ts) called with a handler of our own (no response stream, no promise per chunk, no
+// abort signal per request), one timer per service sweeping the time-outs of every request in flight,
+// and a stack of idle connections, one request each.
 //
 // A table with one entity per partition is one request per entity: whatever a request costs here is
-// paid for every entity of it. undici's convenience API (`request`) cost about twice as much CPU.
+// paid for every entity of it. undici's convenience API (`request`) cost about twice as much CPU as its
+// dispatcher, and its dispatcher about twice as much as h1.ts.
 import { isAscii } from "node:buffer";
-import { Client, type Dispatcher } from "undici";
+import { H1Connection, type RequestOptions, type ResponseHandler, type TlsSessionCache } from "./h1.js";
 
 export interface RawResponse {
   status: number;
@@ -20,6 +19,9 @@ export interface RawResponse {
 /** Sockets per service at most: the flow control's largest window, plus room for reads and checks. */
 export const MAX_CONNECTIONS = 2_304;
 
+/** How long an idle connection is kept for the next request. */
+const KEEP_ALIVE_MS = 30_000;
+
 export function timeoutError(): Error {
   return Object.assign(
     new Error("The operation was aborted: no complete response within the request time-out."),
@@ -27,12 +29,15 @@ export function timeoutError(): Error {
   );
 }
 
-/** Header lines as undici hands them over (name, value, name, value…), read into an object on demand. */
-function headerObject(raw: Buffer[]): Record<string, string> {
+/** An answer's header lines (`name: value`, CRLF between), read into an object on demand. */
+function headerObject(head: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i].toString("latin1").toLowerCase();
-    const value = raw[i + 1].toString("latin1");
+  if (!head) return headers;
+  for (const line of head.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
   return headers;
@@ -47,7 +52,7 @@ class Answer implements RawResponse {
 
   constructor(
     readonly status: number,
-    private readonly raw: Buffer[],
+    private readonly raw: string,
     readonly body: string,
   ) {}
 
@@ -56,15 +61,15 @@ class Answer implements RawResponse {
   }
 }
 
-/** One request in flight: undici's (legacy) dispatch handler, collecting the answer. */
-class Exchange implements Dispatcher.DispatchHandler {
+/** One request in flight: the connection's handler, collecting the answer. */
+class Exchange implements ResponseHandler {
   status = 0;
-  private raw: Buffer[] = [];
+  private raw = "";
   private chunks: Buffer[] = [];
-  private abort?: (err?: Error) => void;
+  private abort?: (err: Error) => void;
   private cancelled?: Error;
   /** The connection it went out on, handed back when it is done. */
-  client?: Client;
+  client?: H1Connection;
   /** Its place among the transport's requests in flight; -1 once settled. */
   slot = -1;
 
@@ -78,28 +83,26 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly successHeaders: boolean,
   ) {}
 
-  /** Give up on it (time-out or cancel): undici then reports the error through onError. */
+  /** Give up on it (time-out or cancel): the connection then reports the error through onError. */
   cancel(err: Error): void {
     if (this.cancelled) return;
     this.cancelled = err;
     this.abort?.(err);
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err: Error) => void): void {
     this.abort = abort;
     if (this.cancelled) abort(this.cancelled);
   }
 
-  onHeaders(status: number, raw: Buffer[]): boolean {
+  onHeaders(status: number, head: string): void {
     this.status = status;
-    if (this.successHeaders || status < 200 || status >= 300) this.raw = raw;
-    this.onStart?.(status, headerObject(raw));
-    return true;
+    if (this.successHeaders || status < 200 || status >= 300) this.raw = head;
+    if (this.onStart) this.onStart(status, headerObject(head));
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer): void {
     this.chunks.push(chunk);
-    return true;
   }
 
   onComplete(): void {
@@ -117,7 +120,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     this.done(this);
     const code = (err as { code?: string }).code;
-    // A body cut short by the peer: the same failure, whatever undici calls it.
+    // A body cut short by the peer (ECONNRESET mid-answer, or malformed): retried as a page cut short.
     if (this.status !== 0 && !this.cancelled && code !== "ETIMEDOUT") {
       this.reject(
         Object.assign(new Error(`Error reading response as text: ${err.message}`), { code: "PARSE_ERROR" }),
@@ -128,10 +131,12 @@ class Exchange implements Dispatcher.DispatchHandler {
 
 export class Transport {
   /** Connected (or connectable) clients with no request on them, the most recently used last. */
-  private readonly idle: Client[] = [];
+  private readonly idle: H1Connection[] = [];
   private clients = 0;
+  /** Closed: connections are closed as their requests finish, not kept. */
+  private closing = false;
   /** Requests waiting for a connection (only when more are in flight than MAX_CONNECTIONS). */
-  private readonly queue: { opts: Dispatcher.DispatchOptions; x: Exchange }[] = [];
+  private readonly queue: { opts: RequestOptions; x: Exchange }[] = [];
   /**
    * Requests in flight, each at its `slot` (removed by moving the last into its place). Not a Set: its
    * table, reallocated as it grows and shrinks and held by this long-lived object, made the collector
@@ -157,11 +162,15 @@ export class Transport {
     }
   };
 
+  private readonly url: URL;
+  private readonly tlsSessions: TlsSessionCache = {};
+
   constructor(
-    private readonly origin: string,
+    origin: string,
     private readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
   ) {
+    this.url = new URL(origin);
     // One listener for the run, not one per request: cancelling aborts every request in flight.
     signal?.addEventListener(
       "abort",
@@ -196,7 +205,7 @@ export class Transport {
       this.inFlight.push(x);
       this.sweeper ??= this.startSweeper();
       if (this.signal?.aborted) x.cancel(abortError(this.signal));
-      const opts: Dispatcher.DispatchOptions = { path, method, headers, body };
+      const opts: RequestOptions = { path, method, headers, body };
       const client = this.idle.pop() ?? this.connect();
       if (client) this.send(client, opts, x);
       else this.queue.push({ opts, x });
@@ -209,33 +218,30 @@ export class Transport {
   }
 
   /** Close every connection; requests in flight finish first. */
-  async close(): Promise<void> {
-    const all = [...this.idle];
+  close(): Promise<void> {
+    this.closing = true;
+    for (const c of this.idle) c.close();
     this.idle.length = 0;
-    await Promise.all(all.map((c) => c.close()));
+    return Promise.resolve();
   }
 
-  private send(client: Client, opts: Dispatcher.DispatchOptions, x: Exchange): void {
+  private send(client: H1Connection, opts: RequestOptions, x: Exchange): void {
     x.client = client;
     client.dispatch(opts, x);
   }
 
   /** A new connection, unless there are MAX_CONNECTIONS already. */
-  private connect(): Client | undefined {
+  private connect(): H1Connection | undefined {
     if (this.clients >= MAX_CONNECTIONS) return undefined;
     this.clients++;
-    return new Client(this.origin, {
-      keepAliveTimeout: 30_000,
-      // Our sweep (below) replaces undici's time-outs, which tick once a second.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
+    return new H1Connection(this.url, KEEP_ALIVE_MS, this.tlsSessions);
   }
 
-  private release(client: Client): void {
-    if (client.destroyed || client.closed) {
-      // Never handed out again (undici reconnects a dropped connection by itself; a destroyed client
-      // cannot be used).
+  private release(client: H1Connection): void {
+    if (this.closing && this.queue.length === 0) client.close();
+    if (client.closed) {
+      // Never handed out again (a dropped connection reconnects by itself on its next request; a closed
+      // one is not used again).
       this.clients--;
       const next = this.queue.shift();
       if (next) {
