@@ -14177,7 +14177,8 @@ const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 // request costs is paid per entity. undici's Request object validates and re-joins every header, its
 // parser calls into WebAssembly once per header field and value, and each request passes several queues
 // and allocates for them: measured with pre-built requests through the same sink (bench/request-cpu.ts),
-// 28.8 / 46.5 µs of CPU per write against 24.8 / 29.2 here, in two spells of the machine; in a full copy
+// 28.8 / 46.5 / 37.3 µs of CPU per write against 24.8 / 29.2 / 37.1 here, in three spells of the machine
+// (point reads 36.4 against 31.9); in a full copy
 // of one entity per partition (bench matrix, alternating pairs) our CPU per entity fell from 60–116 to
 // 54–84 µs, the collector's minor pauses over 20 ms from 8–11 to 3–5 µs an entity, and peak resident
 // memory from 194–200 to 121–156 MB. Our requests are few in kind and built by us;
@@ -14198,7 +14199,14 @@ const CRLF2 = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
 /** A head longer than this is not an answer from a table service. */
 const MAX_HEAD = 64 * 1024;
-const FORBIDDEN = /[\r\n]/;
+/** What may go on the wire as it is (undici's checks): a path of visible Latin-1, token header names, and
+ * values of tab, visible ASCII and Latin-1 (the head is written as Latin-1: anything else would change). */
+const BAD_PATH = /[^\u0021-\u00ff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+/** A connection not made in this long fails (as undici's default): a dropped SYN must not wait for the
+ * request time-out, six times over, before the user hears that the endpoint cannot be reached. */
+const CONNECT_TIMEOUT_MS = 10_000;
 function h1_failure(message, code) {
     return Object.assign(new Error(message), { code });
 }
@@ -14212,7 +14220,7 @@ class H1Connection {
     url;
     keepAliveMs;
     tlsSessions;
-    tlsOptions;
+    options;
     socket;
     handler;
     method = "";
@@ -14229,12 +14237,15 @@ class H1Connection {
     idleLimitMs;
     closed = false;
     constructor(url, keepAliveMs, tlsSessions, 
-    /** Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS). */
-    tlsOptions = {}) {
+    /**
+     * Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS), and the connect
+     * time-out (CONNECT_TIMEOUT_MS unless given).
+     */
+    options = {}) {
         this.url = url;
         this.keepAliveMs = keepAliveMs;
         this.tlsSessions = tlsSessions;
-        this.tlsOptions = tlsOptions;
+        this.options = options;
         this.idleLimitMs = keepAliveMs;
     }
     get busy() {
@@ -14243,9 +14254,23 @@ class H1Connection {
     dispatch(opts, handler) {
         if (this.handler)
             throw new Error("H1Connection: one request at a time");
+        // Checked before anything is taken: a request that cannot be sent as it is leaves the connection as
+        // it was (its socket is not at fault).
+        let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
+        let invalid;
+        if (BAD_PATH.test(opts.path))
+            invalid = h1_failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
+        for (const name in opts.headers) {
+            const value = opts.headers[name];
+            if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
+                invalid ??= h1_failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
+                break;
+            }
+            head += `${name}: ${value}\r\n`;
+        }
+        let aborted;
         this.handler = handler;
         this.method = opts.method;
-        let aborted;
         handler.onConnect((err) => {
             aborted ??= err;
             if (this.handler === handler)
@@ -14253,14 +14278,9 @@ class H1Connection {
         });
         if (aborted)
             return;
-        let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
-        if (FORBIDDEN.test(opts.path) || opts.path.includes(" "))
-            return this.fail(h1_failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE"));
-        for (const name in opts.headers) {
-            const value = opts.headers[name];
-            if (FORBIDDEN.test(value))
-                return this.fail(h1_failure(`invalid value for header ${name}`, "ERR_INVALID_ARG_VALUE"));
-            head += `${name}: ${value}\r\n`;
+        if (invalid) {
+            this.reset();
+            return handler.onError(invalid);
         }
         const body = opts.body;
         if (body)
@@ -14297,7 +14317,11 @@ class H1Connection {
     /** The socket to send on: the current one, unless it is gone or has been idle too long. */
     ready() {
         const s = this.socket;
-        if (s && !s.destroyed && performance.now() - this.idleSince < this.idleLimitMs)
+        if (s &&
+            !s.destroyed &&
+            s.writable &&
+            !s.readableEnded &&
+            performance.now() - this.idleSince < this.idleLimitMs)
             return s;
         if (s)
             s.destroy();
@@ -14315,7 +14339,7 @@ class H1Connection {
                 servername: (0,external_node_net_namespaceObject.isIP)(host) ? undefined : host,
                 session: cache.session,
                 ALPNProtocols: ["http/1.1"],
-                ...this.tlsOptions,
+                ...(this.options.ca ? { ca: this.options.ca } : {}),
             });
             tls.on("session", (session) => (cache.session = session));
             socket = tls;
@@ -14324,12 +14348,23 @@ class H1Connection {
             socket = (0,external_node_net_namespaceObject.connect)({ host, port });
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
+        const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+        const connectTimer = setTimeout(() => socket.destroy(h1_failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")), connectMs);
+        connectTimer.unref();
+        socket.once(this.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
         socket.on("data", (chunk) => this.received(socket, chunk));
         socket.on("error", (err) => {
+            clearTimeout(connectTimer);
             if (this.socket === socket)
                 this.fail(err);
         });
-        socket.on("close", () => this.closedBy(socket));
+        // The server's FIN: the connection is done now, not when 'close' follows (a request sent in between
+        // would go into a dead connection).
+        socket.on("end", () => this.closedBy(socket));
+        socket.on("close", () => {
+            clearTimeout(connectTimer);
+            this.closedBy(socket);
+        });
         this.socket = socket;
         this.pending = undefined;
         this.idleLimitMs = this.keepAliveMs;
@@ -14339,6 +14374,7 @@ class H1Connection {
         if (this.socket !== socket)
             return;
         this.socket = undefined;
+        socket.destroy();
         if (!this.handler)
             return;
         if (this.status !== 0 && this.framing === Framing.UntilClose)
@@ -14364,8 +14400,9 @@ class H1Connection {
         const h = this.handler;
         const leftover = this.pending !== undefined && this.pending.length > 0;
         this.reset();
-        if (!reuse || leftover) {
-            // Bytes after the answer we did not ask for: the connection's framing cannot be trusted.
+        // Bytes after the answer we did not ask for, or of our request not yet sent (an early answer, say a 503
+        // to a large body the server did not read): the connection's framing cannot be trusted.
+        if (!reuse || leftover || (this.socket?.writableLength ?? 0) > 0) {
             this.socket?.destroy();
             this.socket = undefined;
         }
@@ -14460,6 +14497,9 @@ class H1Connection {
         const hint = /timeout=(\d+)/i.exec(keepAliveHint);
         if (hint)
             this.idleLimitMs = Math.min(this.keepAliveMs, Math.max(0, Number(hint[1]) * 1000 - 1000));
+        // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
+        if (te !== undefined && length !== undefined)
+            this.keepAlive = false;
         if (this.method === "HEAD" || status === 204 || status === 304) {
             // No body, whatever the headers say (RFC 9112 §6.3).
             this.framing = Framing.Length;
@@ -14901,8 +14941,7 @@ const NETWORK_CODES = new Set([
     "ENETUNREACH",
     "ENOTFOUND",
     "EAI_AGAIN",
-    // The body was cut off mid-stream ("Error reading response as text: aborted"): the connection
-    // dropped. We never ask the pipeline to deserialize, so this code means nothing else here.
+    // An answer cut off mid-stream or malformed (h1.ts): the connection failed, not the request.
     "PARSE_ERROR",
 ]);
 function errorCode(err) {

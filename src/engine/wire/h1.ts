@@ -4,7 +4,8 @@
 // request costs is paid per entity. undici's Request object validates and re-joins every header, its
 // parser calls into WebAssembly once per header field and value, and each request passes several queues
 // and allocates for them: measured with pre-built requests through the same sink (bench/request-cpu.ts),
-// 28.8 / 46.5 µs of CPU per write against 24.8 / 29.2 here, in two spells of the machine; in a full copy
+// 28.8 / 46.5 / 37.3 µs of CPU per write against 24.8 / 29.2 / 37.1 here, in three spells of the machine
+// (point reads 36.4 against 31.9); in a full copy
 // of one entity per partition (bench matrix, alternating pairs) our CPU per entity fell from 60–116 to
 // 54–84 µs, the collector's minor pauses over 20 ms from 8–11 to 3–5 µs an entity, and peak resident
 // memory from 194–200 to 121–156 MB. Our requests are few in kind and built by us;
@@ -49,7 +50,14 @@ const CRLF2 = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
 /** A head longer than this is not an answer from a table service. */
 const MAX_HEAD = 64 * 1024;
-const FORBIDDEN = /[\r\n]/;
+/** What may go on the wire as it is (undici's checks): a path of visible Latin-1, token header names, and
+ * values of tab, visible ASCII and Latin-1 (the head is written as Latin-1: anything else would change). */
+const BAD_PATH = /[^\u0021-\u00ff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+/** A connection not made in this long fails (as undici's default): a dropped SYN must not wait for the
+ * request time-out, six times over, before the user hears that the endpoint cannot be reached. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 function failure(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -82,8 +90,11 @@ export class H1Connection {
     private readonly url: URL,
     private readonly keepAliveMs: number,
     private readonly tlsSessions: TlsSessionCache,
-    /** Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS). */
-    private readonly tlsOptions: { ca?: string | Buffer } = {},
+    /**
+     * Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS), and the connect
+     * time-out (CONNECT_TIMEOUT_MS unless given).
+     */
+    private readonly options: { ca?: string | Buffer; connectTimeoutMs?: number } = {},
   ) {
     this.idleLimitMs = keepAliveMs;
   }
@@ -94,24 +105,31 @@ export class H1Connection {
 
   dispatch(opts: RequestOptions, handler: ResponseHandler): void {
     if (this.handler) throw new Error("H1Connection: one request at a time");
+    // Checked before anything is taken: a request that cannot be sent as it is leaves the connection as
+    // it was (its socket is not at fault).
+    let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
+    let invalid: Error | undefined;
+    if (BAD_PATH.test(opts.path))
+      invalid = failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
+    for (const name in opts.headers) {
+      const value = opts.headers[name];
+      if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
+        invalid ??= failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
+        break;
+      }
+      head += `${name}: ${value}\r\n`;
+    }
+    let aborted: Error | undefined;
     this.handler = handler;
     this.method = opts.method;
-    let aborted: Error | undefined;
     handler.onConnect((err) => {
       aborted ??= err;
       if (this.handler === handler) this.fail(err);
     });
     if (aborted) return;
-    let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
-    if (FORBIDDEN.test(opts.path) || opts.path.includes(" "))
-      return this.fail(
-        failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE"),
-      );
-    for (const name in opts.headers) {
-      const value = opts.headers[name];
-      if (FORBIDDEN.test(value))
-        return this.fail(failure(`invalid value for header ${name}`, "ERR_INVALID_ARG_VALUE"));
-      head += `${name}: ${value}\r\n`;
+    if (invalid) {
+      this.reset();
+      return handler.onError(invalid);
     }
     const body = opts.body;
     if (body) head += `content-length: ${body.length}\r\n`;
@@ -146,7 +164,14 @@ export class H1Connection {
   /** The socket to send on: the current one, unless it is gone or has been idle too long. */
   private ready(): Socket {
     const s = this.socket;
-    if (s && !s.destroyed && performance.now() - this.idleSince < this.idleLimitMs) return s;
+    if (
+      s &&
+      !s.destroyed &&
+      s.writable &&
+      !s.readableEnded &&
+      performance.now() - this.idleSince < this.idleLimitMs
+    )
+      return s;
     if (s) s.destroy();
     return this.open();
   }
@@ -163,18 +188,34 @@ export class H1Connection {
         servername: isIP(host) ? undefined : host,
         session: cache.session,
         ALPNProtocols: ["http/1.1"],
-        ...this.tlsOptions,
+        ...(this.options.ca ? { ca: this.options.ca } : {}),
       });
       tls.on("session", (session: Buffer) => (cache.session = session));
       socket = tls;
     } else socket = netConnect({ host, port });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
+    const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    const connectTimer = setTimeout(
+      () => socket.destroy(failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")),
+      connectMs,
+    );
+    connectTimer.unref();
+    socket.once(this.url.protocol === "https:" ? "secureConnect" : "connect", () =>
+      clearTimeout(connectTimer),
+    );
     socket.on("data", (chunk: Buffer) => this.received(socket, chunk));
     socket.on("error", (err) => {
+      clearTimeout(connectTimer);
       if (this.socket === socket) this.fail(err);
     });
-    socket.on("close", () => this.closedBy(socket));
+    // The server's FIN: the connection is done now, not when 'close' follows (a request sent in between
+    // would go into a dead connection).
+    socket.on("end", () => this.closedBy(socket));
+    socket.on("close", () => {
+      clearTimeout(connectTimer);
+      this.closedBy(socket);
+    });
     this.socket = socket;
     this.pending = undefined;
     this.idleLimitMs = this.keepAliveMs;
@@ -184,6 +225,7 @@ export class H1Connection {
   private closedBy(socket: Socket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
+    socket.destroy();
     if (!this.handler) return;
     if (this.status !== 0 && this.framing === Framing.UntilClose) return this.complete(false);
     this.fail(failure("other side closed", "ECONNRESET"));
@@ -210,8 +252,9 @@ export class H1Connection {
     const h = this.handler!;
     const leftover = this.pending !== undefined && this.pending.length > 0;
     this.reset();
-    if (!reuse || leftover) {
-      // Bytes after the answer we did not ask for: the connection's framing cannot be trusted.
+    // Bytes after the answer we did not ask for, or of our request not yet sent (an early answer, say a 503
+    // to a large body the server did not read): the connection's framing cannot be trusted.
+    if (!reuse || leftover || (this.socket?.writableLength ?? 0) > 0) {
       this.socket?.destroy();
       this.socket = undefined;
     } else {
@@ -294,6 +337,8 @@ export class H1Connection {
     this.keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
     const hint = /timeout=(\d+)/i.exec(keepAliveHint);
     if (hint) this.idleLimitMs = Math.min(this.keepAliveMs, Math.max(0, Number(hint[1]) * 1000 - 1000));
+    // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
+    if (te !== undefined && length !== undefined) this.keepAlive = false;
     if (this.method === "HEAD" || status === 204 || status === 304) {
       // No body, whatever the headers say (RFC 9112 §6.3).
       this.framing = Framing.Length;

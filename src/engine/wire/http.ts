@@ -140,8 +140,7 @@ const NETWORK_CODES = new Set([
   "ENETUNREACH",
   "ENOTFOUND",
   "EAI_AGAIN",
-  // The body was cut off mid-stream ("Error reading response as text: aborted"): the connection
-  // dropped. We never ask the pipeline to deserialize, so this code means nothing else here.
+  // An answer cut off mid-stream or malformed (h1.ts): the connection failed, not the request.
   "PARSE_ERROR",
 ]);
 

@@ -224,13 +224,60 @@ describe("H1Connection", () => {
     conn.close();
   });
 
-  it("refuses a header value or path holding a line break, sending nothing", async () => {
+  it("refuses what it cannot send as it is (line breaks, NUL, non-Latin-1, a bad header name), sending nothing", async () => {
     const s = await start(() => ["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"]);
     const conn = new H1Connection(s.url, 30_000, {});
-    await expect(send(conn, { headers: { "if-match": 'W/"1"\r\nX-Evil: 1' } })).rejects.toThrow(/if-match/);
-    await expect(send(conn, { path: "/t HTTP/1.1\r\n" })).rejects.toThrow(/path/);
     expect(await send(conn)).toMatchObject({ status: 200 });
-    expect(s.seen).toHaveLength(1);
+    const refused = (opts: Partial<RequestOptions>) =>
+      send(conn, opts).then(
+        () => "sent",
+        (e: Error & { code?: string }) => e.code,
+      );
+    expect(await refused({ headers: { "if-match": 'W/"1"\r\nX-Evil: 1' } })).toBe("ERR_INVALID_ARG_VALUE");
+    expect(await refused({ headers: { "x-a": "1\u0000" } })).toBe("ERR_INVALID_ARG_VALUE");
+    expect(await refused({ headers: { "x-a\r\nx-evil": "1" } })).toBe("ERR_INVALID_ARG_VALUE");
+    expect(await refused({ path: "/t HTTP/1.1\r\n" })).toBe("ERR_INVALID_ARG_VALUE");
+    // Written as Latin-1, Ł would go out as another character: the path must come percent-encoded.
+    expect(await refused({ path: "/t(PartitionKey='\u0141')" })).toBe("ERR_INVALID_ARG_VALUE");
+    expect(await send(conn)).toMatchObject({ status: 200 });
+    expect(s.seen).toHaveLength(2);
+    // The refused requests left the connection as it was.
+    expect(s.connections()).toBe(1);
+    conn.close();
+  });
+
+  it("does not send on a connection the server has just closed (its FIN seen, 'close' not yet)", async () => {
+    const s = await start((_, n) => [
+      `HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${n}`,
+      ...(n === 1 ? [null] : []),
+    ]);
+    const conn = new H1Connection(s.url, 30_000, {});
+    expect((await send(conn)).body).toBe("1");
+    const socket = (conn as unknown as { socket?: Socket }).socket;
+    // Sent as soon as the FIN has been handled, before the socket is destroyed.
+    const next = await new Promise<Answer>((resolve, reject) =>
+      socket
+        ? socket.once("end", () => process.nextTick(() => send(conn).then(resolve, reject)))
+        : reject(new Error("no socket")),
+    );
+    expect(next.body).toBe("2");
+    expect(s.connections()).toBe(2);
+    conn.close();
+  });
+
+  it("gives up on a connection not made within the connect time-out (ETIMEDOUT, retried as a network failure)", async () => {
+    // A TCP server that accepts and never speaks: the TLS handshake never completes.
+    const s = await start(() => []);
+    const tls = new URL(s.url.href.replace("http:", "https:"));
+    const conn = new H1Connection(tls, 30_000, {}, { connectTimeoutMs: 200 });
+    const started = performance.now();
+    const err = await send(conn).then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err?.code).toBe("ETIMEDOUT");
+    expect(err?.message).toMatch(/within 200 ms/);
+    expect(performance.now() - started).toBeLessThan(5_000);
     conn.close();
   });
 
