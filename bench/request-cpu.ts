@@ -89,54 +89,61 @@ function ourPointReads(http: TableHttp, list: WireEntity[], inFlight: number) {
   });
 }
 
-/** The same single-entity PUTs or GETs with undici alone: bodies and paths built before the clock. */
-async function bare(origin: string, method: "PUT" | "GET", list: WireEntity[], inFlight: number) {
-  const requests = list.map((e) => ({
-    path: `/devstoreaccount1/${TABLE}(PartitionKey='${encodeURIComponent(e.partitionKey)}',RowKey='${encodeURIComponent(e.rowKey)}')`,
-    body: method === "PUT" ? Buffer.from(entityJson(e)) : undefined,
-  }));
-  const clients = Array.from({ length: inFlight }, () => new Client(origin, { keepAliveTimeout: 30_000 }));
-  const figure = await measure(
-    `undici alone: ${method === "PUT" ? "writes" : "point reads"}`,
-    list.length,
-    list.length,
-    async () => {
-      let next = 0;
-      await Promise.all(
-        clients.map(async (client) => {
-          while (next < requests.length) {
-            const r = requests[next++];
-            await new Promise<void>((resolve, reject) => {
-              client.dispatch(
-                { path: r.path, method, headers: { "content-type": "application/json" }, body: r.body },
-                {
-                  onConnect: () => undefined,
-                  onHeaders: () => true,
-                  onData: () => true,
-                  onComplete: () => resolve(),
-                  onError: reject,
-                },
-              );
-            });
-          }
-        }),
+/** One pre-built request through a bare connection, settled when its answer is complete. */
+type BareSend = (path: string, method: string, body: Buffer | undefined) => Promise<void>;
+
+/** A bare connection of each kind: undici's Client, or ours (h1.ts), nothing else of ours around it. */
+function bareConnection(kind: "undici" | "h1", origin: string): { send: BareSend; close: () => unknown } {
+  const headers = { "content-type": "application/json" };
+  if (kind === "undici") {
+    const client = new Client(origin, { keepAliveTimeout: 30_000 });
+    const send: BareSend = (path, method, body) =>
+      new Promise((resolve, reject) => {
+        client.dispatch(
+          { path, method, headers, body },
+          {
+            onConnect: () => undefined,
+            onHeaders: () => true,
+            onData: () => true,
+            onComplete: () => resolve(),
+            onError: reject,
+          },
+        );
+      });
+    return { send, close: () => client.close() };
+  }
+  const conn = new H1Connection(new URL(origin), 30_000, {});
+  const send: BareSend = (path, method, body) =>
+    new Promise((resolve, reject) => {
+      conn.dispatch(
+        { path, method, headers, body },
+        {
+          onConnect: () => undefined,
+          onHeaders: () => undefined,
+          onData: () => undefined,
+          onComplete: () => resolve(),
+          onError: reject,
+        },
       );
-    },
-  );
-  await Promise.all(clients.map((c) => c.close()));
-  return figure;
+    });
+  return { send, close: () => conn.close() };
 }
 
-/** The same requests through our own connections (h1.ts) with nothing else of ours. */
-async function bareH1(origin: string, method: "PUT" | "GET", list: WireEntity[], inFlight: number) {
+/** The same single-entity PUTs or GETs through bare connections: bodies and paths built before the clock. */
+async function bare(
+  kind: "undici" | "h1",
+  origin: string,
+  method: "PUT" | "GET",
+  list: WireEntity[],
+  inFlight: number,
+) {
   const requests = list.map((e) => ({
     path: `/devstoreaccount1/${TABLE}(PartitionKey='${encodeURIComponent(e.partitionKey)}',RowKey='${encodeURIComponent(e.rowKey)}')`,
     body: method === "PUT" ? Buffer.from(entityJson(e)) : undefined,
   }));
-  const url = new URL(origin);
-  const conns = Array.from({ length: inFlight }, () => new H1Connection(url, 30_000, {}));
+  const conns = Array.from({ length: inFlight }, () => bareConnection(kind, origin));
   const figure = await measure(
-    `h1 alone: ${method === "PUT" ? "writes" : "point reads"}`,
+    `${kind} alone: ${method === "PUT" ? "writes" : "point reads"}`,
     list.length,
     list.length,
     async () => {
@@ -145,24 +152,13 @@ async function bareH1(origin: string, method: "PUT" | "GET", list: WireEntity[],
         conns.map(async (conn) => {
           while (next < requests.length) {
             const r = requests[next++];
-            await new Promise<void>((resolve, reject) => {
-              conn.dispatch(
-                { path: r.path, method, headers: { "content-type": "application/json" }, body: r.body },
-                {
-                  onConnect: () => undefined,
-                  onHeaders: () => undefined,
-                  onData: () => undefined,
-                  onComplete: () => resolve(),
-                  onError: reject,
-                },
-              );
-            });
+            await conn.send(r.path, method, r.body);
           }
         }),
       );
     },
   );
-  for (const c of conns) c.close();
+  await Promise.all(conns.map((c) => c.close()));
   return figure;
 }
 
@@ -196,11 +192,11 @@ async function main(): Promise<void> {
     };
     for (let round = 0; round < rounds; round++) {
       keep(await ourWrites(http, singles, inFlight, 1));
-      keep(await bare(new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
-      keep(await bareH1(new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
+      keep(await bare("undici", new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
+      keep(await bare("h1", new URL(harness.sinkUrl).origin, "PUT", singles, inFlight));
       keep(await ourPointReads(http, singles, inFlight));
-      keep(await bare(new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
-      keep(await bareH1(new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
+      keep(await bare("undici", new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
+      keep(await bare("h1", new URL(harness.sinkUrl).origin, "GET", singles, inFlight));
       keep(await ourWrites(http, full, inFlight, 100));
     }
     await http.close();
