@@ -92,41 +92,31 @@ function ourPointReads(http: TableHttp, list: WireEntity[], inFlight: number) {
 /** One pre-built request through a bare connection, settled when its answer is complete. */
 type BareSend = (path: string, method: string, body: Buffer | undefined) => Promise<void>;
 
+/** A handler that settles when the answer is complete (fits undici's dispatcher and h1.ts alike). */
+function settle(resolve: () => void, reject: (err: Error) => void) {
+  return {
+    onConnect: () => undefined,
+    onHeaders: () => true,
+    onData: () => true,
+    onComplete: () => resolve(),
+    onError: reject,
+  };
+}
+
 /** A bare connection of each kind: undici's Client, or ours (h1.ts), nothing else of ours around it. */
 function bareConnection(kind: "undici" | "h1", origin: string): { send: BareSend; close: () => unknown } {
   const headers = { "content-type": "application/json" };
-  if (kind === "undici") {
-    const client = new Client(origin, { keepAliveTimeout: 30_000 });
-    const send: BareSend = (path, method, body) =>
-      new Promise((resolve, reject) => {
-        client.dispatch(
-          { path, method, headers, body },
-          {
-            onConnect: () => undefined,
-            onHeaders: () => true,
-            onData: () => true,
-            onComplete: () => resolve(),
-            onError: reject,
-          },
-        );
-      });
-    return { send, close: () => client.close() };
-  }
-  const conn = new H1Connection(new URL(origin), 30_000, {});
-  const send: BareSend = (path, method, body) =>
-    new Promise((resolve, reject) => {
-      conn.dispatch(
-        { path, method, headers, body },
-        {
-          onConnect: () => undefined,
-          onHeaders: () => undefined,
-          onData: () => undefined,
-          onComplete: () => resolve(),
-          onError: reject,
-        },
-      );
-    });
-  return { send, close: () => conn.close() };
+  const conn =
+    kind === "undici"
+      ? new Client(origin, { keepAliveTimeout: 30_000 })
+      : new H1Connection(new URL(origin), 30_000, {});
+  return {
+    send: (path, method, body) =>
+      new Promise((resolve, reject) =>
+        conn.dispatch({ path, method, headers, body }, settle(resolve, reject)),
+      ),
+    close: () => conn.close(),
+  };
 }
 
 /** The same single-entity PUTs or GETs through bare connections: bodies and paths built before the clock. */

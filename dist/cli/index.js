@@ -14170,6 +14170,80 @@ var external_node_buffer_ = __nccwpck_require__(4573);
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: external "node:tls"
 const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+;// CONCATENATED MODULE: ./src/engine/wire/h1-head.ts
+// An HTTP/1.1 answer's head read for h1.ts: its status, and how its body is framed and whether the
+// connection may carry another request after it (RFC 9112 §6.3, §9.3). Pure: the connection applies it.
+/** How an answer's body ends. */
+var Framing;
+(function (Framing) {
+    Framing[Framing["Length"] = 0] = "Length";
+    Framing[Framing["Chunked"] = 1] = "Chunked";
+    Framing[Framing["UntilClose"] = 2] = "UntilClose";
+})(Framing || (Framing = {}));
+function h1_head_failure(message, code) {
+    return Object.assign(new Error(message), { code });
+}
+/**
+ * Read `head` (the status line and header lines, without the blank line) of the answer to a `method`
+ * request; undefined for an interim (1xx) answer, which the real one follows. Malformed or unsupported
+ * framing throws PARSE_ERROR (retried as a connection's failure).
+ */
+function readHead(head, method) {
+    const eol = head.indexOf("\r\n");
+    const statusLine = eol < 0 ? head : head.slice(0, eol);
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(statusLine);
+    if (!m)
+        throw h1_head_failure(`malformed status line: ${statusLine.slice(0, 60)}`, "PARSE_ERROR");
+    const status = Number(m[2]);
+    if (status < 200)
+        return undefined;
+    const lines = eol < 0 ? "" : head.slice(eol + 2);
+    let connection = "";
+    let te;
+    let length;
+    let keepAliveHint = "";
+    // One pass over the lines for the four headers that frame the answer.
+    for (const line of lines.split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon <= 0)
+            continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        if (name === "connection")
+            connection += line.slice(colon + 1).toLowerCase();
+        else if (name === "keep-alive")
+            keepAliveHint += line.slice(colon + 1);
+        else if (name === "transfer-encoding")
+            te = (te ? `${te},` : "") + line.slice(colon + 1).trim();
+        else if (name === "content-length") {
+            const v = line.slice(colon + 1).trim();
+            if (length !== undefined && length !== v)
+                throw h1_head_failure("conflicting content-length", "PARSE_ERROR");
+            length = v;
+        }
+    }
+    let keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
+    const hint = /timeout=(\d+)/i.exec(keepAliveHint);
+    const idleHintMs = hint ? Math.max(0, Number(hint[1]) * 1000 - 1000) : undefined;
+    // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
+    if (te !== undefined && length !== undefined)
+        keepAlive = false;
+    const read = { status, lines, keepAlive, idleHintMs };
+    // No body, whatever the headers say.
+    if (method === "HEAD" || status === 204 || status === 304)
+        return { ...read, framing: Framing.Length, length: 0 };
+    if (te !== undefined) {
+        if (!/(^|,)\s*chunked\s*$/i.test(te))
+            throw h1_head_failure(`unsupported transfer-encoding ${te}`, "PARSE_ERROR");
+        return { ...read, framing: Framing.Chunked, length: 0 };
+    }
+    if (length !== undefined) {
+        if (!/^\d+$/.test(length))
+            throw h1_head_failure(`malformed content-length ${length}`, "PARSE_ERROR");
+        return { ...read, framing: Framing.Length, length: Number(length) };
+    }
+    return { ...read, keepAlive: false, framing: Framing.UntilClose, length: 0 };
+}
+
 ;// CONCATENATED MODULE: ./src/engine/wire/h1.ts
 // One keep-alive HTTP/1.1 connection to a table service, one request at a time, on node:net / node:tls.
 //
@@ -14195,6 +14269,7 @@ const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impor
 // Anything malformed fails the request with a code our retry rules know (PARSE_ERROR, ECONNRESET).
 
 
+
 const CRLF2 = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
 /** A head longer than this is not an answer from a table service. */
@@ -14207,15 +14282,6 @@ const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 /** A connection not made in this long fails (as undici's default): a dropped SYN must not wait for the
  * request time-out, six times over, before the user hears that the endpoint cannot be reached. */
 const CONNECT_TIMEOUT_MS = 10_000;
-function h1_failure(message, code) {
-    return Object.assign(new Error(message), { code });
-}
-var Framing;
-(function (Framing) {
-    Framing[Framing["Length"] = 0] = "Length";
-    Framing[Framing["Chunked"] = 1] = "Chunked";
-    Framing[Framing["UntilClose"] = 2] = "UntilClose";
-})(Framing || (Framing = {}));
 class H1Connection {
     url;
     keepAliveMs;
@@ -14259,11 +14325,11 @@ class H1Connection {
         let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
         let invalid;
         if (BAD_PATH.test(opts.path))
-            invalid = h1_failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
+            invalid = h1_head_failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
         for (const name in opts.headers) {
             const value = opts.headers[name];
             if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
-                invalid ??= h1_failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
+                invalid ??= h1_head_failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
                 break;
             }
             head += `${name}: ${value}\r\n`;
@@ -14349,7 +14415,7 @@ class H1Connection {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
         const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-        const connectTimer = setTimeout(() => socket.destroy(h1_failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")), connectMs);
+        const connectTimer = setTimeout(() => socket.destroy(h1_head_failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")), connectMs);
         connectTimer.unref();
         socket.once(this.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
         socket.on("data", (chunk) => this.received(socket, chunk));
@@ -14379,7 +14445,7 @@ class H1Connection {
             return;
         if (this.status !== 0 && this.framing === Framing.UntilClose)
             return this.complete(false);
-        this.fail(h1_failure("other side closed", "ECONNRESET"));
+        this.fail(h1_head_failure("other side closed", "ECONNRESET"));
     }
     /** End the request in flight with `err`; the connection is not reused. */
     fail(err) {
@@ -14429,7 +14495,7 @@ class H1Connection {
                     const end = data.indexOf(CRLF2);
                     if (end < 0) {
                         if (data.length > MAX_HEAD)
-                            throw h1_failure("response head too large", "PARSE_ERROR");
+                            throw h1_head_failure("response head too large", "PARSE_ERROR");
                         this.pending = data;
                         return;
                     }
@@ -14459,70 +14525,19 @@ class H1Connection {
             this.fail(err);
         }
     }
-    /** Read a head; false for an interim (1xx) answer. */
+    /** Read a head (h1-head.ts); false for an interim (1xx) answer. */
     head(head) {
-        const eol = head.indexOf("\r\n");
-        const statusLine = eol < 0 ? head : head.slice(0, eol);
-        const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(statusLine);
-        if (!m)
-            throw h1_failure(`malformed status line: ${statusLine.slice(0, 60)}`, "PARSE_ERROR");
-        const status = Number(m[2]);
-        if (status < 200)
+        const h = readHead(head, this.method);
+        if (!h)
             return false;
-        const lines = eol < 0 ? "" : head.slice(eol + 2);
-        let connection = "";
-        let te;
-        let length;
-        let keepAliveHint = "";
-        // One pass over the lines for the four headers that frame the answer.
-        for (const line of lines.split("\r\n")) {
-            const colon = line.indexOf(":");
-            if (colon <= 0)
-                continue;
-            const name = line.slice(0, colon).trim().toLowerCase();
-            if (name === "connection")
-                connection += line.slice(colon + 1).toLowerCase();
-            else if (name === "keep-alive")
-                keepAliveHint += line.slice(colon + 1);
-            else if (name === "transfer-encoding")
-                te = (te ? `${te},` : "") + line.slice(colon + 1).trim();
-            else if (name === "content-length") {
-                const v = line.slice(colon + 1).trim();
-                if (length !== undefined && length !== v)
-                    throw h1_failure("conflicting content-length", "PARSE_ERROR");
-                length = v;
-            }
-        }
-        this.keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
-        const hint = /timeout=(\d+)/i.exec(keepAliveHint);
-        if (hint)
-            this.idleLimitMs = Math.min(this.keepAliveMs, Math.max(0, Number(hint[1]) * 1000 - 1000));
-        // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
-        if (te !== undefined && length !== undefined)
-            this.keepAlive = false;
-        if (this.method === "HEAD" || status === 204 || status === 304) {
-            // No body, whatever the headers say (RFC 9112 §6.3).
-            this.framing = Framing.Length;
-            this.remaining = 0;
-        }
-        else if (te !== undefined) {
-            if (!/(^|,)\s*chunked\s*$/i.test(te))
-                throw h1_failure(`unsupported transfer-encoding ${te}`, "PARSE_ERROR");
-            this.framing = Framing.Chunked;
-            this.chunkState = -1;
-        }
-        else if (length !== undefined) {
-            if (!/^\d+$/.test(length))
-                throw h1_failure(`malformed content-length ${length}`, "PARSE_ERROR");
-            this.framing = Framing.Length;
-            this.remaining = Number(length);
-        }
-        else {
-            this.framing = Framing.UntilClose;
-            this.keepAlive = false;
-        }
-        this.status = status;
-        this.handler.onHeaders(status, lines);
+        this.keepAlive = h.keepAlive;
+        if (h.idleHintMs !== undefined)
+            this.idleLimitMs = Math.min(this.keepAliveMs, h.idleHintMs);
+        this.framing = h.framing;
+        this.remaining = h.length;
+        this.chunkState = -1;
+        this.status = h.status;
+        this.handler.onHeaders(h.status, h.lines);
         return true;
     }
     noBody() {
@@ -14556,7 +14571,7 @@ class H1Connection {
                 const eol = data.indexOf(CRLF);
                 if (eol < 0) {
                     if (data.length > 4096)
-                        throw h1_failure("malformed chunk size", "PARSE_ERROR");
+                        throw h1_head_failure("malformed chunk size", "PARSE_ERROR");
                     return data; // kept as pending: the line is not complete yet
                 }
                 const line = data.toString("latin1", 0, eol);
@@ -14572,7 +14587,7 @@ class H1Connection {
                 }
                 const size = /^([0-9a-fA-F]{1,12})\s*(;.*)?$/.exec(line);
                 if (!size)
-                    throw h1_failure(`malformed chunk size ${line.slice(0, 20)}`, "PARSE_ERROR");
+                    throw h1_head_failure(`malformed chunk size ${line.slice(0, 20)}`, "PARSE_ERROR");
                 this.remaining = parseInt(size[1], 16);
                 this.chunkState = this.remaining === 0 ? -3 : 0;
             }
@@ -14589,7 +14604,7 @@ class H1Connection {
                 if (data.length < 2)
                     return data;
                 if (data[0] !== 13 || data[1] !== 10)
-                    throw h1_failure("malformed chunk end", "PARSE_ERROR");
+                    throw h1_head_failure("malformed chunk end", "PARSE_ERROR");
                 data = data.subarray(2);
                 this.chunkState = -1;
             }

@@ -22,6 +22,7 @@
 // Anything malformed fails the request with a code our retry rules know (PARSE_ERROR, ECONNRESET).
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { Framing, failure, readHead } from "./h1-head.js";
 
 export interface RequestOptions {
   path: string;
@@ -58,16 +59,6 @@ const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 /** A connection not made in this long fails (as undici's default): a dropped SYN must not wait for the
  * request time-out, six times over, before the user hears that the endpoint cannot be reached. */
 const CONNECT_TIMEOUT_MS = 10_000;
-
-function failure(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-const enum Framing {
-  Length,
-  Chunked,
-  UntilClose,
-}
 
 export class H1Connection {
   private socket?: Socket;
@@ -307,57 +298,17 @@ export class H1Connection {
     }
   }
 
-  /** Read a head; false for an interim (1xx) answer. */
+  /** Read a head (h1-head.ts); false for an interim (1xx) answer. */
   private head(head: string): boolean {
-    const eol = head.indexOf("\r\n");
-    const statusLine = eol < 0 ? head : head.slice(0, eol);
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(statusLine);
-    if (!m) throw failure(`malformed status line: ${statusLine.slice(0, 60)}`, "PARSE_ERROR");
-    const status = Number(m[2]);
-    if (status < 200) return false;
-    const lines = eol < 0 ? "" : head.slice(eol + 2);
-    let connection = "";
-    let te: string | undefined;
-    let length: string | undefined;
-    let keepAliveHint = "";
-    // One pass over the lines for the four headers that frame the answer.
-    for (const line of lines.split("\r\n")) {
-      const colon = line.indexOf(":");
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      if (name === "connection") connection += line.slice(colon + 1).toLowerCase();
-      else if (name === "keep-alive") keepAliveHint += line.slice(colon + 1);
-      else if (name === "transfer-encoding") te = (te ? `${te},` : "") + line.slice(colon + 1).trim();
-      else if (name === "content-length") {
-        const v = line.slice(colon + 1).trim();
-        if (length !== undefined && length !== v) throw failure("conflicting content-length", "PARSE_ERROR");
-        length = v;
-      }
-    }
-    this.keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
-    const hint = /timeout=(\d+)/i.exec(keepAliveHint);
-    if (hint) this.idleLimitMs = Math.min(this.keepAliveMs, Math.max(0, Number(hint[1]) * 1000 - 1000));
-    // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
-    if (te !== undefined && length !== undefined) this.keepAlive = false;
-    if (this.method === "HEAD" || status === 204 || status === 304) {
-      // No body, whatever the headers say (RFC 9112 §6.3).
-      this.framing = Framing.Length;
-      this.remaining = 0;
-    } else if (te !== undefined) {
-      if (!/(^|,)\s*chunked\s*$/i.test(te))
-        throw failure(`unsupported transfer-encoding ${te}`, "PARSE_ERROR");
-      this.framing = Framing.Chunked;
-      this.chunkState = -1;
-    } else if (length !== undefined) {
-      if (!/^\d+$/.test(length)) throw failure(`malformed content-length ${length}`, "PARSE_ERROR");
-      this.framing = Framing.Length;
-      this.remaining = Number(length);
-    } else {
-      this.framing = Framing.UntilClose;
-      this.keepAlive = false;
-    }
-    this.status = status;
-    this.handler!.onHeaders(status, lines);
+    const h = readHead(head, this.method);
+    if (!h) return false;
+    this.keepAlive = h.keepAlive;
+    if (h.idleHintMs !== undefined) this.idleLimitMs = Math.min(this.keepAliveMs, h.idleHintMs);
+    this.framing = h.framing;
+    this.remaining = h.length;
+    this.chunkState = -1;
+    this.status = h.status;
+    this.handler!.onHeaders(h.status, h.lines);
     return true;
   }
 

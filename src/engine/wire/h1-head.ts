@@ -1,0 +1,76 @@
+// An HTTP/1.1 answer's head read for h1.ts: its status, and how its body is framed and whether the
+// connection may carry another request after it (RFC 9112 §6.3, §9.3). Pure: the connection applies it.
+
+/** How an answer's body ends. */
+export const enum Framing {
+  Length,
+  Chunked,
+  UntilClose,
+}
+
+export interface Head {
+  status: number;
+  /** The header lines as sent (`name: value`, CRLF between), for the handler. */
+  lines: string;
+  framing: Framing;
+  /** Body bytes to read when framed by length (0: no body). */
+  length: number;
+  keepAlive: boolean;
+  /** The server's `Keep-Alive: timeout` hint less a second, ms: idle longer, the connection is replaced. */
+  idleHintMs?: number;
+}
+
+export function failure(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Read `head` (the status line and header lines, without the blank line) of the answer to a `method`
+ * request; undefined for an interim (1xx) answer, which the real one follows. Malformed or unsupported
+ * framing throws PARSE_ERROR (retried as a connection's failure).
+ */
+export function readHead(head: string, method: string): Head | undefined {
+  const eol = head.indexOf("\r\n");
+  const statusLine = eol < 0 ? head : head.slice(0, eol);
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(statusLine);
+  if (!m) throw failure(`malformed status line: ${statusLine.slice(0, 60)}`, "PARSE_ERROR");
+  const status = Number(m[2]);
+  if (status < 200) return undefined;
+  const lines = eol < 0 ? "" : head.slice(eol + 2);
+  let connection = "";
+  let te: string | undefined;
+  let length: string | undefined;
+  let keepAliveHint = "";
+  // One pass over the lines for the four headers that frame the answer.
+  for (const line of lines.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (name === "connection") connection += line.slice(colon + 1).toLowerCase();
+    else if (name === "keep-alive") keepAliveHint += line.slice(colon + 1);
+    else if (name === "transfer-encoding") te = (te ? `${te},` : "") + line.slice(colon + 1).trim();
+    else if (name === "content-length") {
+      const v = line.slice(colon + 1).trim();
+      if (length !== undefined && length !== v) throw failure("conflicting content-length", "PARSE_ERROR");
+      length = v;
+    }
+  }
+  let keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
+  const hint = /timeout=(\d+)/i.exec(keepAliveHint);
+  const idleHintMs = hint ? Math.max(0, Number(hint[1]) * 1000 - 1000) : undefined;
+  // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
+  if (te !== undefined && length !== undefined) keepAlive = false;
+  const read = { status, lines, keepAlive, idleHintMs };
+  // No body, whatever the headers say.
+  if (method === "HEAD" || status === 204 || status === 304)
+    return { ...read, framing: Framing.Length, length: 0 };
+  if (te !== undefined) {
+    if (!/(^|,)\s*chunked\s*$/i.test(te)) throw failure(`unsupported transfer-encoding ${te}`, "PARSE_ERROR");
+    return { ...read, framing: Framing.Chunked, length: 0 };
+  }
+  if (length !== undefined) {
+    if (!/^\d+$/.test(length)) throw failure(`malformed content-length ${length}`, "PARSE_ERROR");
+    return { ...read, framing: Framing.Length, length: Number(length) };
+  }
+  return { ...read, keepAlive: false, framing: Framing.UntilClose, length: 0 };
+}
