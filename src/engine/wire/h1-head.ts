@@ -20,6 +20,18 @@ export interface Head {
   idleHintMs?: number;
 }
 
+/**
+ * Each header line of `lines` (`name: value`, CRLF between) as its lower-case name and trimmed value, in
+ * order: what readHead frames the answer by, and what transport.ts reads into an object when asked.
+ */
+export function eachHeader(lines: string, visit: (name: string, value: string) => void): void {
+  if (!lines) return;
+  for (const line of lines.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) visit(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+}
+
 export function failure(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
@@ -42,19 +54,16 @@ export function readHead(head: string, method: string): Head | undefined {
   let length: string | undefined;
   let keepAliveHint = "";
   // One pass over the lines for the four headers that frame the answer.
-  for (const line of lines.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (name === "connection") connection += line.slice(colon + 1).toLowerCase();
-    else if (name === "keep-alive") keepAliveHint += line.slice(colon + 1);
-    else if (name === "transfer-encoding") te = (te ? `${te},` : "") + line.slice(colon + 1).trim();
+  eachHeader(lines, (name, value) => {
+    if (name === "connection") connection += `${value.toLowerCase()},`;
+    else if (name === "keep-alive") keepAliveHint += `${value},`;
+    else if (name === "transfer-encoding") te = te ? `${te},${value}` : value;
     else if (name === "content-length") {
-      const v = line.slice(colon + 1).trim();
-      if (length !== undefined && length !== v) throw failure("conflicting content-length", "PARSE_ERROR");
-      length = v;
+      if (length !== undefined && length !== value)
+        throw failure("conflicting content-length", "PARSE_ERROR");
+      length = value;
     }
-  }
+  });
   let keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
   const hint = /timeout=(\d+)/i.exec(keepAliveHint);
   const idleHintMs = hint ? Math.max(0, Number(hint[1]) * 1000 - 1000) : undefined;

@@ -27,7 +27,7 @@ import { Framing, failure, readHead } from "./h1-head.js";
 export interface RequestOptions {
   path: string;
   method: string;
-  /** Lower-case names; values must not hold CR or LF. */
+  /** Lower-case token names; values of tab, visible ASCII and Latin-1 (anything else is refused). */
   headers: Record<string, string>;
   body?: Buffer;
 }

@@ -1,5 +1,5 @@
-// Raw requests over a keep-alive connection pool (transport.ts, h1.ts), signed by us (auth.ts), with our own retry
-// rules.
+// Raw requests over a keep-alive connection pool (transport.ts, h1.ts), signed by us (auth.ts), with our
+// own retry rules.
 //
 // The SDK's retry policy does not retry a 429 without a retry header and gives up after 3 tries; a
 // migration that runs unattended for hours needs to wait out throttling and transient faults, yet
