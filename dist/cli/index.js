@@ -559,7 +559,243 @@ function redact(text, secrets) {
     return out.replace(/([?&;]sig=)[^&\s'"]+/gi, "$1***").replace(/(AccountKey=)[^;\s'"]+/gi, "$1***");
 }
 
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:tls"
+const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+;// CONCATENATED MODULE: ./src/engine/wire/h1-head.ts
+// An HTTP/1.1 answer's head read for h1.ts: its status, and how its body is framed and whether the
+// connection may carry another request after it (RFC 9112 §6.3, §9.3). Pure: the connection applies it.
+/** How an answer's body ends. */
+var Framing;
+(function (Framing) {
+    Framing[Framing["Length"] = 0] = "Length";
+    Framing[Framing["Chunked"] = 1] = "Chunked";
+    Framing[Framing["UntilClose"] = 2] = "UntilClose";
+})(Framing || (Framing = {}));
+/**
+ * Each header line of `lines` (`name: value`, CRLF between) as its lower-case name and trimmed value, in
+ * order: what readHead frames the answer by, and what transport.ts reads into an object when asked.
+ */
+function eachHeader(lines, visit) {
+    if (!lines)
+        return;
+    for (const line of lines.split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0)
+            visit(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+}
+function failure(message, code) {
+    return Object.assign(new Error(message), { code });
+}
+/** What may go on the wire as it is (undici's checks): a path of visible Latin-1, token header names, and
+ * values of tab, visible ASCII and Latin-1 (the head is written as Latin-1: anything else would change). */
+const BAD_PATH = /[^\u0021-\u00ff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+/**
+ * A request's head to `host`, up to its last header line (the body's length and the blank line are the
+ * sender's), or the error (ERR_INVALID_ARG_VALUE) why it cannot be sent as it is.
+ */
+function requestHead(opts, host) {
+    if (BAD_PATH.test(opts.path))
+        return failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
+    let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${host}\r\n`;
+    for (const name in opts.headers) {
+        const value = opts.headers[name];
+        if (!TOKEN.test(name) || BAD_VALUE.test(value))
+            return failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
+        head += `${name}: ${value}\r\n`;
+    }
+    return head;
+}
+/**
+ * Read `head` (the status line and header lines, without the blank line) of the answer to a `method`
+ * request; undefined for an interim (1xx) answer, which the real one follows. Malformed or unsupported
+ * framing throws PARSE_ERROR (retried as a connection's failure).
+ */
+function readHead(head, method) {
+    const eol = head.indexOf("\r\n");
+    const statusLine = eol < 0 ? head : head.slice(0, eol);
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(statusLine);
+    if (!m)
+        throw failure(`malformed status line: ${statusLine.slice(0, 60)}`, "PARSE_ERROR");
+    const status = Number(m[2]);
+    if (status < 200)
+        return undefined;
+    const lines = eol < 0 ? "" : head.slice(eol + 2);
+    let connection = "";
+    let te;
+    let length;
+    let keepAliveHint = "";
+    // One pass over the lines for the four headers that frame the answer.
+    eachHeader(lines, (name, value) => {
+        if (name === "connection")
+            connection += `${value.toLowerCase()},`;
+        else if (name === "keep-alive")
+            keepAliveHint += `${value},`;
+        else if (name === "transfer-encoding")
+            te = te ? `${te},${value}` : value;
+        else if (name === "content-length") {
+            if (length !== undefined && length !== value)
+                throw failure("conflicting content-length", "PARSE_ERROR");
+            length = value;
+        }
+    });
+    let keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
+    const hint = /timeout=(\d+)/i.exec(keepAliveHint);
+    const idleHintMs = hint ? Math.max(0, Number(hint[1]) * 1000 - 1000) : undefined;
+    // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
+    if (te !== undefined && length !== undefined)
+        keepAlive = false;
+    const read = { status, lines, keepAlive, idleHintMs };
+    // No body, whatever the headers say.
+    if (method === "HEAD" || status === 204 || status === 304)
+        return { ...read, framing: Framing.Length, length: 0 };
+    if (te !== undefined) {
+        if (!/(^|,)\s*chunked\s*$/i.test(te))
+            throw failure(`unsupported transfer-encoding ${te}`, "PARSE_ERROR");
+        return { ...read, framing: Framing.Chunked, length: 0 };
+    }
+    if (length !== undefined) {
+        if (!/^\d+$/.test(length))
+            throw failure(`malformed content-length ${length}`, "PARSE_ERROR");
+        return { ...read, framing: Framing.Length, length: Number(length) };
+    }
+    return { ...read, keepAlive: false, framing: Framing.UntilClose, length: 0 };
+}
+
+;// CONCATENATED MODULE: ./src/engine/wire/proxy.ts
+// Requests through an HTTP proxy: a self-hosted runner inside a company network often reaches the internet
+// only through one (HTTPS_PROXY, read by the doors). Table services are HTTPS, so a request goes through a
+// tunnel: CONNECT host:443 to the proxy, then TLS to the service inside it, end to end (the proxy sees
+// neither keys nor data). One tunnel per connection, kept alive like any other.
+//
+// Which hosts bypass the proxy follows @actions/http-client (what the runner's own tools do): NO_PROXY
+// entries are host names (matching the host and its subdomains), `.domain` or `*.domain` suffixes, IP
+// addresses, each optionally with `:port`, or `*` for every host; loopback never goes through a proxy.
+
+
+
+const CRLF2 = Buffer.from("\r\n\r\n");
+function isLoopbackHost(host) {
+    return host === "localhost" || host === "::1" || /^127\./.test(host) || host.endsWith(".localhost");
+}
+/** The proxy for requests to `target`, or undefined: none is set, or `target` bypasses it. */
+function proxyFor(target, setting) {
+    if (!setting)
+        return undefined;
+    const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    if (isLoopbackHost(host))
+        return undefined;
+    const port = target.port || (target.protocol === "https:" ? "443" : "80");
+    for (const raw of setting.noProxy) {
+        let entry = raw.trim().toLowerCase();
+        if (!entry)
+            continue;
+        if (entry === "*")
+            return undefined;
+        // `host:port` (an IPv6 address has colons of its own and no port here unless in brackets).
+        const withPort = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(entry);
+        if (withPort) {
+            if (withPort[2] !== port)
+                continue;
+            entry = withPort[1];
+        }
+        entry = entry.replace(/^\[|\]$/g, "").replace(/^\*\./, ".");
+        if (host === entry || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`))
+            return undefined;
+        if (entry.startsWith(".") && host === entry.slice(1))
+            return undefined;
+    }
+    return new URL(setting.url);
+}
+/** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
+function authority(host, port) {
+    return (0,external_node_net_namespaceObject.isIP)(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+/**
+ * Open a tunnel through `proxy` to `host:port`. `done` gets the socket to the proxy, through which the
+ * caller then speaks to the target (TLS over it), or the error: refusals a retry cannot change (407, 403…)
+ * have the code EPROXYREFUSED; a proxy that could not reach the target (5xx) or cut the answer, EPROXY
+ * (retried like any connection error). The returned socket is destroyed to give up early.
+ */
+function openTunnel(proxy, host, port, options, done) {
+    const proxyHost = proxy.hostname.replace(/^\[|\]$/g, "");
+    const proxyPort = Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80);
+    const named = `the proxy ${proxy.host}`;
+    const socket = proxy.protocol === "https:"
+        ? (0,external_node_tls_namespaceObject.connect)({
+            host: proxyHost,
+            port: proxyPort,
+            servername: (0,external_node_net_namespaceObject.isIP)(proxyHost) ? undefined : proxyHost,
+            ...(options.ca ? { ca: options.ca } : {}),
+        })
+        : (0,external_node_net_namespaceObject.connect)({ host: proxyHost, port: proxyPort });
+    const target = authority(host, port);
+    let head = `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n`;
+    if (proxy.username || proxy.password) {
+        const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+        head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
+    }
+    socket.write(`${head}\r\n`, "latin1");
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const finish = (err) => {
+        if (settled)
+            return;
+        settled = true;
+        socket.removeListener("data", onData);
+        socket.removeListener("error", onError);
+        socket.removeListener("close", onClose);
+        if (err) {
+            socket.destroy();
+            done(err);
+        }
+        else
+            done(undefined, socket);
+    };
+    const onError = (err) => finish(failure(`${named}: ${err.message}`, err.code ?? "ECONNRESET"));
+    const onClose = () => finish(failure(`${named} closed the connection before the tunnel opened`, "EPROXY"));
+    const onData = (chunk) => {
+        received = received.length ? Buffer.concat([received, chunk]) : chunk;
+        const end = received.indexOf(CRLF2);
+        if (end < 0) {
+            if (received.length > 16 * 1024)
+                finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
+            return;
+        }
+        const statusLine = received.toString("latin1", 0, received.indexOf("\r\n"));
+        const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+        if (!m)
+            return finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
+        const status = Number(m[1]);
+        const answer = `${status}${m[2] ? ` ${m[2].trim()}` : ""}`;
+        if (status >= 200 && status < 300) {
+            // Bytes after the answer are the target's (none are expected before our TLS hello).
+            const rest = received.subarray(end + 4);
+            finish(undefined);
+            if (rest.length)
+                socket.unshift(rest);
+            return;
+        }
+        if (status === 407)
+            return finish(failure(proxy.username
+                ? `${named} rejected the user name and password in the proxy URL (${answer}); check them (characters such as @ : / must be percent-encoded)`
+                : `${named} asks for a user name and password (${answer}); put them in the proxy URL, e.g. http://user:password@${proxy.host}`, "EPROXYREFUSED"));
+        if (status >= 500)
+            return finish(failure(`${named} could not open a tunnel to ${target} (${answer})`, "EPROXY"));
+        finish(failure(`${named} refused a tunnel to ${target} (${answer}); ask its administrators to allow HTTPS to ${host}, or list the host in NO_PROXY if it is reachable directly`, "EPROXYREFUSED"));
+    };
+    socket.on("data", onData);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    return socket;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/wire/connection.ts
+
 
 
 
@@ -652,6 +888,7 @@ function createServiceClient(side, label) {
             signer,
             secrets: secretsOf(side.connectionString),
             label,
+            proxy: proxyFor(new URL(parts.url), side.proxy),
         };
     }
     const target = side.credential ? signInTarget(side) : undefined;
@@ -663,6 +900,7 @@ function createServiceClient(side, label) {
             signer: new BearerSigner(side.credential, target.scope),
             secrets: [],
             label,
+            proxy: proxyFor(new URL(target.url), side.proxy),
         };
     }
     throw new ConnectionError(`No ${label} connection: give a ${label} connection string, or a ${label} endpoint with an Entra ID credential.`);
@@ -8487,11 +8725,11 @@ const _safeParse = (_Err) => (schema, value, _ctx) => {
     if (result instanceof Promise) {
         throw new $ZodAsyncError();
     }
-    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
+    return result.issues.length ? parse_failure(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
 const safeParse = /* @__PURE__*/ _safeParse($ZodRealError);
 // the error is built on the first read of `error`: finalizing the issues and constructing the instance is most of a failing parse, and a caller that only branches on `success` never pays it. a getter in the literal keeps this small; the alternative, one shared accessor descriptor plus a hidden state slot, reads ~15% faster but costs ~75 B gzipped in every bundle
-function failure(Err, issues, ctx) {
+function parse_failure(Err, issues, ctx) {
     let error;
     return {
         success: false,
@@ -8517,7 +8755,7 @@ const _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
     let result = schema._zod.run({ value, issues: [] }, ctx);
     if (result instanceof Promise)
         result = await result;
-    return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
+    return result.issues.length ? parse_failure(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
 const safeParseAsync = /* @__PURE__*/ _safeParseAsync($ZodRealError);
 // registry mirrors of the compiler's sentinels, so this module never imports the compiler
@@ -12211,6 +12449,54 @@ function errorExit(e, run, err) {
     return EXIT_FAILED;
 }
 
+;// CONCATENATED MODULE: ./src/config/proxy.ts
+
+const VARIABLES = ["HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY"];
+/** A variable as set, upper case first (as the Azure SDK reads it). */
+function read(env, name) {
+    return env[name]?.trim() || env[name.toLowerCase()]?.trim() || undefined;
+}
+/**
+ * The proxy the environment asks for, or undefined (none set). A value that is not an http(s) proxy URL
+ * is a ConfigError naming the variable; `secret` learns the proxy's password, to be masked.
+ */
+function proxyFromEnv(env, secret = () => undefined) {
+    const name = VARIABLES.find((n) => read(env, n));
+    if (!name)
+        return undefined;
+    const value = read(env, name);
+    // curl and the runner accept `host:port` without a scheme: it means http.
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+    let url;
+    try {
+        url = new URL(withScheme);
+    }
+    catch {
+        throw new ConfigError(`${name} is not a URL; set it to the proxy's address, e.g. http://proxy.example.com:3128.`);
+    }
+    if (url.password)
+        secret(url.password);
+    if (url.password && decodeURIComponent(url.password) !== url.password)
+        secret(decodeURIComponent(url.password));
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+        throw new ConfigError(`${name} uses ${url.protocol}//; only http:// and https:// proxies are supported (set ${name} to one, or unset it).`);
+    }
+    if (!url.hostname) {
+        throw new ConfigError(`${name} names no host; set it to e.g. http://proxy.example.com:3128.`);
+    }
+    const noProxy = (read(env, "NO_PROXY") ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
+    return { url: url.href, noProxy };
+}
+/** The proxy for the log: its address without credentials, and what bypasses it. */
+function describeProxy(proxy) {
+    const url = new URL(proxy.url);
+    const bypass = proxy.noProxy.length ? `; not for ${proxy.noProxy.join(", ")} (NO_PROXY)` : "";
+    return `Requests to the table services go through the proxy ${url.protocol}//${url.host}${bypass}.`;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/mask.ts
 // Nothing the CLI prints may carry a secret: connection strings, account keys and SAS signatures are
 // masked in every line, whether they were given as flags, environment variables or in `.env`.
@@ -12425,6 +12711,7 @@ function applySecretSources(raw, flags, env, dotenv) {
 
 
 
+
 /** The one validated config of this run, or a ConfigError in the CLI's words. */
 function cliConfig(args, sources) {
     const { raw, flags } = args;
@@ -12439,6 +12726,7 @@ function cliConfig(args, sources) {
     catch (e) {
         throw withOrigin(e, origins);
     }
+    config.proxy = proxyFromEnv(env, (s) => masker.add(s));
     for (const side of secrets_SIDES) {
         const cs = config[side].connectionString;
         if (!cs)
@@ -14166,127 +14454,43 @@ class Cutter {
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-;// CONCATENATED MODULE: external "node:tls"
-const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-;// CONCATENATED MODULE: ./src/engine/wire/h1-head.ts
-// An HTTP/1.1 answer's head read for h1.ts: its status, and how its body is framed and whether the
-// connection may carry another request after it (RFC 9112 §6.3, §9.3). Pure: the connection applies it.
-/** How an answer's body ends. */
-var Framing;
-(function (Framing) {
-    Framing[Framing["Length"] = 0] = "Length";
-    Framing[Framing["Chunked"] = 1] = "Chunked";
-    Framing[Framing["UntilClose"] = 2] = "UntilClose";
-})(Framing || (Framing = {}));
-/**
- * Each header line of `lines` (`name: value`, CRLF between) as its lower-case name and trimmed value, in
- * order: what readHead frames the answer by, and what transport.ts reads into an object when asked.
- */
-function eachHeader(lines, visit) {
-    if (!lines)
-        return;
-    for (const line of lines.split("\r\n")) {
-        const colon = line.indexOf(":");
-        if (colon > 0)
-            visit(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-}
-function h1_head_failure(message, code) {
-    return Object.assign(new Error(message), { code });
+;// CONCATENATED MODULE: ./src/engine/wire/dial.ts
+// Opening a socket to a table service for h1.ts: TLS for the services (straight, or inside a proxy's
+// tunnel), plain TCP only for a local emulator.
+
+
+/** Where `url` is served: its host (no brackets), port and whether it speaks TLS. */
+function dial_endpointOf(url) {
+    const https = url.protocol === "https:";
+    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) || (https ? 443 : 80), https };
 }
 /**
- * Read `head` (the status line and header lines, without the blank line) of the answer to a `method`
- * request; undefined for an interim (1xx) answer, which the real one follows. Malformed or unsupported
- * framing throws PARSE_ERROR (retried as a connection's failure).
+ * A socket to `host:port`: TLS resuming the service's last session (a thousand connections over a far link
+ * would each pay a full handshake otherwise), over `tunnel` when given; plain TCP when not `https`.
  */
-function readHead(head, method) {
-    const eol = head.indexOf("\r\n");
-    const statusLine = eol < 0 ? head : head.slice(0, eol);
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(statusLine);
-    if (!m)
-        throw h1_head_failure(`malformed status line: ${statusLine.slice(0, 60)}`, "PARSE_ERROR");
-    const status = Number(m[2]);
-    if (status < 200)
-        return undefined;
-    const lines = eol < 0 ? "" : head.slice(eol + 2);
-    let connection = "";
-    let te;
-    let length;
-    let keepAliveHint = "";
-    // One pass over the lines for the four headers that frame the answer.
-    eachHeader(lines, (name, value) => {
-        if (name === "connection")
-            connection += `${value.toLowerCase()},`;
-        else if (name === "keep-alive")
-            keepAliveHint += `${value},`;
-        else if (name === "transfer-encoding")
-            te = te ? `${te},${value}` : value;
-        else if (name === "content-length") {
-            if (length !== undefined && length !== value)
-                throw h1_head_failure("conflicting content-length", "PARSE_ERROR");
-            length = value;
-        }
+function dial(target, sessions, ca, tunnel) {
+    const { host, port } = target;
+    if (!target.https)
+        return tunnel ?? (0,external_node_net_namespaceObject.connect)({ host, port });
+    const tls = (0,external_node_tls_namespaceObject.connect)({
+        ...(tunnel ? { socket: tunnel } : { host, port }),
+        servername: (0,external_node_net_namespaceObject.isIP)(host) ? undefined : host,
+        session: sessions.session,
+        ALPNProtocols: ["http/1.1"],
+        ...(ca ? { ca } : {}),
     });
-    let keepAlive = m[1] === "1" ? !connection.includes("close") : connection.includes("keep-alive");
-    const hint = /timeout=(\d+)/i.exec(keepAliveHint);
-    const idleHintMs = hint ? Math.max(0, Number(hint[1]) * 1000 - 1000) : undefined;
-    // Both framings sent: read by chunks, but the connection is not trusted after (RFC 9112 §6.3).
-    if (te !== undefined && length !== undefined)
-        keepAlive = false;
-    const read = { status, lines, keepAlive, idleHintMs };
-    // No body, whatever the headers say.
-    if (method === "HEAD" || status === 204 || status === 304)
-        return { ...read, framing: Framing.Length, length: 0 };
-    if (te !== undefined) {
-        if (!/(^|,)\s*chunked\s*$/i.test(te))
-            throw h1_head_failure(`unsupported transfer-encoding ${te}`, "PARSE_ERROR");
-        return { ...read, framing: Framing.Chunked, length: 0 };
-    }
-    if (length !== undefined) {
-        if (!/^\d+$/.test(length))
-            throw h1_head_failure(`malformed content-length ${length}`, "PARSE_ERROR");
-        return { ...read, framing: Framing.Length, length: Number(length) };
-    }
-    return { ...read, keepAlive: false, framing: Framing.UntilClose, length: 0 };
+    tls.on("session", (session) => (sessions.session = session));
+    return tls;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/wire/h1.ts
-// One keep-alive HTTP/1.1 connection to a table service, one request at a time, on node:net / node:tls.
-//
-// Why not undici's Client: with one entity per partition every entity is a request, and whatever a
-// request costs is paid per entity. undici's Request object validates and re-joins every header, its
-// parser calls into WebAssembly once per header field and value, and each request passes several queues
-// and allocates for them: measured with pre-built requests through the same sink (bench/request-cpu.ts),
-// 28.8 / 46.5 / 37.3 µs of CPU per write against 24.8 / 29.2 / 37.1 here, in three spells of the machine
-// (point reads 36.4 against 31.9); in a full copy
-// of one entity per partition (bench matrix, alternating pairs) our CPU per entity fell from 60–116 to
-// 54–84 µs, the collector's minor pauses over 20 ms from 8–11 to 3–5 µs an entity, and peak resident
-// memory from 194–200 to 121–156 MB. Our requests are few in kind and built by us;
-// the answers come from two known services. So this speaks exactly the HTTP/1.1 they need:
-// - a request is its head and a Content-Length body, written in one piece; no pipelining, no
-//   `Expect: 100-continue`, no compression asked for (so none comes back);
-// - an answer's body is framed by Content-Length, by chunked transfer coding, or (no framing, an old
-//   server) by the connection closing; 1xx interim answers are skipped; 204, 304 and HEAD have none;
-// - the connection is reused unless the answer says `Connection: close`, is HTTP/1.0 without keep-alive,
-//   or was framed by closing; a connection idle longer than the keep-alive time (or the server's
-//   `Keep-Alive: timeout` hint, less a second) is replaced before use, not risked;
-// - TLS sessions are resumed across the connections to one service (a thousand connections over a far link
-//   would each pay a full handshake otherwise).
-// Anything malformed fails the request with a code our retry rules know (PARSE_ERROR, ECONNRESET).
 
 
 
-const CRLF2 = Buffer.from("\r\n\r\n");
+const h1_CRLF2 = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
 /** A head longer than this is not an answer from a table service. */
 const MAX_HEAD = 64 * 1024;
-/** What may go on the wire as it is (undici's checks): a path of visible Latin-1, token header names, and
- * values of tab, visible ASCII and Latin-1 (the head is written as Latin-1: anything else would change). */
-const BAD_PATH = /[^\u0021-\u00ff]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 /** A connection not made in this long fails (as undici's default): a dropped SYN must not wait for the
  * request time-out, six times over, before the user hears that the endpoint cannot be reached. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -14296,6 +14500,9 @@ class H1Connection {
     tlsSessions;
     options;
     socket;
+    /** While a tunnel is being opened: the socket to the proxy, and the request waiting to go out. */
+    tunnel;
+    waiting;
     handler;
     method = "";
     /** Bytes received and not yet consumed. */
@@ -14310,12 +14517,7 @@ class H1Connection {
     idleSince = 0;
     idleLimitMs;
     closed = false;
-    constructor(url, keepAliveMs, tlsSessions, 
-    /**
-     * Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS), and the connect
-     * time-out (CONNECT_TIMEOUT_MS unless given).
-     */
-    options = {}) {
+    constructor(url, keepAliveMs, tlsSessions, options = {}) {
         this.url = url;
         this.keepAliveMs = keepAliveMs;
         this.tlsSessions = tlsSessions;
@@ -14330,18 +14532,7 @@ class H1Connection {
             throw new Error("H1Connection: one request at a time");
         // Checked before anything is taken: a request that cannot be sent as it is leaves the connection as
         // it was (its socket is not at fault).
-        let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
-        let invalid;
-        if (BAD_PATH.test(opts.path))
-            invalid = h1_head_failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
-        for (const name in opts.headers) {
-            const value = opts.headers[name];
-            if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
-                invalid ??= h1_head_failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
-                break;
-            }
-            head += `${name}: ${value}\r\n`;
-        }
+        let head = requestHead(opts, this.url.host);
         let aborted;
         this.handler = handler;
         this.method = opts.method;
@@ -14352,9 +14543,9 @@ class H1Connection {
         });
         if (aborted)
             return;
-        if (invalid) {
+        if (typeof head !== "string") {
             this.reset();
-            return handler.onError(invalid);
+            return handler.onError(head);
         }
         const body = opts.body;
         if (body)
@@ -14363,6 +14554,11 @@ class H1Connection {
             head += "content-length: 0\r\n";
         head += "\r\n";
         const socket = this.ready();
+        if (!socket) {
+            // A tunnel being opened: the request goes out once it is (see open).
+            this.waiting = body?.length ? [Buffer.from(head, "latin1"), body] : [Buffer.from(head, "latin1")];
+            return;
+        }
         // A request in flight keeps the process alive; an idle connection does not (see complete).
         socket.ref();
         // One write: the head and the body in one buffer (a one-entity body is about a kilobyte).
@@ -14387,8 +14583,16 @@ class H1Connection {
         this.closed = true;
         this.socket?.destroy();
         this.socket = undefined;
+        this.dropTunnel();
     }
-    /** The socket to send on: the current one, unless it is gone or has been idle too long. */
+    dropTunnel() {
+        this.tunnel?.destroy();
+        this.tunnel = this.waiting = undefined;
+    }
+    /**
+     * The socket to send on: the current one, unless it is gone or has been idle too long; undefined while a
+     * tunnel to the service is being opened.
+     */
     ready() {
         const s = this.socket;
         if (s &&
@@ -14402,30 +14606,48 @@ class H1Connection {
         return this.open();
     }
     open() {
-        const port = Number(this.url.port) || (this.url.protocol === "https:" ? 443 : 80);
-        const host = this.url.hostname.replace(/^\[|\]$/g, "");
-        let socket;
-        if (this.url.protocol === "https:") {
-            const cache = this.tlsSessions;
-            const tls = (0,external_node_tls_namespaceObject.connect)({
-                host,
-                port,
-                servername: (0,external_node_net_namespaceObject.isIP)(host) ? undefined : host,
-                session: cache.session,
-                ALPNProtocols: ["http/1.1"],
-                ...(this.options.ca ? { ca: this.options.ca } : {}),
-            });
-            tls.on("session", (session) => (cache.session = session));
-            socket = tls;
-        }
-        else
-            socket = (0,external_node_net_namespaceObject.connect)({ host, port });
+        const target = dial_endpointOf(this.url);
+        const proxy = this.options.proxy;
+        if (!proxy)
+            return this.attach(dial(target, this.tlsSessions, this.options.ca));
+        this.socket = undefined;
+        const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+        const timer = setTimeout(() => {
+            if (this.tunnel !== tunnel)
+                return;
+            this.dropTunnel();
+            this.fail(failure(`no tunnel through the proxy ${proxy.host} within ${connectMs} ms`, "ETIMEDOUT"));
+        }, connectMs);
+        timer.unref();
+        const tunnel = openTunnel(proxy, target.host, target.port, this.options, (err, raw) => {
+            clearTimeout(timer);
+            if (this.tunnel !== tunnel)
+                return raw?.destroy(); // given up on meanwhile
+            const waiting = this.waiting;
+            this.tunnel = this.waiting = undefined;
+            if (err || !raw)
+                return this.fail(err ?? failure("no tunnel", "EPROXY"));
+            const socket = this.attach(dial(target, this.tlsSessions, this.options.ca, raw));
+            socket.ref();
+            for (const bytes of waiting ?? [])
+                socket.write(bytes);
+        });
+        this.tunnel = tunnel;
+        return undefined;
+    }
+    /** Make `socket` this connection's: its settings, its connect time-out and the framing's listeners. */
+    attach(socket) {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
         const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-        const connectTimer = setTimeout(() => socket.destroy(h1_head_failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")), connectMs);
+        const connectTimer = setTimeout(() => socket.destroy(failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")), connectMs);
         connectTimer.unref();
-        socket.once(this.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
+        if (this.url.protocol === "https:")
+            socket.once("secureConnect", () => clearTimeout(connectTimer));
+        else if (socket.connecting)
+            socket.once("connect", () => clearTimeout(connectTimer));
+        else
+            clearTimeout(connectTimer);
         socket.on("data", (chunk) => this.received(socket, chunk));
         socket.on("error", (err) => {
             clearTimeout(connectTimer);
@@ -14453,11 +14675,12 @@ class H1Connection {
             return;
         if (this.status !== 0 && this.framing === Framing.UntilClose)
             return this.complete(false);
-        this.fail(h1_head_failure("other side closed", "ECONNRESET"));
+        this.fail(failure("other side closed", "ECONNRESET"));
     }
     /** End the request in flight with `err`; the connection is not reused. */
     fail(err) {
         const h = this.handler;
+        this.dropTunnel();
         this.reset();
         const s = this.socket;
         this.socket = undefined;
@@ -14500,10 +14723,10 @@ class H1Connection {
         try {
             while (this.handler && data.length > 0) {
                 if (this.status === 0) {
-                    const end = data.indexOf(CRLF2);
+                    const end = data.indexOf(h1_CRLF2);
                     if (end < 0) {
                         if (data.length > MAX_HEAD)
-                            throw h1_head_failure("response head too large", "PARSE_ERROR");
+                            throw failure("response head too large", "PARSE_ERROR");
                         this.pending = data;
                         return;
                     }
@@ -14579,7 +14802,7 @@ class H1Connection {
                 const eol = data.indexOf(CRLF);
                 if (eol < 0) {
                     if (data.length > 4096)
-                        throw h1_head_failure("malformed chunk size", "PARSE_ERROR");
+                        throw failure("malformed chunk size", "PARSE_ERROR");
                     return data; // kept as pending: the line is not complete yet
                 }
                 const line = data.toString("latin1", 0, eol);
@@ -14595,7 +14818,7 @@ class H1Connection {
                 }
                 const size = /^([0-9a-fA-F]{1,12})\s*(;.*)?$/.exec(line);
                 if (!size)
-                    throw h1_head_failure(`malformed chunk size ${line.slice(0, 20)}`, "PARSE_ERROR");
+                    throw failure(`malformed chunk size ${line.slice(0, 20)}`, "PARSE_ERROR");
                 this.remaining = parseInt(size[1], 16);
                 this.chunkState = this.remaining === 0 ? -3 : 0;
             }
@@ -14612,7 +14835,7 @@ class H1Connection {
                 if (data.length < 2)
                     return data;
                 if (data[0] !== 13 || data[1] !== 10)
-                    throw h1_head_failure("malformed chunk end", "PARSE_ERROR");
+                    throw failure("malformed chunk end", "PARSE_ERROR");
                 data = data.subarray(2);
                 this.chunkState = -1;
             }
@@ -14741,6 +14964,7 @@ class Exchange {
 class Transport {
     timeoutMs;
     signal;
+    connection;
     /** Connected (or connectable) clients with no request on them, the most recently used last. */
     idle = [];
     clients = 0;
@@ -14775,9 +14999,12 @@ class Transport {
     };
     url;
     tlsSessions = {};
-    constructor(origin, timeoutMs, signal) {
+    constructor(origin, timeoutMs, signal, 
+    /** How connections are made (a proxy to tunnel through; tests: certificates to trust). */
+    connection = {}) {
         this.timeoutMs = timeoutMs;
         this.signal = signal;
+        this.connection = connection;
         this.url = new URL(origin);
         // One listener for the run, not one per request: cancelling aborts every request in flight.
         signal?.addEventListener("abort", () => {
@@ -14821,7 +15048,7 @@ class Transport {
         if (this.clients >= MAX_CONNECTIONS)
             return undefined;
         this.clients++;
-        return new H1Connection(this.url, KEEP_ALIVE_MS, this.tlsSessions);
+        return new H1Connection(this.url, KEEP_ALIVE_MS, this.tlsSessions, this.connection);
     }
     release(client) {
         if (this.closing && this.queue.length === 0)
@@ -14958,6 +15185,8 @@ const NETWORK_CODES = new Set([
     "ENETUNREACH",
     "ENOTFOUND",
     "EAI_AGAIN",
+    // A proxy that could not reach the service, or cut its answer to CONNECT (proxy.ts).
+    "EPROXY",
     // An answer cut off mid-stream or malformed (h1.ts): the connection failed, not the request.
     "PARSE_ERROR",
 ]);
@@ -15015,7 +15244,7 @@ class TableHttp {
         const url = new URL(info.url);
         this.origin = url.origin;
         this.https = url.protocol === "https:";
-        this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal);
+        this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal, { proxy: info.proxy });
     }
     /** Close the pool's idle connections (a finished run); requests in flight finish first. */
     close() {
@@ -20775,12 +21004,14 @@ async function defaultCredential(auth) {
 async function engineConfig(config, deps = {}) {
     let credential;
     const sideConfig = async (side) => {
+        const { kind } = side;
+        const proxy = config.proxy;
         if (side.connectionString)
-            return { connectionString: side.connectionString, kind: side.kind };
+            return { connectionString: side.connectionString, kind, proxy };
         if (!side.endpoint)
-            return { kind: side.kind }; // preflight without a destination
+            return { kind, proxy }; // preflight without a destination
         credential ??= Promise.resolve((deps.credential ?? defaultCredential)(config.auth));
-        return { endpoint: side.endpoint, credential: await credential, kind: side.kind };
+        return { endpoint: side.endpoint, credential: await credential, kind, proxy };
     };
     return engineConfigOf(config, {
         source: await sideConfig(config.source),
@@ -21698,6 +21929,7 @@ function packageVersion(script = process.argv[1]) {
 
 
 
+
 async function main(argv, env, io, deps = {}) {
     const masker = new Masker();
     const print = (stream, text) => stream.write(masker.mask(text));
@@ -21732,6 +21964,8 @@ async function main(argv, env, io, deps = {}) {
         const warning = identityWarning(parsed.flags, config);
         if (warning)
             err(warning);
+        if (config.proxy)
+            err(`table-sync: ${describeProxy(config.proxy)}\n`);
         stopListener = announceStop(config, store, deps, err);
         started = true;
         const engine = await engineConfig(config, deps);

@@ -60,7 +60,7 @@ export function sidesOf(config: SyncConfig): Pick<MigrationDeps, "source" | "des
   const credential =
     config.source.endpoint || config.destination.endpoint ? createCredential(config.auth) : undefined;
   return {
-    source: { ...config.source, credential },
-    destination: { ...config.destination, credential },
+    source: { ...config.source, credential, proxy: config.proxy },
+    destination: { ...config.destination, credential, proxy: config.proxy },
   };
 }

@@ -3,6 +3,7 @@
 // runner (run-copy.ts, run-check.ts) logs, annotates and summarises its own result.
 import * as core from "@actions/core";
 import { buildConfig, ConfigError } from "../config/schema.js";
+import { describeProxy, proxyFromEnv } from "../config/proxy.js";
 import { ConnectionError } from "../engine/wire/connection.js";
 import { redact } from "../engine/wire/redact.js";
 import { runStatus } from "../engine/steps/index.js";
@@ -35,6 +36,11 @@ export async function run(deps: RunDeps = {}): Promise<void> {
   try {
     const { raw, notices } = readInputs(secrets);
     const config = buildConfig(raw);
+    config.proxy = proxyFromEnv(env, (s) => {
+      secrets.push(s);
+      core.setSecret(s);
+    });
+    if (config.proxy) core.info(describeProxy(config.proxy));
     const auth = authProblem(config.auth, !!(config.source.endpoint || config.destination.endpoint), env);
     if (auth) throw new ConfigError(auth);
     const checking = config.mode === "verify" || config.mode === "switch" || config.mode === "preflight";

@@ -2,6 +2,7 @@
 // the string came from, since it may not be on the command line at all.
 import { ConfigError, buildConfig, type RawInputs, type SyncConfig } from "../config/schema.js";
 import { ConnectionError, parseConnectionString } from "../engine/wire/connection.js";
+import { proxyFromEnv } from "../config/proxy.js";
 import { connectionStringSecrets, type Masker } from "./mask.js";
 import { SECRET_ENV, SIDES, applySecretSources, lazyDotenv, type Origins, type Side } from "./secrets.js";
 
@@ -26,6 +27,7 @@ export function cliConfig(args: { raw: RawInputs; flags: Set<string> }, sources:
   } catch (e) {
     throw withOrigin(e, origins);
   }
+  config.proxy = proxyFromEnv(env, (s) => masker.add(s));
   for (const side of SIDES) {
     const cs = config[side].connectionString;
     if (!cs) continue;

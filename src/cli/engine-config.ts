@@ -25,10 +25,12 @@ export async function engineConfig(
 ): Promise<EngineConfig> {
   let credential: Promise<TokenCredential> | undefined;
   const sideConfig = async (side: SyncConfig["source"]): Promise<SideConfig> => {
-    if (side.connectionString) return { connectionString: side.connectionString, kind: side.kind };
-    if (!side.endpoint) return { kind: side.kind }; // preflight without a destination
+    const { kind } = side;
+    const proxy = config.proxy;
+    if (side.connectionString) return { connectionString: side.connectionString, kind, proxy };
+    if (!side.endpoint) return { kind, proxy }; // preflight without a destination
     credential ??= Promise.resolve((deps.credential ?? defaultCredential)(config.auth));
-    return { endpoint: side.endpoint, credential: await credential, kind: side.kind };
+    return { endpoint: side.endpoint, credential: await credential, kind, proxy };
   };
   return engineConfigOf(config, {
     source: await sideConfig(config.source),

@@ -4,6 +4,7 @@
 import type { Mode } from "../config/schema.js";
 import { parseCliArgs } from "./args.js";
 import { cliConfig, identityWarning } from "./build-config.js";
+import { describeProxy } from "../config/proxy.js";
 import { announceStop } from "./cancel.js";
 import type { CliDeps, CliIO, Output } from "./deps.js";
 import { engineConfig } from "./engine-config.js";
@@ -62,6 +63,7 @@ export async function main(
     const reportPath = check ? checkedReportPath(config.reportPath, cwd) : undefined;
     const warning = identityWarning(parsed.flags, config);
     if (warning) err(warning);
+    if (config.proxy) err(`table-sync: ${describeProxy(config.proxy)}\n`);
     stopListener = announceStop(config, store, deps, err);
     started = true;
 

@@ -6,6 +6,7 @@ import type { Rename } from "../engine/copy/transform.js";
 import type { TableSpec } from "../engine/copy/run-config.js";
 import type { Shard } from "../engine/copy/shard.js";
 import type { ConcurrencySetting } from "../engine/copy/window.js";
+import type { ProxySetting } from "./proxy.js";
 import {
   CONFLICT_POLICIES,
   ConfigError,
@@ -54,6 +55,8 @@ export interface SideInputs {
 
 export interface SyncConfig {
   mode: Mode;
+  /** The HTTP proxy, from the environment (HTTPS_PROXY, NO_PROXY: proxy.ts), set by the door; not an input. */
+  proxy?: ProxySetting;
   tables: TableSpec[];
   source: SideInputs;
   destination: SideInputs;

@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { BearerSigner, SasSigner, SharedKeySigner, type Signer } from "./auth.js";
 import { resolveKind, tokenScope, type KindSetting, type ServiceKind } from "./service-kind.js";
 import { secretsOf } from "./redact.js";
+import { proxyFor, type ProxySetting } from "./proxy.js";
 
 export interface SideConfig {
   /** A Storage or Cosmos connection string (account key or SAS), or `UseDevelopmentStorage=true`. */
@@ -13,6 +14,8 @@ export interface SideConfig {
   endpoint?: string;
   credential?: TokenCredential;
   kind?: KindSetting;
+  /** The HTTP proxy requests go through, unless the endpoint bypasses it (proxy.ts). */
+  proxy?: ProxySetting;
 }
 
 export class ConnectionError extends Error {}
@@ -119,6 +122,8 @@ export interface ServiceClientInfo {
   secrets: string[];
   /** "source" or "destination": named in connection errors. */
   label: string;
+  /** The proxy to tunnel through; undefined: straight to the service. */
+  proxy?: URL;
 }
 
 export function createServiceClient(side: SideConfig, label: string): ServiceClientInfo {
@@ -134,6 +139,7 @@ export function createServiceClient(side: SideConfig, label: string): ServiceCli
       signer,
       secrets: secretsOf(side.connectionString),
       label,
+      proxy: proxyFor(new URL(parts.url), side.proxy),
     };
   }
   const target = side.credential ? signInTarget(side) : undefined;
@@ -145,6 +151,7 @@ export function createServiceClient(side: SideConfig, label: string): ServiceCli
       signer: new BearerSigner(side.credential, target.scope),
       secrets: [],
       label,
+      proxy: proxyFor(new URL(target.url), side.proxy),
     };
   }
   throw new ConnectionError(

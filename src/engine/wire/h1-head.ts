@@ -36,6 +36,37 @@ export function failure(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+export interface RequestOptions {
+  path: string;
+  method: string;
+  /** Lower-case token names; values of tab, visible ASCII and Latin-1 (anything else is refused). */
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+/** What may go on the wire as it is (undici's checks): a path of visible Latin-1, token header names, and
+ * values of tab, visible ASCII and Latin-1 (the head is written as Latin-1: anything else would change). */
+const BAD_PATH = /[^\u0021-\u00ff]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+
+/**
+ * A request's head to `host`, up to its last header line (the body's length and the blank line are the
+ * sender's), or the error (ERR_INVALID_ARG_VALUE) why it cannot be sent as it is.
+ */
+export function requestHead(opts: RequestOptions, host: string): string | Error {
+  if (BAD_PATH.test(opts.path))
+    return failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
+  let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${host}\r\n`;
+  for (const name in opts.headers) {
+    const value = opts.headers[name];
+    if (!TOKEN.test(name) || BAD_VALUE.test(value))
+      return failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
+    head += `${name}: ${value}\r\n`;
+  }
+  return head;
+}
+
 /**
  * Read `head` (the status line and header lines, without the blank line) of the answer to a `method`
  * request; undefined for an interim (1xx) answer, which the real one follows. Malformed or unsupported

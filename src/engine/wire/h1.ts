@@ -1,15 +1,11 @@
 // One keep-alive HTTP/1.1 connection to a table service, one request at a time, on node:net / node:tls.
 //
 // Why not undici's Client: with one entity per partition every entity is a request, and whatever a
-// request costs is paid per entity. undici's Request object validates and re-joins every header, its
-// parser calls into WebAssembly once per header field and value, and each request passes several queues
-// and allocates for them: measured with pre-built requests through the same sink (bench/request-cpu.ts),
-// 28.8 / 46.5 / 37.3 µs of CPU per write against 24.8 / 29.2 / 37.1 here, in three spells of the machine
-// (point reads 36.4 against 31.9); in a full copy
-// of one entity per partition (bench matrix, alternating pairs) our CPU per entity fell from 60–116 to
-// 54–84 µs, the collector's minor pauses over 20 ms from 8–11 to 3–5 µs an entity, and peak resident
-// memory from 194–200 to 121–156 MB. Our requests are few in kind and built by us;
-// the answers come from two known services. So this speaks exactly the HTTP/1.1 they need:
+// request costs is paid per entity. undici validates and re-joins every header, parses in WebAssembly one
+// call per header field and value, and queues each request several times: up to a third more CPU per
+// request, 1.3–1.6× the resident memory in a full copy (docs/performance.md has the figures). Our requests
+// are few in kind and built by us; the answers come from two known services. So this speaks exactly the
+// HTTP/1.1 they need:
 // - a request is its head and a Content-Length body, written in one piece; no pipelining, no
 //   `Expect: 100-continue`, no compression asked for (so none comes back);
 // - an answer's body is framed by Content-Length, by chunked transfer coding, or (no framing, an old
@@ -20,17 +16,15 @@
 // - TLS sessions are resumed across the connections to one service (a thousand connections over a far link
 //   would each pay a full handshake otherwise).
 // Anything malformed fails the request with a code our retry rules know (PARSE_ERROR, ECONNRESET).
-import { connect as netConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
-import { Framing, failure, readHead } from "./h1-head.js";
+// Through a proxy, each connection is a tunnel (proxy.ts) with TLS inside it; the first request waits
+// for the tunnel.
+import type { Socket } from "node:net";
+import { dial, endpointOf, type TlsSessionCache } from "./dial.js";
+import { Framing, failure, readHead, requestHead, type RequestOptions } from "./h1-head.js";
+import { openTunnel } from "./proxy.js";
 
-export interface RequestOptions {
-  path: string;
-  method: string;
-  /** Lower-case token names; values of tab, visible ASCII and Latin-1 (anything else is refused). */
-  headers: Record<string, string>;
-  body?: Buffer;
-}
+export type { RequestOptions } from "./h1-head.js";
+export type { TlsSessionCache } from "./dial.js";
 
 export interface ResponseHandler {
   /** Called before anything is sent: `abort` ends the request (and its connection) with that error. */
@@ -42,26 +36,28 @@ export interface ResponseHandler {
   onError(err: Error): void;
 }
 
-/** Per service: the last TLS session, resumed by the next connection. */
-export interface TlsSessionCache {
-  session?: Buffer;
-}
-
 const CRLF2 = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
 /** A head longer than this is not an answer from a table service. */
 const MAX_HEAD = 64 * 1024;
-/** What may go on the wire as it is (undici's checks): a path of visible Latin-1, token header names, and
- * values of tab, visible ASCII and Latin-1 (the head is written as Latin-1: anything else would change). */
-const BAD_PATH = /[^\u0021-\u00ff]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 /** A connection not made in this long fails (as undici's default): a dropped SYN must not wait for the
  * request time-out, six times over, before the user hears that the endpoint cannot be reached. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+export interface ConnectionOptions {
+  /** Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS). */
+  ca?: string | Buffer;
+  /** CONNECT_TIMEOUT_MS unless given. */
+  connectTimeoutMs?: number;
+  /** The proxy to tunnel through (proxy.ts); undefined: straight to the service. */
+  proxy?: URL;
+}
+
 export class H1Connection {
   private socket?: Socket;
+  /** While a tunnel is being opened: the socket to the proxy, and the request waiting to go out. */
+  private tunnel?: Socket;
+  private waiting?: Buffer[];
   private handler?: ResponseHandler;
   private method = "";
   /** Bytes received and not yet consumed. */
@@ -81,11 +77,7 @@ export class H1Connection {
     private readonly url: URL,
     private readonly keepAliveMs: number,
     private readonly tlsSessions: TlsSessionCache,
-    /**
-     * Certificates to trust besides the system's (tests; users set NODE_EXTRA_CA_CERTS), and the connect
-     * time-out (CONNECT_TIMEOUT_MS unless given).
-     */
-    private readonly options: { ca?: string | Buffer; connectTimeoutMs?: number } = {},
+    private readonly options: ConnectionOptions = {},
   ) {
     this.idleLimitMs = keepAliveMs;
   }
@@ -98,18 +90,7 @@ export class H1Connection {
     if (this.handler) throw new Error("H1Connection: one request at a time");
     // Checked before anything is taken: a request that cannot be sent as it is leaves the connection as
     // it was (its socket is not at fault).
-    let head = `${opts.method} ${opts.path} HTTP/1.1\r\nhost: ${this.url.host}\r\n`;
-    let invalid: Error | undefined;
-    if (BAD_PATH.test(opts.path))
-      invalid = failure(`invalid request path: ${JSON.stringify(opts.path)}`, "ERR_INVALID_ARG_VALUE");
-    for (const name in opts.headers) {
-      const value = opts.headers[name];
-      if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
-        invalid ??= failure(`invalid header ${JSON.stringify(name)} or its value`, "ERR_INVALID_ARG_VALUE");
-        break;
-      }
-      head += `${name}: ${value}\r\n`;
-    }
+    let head = requestHead(opts, this.url.host);
     let aborted: Error | undefined;
     this.handler = handler;
     this.method = opts.method;
@@ -118,15 +99,20 @@ export class H1Connection {
       if (this.handler === handler) this.fail(err);
     });
     if (aborted) return;
-    if (invalid) {
+    if (typeof head !== "string") {
       this.reset();
-      return handler.onError(invalid);
+      return handler.onError(head);
     }
     const body = opts.body;
     if (body) head += `content-length: ${body.length}\r\n`;
     else if (opts.method !== "GET" && opts.method !== "HEAD") head += "content-length: 0\r\n";
     head += "\r\n";
     const socket = this.ready();
+    if (!socket) {
+      // A tunnel being opened: the request goes out once it is (see open).
+      this.waiting = body?.length ? [Buffer.from(head, "latin1"), body] : [Buffer.from(head, "latin1")];
+      return;
+    }
     // A request in flight keeps the process alive; an idle connection does not (see complete).
     socket.ref();
     // One write: the head and the body in one buffer (a one-entity body is about a kilobyte).
@@ -150,10 +136,19 @@ export class H1Connection {
     this.closed = true;
     this.socket?.destroy();
     this.socket = undefined;
+    this.dropTunnel();
   }
 
-  /** The socket to send on: the current one, unless it is gone or has been idle too long. */
-  private ready(): Socket {
+  private dropTunnel(): void {
+    this.tunnel?.destroy();
+    this.tunnel = this.waiting = undefined;
+  }
+
+  /**
+   * The socket to send on: the current one, unless it is gone or has been idle too long; undefined while a
+   * tunnel to the service is being opened.
+   */
+  private ready(): Socket | undefined {
     const s = this.socket;
     if (
       s &&
@@ -167,23 +162,34 @@ export class H1Connection {
     return this.open();
   }
 
-  private open(): Socket {
-    const port = Number(this.url.port) || (this.url.protocol === "https:" ? 443 : 80);
-    const host = this.url.hostname.replace(/^\[|\]$/g, "");
-    let socket: Socket;
-    if (this.url.protocol === "https:") {
-      const cache = this.tlsSessions;
-      const tls = tlsConnect({
-        host,
-        port,
-        servername: isIP(host) ? undefined : host,
-        session: cache.session,
-        ALPNProtocols: ["http/1.1"],
-        ...(this.options.ca ? { ca: this.options.ca } : {}),
-      });
-      tls.on("session", (session: Buffer) => (cache.session = session));
-      socket = tls;
-    } else socket = netConnect({ host, port });
+  private open(): Socket | undefined {
+    const target = endpointOf(this.url);
+    const proxy = this.options.proxy;
+    if (!proxy) return this.attach(dial(target, this.tlsSessions, this.options.ca));
+    this.socket = undefined;
+    const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      if (this.tunnel !== tunnel) return;
+      this.dropTunnel();
+      this.fail(failure(`no tunnel through the proxy ${proxy.host} within ${connectMs} ms`, "ETIMEDOUT"));
+    }, connectMs);
+    timer.unref();
+    const tunnel = openTunnel(proxy, target.host, target.port, this.options, (err, raw) => {
+      clearTimeout(timer);
+      if (this.tunnel !== tunnel) return raw?.destroy(); // given up on meanwhile
+      const waiting = this.waiting;
+      this.tunnel = this.waiting = undefined;
+      if (err || !raw) return this.fail(err ?? failure("no tunnel", "EPROXY"));
+      const socket = this.attach(dial(target, this.tlsSessions, this.options.ca, raw));
+      socket.ref();
+      for (const bytes of waiting ?? []) socket.write(bytes);
+    });
+    this.tunnel = tunnel;
+    return undefined;
+  }
+
+  /** Make `socket` this connection's: its settings, its connect time-out and the framing's listeners. */
+  private attach(socket: Socket): Socket {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
@@ -192,9 +198,9 @@ export class H1Connection {
       connectMs,
     );
     connectTimer.unref();
-    socket.once(this.url.protocol === "https:" ? "secureConnect" : "connect", () =>
-      clearTimeout(connectTimer),
-    );
+    if (this.url.protocol === "https:") socket.once("secureConnect", () => clearTimeout(connectTimer));
+    else if (socket.connecting) socket.once("connect", () => clearTimeout(connectTimer));
+    else clearTimeout(connectTimer);
     socket.on("data", (chunk: Buffer) => this.received(socket, chunk));
     socket.on("error", (err) => {
       clearTimeout(connectTimer);
@@ -225,6 +231,7 @@ export class H1Connection {
   /** End the request in flight with `err`; the connection is not reused. */
   private fail(err: Error): void {
     const h = this.handler;
+    this.dropTunnel();
     this.reset();
     const s = this.socket;
     this.socket = undefined;

@@ -140,6 +140,8 @@ const NETWORK_CODES = new Set([
   "ENETUNREACH",
   "ENOTFOUND",
   "EAI_AGAIN",
+  // A proxy that could not reach the service, or cut its answer to CONNECT (proxy.ts).
+  "EPROXY",
   // An answer cut off mid-stream or malformed (h1.ts): the connection failed, not the request.
   "PARSE_ERROR",
 ]);
@@ -185,7 +187,8 @@ export class TableHttp {
   private readonly https: boolean;
 
   constructor(
-    info: Pick<ServiceClientInfo, "url" | "kind" | "signer"> & { label?: string },
+    info: Pick<ServiceClientInfo, "url" | "kind" | "signer"> &
+      Partial<Pick<ServiceClientInfo, "proxy">> & { label?: string },
     private readonly retry: RetryOptions = DEFAULT_RETRY,
     private readonly signal?: AbortSignal,
   ) {
@@ -199,7 +202,7 @@ export class TableHttp {
     const url = new URL(info.url);
     this.origin = url.origin;
     this.https = url.protocol === "https:";
-    this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal);
+    this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal, { proxy: info.proxy });
   }
 
   /** Close the pool's idle connections (a finished run); requests in flight finish first. */

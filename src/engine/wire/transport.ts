@@ -7,7 +7,13 @@
 // paid for every entity of it. undici's convenience API (`request`) cost about twice as much CPU as its
 // dispatcher, and its dispatcher up to a third more than h1.ts (see there).
 import { isAscii } from "node:buffer";
-import { H1Connection, type RequestOptions, type ResponseHandler, type TlsSessionCache } from "./h1.js";
+import {
+  H1Connection,
+  type ConnectionOptions,
+  type RequestOptions,
+  type ResponseHandler,
+  type TlsSessionCache,
+} from "./h1.js";
 import { eachHeader } from "./h1-head.js";
 
 export interface RawResponse {
@@ -165,6 +171,8 @@ export class Transport {
     origin: string,
     private readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
+    /** How connections are made (a proxy to tunnel through; tests: certificates to trust). */
+    private readonly connection: ConnectionOptions = {},
   ) {
     this.url = new URL(origin);
     // One listener for the run, not one per request: cancelling aborts every request in flight.
@@ -230,7 +238,7 @@ export class Transport {
   private connect(): H1Connection | undefined {
     if (this.clients >= MAX_CONNECTIONS) return undefined;
     this.clients++;
-    return new H1Connection(this.url, KEEP_ALIVE_MS, this.tlsSessions);
+    return new H1Connection(this.url, KEEP_ALIVE_MS, this.tlsSessions, this.connection);
   }
 
   private release(client: H1Connection): void {

@@ -1,14 +1,11 @@
 // Our HTTP/1.1 connection against local servers that answer exactly as scripted, byte by byte where it
 // matters: framing by length, chunks and closing, interim answers, keep-alive and its end, answers cut
 // short, malformed heads, and TLS with sessions resumed.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
 import { H1Connection, type RequestOptions } from "../../../src/engine/wire/h1.js";
+import { selfSignedCert } from "../../support/connect-proxy.js";
 
 interface Answer {
   status: number;
@@ -306,14 +303,7 @@ describe("H1Connection", () => {
   });
 
   it("speaks TLS, checks the certificate and resumes the session on the next connection", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "h1-tls-"));
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=IP:127.0.0.1",
-      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-    ], { stdio: "ignore" }); // prettier-ignore
-    const cert = readFileSync(join(dir, "cert.pem"));
-    const key = readFileSync(join(dir, "key.pem"));
+    const { cert, key } = selfSignedCert(["localhost", "127.0.0.1"]);
     const resumed: boolean[] = [];
     const s = await start(
       () => ["HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 6\r\n\r\nsecret", null],

@@ -1,0 +1,61 @@
+// The HTTP proxy, from the environment as every tool on a runner reads it: a self-hosted runner behind a
+// company proxy has HTTPS_PROXY (and NO_PROXY) in its environment, and so do the steps it runs. The same
+// variables, in the same order, as the Azure SDK, so that Entra ID tokens (fetched by @azure/identity) and
+// our table requests take the same way out.
+import type { ProxySetting } from "../engine/wire/proxy.js";
+import { ConfigError } from "./inputs.js";
+
+export type { ProxySetting } from "../engine/wire/proxy.js";
+
+const VARIABLES = ["HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY"] as const;
+
+/** A variable as set, upper case first (as the Azure SDK reads it). */
+function read(env: Record<string, string | undefined>, name: string): string | undefined {
+  return env[name]?.trim() || env[name.toLowerCase()]?.trim() || undefined;
+}
+
+/**
+ * The proxy the environment asks for, or undefined (none set). A value that is not an http(s) proxy URL
+ * is a ConfigError naming the variable; `secret` learns the proxy's password, to be masked.
+ */
+export function proxyFromEnv(
+  env: Record<string, string | undefined>,
+  secret: (value: string) => void = () => undefined,
+): ProxySetting | undefined {
+  const name = VARIABLES.find((n) => read(env, n));
+  if (!name) return undefined;
+  const value = read(env, name)!;
+  // curl and the runner accept `host:port` without a scheme: it means http.
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError(
+      `${name} is not a URL; set it to the proxy's address, e.g. http://proxy.example.com:3128.`,
+    );
+  }
+  if (url.password) secret(url.password);
+  if (url.password && decodeURIComponent(url.password) !== url.password)
+    secret(decodeURIComponent(url.password));
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(
+      `${name} uses ${url.protocol}//; only http:// and https:// proxies are supported (set ${name} to one, or unset it).`,
+    );
+  }
+  if (!url.hostname) {
+    throw new ConfigError(`${name} names no host; set it to e.g. http://proxy.example.com:3128.`);
+  }
+  const noProxy = (read(env, "NO_PROXY") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return { url: url.href, noProxy };
+}
+
+/** The proxy for the log: its address without credentials, and what bypasses it. */
+export function describeProxy(proxy: ProxySetting): string {
+  const url = new URL(proxy.url);
+  const bypass = proxy.noProxy.length ? `; not for ${proxy.noProxy.join(", ")} (NO_PROXY)` : "";
+  return `Requests to the table services go through the proxy ${url.protocol}//${url.host}${bypass}.`;
+}

@@ -1,0 +1,143 @@
+// Requests through an HTTP proxy: a self-hosted runner inside a company network often reaches the internet
+// only through one (HTTPS_PROXY, read by the doors). Table services are HTTPS, so a request goes through a
+// tunnel: CONNECT host:443 to the proxy, then TLS to the service inside it, end to end (the proxy sees
+// neither keys nor data). One tunnel per connection, kept alive like any other.
+//
+// Which hosts bypass the proxy follows @actions/http-client (what the runner's own tools do): NO_PROXY
+// entries are host names (matching the host and its subdomains), `.domain` or `*.domain` suffixes, IP
+// addresses, each optionally with `:port`, or `*` for every host; loopback never goes through a proxy.
+import { connect as netConnect, isIP, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { failure } from "./h1-head.js";
+
+export interface ProxySetting {
+  /** `http://[user:password@]host:port` (or `https://`: TLS to the proxy too). */
+  url: string;
+  /** Hosts that bypass the proxy (see above). */
+  noProxy: string[];
+}
+
+const CRLF2 = Buffer.from("\r\n\r\n");
+
+function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\./.test(host) || host.endsWith(".localhost");
+}
+
+/** The proxy for requests to `target`, or undefined: none is set, or `target` bypasses it. */
+export function proxyFor(target: URL, setting: ProxySetting | undefined): URL | undefined {
+  if (!setting) return undefined;
+  const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isLoopbackHost(host)) return undefined;
+  const port = target.port || (target.protocol === "https:" ? "443" : "80");
+  for (const raw of setting.noProxy) {
+    let entry = raw.trim().toLowerCase();
+    if (!entry) continue;
+    if (entry === "*") return undefined;
+    // `host:port` (an IPv6 address has colons of its own and no port here unless in brackets).
+    const withPort = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(entry);
+    if (withPort) {
+      if (withPort[2] !== port) continue;
+      entry = withPort[1];
+    }
+    entry = entry.replace(/^\[|\]$/g, "").replace(/^\*\./, ".");
+    if (host === entry || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`)) return undefined;
+    if (entry.startsWith(".") && host === entry.slice(1)) return undefined;
+  }
+  return new URL(setting.url);
+}
+
+/** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
+function authority(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Open a tunnel through `proxy` to `host:port`. `done` gets the socket to the proxy, through which the
+ * caller then speaks to the target (TLS over it), or the error: refusals a retry cannot change (407, 403…)
+ * have the code EPROXYREFUSED; a proxy that could not reach the target (5xx) or cut the answer, EPROXY
+ * (retried like any connection error). The returned socket is destroyed to give up early.
+ */
+export function openTunnel(
+  proxy: URL,
+  host: string,
+  port: number,
+  options: { ca?: string | Buffer },
+  done: (err: Error | undefined, socket?: Socket) => void,
+): Socket {
+  const proxyHost = proxy.hostname.replace(/^\[|\]$/g, "");
+  const proxyPort = Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80);
+  const named = `the proxy ${proxy.host}`;
+  const socket =
+    proxy.protocol === "https:"
+      ? tlsConnect({
+          host: proxyHost,
+          port: proxyPort,
+          servername: isIP(proxyHost) ? undefined : proxyHost,
+          ...(options.ca ? { ca: options.ca } : {}),
+        })
+      : netConnect({ host: proxyHost, port: proxyPort });
+  const target = authority(host, port);
+  let head = `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n`;
+  if (proxy.username || proxy.password) {
+    const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
+  }
+  socket.write(`${head}\r\n`, "latin1");
+  let received: Buffer = Buffer.alloc(0);
+  let settled = false;
+  const finish = (err: Error | undefined) => {
+    if (settled) return;
+    settled = true;
+    socket.removeListener("data", onData);
+    socket.removeListener("error", onError);
+    socket.removeListener("close", onClose);
+    if (err) {
+      socket.destroy();
+      done(err);
+    } else done(undefined, socket);
+  };
+  const onError = (err: Error & { code?: string }) =>
+    finish(failure(`${named}: ${err.message}`, err.code ?? "ECONNRESET"));
+  const onClose = () => finish(failure(`${named} closed the connection before the tunnel opened`, "EPROXY"));
+  const onData = (chunk: Buffer) => {
+    received = received.length ? Buffer.concat([received, chunk]) : chunk;
+    const end = received.indexOf(CRLF2);
+    if (end < 0) {
+      if (received.length > 16 * 1024) finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
+      return;
+    }
+    const statusLine = received.toString("latin1", 0, received.indexOf("\r\n"));
+    const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+    if (!m) return finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
+    const status = Number(m[1]);
+    const answer = `${status}${m[2] ? ` ${m[2].trim()}` : ""}`;
+    if (status >= 200 && status < 300) {
+      // Bytes after the answer are the target's (none are expected before our TLS hello).
+      const rest = received.subarray(end + 4);
+      finish(undefined);
+      if (rest.length) socket.unshift(rest);
+      return;
+    }
+    if (status === 407)
+      return finish(
+        failure(
+          proxy.username
+            ? `${named} rejected the user name and password in the proxy URL (${answer}); check them (characters such as @ : / must be percent-encoded)`
+            : `${named} asks for a user name and password (${answer}); put them in the proxy URL, e.g. http://user:password@${proxy.host}`,
+          "EPROXYREFUSED",
+        ),
+      );
+    if (status >= 500)
+      return finish(failure(`${named} could not open a tunnel to ${target} (${answer})`, "EPROXY"));
+    finish(
+      failure(
+        `${named} refused a tunnel to ${target} (${answer}); ask its administrators to allow HTTPS to ${host}, or list the host in NO_PROXY if it is reachable directly`,
+        "EPROXYREFUSED",
+      ),
+    );
+  };
+  socket.on("data", onData);
+  socket.on("error", onError);
+  socket.on("close", onClose);
+  return socket;
+}

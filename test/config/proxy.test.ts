@@ -1,0 +1,51 @@
+// The proxy from the environment (config/proxy.ts): which variable wins, the forms accepted, the ones refused
+// with one sentence naming the variable, and the password handed over for masking.
+import { describe, expect, it } from "vitest";
+import { describeProxy, proxyFromEnv } from "../../src/config/proxy.js";
+import { ConfigError } from "../../src/config/schema.js";
+
+describe("proxyFromEnv", () => {
+  it("is undefined without a proxy variable, and reads them in the Azure SDK's order", () => {
+    expect(proxyFromEnv({})).toBeUndefined();
+    expect(proxyFromEnv({ HTTPS_PROXY: "  ", NO_PROXY: "x" })).toBeUndefined();
+    expect(proxyFromEnv({ https_proxy: "http://a:1" })?.url).toBe("http://a:1/");
+    expect(proxyFromEnv({ HTTP_PROXY: "http://c:3", ALL_PROXY: "http://b:2" })?.url).toBe("http://b:2/");
+    expect(proxyFromEnv({ HTTP_PROXY: "http://c:3", HTTPS_PROXY: "http://a:1" })?.url).toBe("http://a:1/");
+    expect(proxyFromEnv({ http_proxy: "http://c:3" })?.url).toBe("http://c:3/");
+  });
+
+  it("takes host:port without a scheme as http, https proxies, and NO_PROXY as a list", () => {
+    expect(proxyFromEnv({ HTTPS_PROXY: "proxy.corp:3128" })?.url).toBe("http://proxy.corp:3128/");
+    expect(proxyFromEnv({ HTTPS_PROXY: "https://proxy.corp" })?.url).toBe("https://proxy.corp/");
+    expect(
+      proxyFromEnv({ HTTPS_PROXY: "http://p:1", no_proxy: " .internal, 10.0.0.5 ,,localhost:8080" })?.noProxy,
+    ).toEqual([".internal", "10.0.0.5", "localhost:8080"]);
+  });
+
+  it("refuses what is not an http(s) proxy URL, naming the variable", () => {
+    expect(() => proxyFromEnv({ HTTPS_PROXY: "socks5://p:1080" })).toThrow(
+      new ConfigError(
+        "HTTPS_PROXY uses socks5://; only http:// and https:// proxies are supported (set HTTPS_PROXY to one, or unset it).",
+      ),
+    );
+    expect(() => proxyFromEnv({ HTTP_PROXY: "http://[bad" })).toThrow(/^HTTP_PROXY is not a URL; set it to/);
+  });
+
+  it("hands over the password (as written and decoded) and never shows it", () => {
+    const secrets: string[] = [];
+    const proxy = proxyFromEnv({ HTTPS_PROXY: "http://me:p%40ss@proxy.corp:3128", NO_PROXY: ".corp" }, (s) =>
+      secrets.push(s),
+    );
+    expect(secrets).toEqual(["p%40ss", "p@ss"]);
+    const line = describeProxy(proxy!);
+    expect(line).toBe(
+      "Requests to the table services go through the proxy http://proxy.corp:3128; not for .corp (NO_PROXY).",
+    );
+    // A refused value with a password is masked before the error could show it.
+    const seen: string[] = [];
+    expect(() => proxyFromEnv({ HTTPS_PROXY: "ftp://u:hunter2@p" }, (s) => seen.push(s))).toThrow(
+      ConfigError,
+    );
+    expect(seen).toContain("hunter2");
+  });
+});
