@@ -17019,6 +17019,54 @@ function keyAfter(key) {
     return `${key} `;
 }
 
+;// CONCATENATED MODULE: ./src/engine/copy/scan-watch.ts
+// Whether one sorted scan has become the copy's limit: the lanes gate (lane-reader.ts) asks first from the
+// first page alone, but a source can slow down later (a throttled account, a link that degrades, a runner
+// that starts with a warm cache). Watched from the consumer's side, so it costs no request: the time the
+// copy waits for each next page of the scan. When, over the last WINDOW pages, it waited for at least half of
+// the time and pages came no faster than one per `slowMs`, the scan starves the writer and the lanes are
+// worth asking about again. After a "no", the next question waits twice as many pages (a service where
+// lanes do not pay is not probed all the time; each question is five one-entity queries).
+/** Pages watched at once. */
+const WINDOW = 8;
+class ScanWatch {
+    slowMs;
+    /** Per page of the window: when it was asked for, and how long the copy waited for it. */
+    asked = [];
+    waited = [];
+    /** Pages to watch before the next question. */
+    every = WINDOW;
+    seen = 0;
+    /** Milliseconds per page over the last full window. */
+    pageMs = 0;
+    constructor(slowMs) {
+        this.slowMs = slowMs;
+    }
+    /**
+     * One page arrived: asked for at `askedAt` (the copy was waiting from then), here at `now`. True when the
+     * scan starves the copy and it is time to ask; then the window starts afresh.
+     */
+    page(askedAt, now) {
+        this.asked.push(askedAt);
+        this.waited.push(now - askedAt);
+        if (this.asked.length > WINDOW) {
+            this.asked.shift();
+            this.waited.shift();
+        }
+        this.seen++;
+        if (this.seen < this.every || this.asked.length < WINDOW)
+            return false;
+        const span = now - this.asked[0];
+        const waited = this.waited.reduce((a, b) => a + b, 0);
+        this.pageMs = span / WINDOW;
+        if (span <= 0 || waited < span / 2 || this.pageMs < this.slowMs)
+            return false;
+        this.seen = 0;
+        this.every *= 2;
+        return true;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/copy/lane-reader.ts
 // Reading a sorted source (Table Storage) through several key ranges at once when one scan is the limit.
 //
@@ -17029,7 +17077,8 @@ function keyAfter(key) {
 // side by side), and the partitions hold two entities or more (so the writer could outrun one scan),
 // the key space ahead is cut into consecutive ranges of about RANGE_ENTITIES each and LANES of them are read
 // at once; the pages are still handed on in key order, so the writer sees the table as one sorted scan
-// (partitions whole, in order).
+// (partitions whole, in order). A source that slows down after a fast first page is asked about again
+// when the copy is seen waiting for the scan (scan-watch.ts).
 //
 // Nothing says how the keys are spread, so the cuts are guesses (key-space.ts): the first page's keys give
 // a density, and each finished range corrects it. A guess only makes a range larger or smaller than
@@ -17041,6 +17090,7 @@ function keyAfter(key) {
 // Resume points: a service's continuation is only valid with the filter it was given for, so a page inside
 // a range is no place to resume from. A range's end is: every partition before the next cut is done, and
 // a resumed run reads on from that key (a "ranged" continuation, as the unsorted reader stores).
+
 
 
 
@@ -17101,11 +17151,18 @@ class LaneReader extends RangeReads {
         // One scan; where lanes pay (worthLanes, asked while the scan goes on: a service that does not pay is
         // not kept waiting), it goes on by lanes from the end of the page it has handed on last. Never after a
         // plain resume point (lanes' filters cannot take up its token).
-        const sample = lanes > 1 && !c && page.continuation ? sampleKeys(page) : undefined;
+        const mayLanes = lanes > 1 && !c;
+        let sample = mayLanes && page.continuation ? sampleKeys(page) : undefined;
         let switchTo = false;
-        if (sample) {
-            void this.worthLanes(sample, performance.now() - began).then((yes) => (switchTo = yes), () => undefined);
-        }
+        let asking = false;
+        const ask = (about, pageMs) => {
+            asking = true;
+            void this.worthLanes(about, pageMs).then((yes) => ((switchTo = yes), (asking = false)), () => (asking = false));
+        };
+        if (sample)
+            ask(sample, performance.now() - began);
+        // Asked again when the scan becomes the limit later (scan-watch.ts), with the keys of the page then.
+        const watch = new ScanWatch(this.opts.slowPageMs ?? SLOW_PAGE_MS);
         // After a ranged resume point it runs under the range's filter: no page of it is a place to resume from
         // but the last.
         const inRange = c?.ranged === true;
@@ -17120,9 +17177,16 @@ class LaneReader extends RangeReads {
                     return;
                 }
             }
+            const asked = performance.now();
             const next = await scan.next();
             this.clocks(first);
             p = next.done ? undefined : next.value;
+            const about = p?.continuation && mayLanes && !switchTo && !asking ? p : undefined;
+            if (about && watch.page(asked, performance.now())) {
+                sample = sampleKeys(about) ?? sample;
+                if (sample)
+                    ask(sample, watch.pageMs);
+            }
         }
     }
     /**

@@ -7,7 +7,8 @@
 // side by side), and the partitions hold two entities or more (so the writer could outrun one scan),
 // the key space ahead is cut into consecutive ranges of about RANGE_ENTITIES each and LANES of them are read
 // at once; the pages are still handed on in key order, so the writer sees the table as one sorted scan
-// (partitions whole, in order).
+// (partitions whole, in order). A source that slows down after a fast first page is asked about again
+// when the copy is seen waiting for the scan (scan-watch.ts).
 //
 // Nothing says how the keys are spread, so the cuts are guesses (key-space.ts): the first page's keys give
 // a density, and each finished range corrects it. A guess only makes a range larger or smaller than
@@ -25,6 +26,7 @@ import { KeySpace, keyAfter } from "./key-space.js";
 import { odataString, orderSafe, rangeFilter, type KeyRange } from "./shard.js";
 import { TableReader, type Continuation, type ReadPage } from "./reader.js";
 import { RangeReads } from "./range-reads.js";
+import { ScanWatch } from "./scan-watch.js";
 
 /** A first page slower than this (request to last byte) means one scan would starve the writer. */
 export const SLOW_PAGE_MS = 60;
@@ -119,14 +121,20 @@ export class LaneReader extends RangeReads {
     // One scan; where lanes pay (worthLanes, asked while the scan goes on: a service that does not pay is
     // not kept waiting), it goes on by lanes from the end of the page it has handed on last. Never after a
     // plain resume point (lanes' filters cannot take up its token).
-    const sample = lanes > 1 && !c && page.continuation ? sampleKeys(page) : undefined;
+    const mayLanes = lanes > 1 && !c;
+    let sample = mayLanes && page.continuation ? sampleKeys(page) : undefined;
     let switchTo = false;
-    if (sample) {
-      void this.worthLanes(sample, performance.now() - began).then(
-        (yes) => (switchTo = yes),
-        () => undefined, // a failed probe leaves one scan; the scan meets any lasting failure itself
+    let asking = false;
+    const ask = (about: Sample, pageMs: number) => {
+      asking = true;
+      void this.worthLanes(about, pageMs).then(
+        (yes) => ((switchTo = yes), (asking = false)),
+        () => (asking = false), // a failed probe leaves one scan; the scan meets any lasting failure itself
       );
-    }
+    };
+    if (sample) ask(sample, performance.now() - began);
+    // Asked again when the scan becomes the limit later (scan-watch.ts), with the keys of the page then.
+    const watch = new ScanWatch(this.opts.slowPageMs ?? SLOW_PAGE_MS);
     // After a ranged resume point it runs under the range's filter: no page of it is a place to resume from
     // but the last.
     const inRange = c?.ranged === true;
@@ -141,9 +149,15 @@ export class LaneReader extends RangeReads {
           return;
         }
       }
+      const asked = performance.now();
       const next = await scan.next();
       this.clocks(first);
       p = next.done ? undefined : next.value;
+      const about = p?.continuation && mayLanes && !switchTo && !asking ? p : undefined;
+      if (about && watch.page(asked, performance.now())) {
+        sample = sampleKeys(about) ?? sample;
+        if (sample) ask(sample, watch.pageMs);
+      }
     }
   }
 

@@ -184,6 +184,33 @@ describe("LaneReader", () => {
       expect(pages[0].inRange).toBeFalsy();
     });
 
+    it("turns to lanes later when the source slows down after a fast first page", async () => {
+      const t = uniqueTable("lanesLater");
+      const entities = Array.from({ length: 14_000 }, (_, i) =>
+        simpleEntity(`d${String(Math.floor(i / 5)).padStart(5, "0")}`, `r${i % 5}`, { n: i }),
+      );
+      await seedEntities(src, t, entities);
+      const link = await LatencyLink.start(port, 0);
+      try {
+        const far = httpFor(src.replace(`:${port}/`, `:${link.port}/`), "table");
+        const reader = new LaneReader(far, t);
+        const pages: ReadPage[] = [];
+        const keys: string[] = [];
+        for await (const page of reader.pages()) {
+          // The link turns far once the first page (fast: no lanes from it) is in.
+          link.rttMs = 100;
+          pages.push(page);
+          for (const e of page.entities) keys.push(keyOf(e));
+        }
+        expect(keys).toEqual(entities.map(keyOf).sort(ordinal));
+        // One scan for the first pages (each a resume point), lanes after the watch saw the copy wait.
+        expect(pages.slice(0, 9).every((p) => !p.inRange)).toBe(true);
+        expect(reader.ranges.length).toBeGreaterThan(0);
+      } finally {
+        await link.stop();
+      }
+    });
+
     it("reads a table of one entity a partition as one scan (the window caps it as a scan does)", async () => {
       const t = uniqueTable("lanesFarOne");
       const entities = Array.from({ length: 2_500 }, (_, i) =>
