@@ -17149,9 +17149,10 @@ class LaneReader extends RangeReads {
             }
         }
         // One scan; where lanes pay (worthLanes, asked while the scan goes on: a service that does not pay is
-        // not kept waiting), it goes on by lanes from the end of the page it has handed on last. Never after a
-        // plain resume point (lanes' filters cannot take up its token).
-        const mayLanes = lanes > 1 && !c;
+        // not kept waiting), it goes on by lanes from the end of the page it has handed on last — also after a
+        // plain resume point: its token reads the first page, the lanes start from that page's last key, so a
+        // long copy resumed over a far link is as fast as it was. Not inside a range (see above).
+        const mayLanes = lanes > 1 && !c?.ranged;
         let sample = mayLanes && page.continuation ? sampleKeys(page) : undefined;
         let switchTo = false;
         let asking = false;

@@ -116,6 +116,25 @@ describe("LaneReader", () => {
     }
   });
 
+  it("resumes from a plain scan's page and goes on by lanes where they pay", async () => {
+    const t = uniqueTable("lanesPlainResume");
+    const entities = shapes["seven per partition, clustered at both ends of the key space"]().map((k, i) =>
+      simpleEntity(k.pk, k.rk, { n: i }),
+    );
+    await seedEntities(src, t, entities);
+    const plain = await readAll(new LaneReader(http, t, { slowPageMs: 60_000 }));
+    const at = plain.pages[0].continuation!;
+    expect(at.ranged).toBeFalsy();
+    const resumed = new LaneReader(http, t, { ...FORCED, continuation: at });
+    const { keys, pages } = await readAll(resumed);
+    const all = entities.map(keyOf).sort(ordinal);
+    expect(keys).toEqual(all.slice(all.length - keys.length));
+    expect(keys.length).toBe(all.length - [...plain.pages[0].entities].length);
+    // The token's page first (a plain resume point), then ranges.
+    expect(pages[0].inRange).toBeFalsy();
+    expect(resumed.ranges.length).toBeGreaterThan(0);
+  });
+
   it("reads a fast source as one plain scan, whose pages are resume points", async () => {
     const t = uniqueTable("lanesFast");
     const entities = shapes["one per partition, hex keys"]().map((k, i) =>

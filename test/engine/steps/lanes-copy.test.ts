@@ -1,6 +1,6 @@
 // A full sync of a sorted source read through lanes of key ranges (lane-reader.ts), end to end on Azurite:
 // every entity exact, resume points (after the first page, one scan's) only where a range ends, and a cancelled run's next run goes on from
-// exactly the key its last finished range ends at.
+// exactly the key its last finished range ends at; a run resumed from one scan's checkpoint goes on by lanes.
 import { describe, expect, inject, it } from "vitest";
 import { buildConfig } from "../../../src/config/schema.js";
 import { runCopy } from "../../../src/engine/steps/full-sync.js";
@@ -82,5 +82,37 @@ describe("a full sync by lanes", () => {
     expect(second.ok, second.failure).toBe(true);
     expect(second.tables[0].result.read).toBe(3_000 - before);
     expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
+  });
+
+  it("resumed from one scan's checkpoint, goes on by lanes and ends exact", async () => {
+    const t = uniqueTable("lanesPlainResume");
+    await seedEntities(src, t, entities());
+    const store = new MemoryStateStore();
+    const controller = new AbortController();
+    // One scan (a near source), cancelled part way: its resume point is a plain token.
+    const first = await runCopy(fullSync(t), stepDeps(store, { lanes: 1, checkpointIntervalMs: 1 }), {
+      signal: controller.signal,
+      onProgress: (p) => p.read >= 1_000 && controller.abort(),
+    });
+    expect(first.ok).toBe(false);
+    const cp = (await store.load())?.tables[tableKey({ source: t, destination: t })]?.checkpoint;
+    expect(cp && !("rangedFrom" in cp.continuation)).toBe(true);
+    const before = cp?.read ?? 0;
+    expect(before).toBeGreaterThan(0);
+    // Resumed where lanes pay: the token's page, then ranges; every entity exact, each read once.
+    const saved = store.saved.length;
+    const second = await runCopy(fullSync(t), stepDeps(store, { ...LANES, checkpointIntervalMs: 1 }));
+    expect(second.ok, second.failure).toBe(true);
+    expect(second.tables[0].result.read).toBe(3_000 - before);
+    expect(rawDifferences(await rawEntities(src, t), await rawEntities(dst, t))).toEqual([]);
+    const later = store.saved
+      .slice(saved)
+      .map(
+        (s) =>
+          (JSON.parse(s) as { tables: Record<string, { checkpoint?: { continuation: object } }> }).tables,
+      )
+      .map((tables) => tables[tableKey({ source: t, destination: t })]?.checkpoint?.continuation)
+      .filter((c) => c !== undefined);
+    expect(later.some((c) => "rangedFrom" in c)).toBe(true);
   });
 });
