@@ -88,7 +88,7 @@ export function readHead(head: string, method: string): Head | undefined {
   // entity with one entity per partition): a line is only cut out and lower-cased when its name starts
   // as one of the four does (c, k or t), which a service's dozen header lines mostly do not (measured: 6 µs
   // an answer of Table Storage's head when every line was split, trimmed and lower-cased).
-  for (let pos = eol < 0 ? head.length : eol + 2; pos < head.length; ) {
+  for (let pos = eol < 0 ? head.length : eol + 2; pos < head.length;) {
     let end = head.indexOf("\r\n", pos);
     if (end < 0) end = head.length;
     const first = head.charCodeAt(pos) | 0x20;
