@@ -5,7 +5,8 @@
 // reached at https://devstoreaccount1.table.test:<port> only through the proxy.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,14 +28,18 @@ function resolveTarget(host: string): string {
 }
 
 export async function startConnectProxy(
-  options: { user?: string; password?: string; silent?: boolean } = {},
+  /** `tls`: an https:// proxy (TLS to the proxy itself, the tunnel's TLS inside it). */
+  options: { user?: string; password?: string; silent?: boolean; tls?: TlsMaterial } = {},
 ): Promise<ConnectProxy> {
   const sockets = new Set<Socket>();
   const connects: string[] = [];
   const proxy: Omit<ConnectProxy, "url" | "port" | "close"> = { connects, tunnels: 0 };
-  const server = createHttpServer((_req, res) => {
+  const plain = (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(405, { "content-length": "0" }).end(); // plain requests: tunnels only here
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, plain)
+    : createHttpServer(plain);
   const expected = options.user
     ? `Basic ${Buffer.from(`${options.user}:${options.password ?? ""}`).toString("base64")}`
     : undefined;
@@ -78,7 +83,7 @@ export async function startConnectProxy(
     ? `${encodeURIComponent(options.user)}:${encodeURIComponent(options.password ?? "")}@`
     : "";
   return Object.assign(proxy, {
-    url: `http://${auth}127.0.0.1:${port}`,
+    url: `${options.tls ? "https" : "http"}://${auth}127.0.0.1:${port}`,
     port,
     close: async () => {
       for (const s of sockets) s.destroy();

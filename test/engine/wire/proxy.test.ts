@@ -10,7 +10,8 @@ import { proxyFor } from "../../../src/engine/wire/proxy.js";
 import { freePort } from "../../support/azurite.js";
 import { selfSignedCert, startConnectProxy, type ConnectProxy } from "../../support/connect-proxy.js";
 
-const tls = selfSignedCert(["devstoreaccount1.table.test"]);
+/** The service's and the https:// proxy's certificate (one, so one `ca` trusts both). */
+const tls = selfSignedCert(["devstoreaccount1.table.test", "127.0.0.1"]);
 let server: Server;
 let port: number;
 const resumed: boolean[] = [];
@@ -117,6 +118,18 @@ describe("tunnels through a proxy", () => {
     await send(b);
     b.close();
     expect(resumed.slice(-2)).toEqual([false, true]);
+  });
+
+  it("tunnels through an https:// proxy too (TLS to the proxy, the service's TLS inside)", async () => {
+    const secure = await startConnectProxy({ tls });
+    try {
+      const conn = through(secure.url);
+      expect(await send(conn, "/x")).toBe(`GET /x via devstoreaccount1.table.test:${port}`);
+      expect(secure.connects).toEqual([`devstoreaccount1.table.test:${port}`]);
+      conn.close();
+    } finally {
+      await secure.close();
+    }
   });
 
   it("says what is wrong when the proxy wants other credentials, and retries nothing", async () => {
