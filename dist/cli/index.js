@@ -701,13 +701,34 @@ function readHead(head, method) {
 
 const CRLF2 = Buffer.from("\r\n\r\n");
 function isLoopbackHost(host) {
-    return host === "localhost" || host === "::1" || /^127\./.test(host) || host.endsWith(".localhost");
+    if ((0,external_node_net_namespaceObject.isIP)(host))
+        return host === "::1" || ((0,external_node_net_namespaceObject.isIP)(host) === 4 && host.startsWith("127."));
+    return host === "localhost" || host.endsWith(".localhost");
+}
+/** An IPv4 address as a number (undefined for anything else). */
+function ipv4(host) {
+    if ((0,external_node_net_namespaceObject.isIP)(host) !== 4)
+        return undefined;
+    return host.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+/** Whether `host` is in `entry`, an IPv4 CIDR block (`10.0.0.0/8`). */
+function inBlock(host, entry) {
+    const m = /^([\d.]+)\/(\d{1,2})$/.exec(entry);
+    const address = ipv4(host);
+    const base = m ? ipv4(m[1]) : undefined;
+    if (address === undefined || base === undefined || !m || Number(m[2]) > 32)
+        return false;
+    const size = 2 ** (32 - Number(m[2]));
+    return Math.floor(address / size) === Math.floor(base / size);
 }
 /** The proxy for requests to `target`, or undefined: none is set, or `target` bypasses it. */
 function proxyFor(target, setting) {
     if (!setting)
         return undefined;
-    const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    const host = target.hostname
+        .replace(/^\[|\]$/g, "")
+        .replace(/\.$/, "")
+        .toLowerCase();
     if (isLoopbackHost(host))
         return undefined;
     const port = target.port || (target.protocol === "https:" ? "443" : "80");
@@ -724,13 +745,30 @@ function proxyFor(target, setting) {
                 continue;
             entry = withPort[1];
         }
-        entry = entry.replace(/^\[|\]$/g, "").replace(/^\*\./, ".");
-        if (host === entry || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`))
+        entry = entry
+            .replace(/^\[|\]$/g, "")
+            .replace(/^\*\./, ".")
+            .replace(/\.$/, "");
+        if (host === entry || inBlock(host, entry))
+            return undefined;
+        // An address matches only itself (or its block): `2.3` is no suffix of `10.1.2.3`.
+        if ((0,external_node_net_namespaceObject.isIP)(host))
+            continue;
+        if (host.endsWith(entry.startsWith(".") ? entry : `.${entry}`))
             return undefined;
         if (entry.startsWith(".") && host === entry.slice(1))
             return undefined;
     }
     return new URL(setting.url);
+}
+/** A URL's user name or password as written by the user: percent-decoded where that is valid. */
+function decoded(part) {
+    try {
+        return decodeURIComponent(part);
+    }
+    catch {
+        return part;
+    }
 }
 /** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
 function authority(host, port) {
@@ -746,6 +784,13 @@ function openTunnel(proxy, host, port, options, done) {
     const proxyHost = proxy.hostname.replace(/^\[|\]$/g, "");
     const proxyPort = Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80);
     const named = `the proxy ${proxy.host}`;
+    const target = authority(host, port);
+    // Policy proxies may insist on a User-Agent.
+    let head = `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\nuser-agent: azure-table-sync\r\n`;
+    if (proxy.username || proxy.password) {
+        const user = `${decoded(proxy.username)}:${decoded(proxy.password)}`;
+        head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
+    }
     const socket = proxy.protocol === "https:"
         ? (0,external_node_tls_namespaceObject.connect)({
             host: proxyHost,
@@ -754,12 +799,6 @@ function openTunnel(proxy, host, port, options, done) {
             ...(options.ca ? { ca: options.ca } : {}),
         })
         : (0,external_node_net_namespaceObject.connect)({ host: proxyHost, port: proxyPort });
-    const target = authority(host, port);
-    let head = `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n`;
-    if (proxy.username || proxy.password) {
-        const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-        head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
-    }
     socket.write(`${head}\r\n`, "latin1");
     let received = Buffer.alloc(0);
     let settled = false;
@@ -777,18 +816,31 @@ function openTunnel(proxy, host, port, options, done) {
         else
             done(undefined, socket);
     };
-    const onError = (err) => finish(failure(`${named}: ${err.message}`, err.code ?? "ECONNRESET"));
+    const onError = (err) => {
+        // An https:// URL for a plain proxy (a common slip): TLS fails at once, and no retry will change that.
+        if (proxy.protocol === "https:" && /^(EPROTO|ERR_SSL_)/.test(err.code ?? ""))
+            return finish(failure(`${named} did not answer TLS (${err.code}); if it is a plain HTTP proxy, write its URL with http://`, "EPROXYREFUSED"));
+        finish(failure(`${named}: ${err.message}`, err.code ?? "ECONNRESET"));
+    };
     const onClose = () => finish(failure(`${named} closed the connection before the tunnel opened`, "EPROXY"));
     const onData = (chunk) => {
         received = received.length ? Buffer.concat([received, chunk]) : chunk;
-        const end = received.indexOf(CRLF2);
+        let end = received.indexOf(CRLF2);
+        let statusLine = "";
+        let m = null;
+        // Interim answers (1xx) are skipped: the real one follows.
+        for (; end >= 0; end = received.indexOf(CRLF2)) {
+            statusLine = received.toString("latin1", 0, received.indexOf("\r\n"));
+            m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+            if (!m || Number(m[1]) >= 200)
+                break;
+            received = received.subarray(end + 4);
+        }
         if (end < 0) {
             if (received.length > 16 * 1024)
                 finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
             return;
         }
-        const statusLine = received.toString("latin1", 0, received.indexOf("\r\n"));
-        const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
         if (!m)
             return finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
         const status = Number(m[1]);
@@ -801,6 +853,9 @@ function openTunnel(proxy, host, port, options, done) {
                 socket.unshift(rest);
             return;
         }
+        const scheme = /\r\nproxy-authenticate:[ \t]*([!-~]+)/i.exec(received.toString("latin1", 0, end))?.[1];
+        if (status === 407 && scheme && scheme.toLowerCase() !== "basic")
+            return finish(failure(`${named} asks for ${scheme} authentication (${answer}), which is not supported: only Basic, with the user name and password in the proxy URL; ask its administrators for a Basic account, or to let the table endpoints through`, "EPROXYREFUSED"));
         if (status === 407)
             return finish(failure(proxy.username
                 ? `${named} rejected the user name and password in the proxy URL (${answer}); check them (characters such as @ : / must be percent-encoded)`
@@ -2335,7 +2390,7 @@ const _emoji = `^(?=[\\s\\S]*[\\p{Extended_Pictographic}\\p{Regional_Indicator}\
 function emoji() {
     return new RegExp(_emoji, "u");
 }
-const ipv4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
+const regexes_ipv4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
 const ipv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))$/;
 const mac = (delimiter) => {
     const escapedDelim = util.escapeRegex(delimiter ?? ":");
@@ -3393,7 +3448,7 @@ const $ZodISODuration = /*@__PURE__*/ $constructor("$ZodISODuration", (inst, def
     $ZodStringFormat.init(inst, def);
 });
 const $ZodIPv4 = /*@__PURE__*/ $constructor("$ZodIPv4", (inst, def) => {
-    def.pattern ?? (def.pattern = ipv4);
+    def.pattern ?? (def.pattern = regexes_ipv4);
     $ZodStringFormat.init(inst, def);
 });
 /** An IPv6 address is written with hex digits, colons and dots, and nothing else. The guard is what makes the check below an IPv6 check: `new URL("http://[...]")` parses an authority, not an address, so `@` and `\` re-delimit it and `"::@1\\"` validates against the host `0.0.0.1`. The URL parser also deletes ASCII tab, LF and CR rather than failing, which is how `"::1\n"` validated as `::1`. */
@@ -12486,6 +12541,11 @@ function proxyFromEnv(env, secret = () => undefined) {
     if (!name)
         return undefined;
     const value = read(env, name);
+    // The password masked as written before anything is parsed: one with `/`, `?` or `#` not percent-encoded
+    // would otherwise parse as part of a path, and be shown.
+    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(.*)@/i.exec(value)?.[1];
+    if (userinfo?.includes(":"))
+        secret(userinfo.slice(userinfo.indexOf(":") + 1));
     // curl and the runner accept `host:port` without a scheme: it means http.
     const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
     let url;
@@ -12497,13 +12557,24 @@ function proxyFromEnv(env, secret = () => undefined) {
     }
     if (url.password)
         secret(url.password);
-    if (url.password && decodeURIComponent(url.password) !== url.password)
-        secret(decodeURIComponent(url.password));
+    let password;
+    try {
+        decodeURIComponent(url.username); // the tunnel sends both decoded (proxy.ts)
+        password = decodeURIComponent(url.password);
+    }
+    catch {
+        throw new ConfigError(`${name} has a % in its user name or password that is not an escape; write a % there as %25.`);
+    }
+    if (password && password !== url.password)
+        secret(password);
     if (url.protocol !== "http:" && url.protocol !== "https:") {
         throw new ConfigError(`${name} uses ${url.protocol}//; only http:// and https:// proxies are supported (set ${name} to one, or unset it).`);
     }
     if (!url.hostname) {
         throw new ConfigError(`${name} names no host; set it to e.g. http://proxy.example.com:3128.`);
+    }
+    if (url.pathname !== "/" || url.search || url.hash) {
+        throw new ConfigError(`${name} has more than a proxy's address (a path, ? or #); write it as http://user:password@host:port, with / ? # @ : in the user name or password percent-encoded (%2F %3F %23 %40 %3A).`);
     }
     const noProxy = (read(env, "NO_PROXY") ?? "")
         .split(",")
@@ -14633,13 +14704,9 @@ class H1Connection {
             return this.attach(dial(target, this.tlsSessions, this.options.ca));
         this.socket = undefined;
         const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-        const timer = setTimeout(() => {
-            if (this.tunnel !== tunnel)
-                return;
-            this.dropTunnel();
-            this.fail(failure(`no tunnel through the proxy ${proxy.host} within ${connectMs} ms`, "ETIMEDOUT"));
-        }, connectMs);
-        timer.unref();
+        // One time-out for the tunnel and the TLS inside it.
+        const deadline = performance.now() + connectMs;
+        // The callback is never called before openTunnel returns (it waits for the proxy), so `timer` is set.
         const tunnel = openTunnel(proxy, target.host, target.port, this.options, (err, raw) => {
             clearTimeout(timer);
             if (this.tunnel !== tunnel)
@@ -14648,19 +14715,25 @@ class H1Connection {
             this.tunnel = this.waiting = undefined;
             if (err || !raw)
                 return this.fail(err ?? failure("no tunnel", "EPROXY"));
-            const socket = this.attach(dial(target, this.tlsSessions, this.options.ca, raw));
+            const socket = this.attach(dial(target, this.tlsSessions, this.options.ca, raw), Math.max(1, deadline - performance.now()));
             socket.ref();
             for (const bytes of waiting ?? [])
                 socket.write(bytes);
         });
+        const timer = setTimeout(() => {
+            if (this.tunnel !== tunnel)
+                return;
+            this.dropTunnel();
+            this.fail(failure(`no tunnel through the proxy ${proxy.host} within ${connectMs} ms`, "ETIMEDOUT"));
+        }, connectMs);
+        timer.unref();
         this.tunnel = tunnel;
         return undefined;
     }
     /** Make `socket` this connection's: its settings, its connect time-out and the framing's listeners. */
-    attach(socket) {
+    attach(socket, connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
-        const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
         const connectTimer = setTimeout(() => socket.destroy(failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")), connectMs);
         connectTimer.unref();
         if (this.url.protocol === "https:")
@@ -15251,6 +15324,8 @@ class TableHttp {
     transport;
     origin;
     https;
+    /** The proxy requests go through, for messages (its host only: never its credentials). */
+    proxyHost;
     constructor(info, retry = DEFAULT_RETRY, signal) {
         this.retry = retry;
         this.signal = signal;
@@ -15265,6 +15340,7 @@ class TableHttp {
         const url = new URL(info.url);
         this.origin = url.origin;
         this.https = url.protocol === "https:";
+        this.proxyHost = info.proxy?.host;
         this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal, { proxy: info.proxy });
     }
     /** Close the pool's idle connections (a finished run); requests in flight finish first. */
@@ -15343,7 +15419,8 @@ class TableHttp {
             const limit = code && DNS_CODES.has(code) ? 1 : this.retry.maxNetworkRetries;
             if (networkAttempt >= limit) {
                 const host = new URL(this.url).host;
-                throw new NetworkError(`Could not reach the ${this.label} at ${host} after ${networkAttempt + 1} tries (${code ?? "network error"}: ${message}); check the endpoint and that this runner can reach it.`, code);
+                const via = this.proxyHost ? ` through the proxy ${this.proxyHost} (HTTPS_PROXY, NO_PROXY)` : "";
+                throw new NetworkError(`Could not reach the ${this.label} at ${host} after ${networkAttempt + 1} tries (${code ?? "network error"}: ${message}); check the endpoint and that this runner can reach it${via}.`, code);
             }
             networkAttempt++;
             if (code === "ECONNRESET" || code === "ETIMEDOUT")

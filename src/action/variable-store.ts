@@ -2,6 +2,7 @@
 // GET/PATCH /repos/{owner}/{repo}/actions/variables/{name}, POST /repos/{owner}/{repo}/actions/variables.
 // GITHUB_TOKEN cannot read or write variables: the store needs a fine-grained PAT or a GitHub App token with
 // "Variables: write". The token goes only into the Authorization header, never into a message.
+import { HttpClient } from "@actions/http-client";
 import { parseState, serializeState, StateError, type State } from "../state/state.js";
 import type { StateStore } from "../state/store.js";
 
@@ -36,6 +37,14 @@ export function validateVariableName(name: string): void {
   }
 }
 
+/** An API answer, read whole. */
+interface ApiAnswer {
+  status: number;
+  body: string;
+  /** A header by its lower-case name, or null. */
+  header(name: string): string | null;
+}
+
 interface GitHubError {
   message?: string;
 }
@@ -45,6 +54,7 @@ export class VariableStateStore implements StateStore {
   readonly repository: string;
   readonly apiUrl: string;
   private readonly token: string;
+  private readonly http = new HttpClient("azure-table-sync");
 
   constructor(options: VariableStateStoreOptions) {
     const env = options.env ?? process.env;
@@ -84,8 +94,13 @@ export class VariableStateStore implements StateStore {
   async load(): Promise<State | undefined> {
     const res = await this.request("GET", this.variableUrl, undefined, "read");
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw await this.failure(res, "read");
-    const body = (await res.json()) as { value?: unknown };
+    if (res.status !== 200) throw this.failure(res, "read");
+    let body: { value?: unknown };
+    try {
+      body = JSON.parse(res.body) as { value?: unknown };
+    } catch {
+      body = {};
+    }
     if (typeof body.value !== "string") {
       throw new StateError(`The GitHub API answered for ${this.describe()} without a value.`);
     }
@@ -96,46 +111,55 @@ export class VariableStateStore implements StateStore {
     const value = serializeState(state);
     const patch = await this.request("PATCH", this.variableUrl, { name: this.name, value }, "write");
     if (patch.status === 204 || patch.status === 200) return;
-    if (patch.status !== 404) throw await this.failure(patch, "write");
+    if (patch.status !== 404) throw this.failure(patch, "write");
     const post = await this.request("POST", this.collectionUrl, { name: this.name, value }, "write");
     if (post.status === 201 || post.status === 200) return;
-    throw await this.failure(post, "create");
+    throw this.failure(post, "create");
   }
 
-  private async request(method: string, url: string, body: unknown, access: string): Promise<Response> {
+  /**
+   * One call to the API. Through @actions/http-client, as the runner's own tools: it honours HTTPS_PROXY and
+   * NO_PROXY (Node 20's fetch does not, so behind a company proxy every call failed).
+   */
+  private async request(method: string, url: string, body: unknown, access: string): Promise<ApiAnswer> {
     try {
-      return await fetch(url, {
-        method,
-        headers: {
-          Accept: "application/vnd.github+json",
-          Authorization: `Bearer ${this.token}`,
-          "X-GitHub-Api-Version": API_VERSION,
-          "User-Agent": "azure-table-sync",
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
+      const res = await this.http.request(method, url, body === undefined ? null : JSON.stringify(body), {
+        Accept: "application/vnd.github+json",
+        Authorization: `Bearer ${this.token}`,
+        "X-GitHub-Api-Version": API_VERSION,
+        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       });
+      const text = await res.readBody();
+      const headers = res.message.headers;
+      return {
+        status: res.message.statusCode ?? 0,
+        body: text,
+        header: (name) => {
+          const v = headers[name];
+          return (Array.isArray(v) ? v[0] : v) ?? null;
+        },
+      };
     } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
       throw new StateError(
         `Could not ${access} ${this.describe()}: the GitHub API at ${this.apiUrl} did not answer ` +
-          `(${cause?.code ?? cause?.message ?? (err as Error).message}).`,
+          `(${e.cause?.code ?? e.code ?? e.cause?.message ?? e.message}).`,
       );
     }
   }
 
-  private async failure(res: Response, access: "read" | "write" | "create"): Promise<StateError> {
+  private failure(res: ApiAnswer, access: "read" | "write" | "create"): StateError {
     let detail = "";
     try {
-      const text = await res.text();
+      const text = res.body;
       detail = ((JSON.parse(text) as GitHubError).message ?? text).slice(0, 300);
     } catch {
       /* no body */
     }
     const what = `${access === "create" ? "Creating" : access === "read" ? "Reading" : "Writing"} ${this.describe()}`;
     const said = detail ? ` (GitHub said: ${detail})` : "";
-    if ((res.status === 403 || res.status === 429) && res.headers.get("x-ratelimit-remaining") === "0") {
-      const reset = Number(res.headers.get("x-ratelimit-reset"));
+    if ((res.status === 403 || res.status === 429) && res.header("x-ratelimit-remaining") === "0") {
+      const reset = Number(res.header("x-ratelimit-reset"));
       const when =
         Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : "";
       return new StateError(

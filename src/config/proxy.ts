@@ -25,6 +25,10 @@ export function proxyFromEnv(
   const name = VARIABLES.find((n) => read(env, n));
   if (!name) return undefined;
   const value = read(env, name)!;
+  // The password masked as written before anything is parsed: one with `/`, `?` or `#` not percent-encoded
+  // would otherwise parse as part of a path, and be shown.
+  const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(.*)@/i.exec(value)?.[1];
+  if (userinfo?.includes(":")) secret(userinfo.slice(userinfo.indexOf(":") + 1));
   // curl and the runner accept `host:port` without a scheme: it means http.
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   let url: URL;
@@ -36,8 +40,16 @@ export function proxyFromEnv(
     );
   }
   if (url.password) secret(url.password);
-  if (url.password && decodeURIComponent(url.password) !== url.password)
-    secret(decodeURIComponent(url.password));
+  let password: string;
+  try {
+    decodeURIComponent(url.username); // the tunnel sends both decoded (proxy.ts)
+    password = decodeURIComponent(url.password);
+  } catch {
+    throw new ConfigError(
+      `${name} has a % in its user name or password that is not an escape; write a % there as %25.`,
+    );
+  }
+  if (password && password !== url.password) secret(password);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(
       `${name} uses ${url.protocol}//; only http:// and https:// proxies are supported (set ${name} to one, or unset it).`,
@@ -45,6 +57,11 @@ export function proxyFromEnv(
   }
   if (!url.hostname) {
     throw new ConfigError(`${name} names no host; set it to e.g. http://proxy.example.com:3128.`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new ConfigError(
+      `${name} has more than a proxy's address (a path, ? or #); write it as http://user:password@host:port, with / ? # @ : in the user name or password percent-encoded (%2F %3F %23 %40 %3A).`,
+    );
   }
   const noProxy = (read(env, "NO_PROXY") ?? "")
     .split(",")

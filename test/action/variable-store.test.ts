@@ -8,6 +8,7 @@ import { tableKey } from "../../src/state/table-key.js";
 import type { TableResult } from "../../src/engine/copy/result.js";
 import { FakeGitHubApi } from "../support/fake-github-api.js";
 import { freePort } from "../support/azurite.js";
+import { startConnectProxy } from "../support/connect-proxy.js";
 
 const TOKEN = "ghp_fakeTokenThatMustNeverBePrinted0123456789";
 const REPO = "octo-org/migration";
@@ -74,6 +75,28 @@ beforeEach(() => {
 });
 
 describe("variable state store", () => {
+  it("reaches the API through the runner's proxy (HTTP_PROXY / HTTPS_PROXY), as the runner's tools do", async () => {
+    // The API by a name only the proxy resolves: without the proxy the store could not reach it at all.
+    const proxy = await startConnectProxy();
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTP_PROXY = proxy.url;
+    delete process.env.NO_PROXY;
+    try {
+      const far = api.url.replace("127.0.0.1", "api.github.test");
+      const s = store({ env: { GITHUB_REPOSITORY: REPO, GITHUB_API_URL: far } });
+      const state = stateAt("2024-05-01T12:00:00.000Z");
+      await s.save(state);
+      expect(await s.load()).toEqual(state);
+      expect(proxy.connects[0]).toBe(new URL(far).host);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      await proxy.close();
+    }
+  });
+
   it("loads nothing when the variable is missing, then creates it", async () => {
     const s = store();
     expect(await s.load()).toBeUndefined();

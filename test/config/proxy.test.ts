@@ -36,7 +36,7 @@ describe("proxyFromEnv", () => {
     const proxy = proxyFromEnv({ HTTPS_PROXY: "http://me:p%40ss@proxy.corp:3128", NO_PROXY: ".corp" }, (s) =>
       secrets.push(s),
     );
-    expect(secrets).toEqual(["p%40ss", "p@ss"]);
+    expect(new Set(secrets)).toEqual(new Set(["p%40ss", "p@ss"]));
     const line = describeProxy(proxy!);
     expect(line).toBe(
       "Requests to the table services go through the proxy http://proxy.corp:3128; not for .corp (NO_PROXY).",
@@ -47,5 +47,23 @@ describe("proxyFromEnv", () => {
       ConfigError,
     );
     expect(seen).toContain("hunter2");
+  });
+
+  it("masks and refuses a password whose / ? # is not percent-encoded, and a % that is no escape", () => {
+    const seen: string[] = [];
+    expect(() =>
+      proxyFromEnv({ HTTPS_PROXY: "http://build:1234/abc@proxy.corp:3128" }, (s) => seen.push(s)),
+    ).toThrow(
+      /^HTTPS_PROXY has more than a proxy's address \(a path, \? or #\); write it as http:\/\/user:password@host:port/,
+    );
+    expect(seen).toContain("1234/abc");
+    expect(() =>
+      proxyFromEnv({ HTTPS_PROXY: "http://me:50%off@proxy.corp:3128" }, (s) => seen.push(s)),
+    ).toThrow(
+      new ConfigError(
+        "HTTPS_PROXY has a % in its user name or password that is not an escape; write a % there as %25.",
+      ),
+    );
+    expect(seen).toContain("50%off");
   });
 });

@@ -168,31 +168,36 @@ export class H1Connection {
     if (!proxy) return this.attach(dial(target, this.tlsSessions, this.options.ca));
     this.socket = undefined;
     const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
-    const timer = setTimeout(() => {
-      if (this.tunnel !== tunnel) return;
-      this.dropTunnel();
-      this.fail(failure(`no tunnel through the proxy ${proxy.host} within ${connectMs} ms`, "ETIMEDOUT"));
-    }, connectMs);
-    timer.unref();
+    // One time-out for the tunnel and the TLS inside it.
+    const deadline = performance.now() + connectMs;
+    // The callback is never called before openTunnel returns (it waits for the proxy), so `timer` is set.
     const tunnel = openTunnel(proxy, target.host, target.port, this.options, (err, raw) => {
       clearTimeout(timer);
       if (this.tunnel !== tunnel) return raw?.destroy(); // given up on meanwhile
       const waiting = this.waiting;
       this.tunnel = this.waiting = undefined;
       if (err || !raw) return this.fail(err ?? failure("no tunnel", "EPROXY"));
-      const socket = this.attach(dial(target, this.tlsSessions, this.options.ca, raw));
+      const socket = this.attach(
+        dial(target, this.tlsSessions, this.options.ca, raw),
+        Math.max(1, deadline - performance.now()),
+      );
       socket.ref();
       for (const bytes of waiting ?? []) socket.write(bytes);
     });
+    const timer = setTimeout(() => {
+      if (this.tunnel !== tunnel) return;
+      this.dropTunnel();
+      this.fail(failure(`no tunnel through the proxy ${proxy.host} within ${connectMs} ms`, "ETIMEDOUT"));
+    }, connectMs);
+    timer.unref();
     this.tunnel = tunnel;
     return undefined;
   }
 
   /** Make `socket` this connection's: its settings, its connect time-out and the framing's listeners. */
-  private attach(socket: Socket): Socket {
+  private attach(socket: Socket, connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS): Socket {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    const connectMs = this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     const connectTimer = setTimeout(
       () => socket.destroy(failure(`no connection to ${this.url.host} within ${connectMs} ms`, "ETIMEDOUT")),
       connectMs,

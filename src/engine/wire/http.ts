@@ -185,6 +185,8 @@ export class TableHttp {
   private readonly transport: Transport;
   private readonly origin: string;
   private readonly https: boolean;
+  /** The proxy requests go through, for messages (its host only: never its credentials). */
+  private readonly proxyHost?: string;
 
   constructor(
     info: Pick<ServiceClientInfo, "url" | "kind" | "signer"> &
@@ -202,6 +204,7 @@ export class TableHttp {
     const url = new URL(info.url);
     this.origin = url.origin;
     this.https = url.protocol === "https:";
+    this.proxyHost = info.proxy?.host;
     this.transport = new Transport(this.origin, retry.requestTimeoutMs, signal, { proxy: info.proxy });
   }
 
@@ -281,8 +284,9 @@ export class TableHttp {
       const limit = code && DNS_CODES.has(code) ? 1 : this.retry.maxNetworkRetries;
       if (networkAttempt >= limit) {
         const host = new URL(this.url).host;
+        const via = this.proxyHost ? ` through the proxy ${this.proxyHost} (HTTPS_PROXY, NO_PROXY)` : "";
         throw new NetworkError(
-          `Could not reach the ${this.label} at ${host} after ${networkAttempt + 1} tries (${code ?? "network error"}: ${message}); check the endpoint and that this runner can reach it.`,
+          `Could not reach the ${this.label} at ${host} after ${networkAttempt + 1} tries (${code ?? "network error"}: ${message}); check the endpoint and that this runner can reach it${via}.`,
           code,
         );
       }

@@ -20,13 +20,33 @@ export interface ProxySetting {
 const CRLF2 = Buffer.from("\r\n\r\n");
 
 function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host) || host.endsWith(".localhost");
+  if (isIP(host)) return host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+  return host === "localhost" || host.endsWith(".localhost");
+}
+
+/** An IPv4 address as a number (undefined for anything else). */
+function ipv4(host: string): number | undefined {
+  if (isIP(host) !== 4) return undefined;
+  return host.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+
+/** Whether `host` is in `entry`, an IPv4 CIDR block (`10.0.0.0/8`). */
+function inBlock(host: string, entry: string): boolean {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(entry);
+  const address = ipv4(host);
+  const base = m ? ipv4(m[1]) : undefined;
+  if (address === undefined || base === undefined || !m || Number(m[2]) > 32) return false;
+  const size = 2 ** (32 - Number(m[2]));
+  return Math.floor(address / size) === Math.floor(base / size);
 }
 
 /** The proxy for requests to `target`, or undefined: none is set, or `target` bypasses it. */
 export function proxyFor(target: URL, setting: ProxySetting | undefined): URL | undefined {
   if (!setting) return undefined;
-  const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const host = target.hostname
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "")
+    .toLowerCase();
   if (isLoopbackHost(host)) return undefined;
   const port = target.port || (target.protocol === "https:" ? "443" : "80");
   for (const raw of setting.noProxy) {
@@ -39,11 +59,26 @@ export function proxyFor(target: URL, setting: ProxySetting | undefined): URL | 
       if (withPort[2] !== port) continue;
       entry = withPort[1];
     }
-    entry = entry.replace(/^\[|\]$/g, "").replace(/^\*\./, ".");
-    if (host === entry || host.endsWith(entry.startsWith(".") ? entry : `.${entry}`)) return undefined;
+    entry = entry
+      .replace(/^\[|\]$/g, "")
+      .replace(/^\*\./, ".")
+      .replace(/\.$/, "");
+    if (host === entry || inBlock(host, entry)) return undefined;
+    // An address matches only itself (or its block): `2.3` is no suffix of `10.1.2.3`.
+    if (isIP(host)) continue;
+    if (host.endsWith(entry.startsWith(".") ? entry : `.${entry}`)) return undefined;
     if (entry.startsWith(".") && host === entry.slice(1)) return undefined;
   }
   return new URL(setting.url);
+}
+
+/** A URL's user name or password as written by the user: percent-decoded where that is valid. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** `host:port` as a CONNECT request names it (an IPv6 address in brackets). */
@@ -67,6 +102,13 @@ export function openTunnel(
   const proxyHost = proxy.hostname.replace(/^\[|\]$/g, "");
   const proxyPort = Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80);
   const named = `the proxy ${proxy.host}`;
+  const target = authority(host, port);
+  // Policy proxies may insist on a User-Agent.
+  let head = `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\nuser-agent: azure-table-sync\r\n`;
+  if (proxy.username || proxy.password) {
+    const user = `${decoded(proxy.username)}:${decoded(proxy.password)}`;
+    head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
+  }
   const socket =
     proxy.protocol === "https:"
       ? tlsConnect({
@@ -76,12 +118,6 @@ export function openTunnel(
           ...(options.ca ? { ca: options.ca } : {}),
         })
       : netConnect({ host: proxyHost, port: proxyPort });
-  const target = authority(host, port);
-  let head = `CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n`;
-  if (proxy.username || proxy.password) {
-    const user = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
-  }
   socket.write(`${head}\r\n`, "latin1");
   let received: Buffer = Buffer.alloc(0);
   let settled = false;
@@ -96,18 +132,34 @@ export function openTunnel(
       done(err);
     } else done(undefined, socket);
   };
-  const onError = (err: Error & { code?: string }) =>
+  const onError = (err: Error & { code?: string }) => {
+    // An https:// URL for a plain proxy (a common slip): TLS fails at once, and no retry will change that.
+    if (proxy.protocol === "https:" && /^(EPROTO|ERR_SSL_)/.test(err.code ?? ""))
+      return finish(
+        failure(
+          `${named} did not answer TLS (${err.code}); if it is a plain HTTP proxy, write its URL with http://`,
+          "EPROXYREFUSED",
+        ),
+      );
     finish(failure(`${named}: ${err.message}`, err.code ?? "ECONNRESET"));
+  };
   const onClose = () => finish(failure(`${named} closed the connection before the tunnel opened`, "EPROXY"));
   const onData = (chunk: Buffer) => {
     received = received.length ? Buffer.concat([received, chunk]) : chunk;
-    const end = received.indexOf(CRLF2);
+    let end = received.indexOf(CRLF2);
+    let statusLine = "";
+    let m: RegExpExecArray | null = null;
+    // Interim answers (1xx) are skipped: the real one follows.
+    for (; end >= 0; end = received.indexOf(CRLF2)) {
+      statusLine = received.toString("latin1", 0, received.indexOf("\r\n"));
+      m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+      if (!m || Number(m[1]) >= 200) break;
+      received = received.subarray(end + 4);
+    }
     if (end < 0) {
       if (received.length > 16 * 1024) finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
       return;
     }
-    const statusLine = received.toString("latin1", 0, received.indexOf("\r\n"));
-    const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
     if (!m) return finish(failure(`${named} sent no valid answer to CONNECT`, "EPROXY"));
     const status = Number(m[1]);
     const answer = `${status}${m[2] ? ` ${m[2].trim()}` : ""}`;
@@ -118,6 +170,14 @@ export function openTunnel(
       if (rest.length) socket.unshift(rest);
       return;
     }
+    const scheme = /\r\nproxy-authenticate:[ \t]*([!-~]+)/i.exec(received.toString("latin1", 0, end))?.[1];
+    if (status === 407 && scheme && scheme.toLowerCase() !== "basic")
+      return finish(
+        failure(
+          `${named} asks for ${scheme} authentication (${answer}), which is not supported: only Basic, with the user name and password in the proxy URL; ask its administrators for a Basic account, or to let the table endpoints through`,
+          "EPROXYREFUSED",
+        ),
+      );
     if (status === 407)
       return finish(
         failure(

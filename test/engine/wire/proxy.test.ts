@@ -2,7 +2,13 @@
 // CONNECT proxy to a TLS server reachable only by a name the proxy resolves — with credentials, refusals,
 // an unreachable target, a proxy that is down or silent, and a request given up while the tunnel opens.
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
+import {
+  connect as netConnect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from "node:net";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { H1Connection, type ConnectionOptions } from "../../../src/engine/wire/h1.js";
@@ -41,6 +47,37 @@ function send(conn: H1Connection, path = "/t"): Promise<string> {
       },
     );
   });
+}
+
+/** A proxy answering CONNECT with whatever `answer` writes (a server of raw sockets). */
+let rawServer: NetServer | undefined;
+async function createRawProxy(answer: (socket: Socket, head: string) => void): Promise<URL> {
+  rawServer = createNetServer((socket) => {
+    let head = "";
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      if (!head.includes("\r\n\r\n")) return;
+      socket.off("data", onData);
+      answer(socket, head);
+    };
+    socket.on("data", onData);
+    socket.on("error", () => socket.destroy());
+  });
+  await new Promise<void>((r) => rawServer!.listen(0, "127.0.0.1", r));
+  return new URL(`http://127.0.0.1:${(rawServer.address() as AddressInfo).port}`);
+}
+async function closeRaw(): Promise<void> {
+  await new Promise((r) => rawServer?.close(r));
+  rawServer = undefined;
+}
+/** Answer 200 and join `socket` to the TLS server on `to`. */
+function tunnelTo(socket: Socket, to: number): void {
+  const upstream = netConnect({ host: "127.0.0.1", port: to }, () => {
+    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    socket.pipe(upstream).pipe(socket);
+  });
+  upstream.on("error", () => socket.destroy());
+  socket.on("close", () => upstream.destroy());
 }
 
 function through(proxy: string | URL, options: ConnectionOptions = {}): H1Connection {
@@ -87,6 +124,13 @@ describe("proxyFor", () => {
     expect(via("https://10.1.2.3:443", ["10.1.2.3"])).toBeUndefined();
     expect(via("https://[fd00::1]:443", ["[fd00::1]:443"])).toBeUndefined();
     expect(via("https://cosmos.table.cosmos.azure.com", [" ", "", "cosmos.azure.com "])).toBeUndefined();
+    // Addresses match only themselves or their block, never as a suffix; a trailing dot is the same name.
+    expect(via("https://10.1.2.3", ["2.3", "1.2.3"])).toBe("proxy:3128");
+    expect(via("https://10.1.2.3", ["10.0.0.0/8"])).toBeUndefined();
+    expect(via("https://11.1.2.3", ["10.0.0.0/8"])).toBe("proxy:3128");
+    expect(via("https://acct.table.core.windows.net.", ["core.windows.net"])).toBeUndefined();
+    // A name that merely starts with 127 is no loopback.
+    expect(via("https://127.example.com")).toBe("proxy:3128");
   });
 });
 
@@ -132,6 +176,46 @@ describe("tunnels through a proxy", () => {
     }
   });
 
+  it("skips a 100 Continue before the tunnel's 200, and sends a User-Agent", async () => {
+    const heads: string[] = [];
+    const raw = createRawProxy((socket, head) => {
+      heads.push(head);
+      socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+      setTimeout(() => tunnelTo(socket, port), 10);
+    });
+    const url = await raw;
+    const conn = through(url.href);
+    expect(await send(conn, "/y")).toBe(`GET /y via devstoreaccount1.table.test:${port}`);
+    expect(heads[0]).toMatch(/\r\nuser-agent: azure-table-sync\r\n/);
+    conn.close();
+    await closeRaw();
+  });
+
+  it("says plainly what a proxy that wants NTLM, or an https:// URL for a plain proxy, needs", async () => {
+    const url = await createRawProxy((socket) =>
+      socket.end(
+        "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 0\r\n\r\n",
+      ),
+    );
+    await expect(send(through(url.href))).rejects.toMatchObject({
+      code: "EPROXYREFUSED",
+      message: expect.stringMatching(/asks for NTLM authentication \(407 .*only Basic/),
+    });
+    await closeRaw();
+    const plain = new URL(proxy.url);
+    plain.protocol = "https:";
+    await expect(send(through(plain))).rejects.toMatchObject({
+      code: "EPROXYREFUSED",
+      message: expect.stringMatching(/did not answer TLS .*write its URL with http:\/\//),
+    });
+  });
+
+  it("a % that is no escape in the user name neither throws nor leaks the connection", async () => {
+    const odd = new URL(proxy.url);
+    odd.username = "me%zz";
+    await expect(send(through(odd))).rejects.toMatchObject({ code: "EPROXYREFUSED" });
+  });
+
   it("says what is wrong when the proxy wants other credentials, and retries nothing", async () => {
     const none = new URL(proxy.url);
     none.username = none.password = "";
@@ -171,10 +255,12 @@ describe("tunnels through a proxy", () => {
   it("times out a proxy that never answers, and gives up a request while its tunnel opens", async () => {
     const silent = await startConnectProxy({ silent: true });
     try {
+      const began = performance.now();
       await expect(send(through(silent.url, { connectTimeoutMs: 200 }))).rejects.toMatchObject({
         code: "ETIMEDOUT",
         message: expect.stringContaining("no tunnel through the proxy"),
       });
+      expect(performance.now() - began).toBeLessThan(2_000);
       const conn = through(silent.url);
       const given = new Promise<string>((resolve, reject) =>
         conn.dispatch(
