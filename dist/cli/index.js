@@ -12526,6 +12526,12 @@ function errorExit(e, run, err) {
 }
 
 ;// CONCATENATED MODULE: ./src/config/proxy.ts
+// The HTTP proxy, from the environment as every tool on a runner reads it: a self-hosted runner behind a
+// company proxy has HTTPS_PROXY (and NO_PROXY) in its environment, and so do the steps it runs. The same
+// variables, in the same order, as the Azure SDK, so that Entra ID tokens (fetched by @azure/identity) and
+// our table requests take the same way out.
+
+
 
 const VARIABLES = ["HTTPS_PROXY", "ALL_PROXY", "HTTP_PROXY"];
 /** A variable as set, upper case first (as the Azure SDK reads it). */
@@ -12582,11 +12588,37 @@ function proxyFromEnv(env, secret = () => undefined) {
         .filter(Boolean);
     return { url: url.href, noProxy };
 }
-/** The proxy for the log: its address without credentials, and what bypasses it. */
-function describeProxy(proxy) {
+/** The side's table endpoint, or undefined (none given, or not valid: reported elsewhere). */
+function proxy_endpointOf(side) {
+    try {
+        if (side.connectionString)
+            return new URL(parseConnectionString(side.connectionString).url);
+        if (side.endpoint)
+            return new URL(normalizeEndpoint(side.endpoint));
+    }
+    catch {
+        /* a bad connection string or endpoint is the config's error, said where it is checked */
+    }
+    return undefined;
+}
+/**
+ * The proxy for the log, once per run: its address without credentials, and which side goes through it —
+ * a user reading "through the proxy" while NO_PROXY sends both accounts past it would look in the wrong place.
+ */
+function describeProxy(proxy, sides) {
     const url = new URL(proxy.url);
-    const bypass = proxy.noProxy.length ? `; not for ${proxy.noProxy.join(", ")} (NO_PROXY)` : "";
-    return `Requests to the table services go through the proxy ${url.protocol}//${url.host}${bypass}.`;
+    const address = `${url.protocol}//${url.host}`;
+    const named = (label) => {
+        const at = proxy_endpointOf(sides[label]);
+        return at ? { text: `the ${label} (${at.host})`, proxied: proxyFor(at, proxy) !== undefined } : undefined;
+    };
+    const all = [named("source"), named("destination")].filter((x) => x !== undefined);
+    const through = all.filter((x) => x.proxied).map((x) => x.text);
+    const direct = all.filter((x) => !x.proxied).map((x) => x.text);
+    if (through.length === 0)
+        return `The proxy ${address} is not used: ${direct.join(" and ") || "no account"} ${direct.length > 1 ? "are" : "is"} in NO_PROXY or on this machine.`;
+    const past = direct.length ? `; ${direct.join(" and ")} directly (NO_PROXY)` : "";
+    return `Requests to ${through.join(" and ")} go through the proxy ${address}${past}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/mask.ts
@@ -22131,7 +22163,7 @@ async function main(argv, env, io, deps = {}) {
         if (warning)
             err(warning);
         if (config.proxy)
-            err(`table-sync: ${describeProxy(config.proxy)}\n`);
+            err(`table-sync: ${describeProxy(config.proxy, config)}\n`);
         stopListener = announceStop(config, store, deps, err);
         started = true;
         const engine = await engineConfig(config, deps);

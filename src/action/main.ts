@@ -40,7 +40,7 @@ export async function run(deps: RunDeps = {}): Promise<void> {
       secrets.push(s);
       core.setSecret(s);
     });
-    if (config.proxy) core.info(describeProxy(config.proxy));
+    if (config.proxy) core.info(describeProxy(config.proxy, config));
     const auth = authProblem(config.auth, !!(config.source.endpoint || config.destination.endpoint), env);
     if (auth) throw new ConfigError(auth);
     const checking = config.mode === "verify" || config.mode === "switch" || config.mode === "preflight";

@@ -63,7 +63,7 @@ export async function main(
     const reportPath = check ? checkedReportPath(config.reportPath, cwd) : undefined;
     const warning = identityWarning(parsed.flags, config);
     if (warning) err(warning);
-    if (config.proxy) err(`table-sync: ${describeProxy(config.proxy)}\n`);
+    if (config.proxy) err(`table-sync: ${describeProxy(config.proxy, config)}\n`);
     stopListener = announceStop(config, store, deps, err);
     started = true;
 

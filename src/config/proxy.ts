@@ -2,7 +2,8 @@
 // company proxy has HTTPS_PROXY (and NO_PROXY) in its environment, and so do the steps it runs. The same
 // variables, in the same order, as the Azure SDK, so that Entra ID tokens (fetched by @azure/identity) and
 // our table requests take the same way out.
-import type { ProxySetting } from "../engine/wire/proxy.js";
+import { normalizeEndpoint, parseConnectionString } from "../engine/wire/connection.js";
+import { proxyFor, type ProxySetting } from "../engine/wire/proxy.js";
 import { ConfigError } from "./inputs.js";
 
 export type { ProxySetting } from "../engine/wire/proxy.js";
@@ -70,9 +71,39 @@ export function proxyFromEnv(
   return { url: url.href, noProxy };
 }
 
-/** The proxy for the log: its address without credentials, and what bypasses it. */
-export function describeProxy(proxy: ProxySetting): string {
+/** A side of the copy as the doors know it: a connection string or an endpoint. */
+interface Side {
+  connectionString?: string;
+  endpoint?: string;
+}
+
+/** The side's table endpoint, or undefined (none given, or not valid: reported elsewhere). */
+function endpointOf(side: Side): URL | undefined {
+  try {
+    if (side.connectionString) return new URL(parseConnectionString(side.connectionString).url);
+    if (side.endpoint) return new URL(normalizeEndpoint(side.endpoint));
+  } catch {
+    /* a bad connection string or endpoint is the config's error, said where it is checked */
+  }
+  return undefined;
+}
+
+/**
+ * The proxy for the log, once per run: its address without credentials, and which side goes through it —
+ * a user reading "through the proxy" while NO_PROXY sends both accounts past it would look in the wrong place.
+ */
+export function describeProxy(proxy: ProxySetting, sides: { source: Side; destination: Side }): string {
   const url = new URL(proxy.url);
-  const bypass = proxy.noProxy.length ? `; not for ${proxy.noProxy.join(", ")} (NO_PROXY)` : "";
-  return `Requests to the table services go through the proxy ${url.protocol}//${url.host}${bypass}.`;
+  const address = `${url.protocol}//${url.host}`;
+  const named = (label: "source" | "destination") => {
+    const at = endpointOf(sides[label]);
+    return at ? { text: `the ${label} (${at.host})`, proxied: proxyFor(at, proxy) !== undefined } : undefined;
+  };
+  const all = [named("source"), named("destination")].filter((x) => x !== undefined);
+  const through = all.filter((x) => x.proxied).map((x) => x.text);
+  const direct = all.filter((x) => !x.proxied).map((x) => x.text);
+  if (through.length === 0)
+    return `The proxy ${address} is not used: ${direct.join(" and ") || "no account"} ${direct.length > 1 ? "are" : "is"} in NO_PROXY or on this machine.`;
+  const past = direct.length ? `; ${direct.join(" and ")} directly (NO_PROXY)` : "";
+  return `Requests to ${through.join(" and ")} go through the proxy ${address}${past}.`;
 }

@@ -37,9 +37,21 @@ describe("proxyFromEnv", () => {
       secrets.push(s),
     );
     expect(new Set(secrets)).toEqual(new Set(["p%40ss", "p@ss"]));
-    const line = describeProxy(proxy!);
-    expect(line).toBe(
-      "Requests to the table services go through the proxy http://proxy.corp:3128; not for .corp (NO_PROXY).",
+    const sides = {
+      source: { connectionString: "AccountName=src;AccountKey=a2V5;EndpointSuffix=core.windows.net" },
+      destination: { endpoint: "https://dst.table.cosmos.azure.com" },
+    };
+    expect(describeProxy(proxy!, sides)).toBe(
+      "Requests to the source (src.table.core.windows.net) and the destination (dst.table.cosmos.azure.com) go through the proxy http://proxy.corp:3128.",
+    );
+    // Which side goes past it (NO_PROXY, or a local emulator), said as such.
+    const past = proxyFromEnv({ HTTPS_PROXY: "http://proxy.corp:3128", NO_PROXY: "cosmos.azure.com" })!;
+    expect(describeProxy(past, sides)).toBe(
+      "Requests to the source (src.table.core.windows.net) go through the proxy http://proxy.corp:3128; the destination (dst.table.cosmos.azure.com) directly (NO_PROXY).",
+    );
+    const local = { connectionString: "UseDevelopmentStorage=true" };
+    expect(describeProxy(past, { source: local, destination: sides.destination })).toBe(
+      "The proxy http://proxy.corp:3128 is not used: the source (127.0.0.1:10002) and the destination (dst.table.cosmos.azure.com) are in NO_PROXY or on this machine.",
     );
     // A refused value with a password is masked before the error could show it.
     const seen: string[] = [];
