@@ -563,6 +563,46 @@ function redact(text, secrets) {
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: external "node:tls"
 const external_node_tls_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+;// CONCATENATED MODULE: ./src/engine/wire/dial.ts
+// Opening a socket to a table service for h1.ts: TLS for the services (straight, or inside a proxy's
+// tunnel), plain TCP only for a local emulator.
+
+
+/**
+ * Whether `host` (a URL's hostname, brackets allowed) is this machine: a 127/8 or ::1 address, `localhost` or
+ * a name under it. Plain http is allowed only there (connection.ts), and no proxy is used for it (proxy.ts).
+ * A name that merely starts with 127 is no address.
+ */
+function isLoopback(host) {
+    const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+    if ((0,external_node_net_namespaceObject.isIP)(h))
+        return h === "::1" || ((0,external_node_net_namespaceObject.isIP)(h) === 4 && h.startsWith("127."));
+    return h === "localhost" || h.endsWith(".localhost");
+}
+/** Where `url` is served: its host (no brackets), port and whether it speaks TLS. */
+function endpointOf(url) {
+    const https = url.protocol === "https:";
+    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) || (https ? 443 : 80), https };
+}
+/**
+ * A socket to `host:port`: TLS resuming the service's last session (a thousand connections over a far link
+ * would each pay a full handshake otherwise), over `tunnel` when given; plain TCP when not `https`.
+ */
+function dial(target, sessions, ca, tunnel) {
+    const { host, port } = target;
+    if (!target.https)
+        return tunnel ?? (0,external_node_net_namespaceObject.connect)({ host, port });
+    const tls = (0,external_node_tls_namespaceObject.connect)({
+        ...(tunnel ? { socket: tunnel } : { host, port }),
+        servername: (0,external_node_net_namespaceObject.isIP)(host) ? undefined : host,
+        session: sessions.session,
+        ALPNProtocols: ["http/1.1"],
+        ...(ca ? { ca } : {}),
+    });
+    tls.on("session", (session) => (sessions.session = session));
+    return tls;
+}
+
 ;// CONCATENATED MODULE: ./src/engine/wire/h1-head.ts
 // An HTTP/1.1 answer's head read for h1.ts: its status, and how its body is framed and whether the
 // connection may carry another request after it (RFC 9112 §6.3, §9.3). Pure: the connection applies it.
@@ -575,7 +615,8 @@ var Framing;
 })(Framing || (Framing = {}));
 /**
  * Each header line of `lines` (`name: value`, CRLF between) as its lower-case name and trimmed value, in
- * order: what readHead frames the answer by, and what transport.ts reads into an object when asked.
+ * order: what transport.ts reads into an object when asked (readHead, on every answer, looks only at the
+ * lines that may frame it).
  */
 function eachHeader(lines, visit) {
     if (!lines)
@@ -700,11 +741,6 @@ function readHead(head, method) {
 
 
 const CRLF2 = Buffer.from("\r\n\r\n");
-function isLoopbackHost(host) {
-    if ((0,external_node_net_namespaceObject.isIP)(host))
-        return host === "::1" || ((0,external_node_net_namespaceObject.isIP)(host) === 4 && host.startsWith("127."));
-    return host === "localhost" || host.endsWith(".localhost");
-}
 /** An IPv4 address as a number (undefined for anything else). */
 function ipv4(host) {
     if ((0,external_node_net_namespaceObject.isIP)(host) !== 4)
@@ -729,7 +765,7 @@ function proxyFor(target, setting) {
         .replace(/^\[|\]$/g, "")
         .replace(/\.$/, "")
         .toLowerCase();
-    if (isLoopbackHost(host))
+    if (isLoopback(host))
         return undefined;
     const port = target.port || (target.protocol === "https:" ? "443" : "80");
     for (const raw of setting.noProxy) {
@@ -781,8 +817,6 @@ function authority(host, port) {
  * (retried like any connection error). The returned socket is destroyed to give up early.
  */
 function openTunnel(proxy, host, port, options, done) {
-    const proxyHost = proxy.hostname.replace(/^\[|\]$/g, "");
-    const proxyPort = Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80);
     const named = `the proxy ${proxy.host}`;
     const target = authority(host, port);
     // Policy proxies may insist on a User-Agent.
@@ -791,14 +825,8 @@ function openTunnel(proxy, host, port, options, done) {
         const user = `${decoded(proxy.username)}:${decoded(proxy.password)}`;
         head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
     }
-    const socket = proxy.protocol === "https:"
-        ? (0,external_node_tls_namespaceObject.connect)({
-            host: proxyHost,
-            port: proxyPort,
-            servername: (0,external_node_net_namespaceObject.isIP)(proxyHost) ? undefined : proxyHost,
-            ...(options.ca ? { ca: options.ca } : {}),
-        })
-        : (0,external_node_net_namespaceObject.connect)({ host: proxyHost, port: proxyPort });
+    // TLS to an https:// proxy as to a service (no session kept: one handshake per tunnel is the proxy's cost).
+    const socket = dial(endpointOf(proxy), {}, options.ca);
     socket.write(`${head}\r\n`, "latin1");
     let received = Buffer.alloc(0);
     let settled = false;
@@ -875,6 +903,7 @@ function openTunnel(proxy, host, port, options, done) {
 
 
 
+
 class ConnectionError extends Error {
 }
 const DEV_ACCOUNT = "devstoreaccount1";
@@ -947,9 +976,6 @@ function accountNameFromUrl(url) {
     if (/^(\d+\.){3}\d+$/.test(u.hostname) || u.hostname === "localhost")
         return path[0];
     return u.hostname.split(".")[0];
-}
-function isLoopback(host) {
-    return host === "localhost" || host === "[::1]" || host === "::1" || /^127\./.test(host);
 }
 function createServiceClient(side, label) {
     if (side.connectionString) {
@@ -11296,7 +11322,7 @@ function side(label, raw, optional = false) {
     return { connectionString, endpoint: ep, kind };
 }
 /** The table endpoint a side's input points at, for comparing the two sides (undefined when unknown). */
-function endpointOf(side) {
+function schema_endpointOf(side) {
     let url;
     try {
         url = side.connectionString ? parseConnectionString(side.connectionString).url : side.endpoint;
@@ -11311,8 +11337,8 @@ function endpointOf(side) {
 }
 /** Copying a table onto itself would rewrite the source (renames, deletes by repair): refuse it. */
 function refuseSameTable(tables, source, destination) {
-    const a = endpointOf(source);
-    if (a === undefined || a !== endpointOf(destination))
+    const a = schema_endpointOf(source);
+    if (a === undefined || a !== schema_endpointOf(destination))
         return;
     const same = tables.find((t) => t.source.toLowerCase() === t.destination.toLowerCase());
     if (same) {
@@ -12589,7 +12615,7 @@ function proxyFromEnv(env, secret = () => undefined) {
     return { url: url.href, noProxy };
 }
 /** The side's table endpoint, or undefined (none given, or not valid: reported elsewhere). */
-function proxy_endpointOf(side) {
+function accountUrl(side) {
     try {
         if (side.connectionString)
             return new URL(parseConnectionString(side.connectionString).url);
@@ -12609,7 +12635,7 @@ function describeProxy(proxy, sides) {
     const url = new URL(proxy.url);
     const address = `${url.protocol}//${url.host}`;
     const named = (label) => {
-        const at = proxy_endpointOf(sides[label]);
+        const at = accountUrl(sides[label]);
         return at ? { text: `the ${label} (${at.host})`, proxied: proxyFor(at, proxy) !== undefined } : undefined;
     };
     const all = [named("source"), named("destination")].filter((x) => x !== undefined);
@@ -14578,35 +14604,6 @@ class Cutter {
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
-;// CONCATENATED MODULE: ./src/engine/wire/dial.ts
-// Opening a socket to a table service for h1.ts: TLS for the services (straight, or inside a proxy's
-// tunnel), plain TCP only for a local emulator.
-
-
-/** Where `url` is served: its host (no brackets), port and whether it speaks TLS. */
-function dial_endpointOf(url) {
-    const https = url.protocol === "https:";
-    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) || (https ? 443 : 80), https };
-}
-/**
- * A socket to `host:port`: TLS resuming the service's last session (a thousand connections over a far link
- * would each pay a full handshake otherwise), over `tunnel` when given; plain TCP when not `https`.
- */
-function dial(target, sessions, ca, tunnel) {
-    const { host, port } = target;
-    if (!target.https)
-        return tunnel ?? (0,external_node_net_namespaceObject.connect)({ host, port });
-    const tls = (0,external_node_tls_namespaceObject.connect)({
-        ...(tunnel ? { socket: tunnel } : { host, port }),
-        servername: (0,external_node_net_namespaceObject.isIP)(host) ? undefined : host,
-        session: sessions.session,
-        ALPNProtocols: ["http/1.1"],
-        ...(ca ? { ca } : {}),
-    });
-    tls.on("session", (session) => (sessions.session = session));
-    return tls;
-}
-
 ;// CONCATENATED MODULE: ./src/engine/wire/h1.ts
 
 
@@ -14730,7 +14727,7 @@ class H1Connection {
         return this.open();
     }
     open() {
-        const target = dial_endpointOf(this.url);
+        const target = endpointOf(this.url);
         const proxy = this.options.proxy;
         if (!proxy)
             return this.attach(dial(target, this.tlsSessions, this.options.ca));

@@ -151,8 +151,7 @@ export class VariableStateStore implements StateStore {
   private failure(res: ApiAnswer, access: "read" | "write" | "create"): StateError {
     let detail = "";
     try {
-      const text = res.body;
-      detail = ((JSON.parse(text) as GitHubError).message ?? text).slice(0, 300);
+      detail = ((JSON.parse(res.body) as GitHubError).message ?? res.body).slice(0, 300);
     } catch {
       /* no body */
     }

@@ -78,7 +78,7 @@ interface Side {
 }
 
 /** The side's table endpoint, or undefined (none given, or not valid: reported elsewhere). */
-function endpointOf(side: Side): URL | undefined {
+function accountUrl(side: Side): URL | undefined {
   try {
     if (side.connectionString) return new URL(parseConnectionString(side.connectionString).url);
     if (side.endpoint) return new URL(normalizeEndpoint(side.endpoint));
@@ -96,7 +96,7 @@ export function describeProxy(proxy: ProxySetting, sides: { source: Side; destin
   const url = new URL(proxy.url);
   const address = `${url.protocol}//${url.host}`;
   const named = (label: "source" | "destination") => {
-    const at = endpointOf(sides[label]);
+    const at = accountUrl(sides[label]);
     return at ? { text: `the ${label} (${at.host})`, proxied: proxyFor(at, proxy) !== undefined } : undefined;
   };
   const all = [named("source"), named("destination")].filter((x) => x !== undefined);

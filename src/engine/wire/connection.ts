@@ -6,6 +6,7 @@ import { BearerSigner, SasSigner, SharedKeySigner, type Signer } from "./auth.js
 import { resolveKind, tokenScope, type KindSetting, type ServiceKind } from "./service-kind.js";
 import { secretsOf } from "./redact.js";
 import { proxyFor, type ProxySetting } from "./proxy.js";
+import { isLoopback } from "./dial.js";
 
 export interface SideConfig {
   /** A Storage or Cosmos connection string (account key or SAS), or `UseDevelopmentStorage=true`. */
@@ -106,10 +107,6 @@ function accountNameFromUrl(url: string): string | undefined {
   const path = u.pathname.split("/").filter(Boolean);
   if (/^(\d+\.){3}\d+$/.test(u.hostname) || u.hostname === "localhost") return path[0];
   return u.hostname.split(".")[0];
-}
-
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "[::1]" || host === "::1" || /^127\./.test(host);
 }
 
 export interface ServiceClientInfo {

@@ -8,6 +8,17 @@ export interface TlsSessionCache {
   session?: Buffer;
 }
 
+/**
+ * Whether `host` (a URL's hostname, brackets allowed) is this machine: a 127/8 or ::1 address, `localhost` or
+ * a name under it. Plain http is allowed only there (connection.ts), and no proxy is used for it (proxy.ts).
+ * A name that merely starts with 127 is no address.
+ */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIP(h)) return h === "::1" || (isIP(h) === 4 && h.startsWith("127."));
+  return h === "localhost" || h.endsWith(".localhost");
+}
+
 /** Where `url` is served: its host (no brackets), port and whether it speaks TLS. */
 export function endpointOf(url: URL): { host: string; port: number; https: boolean } {
   const https = url.protocol === "https:";

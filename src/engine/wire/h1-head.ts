@@ -22,7 +22,8 @@ export interface Head {
 
 /**
  * Each header line of `lines` (`name: value`, CRLF between) as its lower-case name and trimmed value, in
- * order: what readHead frames the answer by, and what transport.ts reads into an object when asked.
+ * order: what transport.ts reads into an object when asked (readHead, on every answer, looks only at the
+ * lines that may frame it).
  */
 export function eachHeader(lines: string, visit: (name: string, value: string) => void): void {
   if (!lines) return;

@@ -6,8 +6,8 @@
 // Which hosts bypass the proxy follows @actions/http-client (what the runner's own tools do): NO_PROXY
 // entries are host names (matching the host and its subdomains), `.domain` or `*.domain` suffixes, IP
 // addresses, each optionally with `:port`, or `*` for every host; loopback never goes through a proxy.
-import { connect as netConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { isIP, type Socket } from "node:net";
+import { dial, endpointOf, isLoopback } from "./dial.js";
 import { failure } from "./h1-head.js";
 
 export interface ProxySetting {
@@ -18,11 +18,6 @@ export interface ProxySetting {
 }
 
 const CRLF2 = Buffer.from("\r\n\r\n");
-
-function isLoopbackHost(host: string): boolean {
-  if (isIP(host)) return host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
-  return host === "localhost" || host.endsWith(".localhost");
-}
 
 /** An IPv4 address as a number (undefined for anything else). */
 function ipv4(host: string): number | undefined {
@@ -47,7 +42,7 @@ export function proxyFor(target: URL, setting: ProxySetting | undefined): URL | 
     .replace(/^\[|\]$/g, "")
     .replace(/\.$/, "")
     .toLowerCase();
-  if (isLoopbackHost(host)) return undefined;
+  if (isLoopback(host)) return undefined;
   const port = target.port || (target.protocol === "https:" ? "443" : "80");
   for (const raw of setting.noProxy) {
     let entry = raw.trim().toLowerCase();
@@ -99,8 +94,6 @@ export function openTunnel(
   options: { ca?: string | Buffer },
   done: (err: Error | undefined, socket?: Socket) => void,
 ): Socket {
-  const proxyHost = proxy.hostname.replace(/^\[|\]$/g, "");
-  const proxyPort = Number(proxy.port) || (proxy.protocol === "https:" ? 443 : 80);
   const named = `the proxy ${proxy.host}`;
   const target = authority(host, port);
   // Policy proxies may insist on a User-Agent.
@@ -109,15 +102,8 @@ export function openTunnel(
     const user = `${decoded(proxy.username)}:${decoded(proxy.password)}`;
     head += `proxy-authorization: Basic ${Buffer.from(user, "utf8").toString("base64")}\r\n`;
   }
-  const socket =
-    proxy.protocol === "https:"
-      ? tlsConnect({
-          host: proxyHost,
-          port: proxyPort,
-          servername: isIP(proxyHost) ? undefined : proxyHost,
-          ...(options.ca ? { ca: options.ca } : {}),
-        })
-      : netConnect({ host: proxyHost, port: proxyPort });
+  // TLS to an https:// proxy as to a service (no session kept: one handshake per tunnel is the proxy's cost).
+  const socket = dial(endpointOf(proxy), {}, options.ca);
   socket.write(`${head}\r\n`, "latin1");
   let received: Buffer = Buffer.alloc(0);
   let settled = false;

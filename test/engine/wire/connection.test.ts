@@ -1,7 +1,12 @@
-// Where an endpoint side signs in: the URL as the engine sends to it, and the scope of its service, chosen once.
+// Where an endpoint side signs in: the URL as the engine sends to it, and the scope of its service, chosen once;
+// and where plain http is allowed.
 import { describe, expect, it } from "vitest";
 import type { TokenCredential } from "@azure/core-auth";
-import { createServiceClient, signInTarget } from "../../../src/engine/wire/connection.js";
+import {
+  createServiceClient,
+  parseConnectionString,
+  signInTarget,
+} from "../../../src/engine/wire/connection.js";
 
 const credential: TokenCredential = {
   getToken: async () => ({ token: "t", expiresOnTimestamp: Date.now() + 60_000 }),
@@ -37,5 +42,18 @@ describe("signInTarget", () => {
       url: signInTarget(side)?.url,
       kind: signInTarget(side)?.kind,
     });
+  });
+});
+
+describe("parseConnectionString and plain http", () => {
+  const key = "a2V5";
+  const at = (endpoint: string) => () =>
+    parseConnectionString(`AccountName=a;AccountKey=${key};TableEndpoint=${endpoint}`);
+
+  it("allows plain http only for this machine (a 127/8 or ::1 address, localhost)", () => {
+    for (const local of ["http://127.0.0.1:10002/a", "http://[::1]:10002/a", "http://localhost:10002/a"])
+      expect(at(local)).not.toThrow();
+    // A name that merely starts with 127 is somebody else's host.
+    expect(at("http://127.example.com:10002/a")).toThrow(/use https:\/\//);
   });
 });
