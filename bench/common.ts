@@ -268,19 +268,26 @@ export function azuriteVersion(): string {
   }
 }
 
-/** The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's HEAD. */
-export function measuredCommit(root: string): string {
-  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+/**
+ * The repository's short HEAD commit ("?" without git). With `dirty`, what to say instead when src/ has
+ * uncommitted changes (`dirty(sha)`); untracked files count as changes only with `untracked`.
+ */
+export function headCommit(root: string, dirty?: (sha: string) => string, untracked = false): string {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no", "src"], {
-      cwd: root,
-      encoding: "utf8",
-    }).trim();
-    return dirty ? `${sha} (src/ modified)` : sha;
+    if (!dirty) return sha;
+    const status = ["status", "--porcelain", ...(untracked ? [] : ["--untracked-files=no"]), "--", "src"];
+    const changed = execFileSync("git", status, { cwd: root, encoding: "utf8" }).trim();
+    return changed ? dirty(sha) : sha;
   } catch {
     return "?";
   }
+}
+
+/** The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's HEAD. */
+export function measuredCommit(root: string): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
+  return headCommit(root, (sha) => `${sha} (src/ modified)`);
 }
 
 /**

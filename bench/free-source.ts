@@ -8,21 +8,30 @@
 // It answers what a full sync asks: the query pages (with `$filter` on key ranges, `$select`, `$top`),
 // `GET Tables('name')`, `POST Tables` (409: the table exists) and `GET Tables`. Requests arrive signed;
 // the signature is not checked. Anything else is answered 501 and counted in `unexpected`.
-import { doubleLiteral, type WireEntity } from "../src/engine/wire/edm.js";
+import type { WireEntity } from "../src/engine/wire/edm.js";
 import { prng } from "../test/support/prng.js";
-import { makeEntity } from "./data.js";
+import { parseKeyFilter, type KeyFilter } from "./free-source-filter.js";
+import {
+  compareKeys,
+  cosmosToken,
+  fromCosmosToken,
+  fromStorageToken,
+  lowerBoundOf,
+  queryJson,
+  shapeEntities,
+  storageToken,
+  type Row,
+} from "./free-source-rows.js";
 import {
   ACCOUNT,
   STORAGE_VERSION,
   accountPath,
   errorAnswer,
-  etagOf,
   httpDate,
   tableOfTablesPath,
   timestampAt,
 } from "./free-wire.js";
 import { closeRaw, listenRaw, type RawAnswer, type RawRequest, type RawServer } from "./raw-http.js";
-
 export interface SourceTable {
   /** The table's name (default `benchsource`). */
   table?: string;
@@ -35,17 +44,6 @@ export interface SourceTable {
   pageSize?: number;
 }
 
-/** One entity of the table: its keys and its JSON as the service returns it in a query. */
-interface Row {
-  partitionKey: string;
-  rowKey: string;
-  json: Buffer;
-  entity: WireEntity;
-  timestamp: string;
-  /** Where the row is served in a plain scan (its index in `rows`). */
-  at: number;
-}
-
 /** A rendered page. */
 interface Page {
   body: Buffer;
@@ -56,14 +54,6 @@ interface Page {
   count: number;
 }
 
-/** A conjunction of comparisons on PartitionKey and RowKey (what key-range reads send). */
-interface KeyFilter {
-  test(row: Row): boolean;
-  /** Bounds on PartitionKey, to skip to the range in a sorted table. */
-  pkFrom?: { key: string; inclusive: boolean };
-  pkTo?: { key: string; inclusive: boolean };
-}
-
 export interface SourceStats {
   requests: number;
   pages: number;
@@ -71,163 +61,6 @@ export interface SourceStats {
   unexpected: number;
   /** The first few unexpected requests, `METHOD path`. */
   unexpectedSeen: string[];
-}
-
-/** The entities of a table shape: N entities, K per partition, in key order. */
-export function* shapeEntities(entities: number, perPartition: number): Generator<WireEntity> {
-  for (let i = 0; i < entities; i++) {
-    const p = Math.floor(i / perPartition);
-    yield makeEntity(p, i % perPartition);
-  }
-}
-
-/** Number of pages a plain scan of `entities` takes. */
-export function pagesOf(entities: number, pageSize = 1000): number {
-  return Math.max(1, Math.ceil(entities / pageSize));
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** One entity's JSON in a query answer (minimal metadata): annotations only where the value needs one. */
-export function queryJson(e: WireEntity, timestamp: string, select?: Set<string>): string {
-  const want = (name: string) => select === undefined || select.has(name);
-  let out = `{"odata.etag":${JSON.stringify(etagOf(timestamp))}`;
-  if (want("PartitionKey")) out += `,"PartitionKey":${JSON.stringify(e.partitionKey)}`;
-  if (want("RowKey")) out += `,"RowKey":${JSON.stringify(e.rowKey)}`;
-  if (want("Timestamp")) out += `,"Timestamp":"${timestamp}"`;
-  for (const [name, v] of e.properties) {
-    if (!want(name)) continue;
-    const key = JSON.stringify(name);
-    const raw = String(v.value);
-    switch (v.type) {
-      case "Edm.String":
-        out += `,${key}:${JSON.stringify(raw)}`;
-        break;
-      case "Edm.Int32":
-      case "Edm.Boolean":
-        out += `,${key}:${raw}`;
-        break;
-      case "Edm.Double":
-        out +=
-          raw === "NaN" || raw === "Infinity" || raw === "-Infinity"
-            ? `,${JSON.stringify(`${name}@odata.type`)}:"Edm.Double",${key}:"${raw}"`
-            : `,${key}:${doubleLiteral(raw)}`;
-        break;
-      default:
-        out += `,${JSON.stringify(`${name}@odata.type`)}:"${v.type}",${key}:${JSON.stringify(raw)}`;
-    }
-  }
-  return `${out}}`;
-}
-
-/** Table Storage's style of continuation token for a key: `1!<length>!<base64>`. */
-function storageToken(key: string): string {
-  const b64 = Buffer.from(key, "utf8").toString("base64");
-  return `1!${b64.length}!${b64}`;
-}
-
-function fromStorageToken(token: string): string | undefined {
-  const m = /^1!(\d+)!(.*)$/.exec(token);
-  if (!m || Number(m[1]) !== m[2].length) return undefined;
-  return Buffer.from(m[2], "base64").toString("utf8");
-}
-
-/** Cosmos DB for Table's style: `{"token":"…","range":{"min":"","max":"FF"}}`. */
-function cosmosToken(offset: number): string {
-  const token = Buffer.from(`bench:${offset}`).toString("base64");
-  return JSON.stringify({ token, range: { min: "", max: "FF" } });
-}
-
-function fromCosmosToken(text: string): number | undefined {
-  try {
-    const parsed = JSON.parse(text) as { token?: unknown; range?: unknown };
-    if (typeof parsed.token !== "string" || typeof parsed.range !== "object") return undefined;
-    const m = /^bench:(\d+)$/.exec(Buffer.from(parsed.token, "base64").toString("utf8"));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The first index of ascending `a` whose value is ≥ `v`. */
-function lowerBoundOf(a: Int32Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Parse `$filter`: comparisons of PartitionKey/RowKey with string literals joined by `and`. */
-export function parseKeyFilter(filter: string): KeyFilter | undefined {
-  const tokens: string[] = [];
-  const re = /\s*(\(|\)|'(?:[^']|'')*'|[A-Za-z]+)/y;
-  let at = 0;
-  while (at < filter.length) {
-    re.lastIndex = at;
-    const m = re.exec(filter);
-    if (!m) {
-      if (/^\s*$/.test(filter.slice(at))) break;
-      return undefined;
-    }
-    tokens.push(m[1]);
-    at = re.lastIndex;
-  }
-  const tests: ((row: Row) => boolean)[] = [];
-  const result: KeyFilter = { test: () => true };
-  const ops: Record<string, (c: number) => boolean> = {
-    eq: (c) => c === 0,
-    ne: (c) => c !== 0,
-    gt: (c) => c > 0,
-    ge: (c) => c >= 0,
-    lt: (c) => c < 0,
-    le: (c) => c <= 0,
-  };
-  let i = 0;
-  let expectTerm = true;
-  while (i < tokens.length) {
-    const t = tokens[i];
-    if (t === "(" || t === ")") {
-      i++;
-      continue;
-    }
-    if (!expectTerm) {
-      if (t !== "and") return undefined;
-      expectTerm = true;
-      i++;
-      continue;
-    }
-    const [field, op, literal] = [t, tokens[i + 1], tokens[i + 2]];
-    if ((field !== "PartitionKey" && field !== "RowKey") || !(op in ops) || !literal?.startsWith("'"))
-      return undefined;
-    const value = literal.slice(1, -1).replace(/''/g, "'");
-    const cmp = ops[op];
-    tests.push(
-      field === "PartitionKey"
-        ? (row) => cmp(compareKeys(row.partitionKey, value))
-        : (row) => cmp(compareKeys(row.rowKey, value)),
-    );
-    if (field === "PartitionKey") {
-      if (op === "eq" || op === "ge" || op === "gt") {
-        if (!result.pkFrom || compareKeys(value, result.pkFrom.key) > 0)
-          result.pkFrom = { key: value, inclusive: op !== "gt" };
-      }
-      if (op === "eq" || op === "le" || op === "lt") {
-        if (!result.pkTo || compareKeys(value, result.pkTo.key) < 0)
-          result.pkTo = { key: value, inclusive: op !== "lt" };
-      }
-    }
-    expectTerm = false;
-    i += 3;
-  }
-  if (expectTerm && tests.length > 0) return undefined;
-  result.test = (row) => tests.every((f) => f(row));
-  return result;
 }
 
 export class FreeSource {

@@ -10,7 +10,6 @@
 // The tool runs pinned to CPU 0 and the sink's process to CPU 1 (where `taskset` works), so the sink
 // never takes the tool's CPU. Targets (issue 11): ≤ 60 µs per single-entity write or point read, ≤ 20 µs
 // per entity in full transactions.
-import { parseArgs } from "node:util";
 import { Client } from "undici";
 import { createServiceClient } from "../src/engine/wire/connection.js";
 import { TableHttp } from "../src/engine/wire/http.js";
@@ -20,9 +19,15 @@ import { TableWriter } from "../src/engine/copy/writer.js";
 import { entityJson, type WireEntity } from "../src/engine/wire/edm.js";
 import { TaskPool } from "../src/engine/copy/pool.js";
 import { H1Connection } from "../src/engine/wire/h1.js";
+import { benchArgs } from "./args.js";
 import { canPin, pin } from "./common.js";
-import { shapeEntities } from "./free-source.js";
+import { shapeEntities } from "./free-source-rows.js";
 import { Harness } from "./harness.js";
+
+/** The synopsis above, printed by --help and after a refused option. */
+const USAGE = `
+npm run build && node build/bench/request-cpu.js [--entities 20000] [--rounds 3] [--in-flight 64]
+`;
 
 const AZURITE_KEY =
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -153,12 +158,10 @@ async function bare(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      entities: { type: "string", default: "20000" },
-      rounds: { type: "string", default: "3" },
-      "in-flight": { type: "string", default: "64" },
-    },
+  const values = benchArgs(USAGE, {
+    entities: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "3" },
+    "in-flight": { type: "string", default: "64" },
   });
   const n = Number(values.entities);
   const rounds = Number(values.rounds);

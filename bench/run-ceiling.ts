@@ -1,7 +1,7 @@
 // Child process of the matrix: one yardstick (ceiling-client.ts) in a process of its own, pinned where the
 // tool runs. Input: JSON in argv[2]; output: one JSON line on stdout (the last).
 import { inflightFor, operationsPerRequest, plainScan, prebuildWrites, sendAll } from "./ceiling-client.js";
-import { shapeEntities } from "./free-source.js";
+import { shapeEntities } from "./free-source-rows.js";
 
 export interface CeilingInput {
   mode: "scan" | "writes";

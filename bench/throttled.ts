@@ -19,7 +19,6 @@ import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import type { WireEntity } from "../src/engine/wire/edm.js";
 import { ensureTable } from "../src/engine/wire/tables.js";
 import { runSync } from "../src/engine/copy/run-sync.js";
@@ -27,6 +26,7 @@ import { TableWriter } from "../src/engine/copy/writer.js";
 import type { ConcurrencySetting } from "../src/engine/copy/window.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { startThrottleProxy } from "../test/support/throttle-proxy.js";
+import { benchArgs } from "./args.js";
 import { compareTables, httpFor, measuredCommit, repoRoot, writeLayout } from "./common.js";
 import { makeEntity, partitionKey, rowKey, type Layout } from "./data.js";
 
@@ -38,18 +38,22 @@ const SINK_MARGIN = 1.2;
 const here = dirname(fileURLToPath(import.meta.url));
 const root = repoRoot(here);
 
-const { values } = parseArgs({
-  options: {
-    entities: { type: "string" },
-    "per-partition": { type: "string" },
-    partitions: { type: "string" },
-    "ru-per-second": { type: "string" },
-    concurrency: { type: "string" },
-    "max-entities-per-second": { type: "string" },
-    unthrottled: { type: "boolean" },
-    results: { type: "string" },
-  },
-  strict: true,
+/** The synopsis above, printed by --help and after a refused option. */
+const USAGE = `
+npm run build && node build/bench/throttled.js [--entities 30000] [--per-partition 1000,1]
+    [--ru-per-second 3000] [--concurrency auto|<n>] [--max-entities-per-second <n>] [--unthrottled]
+    [--results bench/RESULTS-throttled.md]
+`;
+
+const values = benchArgs(USAGE, {
+  entities: { type: "string" },
+  "per-partition": { type: "string" },
+  partitions: { type: "string" },
+  "ru-per-second": { type: "string" },
+  concurrency: { type: "string" },
+  "max-entities-per-second": { type: "string" },
+  unthrottled: { type: "boolean" },
+  results: { type: "string" },
 });
 const int = (raw: string | undefined, fallback: number): number => {
   if (raw === undefined) return fallback;

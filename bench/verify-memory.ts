@@ -7,14 +7,20 @@
 //        [--differences 30] [--concurrency 8] [--limit-mb 512]
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import type { WireEntity } from "../src/engine/wire/edm.js";
 import { ensureTable } from "../src/engine/wire/tables.js";
 import { verifyTable, type VerifyResult } from "../src/engine/check/verify.js";
 import { TableWriter } from "../src/engine/copy/writer.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
+import { benchArgs } from "./args.js";
 import { httpFor } from "./common.js";
 import { entities } from "./data.js";
+
+/** The synopsis above, printed by --help and after a refused option. */
+const USAGE = `
+npm run build && node build/bench/verify-memory.js [--entities 1000000] [--partitions 100]
+     [--differences 30] [--concurrency 8] [--limit-mb 512]
+`;
 
 interface ChildInput {
   source: string;
@@ -123,14 +129,12 @@ async function main(): Promise<void> {
     await child(JSON.parse(process.argv[3] ?? "{}") as ChildInput);
     return;
   }
-  const { values } = parseArgs({
-    options: {
-      entities: { type: "string", default: "1000000" },
-      partitions: { type: "string", default: "100" },
-      differences: { type: "string", default: "30" },
-      concurrency: { type: "string", default: "8" },
-      "limit-mb": { type: "string", default: "512" },
-    },
+  const values = benchArgs(USAGE, {
+    entities: { type: "string", default: "1000000" },
+    partitions: { type: "string", default: "100" },
+    differences: { type: "string", default: "30" },
+    concurrency: { type: "string", default: "8" },
+    "limit-mb": { type: "string", default: "512" },
   });
   const layout = { entities: Number(values.entities), partitions: Number(values.partitions) };
   const differences = Number(values.differences);

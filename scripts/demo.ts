@@ -4,249 +4,44 @@
 // process, exactly as a user would: preflight, full sync, backfills while the app keeps writing (and
 // deletes), verify with repair, switch, a backfill after the switch that keeps the app's newer write,
 // and a final verify. Each step's exit code and JSON figures are checked; exit 0 only when all hold.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { keyUrl } from "../src/engine/wire/batch.js";
-import { differingProperties, entityJson, type WireEntity, type WireValue } from "../src/engine/wire/edm.js";
-import { readDestinationEntity } from "../src/engine/copy/post-switch.js";
+import { join } from "node:path";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
-import { sampleEntity } from "../test/support/sample-entities.js";
-import { byKey, httpFor, readAll, seedEntities } from "../test/support/tables.js";
+import { seedEntities } from "../test/support/tables.js";
+import { appDelete, appWrite, compareWire, readEntity, show } from "./demo-app.js";
+import {
+  COMMON,
+  CRISP,
+  RENAME,
+  running,
+  STATE,
+  tableSync,
+  type CheckJson,
+  type CopyJson,
+  type Servers,
+} from "./demo-cli.js";
+import {
+  DELETED,
+  DEVICE_COUNT,
+  DEVICES,
+  DEVICES_DEST,
+  device,
+  keyText,
+  order,
+  ORDER_COUNT,
+  ORDERS,
+  same,
+  str,
+  X,
+  Y,
+} from "./demo-data.js";
+import { bold, dim, expect, num, ok, say, seconds, step } from "./demo-print.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, "..", "src", "cli", "index.js"); // build/scripts → build/src/cli/index.js
-
-const ORDERS = "DemoOrders";
-const DEVICES = "DemoDevices";
-const DEVICES_DEST = "DemoDevicesV2"; // copied under a new name: --tables source:destination
-const TABLES = `${ORDERS},${DEVICES}:${DEVICES_DEST}`;
-const ORDER_COUNT = 1000;
-const DEVICE_COUNT = 500;
-
-// The flags every command shares from step 2 on (shown as "…" in the printed commands).
-const COMMON = ["--tables", TABLES, "--destination-kind", "cosmos"];
-const RENAME = ["--property-renames", "id:entityId"];
-const STATE = ["--state-file", "state.json"]; // relative to the CLI's working directory (a temp dir)
-const CRISP = ["--overlap-seconds", "0"];
-
-const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
-const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const say = (s = "") => process.stdout.write(s + "\n");
-const step = (n: number, s: string) => say(`\n${bold(`${n}. ${s}`)}`);
-const ok = (s: string) => say(`   ✓ ${s}`);
-const num = (n: number) => n.toLocaleString("en-US");
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The servers' clocks have one-second resolution: wait until a later second than anything so far. */
 const nextSecond = () => sleep(1050 - (Date.now() % 1000));
-
-/** The CLI process running now, if any: a Ctrl+C or kill of the demo ends it too. */
-let running: ChildProcess | undefined;
-
-/** A failed expectation: the demo stops and exits 1 with this sentence. */
-function expect(condition: unknown, what: string): asserts condition {
-  if (!condition) throw new Error(what);
-}
-
-// ---- what the CLI prints with --json (the parts the demo checks) ----
-
-interface Key {
-  partitionKey: string;
-  rowKey: string;
-}
-interface Totals {
-  read: number;
-  written: number;
-  failed: number;
-  conflicts: number;
-  tablesFailed: number;
-  durationMs: number;
-}
-interface TableJson {
-  source: string;
-  read: number;
-  written: number;
-  conflicts: number;
-  conflictDetails: (Key & { message: string })[];
-  sourceClockAtStart?: string;
-}
-interface CopyJson {
-  tables: TableJson[];
-  totals: Totals;
-  lagSeconds?: number;
-  changedEntities?: number;
-}
-interface VerifyJson {
-  source: string;
-  destination: string;
-  sourceCount: number;
-  destinationCount: number | null;
-  missing: number;
-  extra: number | null;
-  different: number;
-  extraSamples: Key[];
-  differentSamples: (Key & { properties: string[] })[];
-  inSync: boolean;
-  repair?: { copied: number; deleted: number; complete: boolean };
-}
-interface PreflightJson {
-  table: string;
-  entities: number;
-  reservedProperties: { name: string; entities: number; renamedTo: string | null }[];
-  blocking: string[];
-  fullSyncAtLeastMs: number;
-}
-interface CheckJson {
-  verify: VerifyJson[];
-  preflight: PreflightJson[];
-  backfill?: { totals: Totals };
-  inSync?: boolean;
-  differences?: number;
-  ready?: boolean;
-  switchedAt?: string;
-  ok: boolean;
-  failure?: string;
-}
-
-interface Servers {
-  source: AzuriteServer;
-  destination: AzuriteServer;
-  /** The CLI's working directory: state.json and the verify reports go there. */
-  workDir: string;
-}
-
-/**
- * Run the built CLI as a user would, in `workDir`, with the connection strings in the environment.
- * Its human output (on stderr, since --json takes stdout) is shown indented; the JSON is returned.
- * Throws unless it exits with `expectedCode`.
- */
-async function tableSync<T>(s: Servers, args: string[], expectedCode = 0): Promise<T> {
-  const shown = args.join(" ").replace(COMMON.join(" "), "…");
-  say(`   ${bold("$")} table-sync ${shown}`);
-  const child = spawn(process.execPath, [CLI, ...args, "--progress-seconds", "0", "--json"], {
-    cwd: s.workDir,
-    // Secrets through the environment, never on the command line.
-    env: {
-      ...process.env,
-      SOURCE_CONNECTION_STRING: s.source.connectionString,
-      DESTINATION_CONNECTION_STRING: s.destination.connectionString,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running = child;
-  let stdout = "";
-  let pending = "";
-  let blank = true; // the CLI's blank lines, at most one in a row and none first
-  const show = (line: string) => {
-    if (line.trim() === "" && blank) return;
-    blank = line.trim() === "";
-    say(dim(`   │ ${line}`.trimEnd()));
-  };
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => {
-    const lines = (pending + chunk.toString()).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) show(line);
-  });
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (c) => resolve(c ?? 1));
-  });
-  running = undefined;
-  if (pending) show(pending);
-  expect(code === expectedCode, `table-sync ${args[0]} exited with ${code}, expected ${expectedCode}`);
-  try {
-    return JSON.parse(stdout) as T;
-  } catch {
-    throw new Error(`table-sync ${args[0]} printed no JSON result: ${stdout.slice(0, 200)}`);
-  }
-}
-
-// ---- the application's own requests (not the CLI's) ----
-
-/** An upsert as the app would send it (PUT, replace), straight to one of the servers. */
-async function appWrite(server: AzuriteServer, table: string, e: WireEntity): Promise<void> {
-  const http = httpFor(server.connectionString);
-  const res = await http.send({
-    method: "PUT",
-    url: keyUrl(`${http.url}/${table}`, e.partitionKey, e.rowKey),
-    headers: { "Content-Type": "application/json", Accept: "application/json;odata=nometadata" },
-    body: entityJson(e),
-  });
-  expect(res.status === 204, `the app's write to ${table} got HTTP ${res.status}`);
-}
-
-/** A delete as the app would send it: DELETE with If-Match * (whatever the entity's version). */
-async function appDelete(server: AzuriteServer, table: string, key: Key): Promise<void> {
-  const http = httpFor(server.connectionString);
-  const res = await http.send({
-    method: "DELETE",
-    url: keyUrl(`${http.url}/${table}`, key.partitionKey, key.rowKey),
-    headers: { "If-Match": "*", Accept: "application/json;odata=nometadata" },
-  });
-  expect(res.status === 204, `the app's delete in ${table} got HTTP ${res.status}`);
-}
-
-async function readEntity(server: AzuriteServer, table: string, key: Key) {
-  return await readDestinationEntity(httpFor(server.connectionString), table, key.partitionKey, key.rowKey);
-}
-
-const keyText = (k: Key) => `${k.partitionKey}/${k.rowKey}`;
-const same = (a: Key, b: Key) => a.partitionKey === b.partitionKey && a.rowKey === b.rowKey;
-const str = (e: WireEntity | undefined, name: string) => e?.properties.get(name)?.value;
-
-// ---- the sample data ----
-
-function order(i: number, status: string, extra: Record<string, WireValue> = {}): WireEntity {
-  return sampleEntity(i, 10, { status: { type: "Edm.String", value: status }, ...extra });
-}
-
-function device(i: number): WireEntity {
-  const e = sampleEntity(i, 5);
-  // A property named `id`: fine in Table Storage, reserved by Cosmos DB for Table.
-  e.properties.set("id", { type: "Edm.String", value: `dev-${String(i).padStart(5, "0")}` });
-  e.properties.set("firmware", { type: "Edm.String", value: `1.${i % 9}.${i % 4}` });
-  e.properties.set("bytesSent", { type: "Edm.Int64", value: String(2n ** 60n + BigInt(i)) });
-  return e;
-}
-
-const DELETED = order(7, "placed"); // deleted by the app before the switch
-const X = order(12, "placed"); // after the switch: the app writes it on Cosmos, a straggler on the source
-const Y = order(ORDER_COUNT, "shipped"); // after the switch: a straggler inserts it on the source
-
-/** Source and destination compared entity by entity at wire level (with the demo's property rename). */
-async function compareWire(
-  s: Servers,
-  from: string,
-  to: string,
-): Promise<{ count: number; dest: Map<string, WireEntity>; diffs: (Key & { properties: string[] })[] }> {
-  const [a, b] = await Promise.all([
-    readAll(s.source.connectionString, from),
-    readAll(s.destination.connectionString, to),
-  ]);
-  const dest = byKey(b);
-  expect(a.length === b.length, `${to} has ${b.length} entities, the source ${from} has ${a.length}`);
-  const diffs: (Key & { properties: string[] })[] = [];
-  for (const e of a) {
-    const renamed: WireEntity = {
-      ...e,
-      properties: new Map([...e.properties].map(([k, v]) => [k === "id" ? "entityId" : k, v])),
-    };
-    const other = dest.get(`${e.partitionKey}\u0000${e.rowKey}`);
-    expect(other, `${to} lacks ${keyText(e)}`);
-    const properties = differingProperties(renamed, other);
-    if (properties.length) diffs.push({ partitionKey: e.partitionKey, rowKey: e.rowKey, properties });
-  }
-  return { count: a.length, dest, diffs };
-}
-
-function show(name: string, v: WireValue | undefined): string {
-  return v ? `${name.padEnd(9)} ${v.type.padEnd(12)} ${String(v.value)}` : `${name} missing`;
-}
 
 async function demo(s: Servers): Promise<void> {
   const started = Date.now();
