@@ -1,5 +1,6 @@
-// bench/RESULTS.md holds several benches' figures: bench.ts rewrites the file, the matrix (matrix.ts) owns
-// the part between its two markers. Each keeps the other's part.
+// bench/RESULTS.md holds several benches' figures: bench.ts rewrites its Azurite part at the top, the matrix
+// (matrix.ts) owns the part between its two markers, and notes on earlier measurements follow it. Each keeps
+// the others' parts.
 import { existsSync, readFileSync } from "node:fs";
 
 export const MATRIX_START = "<!-- matrix:start -->";
@@ -20,9 +21,14 @@ export function withSection(text: string, section: string): string {
   return `${text.replace(/\s*$/, "")}\n\n${section}\n`;
 }
 
-/** What bench.ts writes: its new text, plus the matrix part the file at `path` already has. */
+/**
+ * What bench.ts writes: its new text, then everything the file at `path` holds from the matrix's start marker
+ * on: the matrix and the notes on earlier measurements after it.
+ */
 export function keepMatrixSection(path: string, text: string): string {
   if (!existsSync(path)) return text;
-  const kept = matrixSection(readFileSync(path, "utf8"));
-  return kept === undefined ? text : withSection(text, kept);
+  const old = readFileSync(path, "utf8");
+  const start = old.indexOf(MATRIX_START);
+  if (start < 0 || matrixSection(text) !== undefined) return text;
+  return `${text.replace(/\s*$/, "")}\n\n${old.slice(start)}`;
 }
