@@ -4,6 +4,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** The running script's usage, for errors found after parsing (a value out of range). */
+let usageText = "";
+
 /** What parseArgs returns for `options` in strict mode: each option typed as declared (with its default). */
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true }>>["values"];
 
@@ -12,6 +15,7 @@ type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; stric
  * comment) is printed on `--help` (exit 0) and after a refused option (exit 2).
  */
 export function benchArgs<const O extends Options>(usage: string, options: O): Values<O> {
+  usageText = usage;
   try {
     const { values } = parseArgs({
       options: { ...options, help: { type: "boolean", short: "h" } },
@@ -27,7 +31,40 @@ export function benchArgs<const O extends Options>(usage: string, options: O): V
   } catch (err) {
     const code = (err as { code?: string }).code ?? "";
     if (!code.startsWith("ERR_PARSE_ARGS")) throw err;
-    process.stderr.write(`${(err as Error).message}\n\nusage:\n${usage.replace(/^\n+|\s+$/g, "")}\n`);
-    process.exit(2);
+    return optionError((err as Error).message);
   }
+}
+
+/** An option the script cannot use: one line naming it, then the usage, exit 2. */
+export function optionError(message: string): never {
+  process.stderr.write(`${message}\n\nusage:\n${usageText.replace(/^\n+|\s+$/g, "")}\n`);
+  process.exit(2);
+}
+
+/**
+ * `raw` as a number for the option `name` (`_` allowed as a digit separator): a whole number unless
+ * `integer` is false, within [min, max]; anything else is an optionError.
+ */
+export function numberOption(
+  raw: string,
+  name: string,
+  { min = 1, max = Infinity, integer = true }: { min?: number; max?: number; integer?: boolean } = {},
+): number {
+  const n = Number(raw.trim().replace(/_/g, ""));
+  if (raw.trim() === "" || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    const range = max === Infinity ? `≥ ${min}` : `in ${min}…${max}`;
+    optionError(`--${name} must be ${integer ? "a whole number" : "a number"} ${range}, not ${raw}`);
+  }
+  return n;
+}
+
+/**
+ * An option's value, else the environment variable `<prefix>_<NAME>` (so a bench run from `npm run bench`
+ * can be tuned without editing the script), trimmed; undefined when neither is given.
+ */
+export function optionOrEnv<V extends Record<string, unknown>>(values: V, prefix: string) {
+  return (name: keyof V & string): string | undefined => {
+    const v = values[name] ?? process.env[`${prefix}_${name.toUpperCase().replace(/-/g, "_")}`];
+    return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+  };
 }

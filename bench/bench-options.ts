@@ -3,7 +3,7 @@
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption, optionError, optionOrEnv } from "./args.js";
 import { canPin, repoRoot } from "./common.js";
 import type { Layout } from "./data.js";
 export interface Options extends Layout {
@@ -32,25 +32,17 @@ export function options(usage: string): Options {
     pin: { type: "string" },
     results: { type: "string" },
   });
-  const pick = (name: keyof typeof values): string | undefined => {
-    const env = `BENCH_${name.toUpperCase().replace(/-/g, "_")}`;
-    const v = values[name] ?? process.env[env];
-    return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
-  };
-  const int = (name: keyof typeof values, fallback: number, min = 1): number => {
+  const pick = optionOrEnv(values, "BENCH");
+  const int = (name: keyof typeof values & string, fallback: number, min = 1): number => {
     const raw = pick(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw.replace(/_/g, ""));
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, not ${raw}`);
-    return n;
+    return raw === undefined ? fallback : numberOption(raw, name, { min });
   };
   const entityCount = int("entities", 100_000);
   const verify = pick("verify") ?? "full";
-  if (verify !== "full" && verify !== "count")
-    throw new Error(`--verify must be full or count, not ${verify}`);
+  if (verify !== "full" && verify !== "count") optionError(`--verify must be full or count, not ${verify}`);
   const pinSetting = pick("pin") ?? "auto";
   if (!["auto", "on", "off"].includes(pinSetting))
-    throw new Error(`--pin must be auto, on or off, not ${pinSetting}`);
+    optionError(`--pin must be auto, on or off, not ${pinSetting}`);
   const pinning = pinSetting === "on" || (pinSetting === "auto" && cpus().length >= 2 && canPin());
   return {
     entities: entityCount,

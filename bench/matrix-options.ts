@@ -3,7 +3,7 @@
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption, optionError, optionOrEnv } from "./args.js";
 import { canPin, repoRoot } from "./common.js";
 export interface Options {
   entities: number;
@@ -35,16 +35,9 @@ export function options(usage: string): Options {
     only: { type: "string" },
     results: { type: "string" },
   });
-  const pick = (name: keyof typeof values): string | undefined => {
-    const env = `MATRIX_${name.toUpperCase().replace(/-/g, "_")}`;
-    const v = values[name] ?? process.env[env];
-    return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
-  };
-  const int = (text: string, what: string, min: number): number => {
-    const n = Number(text.replace(/_/g, ""));
-    if (!Number.isInteger(n) || n < min) throw new Error(`${what} must be an integer ≥ ${min}, not ${text}`);
-    return n;
-  };
+  const pick = optionOrEnv(values, "MATRIX");
+  const int = (text: string, what: string, min: number): number =>
+    numberOption(text, what.replace(/^--/, ""), { min });
   const list = (name: keyof typeof values, fallback: string, min: number): number[] =>
     (pick(name) ?? fallback).split(",").map((s) => int(s.trim(), `--${name}`, min));
   const entities = int(pick("entities") ?? "200000", "--entities", 1);
@@ -53,18 +46,16 @@ export function options(usage: string): Options {
   if (unsortedText !== "off") {
     const m = /^(\d+):(\d+)$/.exec(unsortedText);
     if (!m)
-      throw new Error(
-        `--unsorted must be <entities per partition>:<round trip ms> or off, not ${unsortedText}`,
-      );
+      optionError(`--unsorted must be <entities per partition>:<round trip ms> or off, not ${unsortedText}`);
     unsorted = { perPartition: int(m[1], "--unsorted", 1), rttMs: int(m[2], "--unsorted", 0) };
   }
   const pinSetting = pick("pin") ?? "auto";
   if (!["auto", "on", "off"].includes(pinSetting))
-    throw new Error(`--pin must be auto, on or off, not ${pinSetting}`);
+    optionError(`--pin must be auto, on or off, not ${pinSetting}`);
   const only = pick("only");
-  if (only !== undefined && only !== "ours") throw new Error(`--only takes ours, not ${only}`);
+  if (only !== undefined && only !== "ours") optionError(`--only takes ours, not ${only}`);
   const cli = pick("cli") ?? "build";
-  if (cli !== "build" && cli !== "dist") throw new Error(`--cli must be build or dist, not ${cli}`);
+  if (cli !== "build" && cli !== "dist") optionError(`--cli must be build or dist, not ${cli}`);
   return {
     entities,
     // `--shapes none`: the unsorted row alone.

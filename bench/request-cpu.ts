@@ -19,7 +19,7 @@ import { TableWriter } from "../src/engine/copy/writer.js";
 import { entityJson, type WireEntity } from "../src/engine/wire/edm.js";
 import { TaskPool } from "../src/engine/copy/pool.js";
 import { H1Connection } from "../src/engine/wire/h1.js";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption } from "./args.js";
 import { canPin, pin } from "./common.js";
 import { shapeEntities } from "./free-source-rows.js";
 import { Harness } from "./harness.js";
@@ -163,9 +163,9 @@ async function main(): Promise<void> {
     rounds: { type: "string", default: "3" },
     "in-flight": { type: "string", default: "64" },
   });
-  const n = Number(values.entities);
-  const rounds = Number(values.rounds);
-  const inFlight = Number(values["in-flight"]);
+  const n = numberOption(values.entities, "entities");
+  const rounds = numberOption(values.rounds, "rounds");
+  const inFlight = numberOption(values["in-flight"], "in-flight");
   const harness = await Harness.start();
   const pinned = canPin() && harness.pid !== undefined;
   if (pinned) {

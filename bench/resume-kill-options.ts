@@ -3,7 +3,7 @@
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption, optionError } from "./args.js";
 import { canPin, repoRoot } from "./common.js";
 
 export const PAGE = 1_000;
@@ -46,19 +46,13 @@ export function options(usage: string): Options {
     note: { type: "string" },
     results: { type: "string" },
   });
-  const num = (raw: string, what: string, min: number, max: number, integer: boolean): number => {
-    const n = Number(raw.trim().replace(/_/g, ""));
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
-      throw new Error(
-        `--${what}: expected ${integer ? "a whole number" : "a number"} in ${min}…${max}, not ${raw}`,
-      );
-    return n;
-  };
+  const num = (raw: string, what: string, min: number, max: number, integer: boolean): number =>
+    numberOption(raw, what, { min, max, integer });
   const list = (raw: string, what: string, min: number, max: number, integer: boolean) =>
     raw.split(",").map((s) => num(s, what, min, max, integer));
   const pinSetting = values.pin ?? "off";
   if (!["auto", "on", "off"].includes(pinSetting))
-    throw new Error(`--pin must be auto, on or off, not ${pinSetting}`);
+    optionError(`--pin must be auto, on or off, not ${pinSetting}`);
   const entities = num(values.entities ?? "60000", "entities", 2 * PAGE, 10_000_000, true);
   const shapes = (values.shapes ?? "1000:60000,1:20000").split(",").map((item): Shape => {
     const [per, count] = item.split(":");

@@ -1,7 +1,7 @@
 // The scale bench's command line (scale.ts): what to measure, how much of it, and where to write it.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption, optionError } from "./args.js";
 import { repoRoot } from "./common.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,17 +33,13 @@ export function options(usage: string): Options {
     "seed-concurrency": { type: "string" },
     results: { type: "string" },
   });
-  const int = (raw: string | undefined, name: string, fallback: number, min = 1): number => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw.replace(/_/g, ""));
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}, not ${raw}`);
-    return n;
-  };
+  const int = (raw: string | undefined, name: string, fallback: number, min = 1): number =>
+    raw === undefined ? fallback : numberOption(raw, name, { min });
   const entityCount = int(values.entities, "entities", 200_000);
   const shards = (values.shards ?? "1,2,4").split(",").map((s) => int(s.trim(), "shards", 1));
   const parts = (values.parts ?? "shard,resume,rss").split(",").map((s) => s.trim());
   for (const p of parts)
-    if (!["shard", "resume", "rss"].includes(p)) throw new Error(`--parts: unknown part ${p}`);
+    if (!["shard", "resume", "rss"].includes(p)) optionError(`--parts: unknown part ${p}`);
   const rssEntities = int(values["rss-entities"], "rss-entities", 1_000_000, 0);
   return {
     entities: entityCount,

@@ -26,7 +26,7 @@ import { TableWriter } from "../src/engine/copy/writer.js";
 import type { ConcurrencySetting } from "../src/engine/copy/window.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
 import { startThrottleProxy } from "../test/support/throttle-proxy.js";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption } from "./args.js";
 import { compareTables, httpFor, measuredCommit, repoRoot, writeLayout } from "./common.js";
 import { makeEntity, partitionKey, rowKey, type Layout } from "./data.js";
 
@@ -55,28 +55,26 @@ const values = benchArgs(USAGE, {
   unthrottled: { type: "boolean" },
   results: { type: "string" },
 });
-const int = (raw: string | undefined, fallback: number): number => {
-  if (raw === undefined) return fallback;
-  const n = Number(raw.trim().replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a whole number ≥ 1, not ${raw}`);
-  return n;
-};
-const entityCount = int(values.entities, 30_000);
+const int = (raw: string | undefined, name: string, fallback: number): number =>
+  raw === undefined ? fallback : numberOption(raw, name);
+const entityCount = int(values.entities, "entities", 30_000);
 const opts = {
   entities: entityCount,
   // `--partitions n` (one shape, as before) or `--per-partition a,b,…` (entities per partition).
   layouts: (values.partitions !== undefined
-    ? [Math.min(int(values.partitions, 1), entityCount)]
+    ? [Math.min(int(values.partitions, "partitions", 1), entityCount)]
     : (values["per-partition"] ?? "1000,1")
         .split(",")
-        .map((s) => Math.max(1, Math.round(entityCount / Math.min(int(s, 1), entityCount))))
+        .map((s) => Math.max(1, Math.round(entityCount / Math.min(int(s, "per-partition", 1), entityCount))))
   ).map((partitions): Layout => ({ entities: entityCount, partitions })),
-  ruPerSecond: int(values["ru-per-second"], 3_000),
+  ruPerSecond: int(values["ru-per-second"], "ru-per-second", 3_000),
   concurrency: (values.concurrency === undefined || values.concurrency === "auto"
     ? "auto"
-    : int(values.concurrency, 1)) as ConcurrencySetting,
+    : int(values.concurrency, "concurrency", 1)) as ConcurrencySetting,
   maxEntitiesPerSecond:
-    values["max-entities-per-second"] === undefined ? undefined : int(values["max-entities-per-second"], 1),
+    values["max-entities-per-second"] === undefined
+      ? undefined
+      : int(values["max-entities-per-second"], "max-entities-per-second", 1),
   unthrottled: values.unthrottled ?? false,
   results: resolve(values.results ?? join(root, "bench", "RESULTS-throttled.md")),
 };

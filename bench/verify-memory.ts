@@ -12,7 +12,7 @@ import { ensureTable } from "../src/engine/wire/tables.js";
 import { verifyTable, type VerifyResult } from "../src/engine/check/verify.js";
 import { TableWriter } from "../src/engine/copy/writer.js";
 import { startAzurite, type AzuriteServer } from "../test/support/azurite.js";
-import { benchArgs } from "./args.js";
+import { benchArgs, numberOption } from "./args.js";
 import { httpFor } from "./common.js";
 import { entities } from "./data.js";
 
@@ -136,9 +136,12 @@ async function main(): Promise<void> {
     concurrency: { type: "string", default: "8" },
     "limit-mb": { type: "string", default: "512" },
   });
-  const layout = { entities: Number(values.entities), partitions: Number(values.partitions) };
-  const differences = Number(values.differences);
-  const limitMb = Number(values["limit-mb"]);
+  const layout = {
+    entities: numberOption(values.entities, "entities"),
+    partitions: numberOption(values.partitions, "partitions"),
+  };
+  const differences = numberOption(values.differences, "differences", { min: 0 });
+  const limitMb = numberOption(values["limit-mb"], "limit-mb");
   const plan = differencePlan(layout.entities, differences);
   const expected = { missing: 0, different: 0, extra: 0 };
   for (const kind of plan.values()) expected[kind]++;
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
       source: source.connectionString,
       destination: destination.connectionString,
       table,
-      concurrency: Number(values.concurrency),
+      concurrency: numberOption(values.concurrency, "concurrency"),
     });
     const r = m.result;
     const rssMb = m.maxRssKb / 1024;

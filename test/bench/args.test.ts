@@ -52,4 +52,13 @@ describe.each(SCRIPTS)("bench/%s.ts", (script) => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.stderr).not.toMatch(/node:internal|ERR_PARSE_ARGS|TypeError/);
   });
+
+  it("names a value it cannot use in one line, with the usage, and exits 2 before any work", () => {
+    const r = run(script, "--entities", "12x");
+    expect(r.code).toBe(2);
+    const [first, ...rest] = r.stderr.split("\n");
+    expect(first).toMatch(/^--entities must be a whole number (≥ 1|in 2000…10000000), not 12x$/);
+    expect(rest.join("\n")).toContain("usage:");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
 });
