@@ -12,7 +12,13 @@ import {
   type ServerResponse,
 } from "node:http";
 import { performance } from "node:perf_hooks";
-import { forwardableHeaders, serveProxy, targetOrigin, type ProxyEndpoint } from "./proxy-common.js";
+import {
+  forwardableHeaders,
+  requestsMatching,
+  serveProxy,
+  targetOrigin,
+  type ProxyEndpoint,
+} from "./proxy-common.js";
 import { prng } from "./prng.js";
 
 /** What to do to a request a rule picked. */
@@ -326,12 +332,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     resetStats: () => {
       stats = emptyStats();
     },
-    requests: (method?: string, path?: RegExp) =>
-      stats.log.filter(
-        (e) =>
-          (method === undefined || e.method.toUpperCase() === method.toUpperCase()) &&
-          (!path || path.test(e.path)),
-      ),
+    requests: (method?: string, path?: RegExp) => requestsMatching(stats.log, method, path),
     stop: async () => {
       for (const t of timers) clearTimeout(t);
       timers.clear();

@@ -64,3 +64,16 @@ export async function serveProxy(server: Server): Promise<ProxyEndpoint> {
     connectionString: () => connectionStringFor(port),
   };
 }
+
+/** The requests a double logged with this method (any case) and a path matching `path`; all when neither is given. */
+export function requestsMatching<E extends { method: string; path: string }>(
+  log: E[],
+  method?: string,
+  path?: RegExp,
+): E[] {
+  return log.filter(
+    (e) =>
+      (method === undefined || e.method.toUpperCase() === method.toUpperCase()) &&
+      (!path || path.test(e.path)),
+  );
+}

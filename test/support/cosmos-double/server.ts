@@ -2,7 +2,7 @@
 // handlers (routes.ts) a context over them, logs every request and answers what the handlers reply.
 // What the double reproduces, and why: ../cosmos-double.ts.
 import { createServer, type ServerResponse } from "node:http";
-import { serveProxy } from "../proxy-common.js";
+import { requestsMatching, serveProxy } from "../proxy-common.js";
 import type { DoubleContext } from "./context.js";
 import {
   emptyStats,
@@ -93,12 +93,7 @@ export async function startCosmosDouble(options: CosmosDoubleOptions): Promise<C
     resetStats: () => {
       stats = emptyStats();
     },
-    requests: (method?: string, path?: RegExp) =>
-      stats.log.filter(
-        (e) =>
-          (method === undefined || e.method.toUpperCase() === method.toUpperCase()) &&
-          (!path || path.test(e.path)),
-      ),
+    requests: (method?: string, path?: RegExp) => requestsMatching(stats.log, method, path),
     stop: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
