@@ -17,6 +17,7 @@ import {
   requestsMatching,
   serveProxy,
   targetOrigin,
+  whenWhole,
   type ProxyEndpoint,
 } from "./proxy-common.js";
 import { prng } from "./prng.js";
@@ -298,15 +299,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   };
 
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("error", () => undefined);
-    req.on("end", () => {
+    whenWhole(req, (body) => {
       const info: RequestInfo = {
         method: req.method ?? "GET",
         path: req.url ?? "/",
         headers: req.headers,
-        body: Buffer.concat(chunks),
+        body,
       };
       stats.requests++;
       const entry: ProxyLogEntry = {

@@ -77,3 +77,14 @@ export function requestsMatching<E extends { method: string; path: string }>(
       (!path || path.test(e.path)),
   );
 }
+
+/**
+ * Calls `then` with the whole body of a request (or an answer) once it has ended. A stream error is
+ * ignored: the client gave up, and its socket's close ends the exchange.
+ */
+export function whenWhole(stream: NodeJS.ReadableStream, then: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  stream.on("error", () => undefined);
+  stream.on("end", () => then(Buffer.concat(chunks)));
+}

@@ -24,7 +24,13 @@ import {
 } from "node:http";
 import { performance } from "node:perf_hooks";
 import { odataError } from "./fault-proxy.js";
-import { forwardableHeaders, serveProxy, targetOrigin, type ProxyEndpoint } from "./proxy-common.js";
+import {
+  forwardableHeaders,
+  serveProxy,
+  targetOrigin,
+  whenWhole,
+  type ProxyEndpoint,
+} from "./proxy-common.js";
 
 export interface ThrottleProxyOptions {
   /** The server to forward to: a URL (only its origin is used), a connection string with TableEndpoint, or a port on 127.0.0.1. */
@@ -206,11 +212,7 @@ export async function startThrottleProxy(options: ThrottleProxyOptions): Promise
   };
 
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("error", () => undefined);
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
+    whenWhole(req, (body) => {
       const method = (req.method ?? "GET").toUpperCase();
       stats.requests++;
       stats.startedAt ??= now();

@@ -2,7 +2,7 @@
 // handlers (routes.ts) a context over them, logs every request and answers what the handlers reply.
 // What the double reproduces, and why: ../cosmos-double.ts.
 import { createServer, type ServerResponse } from "node:http";
-import { requestsMatching, serveProxy } from "../proxy-common.js";
+import { requestsMatching, serveProxy, whenWhole } from "../proxy-common.js";
 import type { DoubleContext } from "./context.js";
 import {
   emptyStats,
@@ -64,11 +64,7 @@ export async function startCosmosDouble(options: CosmosDoubleOptions): Promise<C
   };
 
   const server = createServer((req, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("error", () => undefined);
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
+    whenWhole(req, (body) => {
       const method = (req.method ?? "GET").toUpperCase();
       stats.requests++;
       stats.byMethod[method] = (stats.byMethod[method] ?? 0) + 1;
