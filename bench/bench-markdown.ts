@@ -3,17 +3,12 @@
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { azuriteVersion, headCommit, repoRoot } from "./common.js";
+import { azuriteVersion, measuredCommit, repoRoot } from "./common.js";
 import { fmt, mb, secs } from "./format.js";
 import { busy, type Row } from "./bench-measure.js";
 import { cpuPlan, type Options } from "./bench-options.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** The commit measured (HEAD; uncommitted changes are not told apart here). */
-function gitCommit(): string {
-  return headCommit(repoRoot(here));
-}
 
 export function resultsMarkdown(
   opts: Options,
@@ -37,7 +32,7 @@ export function resultsMarkdown(
     opts.pin
       ? `- pinned: the destination server on CPU ${plan.destination}; the tool (each measurement's process), the replayed source (the bench's own process) and the source server on CPU ${plan.tool === plan.source ? plan.tool : `${plan.tool} and ${plan.source}`}`
       : "- not pinned: all processes share all cores",
-    `- node ${process.version}, Azurite ${azuriteVersion()} (in memory, one server per side), commit ${gitCommit()}`,
+    `- node ${process.version}, Azurite ${azuriteVersion()} (in memory, one server per side), commit ${measuredCommit(repoRoot(here))}`,
     "",
     "## Summary",
     "",

@@ -269,25 +269,22 @@ export function azuriteVersion(): string {
 }
 
 /**
- * The repository's short HEAD commit ("?" without git). With `dirty`, what to say instead when src/ has
- * uncommitted changes (`dirty(sha)`); untracked files count as changes only with `untracked`.
+ * The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's short HEAD,
+ * marked "(src/ modified)" when src/ has changes not committed (new files included): build/ was compiled
+ * from the working tree, not from that commit. "?" without git.
  */
-export function headCommit(root: string, dirty?: (sha: string) => string, untracked = false): string {
+export function measuredCommit(root: string): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    if (!dirty) return sha;
-    const status = ["status", "--porcelain", ...(untracked ? [] : ["--untracked-files=no"]), "--", "src"];
-    const changed = execFileSync("git", status, { cwd: root, encoding: "utf8" }).trim();
-    return changed ? dirty(sha) : sha;
+    const changed = execFileSync("git", ["status", "--porcelain", "--", "src"], {
+      cwd: root,
+      encoding: "utf8",
+    }).trim();
+    return changed ? `${sha} (src/ modified)` : sha;
   } catch {
     return "?";
   }
-}
-
-/** The commit measured: BENCH_COMMIT (a build made from an exported tree), else the repository's HEAD. */
-export function measuredCommit(root: string): string {
-  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
-  return headCommit(root, (sha) => `${sha} (src/ modified)`);
 }
 
 /**

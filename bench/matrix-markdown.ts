@@ -3,7 +3,7 @@
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { headCommit, repoRoot } from "./common.js";
+import { measuredCommit, repoRoot } from "./common.js";
 import { fmt, mb, wholePct } from "./format.js";
 import type { Measurement } from "./matrix-measure.js";
 import type { Options } from "./matrix-options.js";
@@ -11,11 +11,6 @@ import { ACCOUNT_TARGET, check, cpuPerEntity, shapeName, type Row } from "./matr
 import { MATRIX_END, MATRIX_START } from "./results-section.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** The commit, and whether src/ had uncommitted changes (untracked files aside). */
-function gitCommit(): string {
-  return headCommit(repoRoot(here), (commit) => `${commit} (with uncommitted changes in src/)`);
-}
 
 export function markdown(opts: Options, rows: Row[], ms: Measurement[], loadAtStart: number): string {
   const cpu = cpus();
@@ -27,7 +22,7 @@ export function markdown(opts: Options, rows: Row[], ms: Measurement[], loadAtSt
     "",
     "Written by `node build/bench/matrix.js` (bench/matrix.ts, the last step of `npm run bench`); each run replaces this section, and bench.ts keeps it when it rewrites the file.",
     "",
-    `- date: ${new Date().toISOString()}, commit ${gitCommit()}, CLI: ${opts.cli === "dist" ? "dist/cli (the bundle bin/table-sync.js runs)" : "build/src/cli (the current source, compiled)"}`,
+    `- date: ${new Date().toISOString()}, commit ${measuredCommit(repoRoot(here))}, CLI: ${opts.cli === "dist" ? "dist/cli (the bundle bin/table-sync.js runs)" : "build/src/cli (the current source, compiled)"}`,
     `- ${fmt(opts.entities)} entities per cell (~1.1 KB of JSON each, every EDM type), best of ${opts.rounds} round(s); ours stopped after ${opts.maxSeconds} s`,
     `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}, node ${process.version}; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (other work shares the machine)`,
     opts.pin

@@ -3,7 +3,7 @@
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { azuriteVersion, headCommit, repoRoot } from "./common.js";
+import { azuriteVersion, measuredCommit, repoRoot } from "./common.js";
 import { cpuText, fmt, pct, secs } from "./format.js";
 import type { Options } from "./scale-options.js";
 import type { ResumeResult } from "./scale-resume.js";
@@ -11,18 +11,6 @@ import type { RssResult } from "./scale-rss.js";
 import type { ShardRow } from "./scale-shards.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/**
- * The commit, with whether src/ (untracked files included) had uncommitted changes: what build/ was
- * compiled from.
- */
-export function gitCommit(): string {
-  return headCommit(
-    repoRoot(here),
-    (head) => `${head} plus uncommitted changes in src/ (built from the working tree)`,
-    true,
-  );
-}
 
 export interface Results {
   startedAt: string;
@@ -51,7 +39,7 @@ export function markdown(opts: Options, r: Results): string {
         .join(
           " / ",
         )} at the end — the machine is shared with other work, and the two Azurite servers run here too`,
-    `- node ${process.version}, Azurite ${azuriteVersion()} (in memory, one server per side), commit ${r.commit} at the start${gitCommit() === r.commit ? "" : ` (${gitCommit()} when this file was written: others committed meanwhile; the measurements ran the build made at the start)`}`,
+    `- node ${process.version}, Azurite ${azuriteVersion()} (in memory, one server per side), commit ${r.commit} at the start${measuredCommit(repoRoot(here)) === r.commit ? "" : ` (${measuredCommit(repoRoot(here))} when this file was written: others committed meanwhile; the measurements ran the build made at the start)`}`,
     `- data: bench/data.ts entities (~1.1 KB of JSON each, every EDM type), ${opts.partitions} partitions; ` +
       `concurrency ${opts.concurrency} per process; nothing pinned`,
     `- command: \`npm run build && node build/bench/scale.js ${process.argv.slice(2).join(" ")}\``.replace(

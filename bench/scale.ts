@@ -12,15 +12,19 @@
 // every measurement, so none inherits another's data.
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startServer } from "./azurite-server.js";
-import { seedTable } from "./common.js";
+import { measuredCommit, repoRoot, seedTable } from "./common.js";
 import { partitionKey, partitionSize, type Layout } from "./data.js";
 import { fmt, secs } from "./format.js";
 import { options, SOURCE_TABLE } from "./scale-options.js";
 import { measureResume } from "./scale-resume.js";
-import { gitCommit, markdown, type Results } from "./scale-results.js";
+import { markdown, type Results } from "./scale-results.js";
 import { measureRss } from "./scale-rss.js";
 import { measureShards } from "./scale-shards.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** The synopsis above, printed by --help and after a refused option. */
 const USAGE = `
@@ -40,7 +44,7 @@ async function main(): Promise<void> {
   };
   const results: Results = {
     startedAt: new Date().toISOString(),
-    commit: gitCommit(),
+    commit: measuredCommit(repoRoot(here)),
     loadAtStart: loadavg(),
     log,
   };
